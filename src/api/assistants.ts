@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { Metadata, ResponseFormat, Temperature, ToolResources, Tools, TopP } from "./common.js";
+
+const assistantFields = {
+  name: z.string().max(256).nullable().optional(),
+  description: z.string().max(512).nullable().optional(),
+  instructions: z.string().max(256_000).nullable().optional(),
+  tools: Tools.optional(),
+  tool_resources: ToolResources.nullable().optional(),
+  metadata: Metadata.nullable().optional(),
+  temperature: Temperature.nullable().optional(),
+  top_p: TopP.nullable().optional(),
+  response_format: ResponseFormat.nullable().optional(),
+  // Accepted for compatibility with reasoning models; local models have no reasoning effort setting.
+  reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullable().optional(),
+};
+
+export const AssistantCreateParams = z.strictObject({ model: z.string().min(1), ...assistantFields });
+export type AssistantCreateParams = z.infer<typeof AssistantCreateParams>;
+
+export const AssistantUpdateParams = z.strictObject({ model: z.string().min(1).optional(), ...assistantFields });
+export type AssistantUpdateParams = z.infer<typeof AssistantUpdateParams>;

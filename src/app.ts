@@ -1,0 +1,54 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { ApiError } from "./errors.js";
+import { assistantsRouter } from "./http/assistants.js";
+import { requireApiKey } from "./http/auth.js";
+import { filesRouter } from "./http/files.js";
+import { messagesRouter } from "./http/messages.js";
+import { threadsRouter } from "./http/threads.js";
+import type { AppServices } from "./services.js";
+
+/** Builds the HTTP application over already-created services. No I/O happens here. */
+export function createApp(s: AppServices): Hono {
+  const app = new Hono();
+  app.use("*", requestId({ headerName: "x-request-id" }));
+  app.get("/health", async (c) => c.json({ status: "ok", version: s.version, ollama: await s.probeOllama() }));
+
+  const v1 = new Hono();
+  if (s.config.apiKey !== null) v1.use("*", requireApiKey(s.config.apiKey));
+  v1.use("*", sizeLimit(s));
+  v1.route("/assistants", assistantsRouter(s));
+  v1.route("/threads/:thread_id/messages", messagesRouter(s));
+  v1.route("/threads", threadsRouter(s));
+  v1.route("/files", filesRouter(s));
+  app.route("/v1", v1);
+
+  app.notFound((c) => c.json(new ApiError(404, `Invalid URL (${c.req.method} ${c.req.path})`).toJSON(), 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json(new ApiError(err.status, err.message || "Bad request").toJSON(), err.status);
+    }
+    console.error(`[${c.get("requestId")}] ${c.req.method} ${c.req.path} failed:`, err);
+    const internal = new ApiError(500, "The server had an error while processing your request.", "server_error");
+    return c.json(internal.toJSON(), 500);
+  });
+  return app;
+}
+
+/** Uploads may be large; JSON bodies are held to a smaller limit. Over the limit → 413 in OpenAI's shape. */
+function sizeLimit(s: AppServices) {
+  const limiter = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError(413, `Request body too large: the limit is ${maxSize} bytes.`, "invalid_request_error", null, "request_too_large");
+      },
+    });
+  const upload = limiter(s.config.limits.maxUploadBytes);
+  const json = limiter(s.config.limits.maxJsonBodyBytes);
+  return (c: Parameters<typeof upload>[0], next: Parameters<typeof upload>[1]) =>
+    c.req.method === "POST" && c.req.path === "/v1/files" ? upload(c, next) : json(c, next);
+}

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import path from "node:path";
+
+/**
+ * All configuration comes from the environment through this one function; nothing else reads process.env.
+ * Names follow their ecosystems (HOST/PORT, Ollama's own OLLAMA_HOST).
+ */
+const EnvSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATA_DIR: z.string().min(1).default("./data"),
+  OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
+  API_KEY: z.string().min(1).optional(),
+  MODELS_FILE: z.string().min(1).optional(),
+  CHAT_MODEL: z.string().min(1).optional(),
+  EMBEDDING_MODEL: z.string().optional(),
+  MAX_JSON_BODY_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  RUN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  RUN_EXPIRY_SECONDS: z.coerce.number().int().positive().default(600),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly apiKey: string | null;
+  readonly ollama: { readonly host: string; readonly timeoutMs: number };
+  readonly models: {
+    /** Path of the model manifest (public names → Ollama tags). */
+    readonly manifestFile: string;
+    /** Overrides of the manifest's defaults; empty string for embedding means "none: BM25 only". */
+    readonly chatModel: string | null;
+    readonly embeddingModel: string | null;
+  };
+  readonly limits: { readonly maxJsonBodyBytes: number; readonly maxUploadBytes: number };
+  readonly runs: { readonly concurrency: number; readonly expirySeconds: number };
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = EnvSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`Invalid configuration: ${issue?.path.join(".")}: ${issue?.message}`);
+  }
+  const e = parsed.data;
+  const config: Config = Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: path.resolve(e.DATA_DIR),
+    apiKey: e.API_KEY ?? null,
+    ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
+    models: Object.freeze({
+      manifestFile: path.resolve(e.MODELS_FILE ?? defaultManifestPath()),
+      chatModel: e.CHAT_MODEL ?? null,
+      embeddingModel: env.EMBEDDING_MODEL === undefined ? null : e.EMBEDDING_MODEL ?? "",
+    }),
+    limits: Object.freeze({ maxJsonBodyBytes: e.MAX_JSON_BODY_BYTES, maxUploadBytes: e.MAX_UPLOAD_BYTES }),
+    runs: Object.freeze({ concurrency: e.RUN_CONCURRENCY, expirySeconds: e.RUN_EXPIRY_SECONDS }),
+  });
+  assertSafeBinding(config);
+  return config;
+}
+
+/** Refuse to expose an unauthenticated server beyond this machine. */
+function assertSafeBinding(config: Config): void {
+  if (config.apiKey === null && !isLoopback(config.host)) {
+    throw new ConfigError(
+      `Refusing to listen on ${config.host} without API_KEY: anyone on the network could read your ` +
+        `assistants and files. Set API_KEY=<secret> (clients send it as the Bearer token), or bind HOST=127.0.0.1.`,
+    );
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function defaultManifestPath(): string {
+  return new URL("../models/manifest.json", import.meta.url).pathname;
+}
+
+/** `EMBEDDING_MODEL=` (empty) is meaningful; every other empty variable means "unset". */
+function stripEmpty(env: Env): Env {
+  const out: Env = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (v !== "" || k === "EMBEDDING_MODEL")) out[k] = v;
+  return out;
+}

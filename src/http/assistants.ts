@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import { AssistantCreateParams, AssistantUpdateParams } from "../api/assistants.js";
+import type { Assistant } from "../api/wire.js";
+import { notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import { normalizeResponseFormat, normalizeTools } from "../objects/normalize.js";
+import { applyPatch } from "../objects/patch.js";
+import type { AppServices } from "../services.js";
+import { listPage, listQuery } from "./list.js";
+import { readJson } from "./validation.js";
+
+export function assistantsRouter(s: AppServices): Hono {
+  const app = new Hono();
+  const repo = s.repos.assistants;
+  const find = (id: string): Assistant => repo.get(id) ?? throwNotFound(id);
+  const throwNotFound = (id: string): never => {
+    throw notFound("assistant", id);
+  };
+
+  app.post("/", async (c) => {
+    const p = await readJson(c, AssistantCreateParams);
+    const assistant: Assistant = {
+      id: newId("asst_"),
+      object: "assistant",
+      created_at: s.clock(),
+      name: p.name ?? null,
+      description: p.description ?? null,
+      model: p.model,
+      instructions: p.instructions ?? null,
+      tools: normalizeTools(p.tools ?? []),
+      tool_resources: await s.refs.toolResources(p.tool_resources, "tool_resources"),
+      metadata: p.metadata ?? {},
+      temperature: p.temperature ?? 1,
+      top_p: p.top_p ?? 1,
+      response_format: normalizeResponseFormat(p.response_format),
+    };
+    return c.json(repo.insert(assistant));
+  });
+
+  app.get("/", (c) => {
+    const q = listQuery(c);
+    return c.json(listPage(repo.page({}, q), q));
+  });
+
+  app.get("/:id", (c) => c.json(find(c.req.param("id"))));
+
+  app.post("/:id", async (c) => {
+    const current = find(c.req.param("id"));
+    const p = await readJson(c, AssistantUpdateParams);
+    const updated = applyPatch(current, {
+      model: p.model,
+      name: p.name,
+      description: p.description,
+      instructions: p.instructions,
+      tools: p.tools && normalizeTools(p.tools),
+      tool_resources: p.tool_resources === undefined ? undefined : await s.refs.toolResources(p.tool_resources, "tool_resources"),
+      metadata: p.metadata === undefined ? undefined : (p.metadata ?? {}),
+      temperature: p.temperature,
+      top_p: p.top_p,
+      response_format: p.response_format === undefined ? undefined : normalizeResponseFormat(p.response_format),
+    });
+    return c.json(repo.update(updated));
+  });
+
+  app.delete("/:id", (c) => {
+    const id = c.req.param("id");
+    if (!repo.delete(id)) throwNotFound(id);
+    return c.json({ id, object: "assistant.deleted", deleted: true });
+  });
+
+  return app;
+}

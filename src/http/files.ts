@@ -1,0 +1,69 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { FILE_PURPOSES, type FileObject } from "../api/wire.js";
+import { ApiError, badRequest, notFound } from "../errors.js";
+import type { AppServices } from "../services.js";
+import { listPage, listQuery } from "./list.js";
+import { parseWith } from "./validation.js";
+
+const FileListQuery = z.object({
+  purpose: z.string().optional(),
+  // The files API pages differently from the rest: up to 10,000 per page, all by default.
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  order: z.enum(["asc", "desc"]).default("desc"),
+  after: z.string().min(1).optional(),
+  before: z.string().min(1).optional(),
+});
+
+const UploadFields = z.object({
+  purpose: z.enum(FILE_PURPOSES, { message: `purpose must be one of ${FILE_PURPOSES.join(", ")}` }),
+  file: z.instanceof(File, { message: "expected a file upload" }),
+});
+
+export function filesRouter(s: AppServices): Hono {
+  const app = new Hono();
+  const find = (id: string): FileObject => {
+    const file = s.files.get(id);
+    if (!file) throw notFound("file", id);
+    return file;
+  };
+
+  app.post("/", async (c) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!type.toLowerCase().startsWith("multipart/form-data")) {
+      throw badRequest("File uploads must be sent as multipart/form-data with 'file' and 'purpose' fields.", null, "invalid_content_type");
+    }
+    const form = await c.req.parseBody().catch(() => {
+      throw badRequest("Could not parse the multipart/form-data body.", null, "invalid_multipart");
+    });
+    const { file, purpose } = parseWith(UploadFields, form);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return c.json(await s.files.create(bytes, file.name, purpose));
+  });
+
+  app.get("/", (c) => {
+    const q = listQuery(c, FileListQuery);
+    return c.json(listPage(s.repos.files.page(q.purpose ? { purpose: q.purpose } : {}, q), q));
+  });
+
+  app.get("/:file_id", (c) => c.json(find(c.req.param("file_id"))));
+
+  app.get("/:file_id/content", async (c) => {
+    const file = find(c.req.param("file_id"));
+    const bytes = await s.files.content(file.id).catch(() => {
+      throw new ApiError(404, `The bytes of file '${file.id}' are missing from the data directory.`, "invalid_request_error");
+    });
+    return c.body(new Uint8Array(bytes), 200, {
+      "content-type": "application/octet-stream",
+      "content-disposition": `attachment; filename="${encodeURIComponent(file.filename)}"`,
+    });
+  });
+
+  app.delete("/:file_id", async (c) => {
+    const id = c.req.param("file_id");
+    if (!(await s.files.delete(id))) throw notFound("file", id);
+    return c.json({ id, object: "file", deleted: true });
+  });
+
+  return app;
+}

@@ -1,0 +1,27 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ListQuery } from "../api/common.js";
+import type { ListPage } from "../api/wire.js";
+import { badRequest } from "../errors.js";
+import type { Page, PageQuery } from "../store/document-table.js";
+import { parseWith } from "./validation.js";
+
+/** Parses `limit`, `order`, `after`, `before` (plus any extra filters in `schema`). */
+export function listQuery<S extends z.ZodObject>(c: Context, schema: S = ListQuery as unknown as S): z.output<S> & PageQuery {
+  return parseWith(schema, c.req.query()) as z.output<S> & PageQuery;
+}
+
+/** Wraps a page in the list envelope; a null page means the cursor named no object of this list. */
+export function listPage<T extends { id: string }>(page: Page<T> | null, q: PageQuery): ListPage<T> {
+  if (page === null) {
+    const param = q.after !== undefined ? "after" : "before";
+    throw badRequest(`Invalid '${param}': no object with id '${q.after ?? q.before}' in this list.`, param);
+  }
+  return {
+    object: "list",
+    data: page.data,
+    first_id: page.data[0]?.id ?? null,
+    last_id: page.data.at(-1)?.id ?? null,
+    has_more: page.has_more,
+  };
+}

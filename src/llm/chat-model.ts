@@ -1,0 +1,98 @@
+/**
+ * The provider-neutral chat interface the run executor talks to. The Ollama adapter implements it;
+ * tests may also pass any object of this shape.
+ */
+
+/** One tool the model may call, in the JSON-schema form Ollama and OpenAI share. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+/** A tool call as the model produced it: arguments are already an object (Ollama's wire form). */
+export interface ModelToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export type ChatMessage =
+  | { role: "system" | "user"; content: string; images?: string[] }
+  | { role: "assistant"; content: string; tool_calls?: ModelToolCall[] }
+  | { role: "tool"; content: string; tool_name: string };
+
+export interface ChatRequest {
+  /** The Ollama tag to run (already resolved from the public model name). */
+  model: string;
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  /** `"json"` for json_object, a JSON schema for json_schema, absent for text. */
+  format?: "json" | Record<string, unknown>;
+  options?: {
+    temperature?: number;
+    top_p?: number;
+    /** Maximum tokens to generate (OpenAI's max_completion_tokens). */
+    num_predict?: number;
+    /** Context window to allocate; set so Ollama never truncates silently. */
+    num_ctx?: number;
+  };
+}
+
+/** What a streaming chat yields, in order: text and tool calls as they come, then exactly one `done`. */
+export type ChatChunk =
+  | { type: "text"; text: string }
+  | { type: "tool_call"; call: ModelToolCall }
+  | {
+      type: "done";
+      /** `stop` for a natural end, `length` when num_predict/num_ctx cut the reply. */
+      done_reason: "stop" | "length" | string;
+      prompt_tokens: number;
+      completion_tokens: number;
+    };
+
+export interface ModelDetails {
+  /** The model's trained context length from `/api/show` (model_info `<arch>.context_length`). */
+  context_length: number | null;
+  /** Ollama's `capabilities` list, e.g. `["completion","tools"]`; empty on servers that do not report it. */
+  capabilities: string[];
+}
+
+export interface ChatModel {
+  /** Streams one reply. Throws ModelError (before or during iteration) on any provider failure. */
+  chat(req: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk>;
+  /** Model facts needed to size prompts; cached by the implementation. Throws ModelError. */
+  details(model: string): Promise<ModelDetails>;
+}
+
+export interface Embedder {
+  /** The embedding model's tag, recorded on every vector store built with it. */
+  readonly model: string;
+  /** One vector per input text, same order. Throws ModelError. */
+  embed(texts: string[], signal?: AbortSignal): Promise<number[][]>;
+}
+
+export type ModelErrorKind =
+  | "unreachable" // nothing answers at OLLAMA_HOST
+  | "model_not_found" // Ollama answered 404 for the model
+  | "http" // any other non-2xx answer
+  | "stream" // an {"error": ...} line in the middle of a stream
+  | "timeout"; // no chunk within the configured time
+
+/**
+ * A provider failure, already phrased for the person reading the run's `last_error`:
+ * it says what happened and what to do about it (e.g. `ollama pull llama3.2`).
+ */
+export class ModelError extends Error {
+  override readonly name = "ModelError";
+  constructor(
+    readonly kind: ModelErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** The Assistants API `last_error.code` for this failure. */
+  get code(): "server_error" | "invalid_prompt" {
+    return this.kind === "model_not_found" ? "invalid_prompt" : "server_error";
+  }
+}

@@ -1,0 +1,53 @@
+import fs from "node:fs";
+import { z } from "zod";
+
+const Manifest = z.object({
+  default_chat_model: z.string().min(1),
+  default_embedding_model: z.string(),
+  chat_models: z.record(z.string(), z.object({ ollama: z.string().min(1), context_length: z.int().positive() })),
+  embedding_models: z.record(z.string(), z.object({ ollama: z.string().min(1), dims: z.int().positive() })),
+});
+export type ModelManifest = z.infer<typeof Manifest>;
+
+export interface ResolvedChatModel {
+  /** The Ollama tag to run. */
+  tag: string;
+  /** Context window we plan for; null when the manifest does not know the model (ask /api/show). */
+  contextLength: number | null;
+}
+
+/** Names the hosted API served; tutorial code sends them, so they map to our default chat model. */
+const OPENAI_MODEL_NAME = /^(gpt-|o[1-9](-|$)|chatgpt-|text-davinci|davinci|babbage)/;
+
+/** Resolves public model names (what clients send and see) to Ollama tags. */
+export class ModelCatalog {
+  constructor(
+    private readonly manifest: ModelManifest,
+    private readonly overrides: { chatModel: string | null; embeddingModel: string | null } = {
+      chatModel: null,
+      embeddingModel: null,
+    },
+  ) {}
+
+  static load(file: string, overrides: { chatModel: string | null; embeddingModel: string | null }): ModelCatalog {
+    const manifest = Manifest.parse(JSON.parse(fs.readFileSync(file, "utf8")));
+    return new ModelCatalog(manifest, overrides);
+  }
+
+  get defaultChatModel(): string {
+    return this.overrides.chatModel ?? this.manifest.default_chat_model;
+  }
+
+  resolveChat(name: string): ResolvedChatModel {
+    const publicName = OPENAI_MODEL_NAME.test(name) ? this.defaultChatModel : name;
+    const entry = this.manifest.chat_models[publicName];
+    return entry ? { tag: entry.ollama, contextLength: entry.context_length } : { tag: publicName, contextLength: null };
+  }
+
+  /** The embedding model's Ollama tag, or null when vector stores must use BM25 alone. */
+  get embeddingTag(): string | null {
+    const name = this.overrides.embeddingModel ?? this.manifest.default_embedding_model;
+    if (name === "") return null;
+    return this.manifest.embedding_models[name]?.ollama ?? name;
+  }
+}

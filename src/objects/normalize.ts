@@ -1,0 +1,49 @@
+import type { MessageCreateInput, ResponseFormatInput, ToolInput } from "../api/common.js";
+import type { AssistantTool, MessageContentPart, ResponseFormat } from "../api/wire.js";
+
+/** Turns request tools into the stored form the hosted API echoed back (defaults filled, v1 names mapped). */
+export function normalizeTools(tools: ToolInput[]): AssistantTool[] {
+  return tools.map((tool): AssistantTool => {
+    switch (tool.type) {
+      case "code_interpreter":
+        return { type: "code_interpreter" };
+      case "retrieval": // v1 name of file_search
+      case "file_search": {
+        const options = tool.type === "file_search" ? tool.file_search : undefined;
+        return {
+          type: "file_search",
+          file_search: {
+            ...(options?.max_num_results !== undefined ? { max_num_results: options.max_num_results } : {}),
+            ranking_options: {
+              ranker: options?.ranking_options?.ranker ?? "default_2024_08_21",
+              score_threshold: options?.ranking_options?.score_threshold ?? 0,
+            },
+          },
+        };
+      }
+      case "function":
+        return {
+          type: "function",
+          function: {
+            name: tool.function.name,
+            ...(tool.function.description !== undefined ? { description: tool.function.description } : {}),
+            parameters: tool.function.parameters ?? { type: "object", properties: {} },
+            strict: tool.function.strict ?? false,
+          },
+        };
+    }
+  });
+}
+
+export function normalizeResponseFormat(format: ResponseFormatInput | null | undefined): ResponseFormat {
+  return format ?? "auto";
+}
+
+/** A string becomes one text part; request text parts gain the stored `{value, annotations}` shape. */
+export function normalizeContent(content: MessageCreateInput["content"]): MessageContentPart[] {
+  if (typeof content === "string") return [{ type: "text", text: { value: content, annotations: [] } }];
+  return content.map((part): MessageContentPart => {
+    if (part.type === "text") return { type: "text", text: { value: part.text, annotations: [] } };
+    return part;
+  });
+}

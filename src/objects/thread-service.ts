@@ -1,0 +1,91 @@
+import type { MessageCreateInput, ToolResourcesInput } from "../api/common.js";
+import type { Message, Metadata, Thread } from "../api/wire.js";
+import type { Clock } from "../clock.js";
+import { activeRunConflict } from "../errors.js";
+import { newId } from "../ids.js";
+import type { Db } from "../store/db.js";
+import type { MessagesRepo } from "../store/messages-repo.js";
+import type { RunsRepo } from "../store/runs-repo.js";
+import type { StepsRepo } from "../store/steps-repo.js";
+import type { ThreadsRepo } from "../store/threads-repo.js";
+import { normalizeContent } from "./normalize.js";
+import type { References } from "./references.js";
+
+export interface ThreadRepos {
+  db: Db;
+  threads: ThreadsRepo;
+  messages: MessagesRepo;
+  runs: RunsRepo;
+  steps: StepsRepo;
+}
+
+/** Threads and the messages in them: everything that touches more than one of those tables. */
+export class ThreadService {
+  constructor(
+    private readonly repos: ThreadRepos,
+    private readonly refs: References,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: {
+    messages?: MessageCreateInput[] | undefined;
+    tool_resources?: ToolResourcesInput | null | undefined;
+    metadata?: Metadata | null | undefined;
+  }): Promise<Thread> {
+    const messages = input.messages ?? [];
+    // Validate every reference before writing anything, so a bad request leaves no half-made thread.
+    messages.forEach((m, i) => this.refs.attachments(m.attachments ?? [], `messages[${i}].attachments`));
+    const thread: Thread = {
+      id: newId("thread_"),
+      object: "thread",
+      created_at: this.clock(),
+      tool_resources: await this.refs.toolResources(input.tool_resources, "tool_resources"),
+      metadata: input.metadata ?? {},
+    };
+    this.repos.db.transaction(() => {
+      this.repos.threads.insert(thread);
+      for (const [i, m] of messages.entries()) this.insertMessage(thread.id, m, `messages[${i}].attachments`);
+    })();
+    return thread;
+  }
+
+  /** Adds a user/assistant message; refused while a run holds the thread (the run is reading its history). */
+  addMessage(threadId: string, input: MessageCreateInput): Message {
+    const active = this.repos.runs.activeForThread(threadId);
+    if (active) throw activeRunConflict(threadId, active.id);
+    return this.insertMessage(threadId, input, "attachments");
+  }
+
+  /** Inserts a message with no active-run check (initial thread messages and a run's additional_messages). */
+  insertMessage(threadId: string, input: MessageCreateInput, attachmentsParam: string, runId: string | null = null): Message {
+    const now = this.clock();
+    const message: Message = {
+      id: newId("msg_"),
+      object: "thread.message",
+      created_at: now,
+      thread_id: threadId,
+      status: "completed",
+      incomplete_details: null,
+      completed_at: now,
+      incomplete_at: null,
+      role: input.role,
+      content: normalizeContent(input.content),
+      assistant_id: null,
+      run_id: runId,
+      attachments: this.refs.attachments(input.attachments ?? [], attachmentsParam),
+      metadata: input.metadata ?? {},
+    };
+    return this.repos.messages.insert(message);
+  }
+
+  /** Deletes the thread with its messages, runs and steps in one transaction. */
+  delete(threadId: string): boolean {
+    return this.repos.db.transaction(() => {
+      if (!this.repos.threads.delete(threadId)) return false;
+      this.repos.messages.deleteWhere({ thread_id: threadId });
+      this.repos.steps.deleteWhere({ thread_id: threadId });
+      this.repos.runs.deleteWhere({ thread_id: threadId });
+      return true;
+    })();
+  }
+}

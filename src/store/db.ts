@@ -1,0 +1,34 @@
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import path from "node:path";
+import { MIGRATIONS } from "./migrations.js";
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the SQLite database under `dataDir` and brings its schema up to date.
+ * `":memory:"` gives a throwaway database for tests.
+ */
+export function openDb(dataDir: string | ":memory:"): Db {
+  const file = dataDir === ":memory:" ? ":memory:" : path.join(dataDir, "db.sqlite");
+  if (dataDir !== ":memory:") fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(file);
+  // WAL: readers never block the writer; synchronous=NORMAL is durable across process crashes
+  // (only an OS crash can lose the last transactions), which is the failure we guard against.
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

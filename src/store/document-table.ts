@@ -1,0 +1,134 @@
+import type { Statement } from "better-sqlite3";
+import type { Db } from "./db.js";
+
+/** A column kept beside the JSON body so it can be filtered on; its value is derived from the object. */
+export interface IndexedColumn<T> {
+  name: string;
+  of(object: T): string | number | null;
+}
+
+export interface PageQuery {
+  limit: number;
+  order: "asc" | "desc";
+  after?: string | undefined;
+  before?: string | undefined;
+}
+
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+}
+
+type Filter = Record<string, string | number | null>;
+
+/**
+ * Stores wire objects as JSON rows. Each repository wraps one of these; this class owns the SQL
+ * (prepared once), the cursor pagination and the column bookkeeping so repositories stay declarative.
+ */
+export class DocumentTable<T extends { id: string; created_at: number }> {
+  private readonly insertStmt;
+  private readonly updateStmt;
+  private readonly getStmt;
+  private readonly deleteStmt;
+  private readonly seqStmt;
+  private readonly listStmts = new Map<string, Statement>();
+
+  constructor(
+    private readonly db: Db,
+    readonly table: string,
+    private readonly columns: IndexedColumn<T>[] = [],
+  ) {
+    const names = columns.map((c) => c.name);
+    this.insertStmt = db.prepare(
+      `INSERT INTO ${table} (id, created_at, ${names.map((n) => `${n}, `).join("")}body) ` +
+        `VALUES (?, ?, ${names.map(() => "?, ").join("")}?)`,
+    );
+    this.updateStmt = db.prepare(`UPDATE ${table} SET ${names.map((n) => `${n} = ?, `).join("")}body = ? WHERE id = ?`);
+    this.getStmt = db.prepare(`SELECT body FROM ${table} WHERE id = ?`).pluck();
+    this.deleteStmt = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+    this.seqStmt = db.prepare(`SELECT seq FROM ${table} WHERE id = ?`).pluck();
+  }
+
+  insert(object: T): T {
+    this.insertStmt.run(object.id, object.created_at, ...this.columnValues(object), JSON.stringify(object));
+    return object;
+  }
+
+  /** Replaces the stored object (same id). */
+  update(object: T): T {
+    this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), object.id);
+    return object;
+  }
+
+  get(id: string): T | null {
+    const body = this.getStmt.get(id) as string | undefined;
+    return body === undefined ? null : (JSON.parse(body) as T);
+  }
+
+  delete(id: string): boolean {
+    return this.deleteStmt.run(id).changes > 0;
+  }
+
+  deleteWhere(filter: Filter): number {
+    const { sql, values } = whereClause(filter);
+    return this.db.prepare(`DELETE FROM ${this.table} WHERE ${sql}`).run(...values).changes;
+  }
+
+  /** Every object matching `filter`, oldest first. */
+  all(filter: Filter = {}): T[] {
+    const { sql, values } = whereClause(filter);
+    const rows = this.db.prepare(`SELECT body FROM ${this.table} WHERE ${sql} ORDER BY seq ASC`).pluck().all(...values);
+    return (rows as string[]).map((b) => JSON.parse(b) as T);
+  }
+
+  /**
+   * One page in `order`. `after` continues past the cursor in that order; `before` gives the objects just
+   * before it. Returns null when the cursor id is not in this table.
+   */
+  page(filter: Filter, q: PageQuery): Page<T> | null {
+    const cursorId = q.after ?? q.before;
+    let cursorSeq: number | null = null;
+    if (cursorId !== undefined) {
+      cursorSeq = (this.seqStmt.get(cursorId) as number | undefined) ?? null;
+      if (cursorSeq === null) return null;
+    }
+    // Walking "before" the cursor means walking away from it in the opposite direction, then flipping back.
+    const walkAsc = (q.order === "asc") !== (q.before !== undefined);
+    const { sql, values } = whereClause(filter);
+    const cursorSql = cursorSeq === null ? "" : ` AND seq ${walkAsc ? ">" : "<"} ?`;
+    const stmt = this.listStatement(`${sql}${cursorSql} ORDER BY seq ${walkAsc ? "ASC" : "DESC"} LIMIT ?`);
+    const params = cursorSeq === null ? [...values, q.limit + 1] : [...values, cursorSeq, q.limit + 1];
+    const rows = (stmt.all(...params) as string[]).map((b) => JSON.parse(b) as T);
+    const has_more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    if (q.before !== undefined) data.reverse();
+    return { data, has_more };
+  }
+
+  private listStatement(tail: string): Statement {
+    let stmt = this.listStmts.get(tail);
+    if (!stmt) {
+      stmt = this.db.prepare(`SELECT body FROM ${this.table} WHERE ${tail}`).pluck();
+      this.listStmts.set(tail, stmt);
+    }
+    return stmt;
+  }
+
+  private columnValues(object: T): (string | number | null)[] {
+    return this.columns.map((c) => c.of(object));
+  }
+}
+
+/** Column names come from code, never from requests; only values are bound. */
+function whereClause(filter: Filter): { sql: string; values: (string | number)[] } {
+  const parts: string[] = ["1 = 1"];
+  const values: (string | number)[] = [];
+  for (const [column, value] of Object.entries(filter)) {
+    if (value === null) parts.push(`${column} IS NULL`);
+    else {
+      parts.push(`${column} = ?`);
+      values.push(value);
+    }
+  }
+  return { sql: parts.join(" AND "), values };
+}

@@ -1,0 +1,9 @@
+import type { Thread } from "../api/wire.js";
+import type { Db } from "./db.js";
+import { DocumentTable } from "./document-table.js";
+
+export class ThreadsRepo extends DocumentTable<Thread> {
+  constructor(db: Db) {
+    super(db, "threads");
+  }
+}

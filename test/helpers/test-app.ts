@@ -1,0 +1,60 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { serve, type ServerType } from "@hono/node-server";
+import OpenAI from "openai";
+import type { Hono } from "hono";
+import { createApp } from "../../src/app.js";
+import { loadConfig, type Env } from "../../src/config.js";
+import { createServices, type AppServices, type ServiceOverrides } from "../../src/services.js";
+
+export interface TestApp {
+  app: Hono;
+  services: AppServices;
+  /** The official SDK, calling the app in-process through its `fetch` option. */
+  client: OpenAI;
+  dataDir: string;
+  /** Raw in-process request helper for what the SDK cannot send (bad JSON, wrong methods…). */
+  request(pathname: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export const BASE_URL = "http://local-assistants.test/v1";
+
+/** A fresh app per test: its own temp DATA_DIR and SQLite file, nothing shared. */
+export async function makeTestApp(env: Env = {}, overrides: ServiceOverrides = {}): Promise<TestApp> {
+  const dataDir = (env.DATA_DIR as string | undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), "la-test-"));
+  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", ...env, DATA_DIR: dataDir });
+  const services = await createServices(config, overrides);
+  const app = createApp(services);
+  const request = async (pathname: string, init?: RequestInit): Promise<Response> =>
+    app.request(new URL(pathname, "http://local-assistants.test").toString(), init);
+  const client = new OpenAI({
+    apiKey: config.apiKey ?? "test-key",
+    baseURL: BASE_URL,
+    maxRetries: 0,
+    fetch: (url, init) => Promise.resolve(app.request(String(url), init as RequestInit)),
+  });
+  return {
+    app,
+    services,
+    client,
+    dataDir,
+    request,
+    close: async () => {
+      await services.close();
+    },
+  };
+}
+
+/** Serves an app on a real loopback socket, for tests that must cross the network stack. */
+export async function listen(app: Hono): Promise<{ baseURL: string; close(): Promise<void> }> {
+  let server: ServerType | undefined;
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => resolve(info.port));
+  });
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    close: () => new Promise<void>((resolve) => server!.close(() => resolve())),
+  };
+}
