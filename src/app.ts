@@ -7,6 +7,8 @@ import { assistantsRouter } from "./http/assistants.js";
 import { requireApiKey } from "./http/auth.js";
 import { filesRouter } from "./http/files.js";
 import { messagesRouter } from "./http/messages.js";
+import { runsRouter } from "./http/runs.js";
+import { stepsRouter } from "./http/steps.js";
 import { threadsRouter } from "./http/threads.js";
 import type { AppServices } from "./services.js";
 
@@ -21,6 +23,9 @@ export function createApp(s: AppServices): Hono {
   v1.use("*", sizeLimit(s));
   v1.route("/assistants", assistantsRouter(s));
   v1.route("/threads/:thread_id/messages", messagesRouter(s));
+  // Steps and runs before threads: `POST /threads/runs` must not be read as "modify thread 'runs'".
+  v1.route("/threads/:thread_id/runs/:run_id/steps", stepsRouter(s));
+  v1.route("/threads", runsRouter(s));
   v1.route("/threads", threadsRouter(s));
   v1.route("/files", filesRouter(s));
   app.route("/v1", v1);

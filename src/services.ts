@@ -3,7 +3,15 @@ import { systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { BlobStore } from "./files/blob-store.js";
 import { FileService } from "./files/file-service.js";
+import type { ChatModel } from "./llm/chat-model.js";
 import { ModelCatalog } from "./llm/model-catalog.js";
+import { OllamaChatModel } from "./llm/ollama-chat.js";
+import { NO_BUILTIN_TOOLS, type BuiltinTools } from "./runs/builtin-tools.js";
+import { RunEngine } from "./runs/engine.js";
+import { RunEvents } from "./runs/events.js";
+import { RunExecutor } from "./runs/executor.js";
+import { RunRecorder } from "./runs/recorder.js";
+import { RunService } from "./runs/run-service.js";
 import { probeOllama, type OllamaProbe } from "./llm/ollama-probe.js";
 import { References, type VectorStoreLinks } from "./objects/references.js";
 import { ThreadService } from "./objects/thread-service.js";
@@ -37,6 +45,9 @@ export interface AppServices {
   readonly threads: ThreadService;
   readonly files: FileService;
   readonly models: ModelCatalog;
+  readonly runs: RunService;
+  readonly runEvents: RunEvents;
+  readonly engine: RunEngine;
   probeOllama(): Promise<OllamaProbe>;
   close(): Promise<void>;
 }
@@ -45,6 +56,9 @@ export interface ServiceOverrides {
   clock?: Clock;
   /** `":memory:"` keeps SQLite in memory (tests); default is `<dataDir>/db.sqlite`. */
   database?: ":memory:";
+  /** Replaces the Ollama chat adapter (tests normally use the Ollama-protocol stand-in instead). */
+  chat?: ChatModel;
+  builtins?: BuiltinTools;
 }
 
 /** Opens storage and wires every service. The only place objects are constructed. */
@@ -65,6 +79,20 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const refs = new References(repos.files, noVectorStores);
   const threads = new ThreadService({ db, ...repos }, refs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
+  const runEvents = new RunEvents();
+  const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, runEvents, clock);
+  const executor = new RunExecutor({
+    repos,
+    recorder,
+    chat: overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs }),
+    models,
+    builtins: overrides.builtins ?? NO_BUILTIN_TOOLS,
+    clock,
+    expirySeconds: config.runs.expirySeconds,
+  });
+  const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
+  const runs = new RunService({ db, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
+  engine.start();
   return {
     config,
     version: VERSION,
@@ -75,8 +103,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     threads,
     files,
     models,
+    runs,
+    runEvents,
+    engine,
     probeOllama: () => probeOllama(config.ollama.host, 1000),
     close: async () => {
+      await engine.close();
       db.close();
     },
   };

@@ -30,6 +30,7 @@ export function threadsRouter(s: AppServices): Hono {
 
   app.delete("/:thread_id", (c) => {
     const id = c.req.param("thread_id");
+    s.engine.abortThread(id);
     if (!s.threads.delete(id)) throw notFound("thread", id);
     return c.json({ id, object: "thread.deleted", deleted: true });
   });

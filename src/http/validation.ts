@@ -73,6 +73,11 @@ export function zodToApiError(error: z.ZodError): ApiError {
     const key = issue.keys[0] ?? "";
     return badRequest(`Unrecognized request argument supplied: ${key}`, paramName([...issue.path, key]), "unknown_parameter");
   }
+  if (issue.code === "invalid_key") {
+    // The key itself is wrong: name the record (not a field the key would make) and say why, from the key's own issue.
+    const record = paramName(issue.path.slice(0, -1));
+    return badRequest(`Invalid '${record ?? "body"}': ${issue.issues[0]?.message ?? issue.message}.`, record, "invalid_value");
+  }
   const param = paramName(issue.path);
   if (issue.code === "invalid_type" && issue.input === undefined) {
     return badRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");

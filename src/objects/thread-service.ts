@@ -84,7 +84,7 @@ export class ThreadService {
       if (!this.repos.threads.delete(threadId)) return false;
       this.repos.messages.deleteWhere({ thread_id: threadId });
       this.repos.steps.deleteWhere({ thread_id: threadId });
-      this.repos.runs.deleteWhere({ thread_id: threadId });
+      this.repos.runs.deleteForThread(threadId);
       return true;
     })();
   }

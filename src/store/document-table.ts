@@ -30,8 +30,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   private readonly updateStmt;
   private readonly getStmt;
   private readonly deleteStmt;
-  private readonly seqStmt;
-  private readonly listStmts = new Map<string, Statement>();
+  private readonly cachedStmts = new Map<string, Statement>();
 
   constructor(
     private readonly db: Db,
@@ -46,7 +45,6 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     this.updateStmt = db.prepare(`UPDATE ${table} SET ${names.map((n) => `${n} = ?, `).join("")}body = ? WHERE id = ?`);
     this.getStmt = db.prepare(`SELECT body FROM ${table} WHERE id = ?`).pluck();
     this.deleteStmt = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
-    this.seqStmt = db.prepare(`SELECT seq FROM ${table} WHERE id = ?`).pluck();
   }
 
   insert(object: T): T {
@@ -83,20 +81,21 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
 
   /**
    * One page in `order`. `after` continues past the cursor in that order; `before` gives the objects just
-   * before it. Returns null when the cursor id is not in this table.
+   * before it. Returns null when the cursor id is not in this list (another thread's message is no cursor).
    */
   page(filter: Filter, q: PageQuery): Page<T> | null {
     const cursorId = q.after ?? q.before;
+    const { sql, values } = whereClause(filter);
     let cursorSeq: number | null = null;
     if (cursorId !== undefined) {
-      cursorSeq = (this.seqStmt.get(cursorId) as number | undefined) ?? null;
+      const seqSql = `SELECT seq FROM ${this.table} WHERE id = ? AND ${sql}`;
+      cursorSeq = (this.statement(seqSql).get(cursorId, ...values) as number | undefined) ?? null;
       if (cursorSeq === null) return null;
     }
     // Walking "before" the cursor means walking away from it in the opposite direction, then flipping back.
     const walkAsc = (q.order === "asc") !== (q.before !== undefined);
-    const { sql, values } = whereClause(filter);
     const cursorSql = cursorSeq === null ? "" : ` AND seq ${walkAsc ? ">" : "<"} ?`;
-    const stmt = this.listStatement(`${sql}${cursorSql} ORDER BY seq ${walkAsc ? "ASC" : "DESC"} LIMIT ?`);
+    const stmt = this.statement(`SELECT body FROM ${this.table} WHERE ${sql}${cursorSql} ORDER BY seq ${walkAsc ? "ASC" : "DESC"} LIMIT ?`);
     const params = cursorSeq === null ? [...values, q.limit + 1] : [...values, cursorSeq, q.limit + 1];
     const rows = (stmt.all(...params) as string[]).map((b) => JSON.parse(b) as T);
     const has_more = rows.length > q.limit;
@@ -105,11 +104,12 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     return { data, has_more };
   }
 
-  private listStatement(tail: string): Statement {
-    let stmt = this.listStmts.get(tail);
+  /** A single-column query, prepared once per distinct SQL text. */
+  private statement(sql: string): Statement {
+    let stmt = this.cachedStmts.get(sql);
     if (!stmt) {
-      stmt = this.db.prepare(`SELECT body FROM ${this.table} WHERE ${tail}`).pluck();
-      this.listStmts.set(tail, stmt);
+      stmt = this.db.prepare(sql).pluck();
+      this.cachedStmts.set(sql, stmt);
     }
     return stmt;
   }

@@ -28,4 +28,7 @@ export const MIGRATIONS: readonly string[] = [
   ${objectTable("run_steps", "thread_id TEXT NOT NULL, run_id TEXT NOT NULL,")}
   CREATE INDEX run_steps_by_run ON run_steps(run_id, seq);
   `,
+  // Per-run settings that are not part of the wire object (additional_instructions is kept apart from
+  // instructions so the prompt prefix stays stable across turns).
+  `CREATE TABLE run_options (run_id TEXT PRIMARY KEY, body TEXT NOT NULL);`,
 ];

@@ -4,9 +4,19 @@ import { DocumentTable } from "./document-table.js";
 
 const ACTIVE = "('queued', 'in_progress', 'requires_action', 'cancelling')";
 
+/** Run settings that are not part of the wire object. */
+export interface RunOptions {
+  additional_instructions: string | null;
+  /** `include[]` values requested at creation (file_search result content). */
+  include: string[];
+}
+
 export class RunsRepo extends DocumentTable<Run> {
   private readonly activeStmt;
   private readonly unfinishedStmt;
+  private readonly setOptionsStmt;
+  private readonly getOptionsStmt;
+  private readonly deleteOptionsStmt;
 
   constructor(db: Db) {
     super(db, "runs", [
@@ -15,6 +25,9 @@ export class RunsRepo extends DocumentTable<Run> {
     ]);
     this.activeStmt = db.prepare(`SELECT body FROM runs WHERE thread_id = ? AND status IN ${ACTIVE} LIMIT 1`).pluck();
     this.unfinishedStmt = db.prepare(`SELECT body FROM runs WHERE status IN ${ACTIVE} ORDER BY seq`).pluck();
+    this.setOptionsStmt = db.prepare("INSERT OR REPLACE INTO run_options (run_id, body) VALUES (?, ?)");
+    this.getOptionsStmt = db.prepare("SELECT body FROM run_options WHERE run_id = ?").pluck();
+    this.deleteOptionsStmt = db.prepare("DELETE FROM run_options WHERE run_id IN (SELECT id FROM runs WHERE thread_id = ?)");
   }
 
   getInThread(threadId: string, runId: string): Run | null {
@@ -31,5 +44,20 @@ export class RunsRepo extends DocumentTable<Run> {
   /** Every run not in a terminal state, oldest first (used at boot to end what a crash left behind). */
   unfinished(): Run[] {
     return (this.unfinishedStmt.all() as string[]).map((b) => JSON.parse(b) as Run);
+  }
+
+  setOptions(runId: string, options: RunOptions): void {
+    this.setOptionsStmt.run(runId, JSON.stringify(options));
+  }
+
+  options(runId: string): RunOptions {
+    const body = this.getOptionsStmt.get(runId) as string | undefined;
+    return body === undefined ? { additional_instructions: null, include: [] } : (JSON.parse(body) as RunOptions);
+  }
+
+  /** Removes a thread's runs and their options (thread deletion). */
+  deleteForThread(threadId: string): void {
+    this.deleteOptionsStmt.run(threadId);
+    this.deleteWhere({ thread_id: threadId });
   }
 }

@@ -1,0 +1,180 @@
+/**
+ * Turns an uploaded file's bytes into plain text pages for chunking. This module is the only importer of
+ * pdf-parse. Every failure is an ExtractionError whose message tells the uploader what to do next.
+ */
+import { htmlToText } from "./extract-html.js";
+
+/** One page of extracted text; `page` is the 1-based PDF page number, or null for formats without pages. */
+export interface ExtractedPage {
+  page: number | null;
+  text: string;
+}
+
+export interface ExtractedDoc {
+  pages: ExtractedPage[];
+}
+
+/**
+ * Why a file could not be turned into text. `unsupported_file`: a type we do not read at all;
+ * `invalid_file`: a type we read, but this file is broken, empty or unreadable (scanned, encrypted).
+ */
+export class ExtractionError extends Error {
+  override readonly name = "ExtractionError";
+  constructor(
+    readonly code: "unsupported_file" | "invalid_file",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Extensions read as text. Mirrors OpenAI's file_search list where it is text, plus common data/code formats.
+const TEXT_EXTENSIONS = new Set(
+  (
+    "txt text md markdown mdx rst adoc org tex log csv tsv json jsonl ndjson yaml yml toml ini cfg conf env " +
+    "xml html htm xhtml css scss less sql sh bash zsh ps1 bat js mjs cjs jsx ts mts cts tsx vue svelte py pyi rb " +
+    "php java kt kts scala groovy go rs c h cc cpp cxx hpp hh cs fs swift m mm r jl lua pl pm dart ex exs erl " +
+    "hs clj elm nim zig tf proto graphql gql diff patch"
+  ).split(" "),
+);
+const HTML_EXTENSIONS = new Set(["html", "htm", "xhtml"]);
+
+// Formats people commonly try to upload that we do not read yet: worth a specific hint.
+const KNOWN_BINARY: Array<[magic: number[], kind: string]> = [
+  [[0x89, 0x50, 0x4e, 0x47], "a PNG image"],
+  [[0xff, 0xd8, 0xff], "a JPEG image"],
+  [[0x47, 0x49, 0x46, 0x38], "a GIF image"],
+  [[0x50, 0x4b, 0x03, 0x04], "a ZIP archive (docx/xlsx/pptx are ZIP files)"],
+  [[0x1f, 0x8b], "a gzip archive"],
+  [[0xd0, 0xcf, 0x11, 0xe0], "a legacy Office document"],
+];
+
+const SUPPORTED_HINT = "upload PDF, plain text, Markdown, HTML, JSON, CSV or source code";
+
+/**
+ * Extracts the text of `bytes`. The type is decided by content first (PDF magic bytes, known binary
+ * signatures), then by the filename's extension, then by `mimeHint`.
+ * @throws ExtractionError
+ */
+export async function extractText(bytes: Uint8Array, filename: string, mimeHint?: string): Promise<ExtractedDoc> {
+  const ext = extensionOf(filename);
+  if (isPdf(bytes, ext)) return extractPdf(bytes);
+  if (ext === "pdf" || mimeHint === "application/pdf") {
+    throw new ExtractionError("invalid_file", "could not parse PDF: the file does not start with a PDF header");
+  }
+  const binary = KNOWN_BINARY.find(([magic]) => magic.every((b, i) => bytes[i] === b));
+  if (binary) {
+    throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: it is ${binary[1]}; ${SUPPORTED_HINT}`);
+  }
+  const textual = TEXT_EXTENSIONS.has(ext) || isTextMime(mimeHint) || ext === "";
+  if (!textual) {
+    throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: ${SUPPORTED_HINT}`);
+  }
+  return extractPlain(bytes, ext, mimeHint);
+}
+
+function extractPlain(bytes: Uint8Array, ext: string, mimeHint?: string): ExtractedDoc {
+  const raw = decodeText(bytes);
+  if (raw === null) {
+    throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: the content is binary, not text; ${SUPPORTED_HINT}`);
+  }
+  const html = HTML_EXTENSIONS.has(ext) || mimeHint === "text/html" || mimeHint === "application/xhtml+xml";
+  const text = html ? htmlToText(raw) : raw.replace(/\r\n?/g, "\n");
+  if (!/[\p{L}\p{N}]/u.test(text)) {
+    throw new ExtractionError("invalid_file", "the file is empty: it contains no text to index");
+  }
+  return { pages: [{ page: null, text: html ? text : text.trim() }] };
+}
+
+/** Decodes UTF-8 (or UTF-16 with a BOM); falls back to Windows-1252 for legacy files; null when binary. */
+function decodeText(bytes: Uint8Array): string | null {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+  // A NUL byte never occurs in real UTF-8/8-bit text and almost always does in binary formats.
+  if (bytes.subarray(0, 8192).includes(0)) return null;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return decodeWindows1252(bytes);
+  }
+}
+
+// Windows-1252 bytes 0x80–0x9F (WHATWG index). Node ≥ 20.18.3 decodes "windows-1252" as Latin-1 and gets
+// exactly these wrong (https://github.com/nodejs/node/issues/60888), so we map them ourselves.
+const CP1252_HIGH =
+  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f" +
+  "\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
+
+function decodeWindows1252(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => (b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : String.fromCharCode(b))).join("");
+}
+
+async function extractPdf(bytes: Uint8Array): Promise<ExtractedDoc> {
+  // Loaded on first use: pdfjs costs ~1 s to initialise and most processes may never see a PDF.
+  // The ESM loader caches the module, so later calls pay nothing.
+  const { PDFParse } = await import("pdf-parse");
+  // pdf.js transfers (detaches) the buffer it is given: hand it a copy so the caller's bytes stay usable.
+  const parser = new PDFParse({ data: bytes.slice(), verbosity: 0 });
+  try {
+    const result = await parser.getText();
+    const pages = result.pages.map((p) => ({ page: p.num, text: cleanPdfText(p.text) }));
+    if (!pages.some((p) => /[\p{L}\p{N}]/u.test(p.text))) {
+      throw new ExtractionError("invalid_file", "no extractable text: scanned PDF? run OCR first");
+    }
+    return { pages };
+  } catch (err) {
+    throw toExtractionError(err);
+  } finally {
+    await parser.destroy();
+  }
+}
+
+function toExtractionError(err: unknown): ExtractionError {
+  if (err instanceof ExtractionError) return err;
+  const name = err instanceof Error ? err.name : "";
+  if (name === "PasswordException") {
+    return new ExtractionError("invalid_file", "PDF is password-protected: remove the password and upload again");
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ExtractionError("invalid_file", `could not parse PDF: ${detail} (is the file complete and not corrupted?)`);
+}
+
+/**
+ * Repairs what PDF text extraction typically breaks: words hyphenated across a line end are rejoined
+ * (so "Vorausset-\nzung" is found by a search for "Voraussetzung"), control characters used as glyphs
+ * (e.g. the QED box) are dropped.
+ */
+function cleanPdfText(text: string): string {
+  const cleaned = text
+    .replace(/\r\n?/g, "\n")
+    .replace(/(\p{Ll})-\n(\p{Ll})/gu, "$1$2")
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "");
+  // Tabs are kept: pdf-parse puts them between table cells, and they keep columns apart for the reader.
+  return cleaned
+    .replace(/[ \u00a0]+/g, " ")
+    .replace(/ *\n */g, "\n")
+    .trim();
+}
+
+function isPdf(bytes: Uint8Array, ext: string): boolean {
+  const head = new TextDecoder("latin1").decode(bytes.subarray(0, 1024));
+  if (head.startsWith("%PDF-")) return true;
+  // Readers (pdf.js included) accept junk before the header within the first 1 KiB; but a text file that
+  // merely mentions "%PDF-" near its top must stay text.
+  return !TEXT_EXTENSIONS.has(ext) && head.includes("%PDF-");
+}
+
+function isTextMime(mime: string | undefined): boolean {
+  if (!mime) return false;
+  return mime.startsWith("text/") || /^application\/(json|xml|x-ndjson|javascript|x-yaml|yaml|x-sh)\b/.test(mime);
+}
+
+function extensionOf(filename: string): string {
+  const base = filename.split(/[\\/]/).pop() ?? "";
+  const dot = base.lastIndexOf(".");
+  return dot > 0 ? base.slice(dot + 1).toLowerCase() : "";
+}
+
+function describe(ext: string): string {
+  return ext ? ` '.${ext}'` : " (no file extension)";
+}

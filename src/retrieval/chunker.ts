@@ -1,0 +1,244 @@
+/**
+ * Token-based chunking with OpenAI's static-chunking parameters (max_chunk_size_tokens, chunk_overlap_tokens).
+ *
+ * Tokens are cl100k_base (gpt-tokenizer): the encoding of OpenAI's embedding models (text-embedding-3-*),
+ * so "800 tokens" means what an OpenAI client expects. It also counts more tokens than o200k on non-English
+ * text (German lecture notes: 66k vs 62k), which keeps chunks safely inside small embedding-model contexts.
+ *
+ * Speed: the text is tokenised once, in small pieces (sentences), and each emitted chunk once more to report
+ * an exact count, instead of re-tokenising growing candidate strings.
+ */
+import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
+
+/** Input page: structurally the same as files/ExtractedPage (retrieval does not import files/). */
+export interface PageText {
+  page: number | null;
+  text: string;
+}
+
+export interface Chunk {
+  index: number;
+  text: string;
+  /** First and last page the chunk's text comes from; null for formats without pages. */
+  page_start: number | null;
+  page_end: number | null;
+  /** Exact cl100k_base token count of `text`. */
+  tokens: number;
+}
+
+export interface ChunkOptions {
+  /** 100..4096, validated by the caller's schema. Default 800 (OpenAI's default). */
+  maxTokens?: number;
+  /** 0..maxTokens/2, validated by the caller's schema. Default 400 (OpenAI's default). */
+  overlapTokens?: number;
+}
+
+// Strength of the boundary after a piece: a chunk prefers to end at the strongest boundary available.
+const Break = { Word: 0, Line: 1, Sentence: 2, Paragraph: 3 } as const;
+type Break = (typeof Break)[keyof typeof Break];
+
+/** A run of text inside one page: `[start, end)` offsets into that page's text. */
+interface Unit {
+  pageIdx: number;
+  start: number;
+  end: number;
+  tokens: number;
+  brk: Break;
+}
+
+// User files may contain "<|endoftext|>" and friends: count them as ordinary text, never throw.
+const PLAIN = { disallowedSpecial: new Set<string>() };
+const tokensOf = (text: string): number => countTokens(text, PLAIN);
+
+// A chunk ending at a weak boundary is fine once it is this full; below it we keep looking for a better cut.
+const MIN_FILL = 0.6;
+
+/**
+ * Splits pages into overlapping chunks of at most `maxTokens` tokens. Chunks end at a paragraph break when
+ * one falls in the last 40% of the chunk, else at a sentence end, else a line end, else between words.
+ * The overlap is whole units (sentences or smaller pieces) up to `overlapTokens`, so it may be a little less.
+ */
+export function chunkPages(pages: PageText[], options: ChunkOptions = {}): Chunk[] {
+  const maxTokens = options.maxTokens ?? 800;
+  const overlapTokens = options.overlapTokens ?? 400;
+  // Pieces capped at a quarter of a chunk: overlap (≤ half) plus one new piece always fits, so every chunk
+  // brings new text and the loop always advances.
+  const cap = Math.max(1, Math.floor(maxTokens / 4));
+  const units = pages.flatMap((p, i) => segmentPage(p.text, i, cap));
+  const chunks: Chunk[] = [];
+  let start = 0;
+  let covered = 0; // units before this index are already in some chunk
+  while (covered < units.length) {
+    let end = chooseEnd(units, start, covered, maxTokens);
+    let text = render(pages, units, start, end);
+    let tokens = tokensOf(text);
+    // Summed piece counts can differ from the joined text's count by a few tokens; fix an overshoot exactly.
+    while (tokens > maxTokens && (end - 1 > Math.max(covered, start) || start < covered)) {
+      [start, end] = shrink(units, start, end, covered, tokens - maxTokens);
+      text = render(pages, units, start, end);
+      tokens = tokensOf(text);
+    }
+    chunks.push(makeChunk(chunks.length, text, tokens, pages, units, start, end));
+    covered = end;
+    start = overlapStart(units, start, end, overlapTokens);
+  }
+  return chunks;
+}
+
+/** Exclusive end index of the chunk starting at `start`: as many units as fit, cut at the best boundary. */
+function chooseEnd(units: Unit[], start: number, covered: number, maxTokens: number): number {
+  let sum = 0;
+  let best = -1;
+  let bestBrk = -1;
+  let end = start;
+  for (; end < units.length; end++) {
+    const unit = units[end]!;
+    if (sum + unit.tokens > maxTokens && end > covered) break;
+    sum += unit.tokens;
+    // Candidate cut after this unit: it must add new text and fill the chunk enough.
+    if (end >= covered && sum >= maxTokens * MIN_FILL && unit.brk >= bestBrk) {
+      best = end + 1;
+      bestBrk = unit.brk;
+    }
+  }
+  if (end === units.length) return end; // the rest fits: no reason to cut early
+  return best > 0 ? best : end;
+}
+
+/** Drops units worth at least `excess` tokens: from the end while new text remains, else from the overlap. */
+function shrink(units: Unit[], start: number, end: number, covered: number, excess: number): [number, number] {
+  let dropped = 0;
+  while (dropped < excess && end - 1 > Math.max(covered, start)) dropped += units[--end]!.tokens;
+  while (dropped < excess && start < covered) dropped += units[start++]!.tokens;
+  return [start, end];
+}
+
+/** Start of the next chunk: walk back from `end` over whole units while they fit in the overlap budget. */
+function overlapStart(units: Unit[], start: number, end: number, overlapTokens: number): number {
+  let next = end;
+  let sum = 0;
+  while (next - 1 > start && sum + units[next - 1]!.tokens <= overlapTokens) {
+    sum += units[next - 1]!.tokens;
+    next -= 1;
+  }
+  return next;
+}
+
+function render(pages: PageText[], units: Unit[], start: number, end: number): string {
+  const parts: string[] = [];
+  let i = start;
+  while (i < end) {
+    const first = units[i]!;
+    let last = first;
+    // Consecutive units of one page are a single slice: the original whitespace and line breaks survive.
+    while (i + 1 < end && units[i + 1]!.pageIdx === first.pageIdx) last = units[++i]!;
+    parts.push(pages[first.pageIdx]!.text.slice(first.start, last.end));
+    i += 1;
+  }
+  return parts.join("\n\n");
+}
+
+function makeChunk(index: number, text: string, tokens: number, pages: PageText[], units: Unit[], start: number, end: number): Chunk {
+  return {
+    index,
+    text,
+    tokens,
+    page_start: pages[units[start]!.pageIdx]!.page,
+    page_end: pages[units[end - 1]!.pageIdx]!.page,
+  };
+}
+
+// Separators from strongest to weakest. Sentence ends: terminal punctuation (plus closing quotes/brackets)
+// followed by whitespace; abbreviations cause harmless extra cut candidates, not broken chunks.
+const PARAGRAPH_SEP = /\n[ \t]*\n\s*/g;
+const SENTENCE_SEP = /(?<=[.!?…。！？]["'”’)\]]*)\s+/g;
+const LINE_SEP = /\s*\n\s*/g;
+const WORD_SEP = /\s+/g;
+const FINER: Array<[RegExp, Break]> = [
+  [LINE_SEP, Break.Line],
+  [WORD_SEP, Break.Word],
+];
+
+/** Cuts one page into units of at most `cap` tokens, each tagged with the boundary that follows it. */
+function segmentPage(text: string, pageIdx: number, cap: number): Unit[] {
+  const units: Unit[] = [];
+  const paragraphs = pieces(text, 0, text.length, PARAGRAPH_SEP);
+  for (const [pStart, pEnd] of paragraphs) {
+    const sentences = pieces(text, pStart, pEnd, SENTENCE_SEP);
+    sentences.forEach(([sStart, sEnd], i) => {
+      const brk = i === sentences.length - 1 ? Break.Paragraph : Break.Sentence;
+      splitToFit(text, pageIdx, sStart, sEnd, brk, cap, 0, units);
+    });
+  }
+  // A page end is no paragraph break: PDF sentences run on across pages. Rate it by how the page ends.
+  const last = units[units.length - 1];
+  if (last) last.brk = /[.!?…。！？]["'”’)\]]*$/.test(text.slice(Math.max(0, last.end - 8), last.end)) ? Break.Sentence : Break.Line;
+  return units;
+}
+
+/** Adds `[start, end)` as one unit if it fits in `cap` tokens, else splits it at the next finer separator. */
+function splitToFit(text: string, pageIdx: number, start: number, end: number, brk: Break, cap: number, level: number, out: Unit[]): void {
+  // Count the piece with the whitespace before it (tabs and newlines are tokens too), so that summing
+  // unit counts matches the count of the joined text closely.
+  const prev = out[out.length - 1];
+  const from = prev && prev.pageIdx === pageIdx ? prev.end : start;
+  const tokens = tokensOf(text.slice(from, end));
+  if (tokens <= cap) {
+    out.push({ pageIdx, start, end, tokens, brk });
+    return;
+  }
+  const finer = FINER[level];
+  if (!finer) {
+    hardSplit(text, pageIdx, start, end, brk, cap, out);
+    return;
+  }
+  const parts = pieces(text, start, end, finer[0]);
+  if (parts.length === 1) {
+    splitToFit(text, pageIdx, start, end, brk, cap, level + 1, out);
+    return;
+  }
+  parts.forEach(([s, e], i) => splitToFit(text, pageIdx, s, e, i === parts.length - 1 ? brk : finer[1], cap, level + 1, out));
+}
+
+/** Last resort for a "word" longer than `cap` tokens (base64, long URLs): cut by characters. */
+function hardSplit(text: string, pageIdx: number, start: number, end: number, brk: Break, cap: number, out: Unit[]): void {
+  let pos = start;
+  while (pos < end) {
+    let len = Math.min(end - pos, cap);
+    let tokens = tokensOf(text.slice(pos, pos + len));
+    while (tokens > cap && len > 1) {
+      len = Math.max(1, Math.floor(len / 2));
+      tokens = tokensOf(text.slice(pos, pos + len));
+    }
+    // Never cut between the two halves of a surrogate pair.
+    if (len > 1 && pos + len < end && isLowSurrogate(text.charCodeAt(pos + len))) {
+      len -= 1;
+      tokens = tokensOf(text.slice(pos, pos + len));
+    }
+    out.push({ pageIdx, start: pos, end: pos + len, tokens, brk: pos + len >= end ? brk : Break.Word });
+    pos += len;
+  }
+}
+
+/** Non-empty, whitespace-trimmed `[start, end)` ranges of `text` between matches of `sep`. */
+function pieces(text: string, start: number, end: number, sep: RegExp): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const region = text.slice(start, end);
+  let from = 0;
+  for (const m of region.matchAll(sep)) {
+    pushTrimmed(region, from, m.index, start, out);
+    from = m.index + m[0].length;
+  }
+  pushTrimmed(region, from, region.length, start, out);
+  return out;
+}
+
+function pushTrimmed(region: string, from: number, to: number, offset: number, out: Array<[number, number]>): void {
+  while (from < to && /\s/.test(region[from]!)) from += 1;
+  while (to > from && /\s/.test(region[to - 1]!)) to -= 1;
+  if (to > from) out.push([offset + from, offset + to]);
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}

@@ -1,0 +1,59 @@
+/**
+ * From extracted pages to searchable chunks: chunk, embed in batches, add to the index in one write.
+ * The vector-store service calls this once per file; the Cranfield bench uses it too.
+ */
+import type { Embedder } from "../llm/chat-model.js";
+import { chunkPages, type ChunkOptions, type PageText } from "./chunker.js";
+import { chunkRows, type VectorIndex } from "./vector-index.js";
+
+export interface IndexFileOptions extends ChunkOptions {
+  /** Texts per embed() call: Ollama embeds a batch in one request; smaller batches abort sooner. */
+  embedBatchSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface IndexFileResult {
+  chunks: number;
+  /** Sum of the chunks' token counts; text in an overlap is counted in each chunk holding it. */
+  tokens: number;
+}
+
+/**
+ * Chunks `pages` and adds them to `storeId` as file `fileId`. `embedder` null = BM25-only store.
+ * Throws whatever the embedder or index throws (ModelError, InvalidIdError); nothing is added then.
+ */
+export async function indexFile(
+  index: VectorIndex,
+  embedder: Embedder | null,
+  storeId: string,
+  fileId: string,
+  pages: PageText[],
+  options: IndexFileOptions = {},
+): Promise<IndexFileResult> {
+  const chunks = chunkPages(pages, options);
+  if (chunks.length === 0) return { chunks: 0, tokens: 0 };
+  const texts = chunks.map((c) => c.text);
+  const vectors = embedder ? await embedTexts(embedder, texts, options) : null;
+  await index.add(storeId, chunkRows(fileId, chunks), vectors);
+  return { chunks: chunks.length, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0) };
+}
+
+/** Embeds `texts` in batches, in order; checks the embedder returned one vector per text. */
+export async function embedTexts(
+  embedder: Embedder,
+  texts: string[],
+  options: { embedBatchSize?: number; signal?: AbortSignal } = {},
+): Promise<number[][]> {
+  const size = Math.max(1, options.embedBatchSize ?? 32);
+  const vectors: number[][] = [];
+  for (let i = 0; i < texts.length; i += size) {
+    options.signal?.throwIfAborted();
+    const batch = texts.slice(i, i + size);
+    const out = await embedder.embed(batch, options.signal);
+    if (out.length !== batch.length) {
+      throw new Error(`embedding model ${embedder.model} returned ${out.length} vectors for ${batch.length} texts`);
+    }
+    vectors.push(...out);
+  }
+  return vectors;
+}

@@ -1,0 +1,113 @@
+import type { Message, RunStep, TruncationStrategy } from "../api/wire.js";
+import type { ChatMessage } from "../llm/chat-model.js";
+
+/**
+ * Builds the chat messages for one model call. Order keeps the prefix byte-stable across turns of a thread
+ * (Ollama reuses its KV cache for a shared prefix): system instructions first, then the history in order,
+ * then this run's own tool exchanges, and only then per-run additions.
+ */
+export interface PromptParts {
+  instructions: string;
+  /** The thread's messages, oldest first, excluding the assistant messages this run wrote. */
+  history: Message[];
+  /** This run's steps so far, oldest first, with the messages they created. */
+  runTurns: ChatMessage[];
+  /** Per-run text (additional_instructions, tool_choice hints): appended last as a system message. */
+  additions: string[];
+  truncation: TruncationStrategy;
+}
+
+export interface TokenBudget {
+  /** Most tokens the prompt may use (context minus the reply's reserve, or max_prompt_tokens). */
+  promptTokens: number;
+}
+
+export type PromptResult = { ok: true; messages: ChatMessage[]; estimatedTokens: number } | { ok: false; estimatedTokens: number };
+
+export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResult {
+  const system: ChatMessage[] = parts.instructions.trim() === "" ? [] : [{ role: "system", content: parts.instructions }];
+  const tail: ChatMessage[] = parts.additions.length === 0 ? [] : [{ role: "system", content: parts.additions.join("\n\n") }];
+  let history = parts.history.map(toChatMessage);
+  if (parts.truncation.type === "last_messages" && parts.truncation.last_messages !== null) {
+    history = history.slice(-parts.truncation.last_messages);
+  }
+  // The latest user turn (and everything after it) is never dropped; older history goes oldest first.
+  const lastUser = history.findLastIndex((m) => m.role === "user");
+  const kept = lastUser === -1 ? history : history.slice(lastUser);
+  const older = lastUser === -1 ? [] : history.slice(0, lastUser);
+  let used = estimate([...system, ...kept, ...parts.runTurns, ...tail]);
+  if (used > budget.promptTokens) return { ok: false, estimatedTokens: used };
+  let firstKept = older.length;
+  while (firstKept > 0) {
+    const cost = estimate([older[firstKept - 1]!]);
+    if (used + cost > budget.promptTokens) break;
+    used += cost;
+    firstKept--;
+  }
+  return { ok: true, messages: [...system, ...older.slice(firstKept), ...kept, ...parts.runTurns, ...tail], estimatedTokens: used };
+}
+
+/** The text the model sees for a stored message (images are named, not sent, until vision support lands). */
+export function toChatMessage(message: Message): ChatMessage {
+  const text = message.content
+    .map((part) => {
+      if (part.type === "text") return part.text.value;
+      if (part.type === "image_file") return `[image file ${part.image_file.file_id}]`;
+      return `[image ${part.image_url.url}]`;
+    })
+    .join("\n");
+  return { role: message.role, content: text };
+}
+
+/**
+ * Conservative token estimate (no model tokenizer is available offline for every Ollama model): about three
+ * characters per token plus per-message overhead overestimates typical BPE counts, so prompts fit.
+ */
+export function estimate(messages: ChatMessage[]): number {
+  let tokens = 0;
+  for (const m of messages) {
+    tokens += 8 + Math.ceil(m.content.length / 3);
+    if (m.role === "assistant" && m.tool_calls) tokens += Math.ceil(JSON.stringify(m.tool_calls).length / 3);
+  }
+  return tokens;
+}
+
+/** Renders a finished tool_calls step as the assistant call plus one tool result per call. */
+export function toolStepTurns(step: RunStep): ChatMessage[] {
+  if (step.step_details.type !== "tool_calls") return [];
+  const calls = step.step_details.tool_calls;
+  const turns: ChatMessage[] = [
+    {
+      role: "assistant",
+      content: "",
+      tool_calls: calls.map((call) => ({ name: callName(call), arguments: callArguments(call) })),
+    },
+  ];
+  for (const call of calls) turns.push({ role: "tool", tool_name: callName(call), content: callOutput(call) });
+  return turns;
+}
+
+function callName(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number]): string {
+  return call.type === "function" ? call.function.name : call.type;
+}
+
+function callArguments(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number]): Record<string, unknown> {
+  if (call.type === "function") {
+    try {
+      const parsed: unknown = JSON.parse(call.function.arguments);
+      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  }
+  if (call.type === "code_interpreter") return { code: call.code_interpreter.input };
+  return {};
+}
+
+function callOutput(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number]): string {
+  if (call.type === "function") return call.function.output ?? "";
+  if (call.type === "code_interpreter") {
+    return call.code_interpreter.outputs.map((o) => (o.type === "logs" ? o.logs : `[image file ${o.image.file_id}]`)).join("\n");
+  }
+  return (call.file_search.results ?? []).map((r, i) => `[${i + 1}] ${r.file_name}: ${r.content?.map((c) => c.text).join(" ") ?? ""}`).join("\n\n");
+}

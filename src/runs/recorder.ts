@@ -1,0 +1,206 @@
+import type { Annotation, Message, Run, RunStatus, RunStep, StepToolCall, Usage } from "../api/wire.js";
+import type { Clock } from "../clock.js";
+import { newId } from "../ids.js";
+import type { MessagesRepo } from "../store/messages-repo.js";
+import type { RunsRepo } from "../store/runs-repo.js";
+import type { StepsRepo } from "../store/steps-repo.js";
+import type { RunEvents } from "./events.js";
+import { canTransition, IllegalTransitionError, isTerminal } from "./state.js";
+
+type IncompleteReason = NonNullable<Message["incomplete_details"]>["reason"];
+type RunPatch = Partial<Omit<Run, "id" | "object" | "status">>;
+type StepEnd = "completed" | "failed" | "cancelled" | "expired";
+
+/**
+ * Every change a run makes goes through here: it is stored first, then emitted, so an event's payload is
+ * exactly what a polling client reads back.
+ */
+export class RunRecorder {
+  constructor(
+    private readonly runs: RunsRepo,
+    private readonly steps: StepsRepo,
+    private readonly messages: MessagesRepo,
+    readonly events: RunEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Stores a new run and announces it (created, then its first status). */
+  announceRun(run: Run): Run {
+    this.runs.insert(run);
+    this.events.emit(run.id, "thread.run.created", run);
+    this.events.emit(run.id, `thread.run.${run.status}`, run);
+    return run;
+  }
+
+  /**
+   * Moves a run to `status` if that transition is legal from its *stored* status (a cancel may have landed
+   * while the executor was awaiting the model); returns the stored run.
+   */
+  setStatus(runId: string, status: RunStatus, patch: RunPatch = {}): Run {
+    const run = this.current(runId);
+    if (!canTransition(run.status, status)) throw new IllegalTransitionError(run.id, run.status, status);
+    const now = this.clock();
+    const next: Run = { ...run, ...patch, status };
+    if (status === "in_progress" && run.started_at === null) next.started_at = now;
+    if (status === "completed") next.completed_at = now;
+    if (status === "failed") next.failed_at = now;
+    if (status === "cancelled") next.cancelled_at = now;
+    if (isTerminal(status)) next.expires_at = null;
+    if (status !== "requires_action") next.required_action = null;
+    this.runs.update(next);
+    this.events.emit(run.id, `thread.run.${status}`, next);
+    return next;
+  }
+
+  /**
+   * Ends a run the executor was working on. A cancel that arrived meanwhile wins (the run ends `cancelled`);
+   * a run already terminal is left as it is.
+   */
+  endRun(runId: string, status: "completed" | "failed" | "incomplete" | "requires_action" | "cancelled", patch: RunPatch = {}): Run {
+    const run = this.current(runId);
+    if (isTerminal(run.status)) return run;
+    if (run.status === "cancelling" || status === "cancelled") {
+      if (run.status !== "cancelling") this.setStatus(runId, "cancelling");
+      return this.setStatus(runId, "cancelled", { usage: patch.usage ?? run.usage });
+    }
+    return this.setStatus(runId, status, patch);
+  }
+
+  /** Stores a change that is not a status change (usage, metadata): no event. */
+  patchRun(runId: string, patch: RunPatch): Run {
+    return this.runs.update({ ...this.current(runId), ...patch });
+  }
+
+  current(runId: string): Run {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`run ${runId} vanished (its thread was deleted)`);
+    return run;
+  }
+
+  /** The run's messages still marked in_progress (only after a crash can one be left so). */
+  openMessages(runId: string): Message[] {
+    return this.messages.all({ run_id: runId }).filter((m) => m.status === "in_progress");
+  }
+
+  startStep(run: Run, details: RunStep["step_details"]): RunStep {
+    const step: RunStep = {
+      id: newId("step_"),
+      object: "thread.run.step",
+      created_at: this.clock(),
+      assistant_id: run.assistant_id,
+      thread_id: run.thread_id,
+      run_id: run.id,
+      type: details.type,
+      status: "in_progress",
+      step_details: details,
+      last_error: null,
+      expired_at: null,
+      cancelled_at: null,
+      failed_at: null,
+      completed_at: null,
+      metadata: {},
+      usage: null,
+    };
+    this.steps.insert(step);
+    this.events.emit(run.id, "thread.run.step.created", step);
+    this.events.emit(run.id, "thread.run.step.in_progress", step);
+    return step;
+  }
+
+  /** Streams tool-call progress (arguments, code, outputs) to listeners; the step itself is stored on finish. */
+  stepDelta(step: RunStep, toolCalls: (Partial<StepToolCall> & { index: number })[]): void {
+    this.events.emit(step.run_id, "thread.run.step.delta", {
+      id: step.id,
+      object: "thread.run.step.delta",
+      delta: { step_details: { type: "tool_calls", tool_calls: toolCalls } },
+    });
+  }
+
+  /** Stores new tool call details (e.g. outputs filled in) without ending the step. */
+  updateStepDetails(step: RunStep, details: RunStep["step_details"], usage: Usage | null = step.usage): RunStep {
+    return this.steps.update({ ...step, step_details: details, usage });
+  }
+
+  /** Ends every step of the run still in progress (the run was cancelled, failed or expired). */
+  closeOpenSteps(runId: string, status: "failed" | "cancelled" | "expired", last_error: RunStep["last_error"] = null): void {
+    for (const step of this.steps.all({ run_id: runId })) {
+      if (step.status === "in_progress") this.finishStep(step, status, { last_error });
+    }
+  }
+
+  finishStep(step: RunStep, status: StepEnd, extra: { usage?: Usage | null; last_error?: RunStep["last_error"] } = {}): RunStep {
+    const now = this.clock();
+    const next: RunStep = {
+      ...step,
+      ...extra,
+      status,
+      completed_at: status === "completed" ? now : null,
+      failed_at: status === "failed" ? now : null,
+      cancelled_at: status === "cancelled" ? now : null,
+      expired_at: status === "expired" ? now : null,
+    };
+    this.steps.update(next);
+    this.events.emit(step.run_id, `thread.run.step.${status}`, next);
+    return next;
+  }
+
+  /** Opens a reply: the message_creation step, then its message (the order the hosted API streamed). */
+  startMessageCreation(run: Run): { step: RunStep; message: Message } {
+    const messageId = newId("msg_");
+    const step = this.startStep(run, { type: "message_creation", message_creation: { message_id: messageId } });
+    return { step, message: this.startMessage(run, messageId) };
+  }
+
+  private startMessage(run: Run, id: string): Message {
+    const message: Message = {
+      id,
+      object: "thread.message",
+      created_at: this.clock(),
+      thread_id: run.thread_id,
+      status: "in_progress",
+      incomplete_details: null,
+      completed_at: null,
+      incomplete_at: null,
+      role: "assistant",
+      content: [],
+      assistant_id: run.assistant_id,
+      run_id: run.id,
+      attachments: [],
+      metadata: {},
+    };
+    this.messages.insert(message);
+    this.events.emit(run.id, "thread.message.created", message);
+    this.events.emit(run.id, "thread.message.in_progress", message);
+    return message;
+  }
+
+  /** Emits a text delta; `store` also persists the text so far (callers throttle how often). */
+  messageDelta(message: Message, fullText: string, delta: string, store: boolean): Message {
+    const next = withText(message, fullText);
+    if (store) this.messages.update(next);
+    this.events.emit(message.run_id!, "thread.message.delta", {
+      id: message.id,
+      object: "thread.message.delta",
+      delta: { content: [{ index: 0, type: "text", text: { value: delta, annotations: [] } }] },
+    });
+    return next;
+  }
+
+  finishMessage(message: Message, fullText: string, reason: IncompleteReason | null, annotations: Annotation[] = []): Message {
+    const now = this.clock();
+    const next: Message = {
+      ...withText(message, fullText, annotations),
+      status: reason === null ? "completed" : "incomplete",
+      completed_at: reason === null ? now : null,
+      incomplete_at: reason === null ? null : now,
+      incomplete_details: reason === null ? null : { reason },
+    };
+    this.messages.update(next);
+    this.events.emit(message.run_id!, `thread.message.${next.status}`, next);
+    return next;
+  }
+}
+
+function withText(message: Message, value: string, annotations: Annotation[] = []): Message {
+  return { ...message, content: [{ type: "text", text: { value, annotations } }] };
+}

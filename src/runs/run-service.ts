@@ -1,0 +1,167 @@
+import type { RunCreateParams, SubmitToolOutputsParams, ThreadAndRunCreateParams } from "../api/runs.js";
+import type { Assistant, Run, Thread, ToolChoice } from "../api/wire.js";
+import type { Clock } from "../clock.js";
+import { activeRunConflict, badRequest, notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import { normalizeResponseFormat, normalizeTools } from "../objects/normalize.js";
+import type { ThreadService } from "../objects/thread-service.js";
+import type { Repos } from "../services.js";
+import type { Db } from "../store/db.js";
+import type { RunEngine } from "./engine.js";
+import type { RunEventListener } from "./events.js";
+import type { RunRecorder } from "./recorder.js";
+import { isTerminal } from "./state.js";
+
+type RunSettings = Omit<RunCreateParams, "additional_instructions" | "additional_messages">;
+
+/** Creating, resuming and cancelling runs: the request-side rules; execution is the engine's. */
+export class RunService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      repos: Repos;
+      threads: ThreadService;
+      recorder: RunRecorder;
+      engine: RunEngine;
+      clock: Clock;
+      expirySeconds: number;
+    },
+  ) {}
+
+  /**
+   * Creates and queues a run. `listener`, when given, is subscribed before the first event is emitted, so a
+   * streaming client sees `thread.run.created` onwards.
+   */
+  create(threadId: string, p: RunCreateParams, include: string[], listener?: RunEventListener): Run {
+    const { repos } = this.deps;
+    if (!repos.threads.get(threadId)) throw notFound("thread", threadId);
+    const assistant = this.assistant(p.assistant_id);
+    const active = repos.runs.activeForThread(threadId);
+    if (active) throw activeRunConflict(threadId, active.id);
+    const run = this.buildRun(threadId, assistant, p);
+    this.deps.db.transaction(() => {
+      for (const [i, m] of (p.additional_messages ?? []).entries()) {
+        this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
+      }
+      repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, include });
+      if (listener) this.deps.recorder.events.subscribe(run.id, listener);
+      this.deps.recorder.announceRun(run);
+    })();
+    this.deps.engine.enqueue(run.id);
+    return run;
+  }
+
+  /** Creates a thread (from `thread`) and a run on it; `onThread` sees the thread before any run event. */
+  async createThreadAndRun(p: ThreadAndRunCreateParams, listener?: RunEventListener, onThread?: (t: Thread) => void): Promise<Run> {
+    this.assistant(p.assistant_id); // fail before creating a thread nobody asked to keep
+    const { thread: threadInput, tool_resources, ...settings } = p;
+    const thread = await this.deps.threads.create({
+      messages: threadInput?.messages,
+      metadata: threadInput?.metadata,
+      tool_resources: tool_resources ?? threadInput?.tool_resources,
+    });
+    onThread?.(thread);
+    return this.create(thread.id, settings, [], listener);
+  }
+
+  /** Resumes a run waiting at requires_action once every requested call has exactly one output. */
+  submitToolOutputs(threadId: string, runId: string, p: SubmitToolOutputsParams, listener?: RunEventListener): Run {
+    const { repos, recorder } = this.deps;
+    const run = this.find(threadId, runId);
+    if (run.status !== "requires_action" || !run.required_action) {
+      throw badRequest(`Runs in status "${run.status}" do not accept tool outputs.`);
+    }
+    const outputs = new Map<string, string>();
+    for (const [i, o] of p.tool_outputs.entries()) {
+      if (outputs.has(o.tool_call_id)) throw badRequest(`Duplicate output for tool call '${o.tool_call_id}'.`, `tool_outputs[${i}].tool_call_id`);
+      outputs.set(o.tool_call_id, o.output);
+    }
+    const expected = run.required_action.submit_tool_outputs.tool_calls.map((c) => c.id);
+    const unknown = p.tool_outputs.findIndex((o) => !expected.includes(o.tool_call_id));
+    if (unknown !== -1) {
+      throw badRequest(`No tool call found with id '${p.tool_outputs[unknown]!.tool_call_id}' in this run's required action.`, `tool_outputs[${unknown}].tool_call_id`);
+    }
+    const missing = expected.filter((id) => !outputs.has(id));
+    if (missing.length > 0) throw badRequest(`Expected tool outputs for call ids: ${missing.join(", ")}.`, "tool_outputs");
+
+    if (listener) recorder.events.subscribe(run.id, listener);
+    this.deps.db.transaction(() => {
+      for (const step of repos.steps.all({ run_id: run.id })) {
+        if (step.status !== "in_progress" || step.step_details.type !== "tool_calls") continue;
+        const calls = step.step_details.tool_calls.map((c) =>
+          c.type === "function" && outputs.has(c.id) ? { ...c, function: { ...c.function, output: outputs.get(c.id)! } } : c,
+        );
+        recorder.finishStep(recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls }), "completed");
+      }
+      recorder.setStatus(run.id, "queued", { expires_at: this.deps.clock() + this.deps.expirySeconds });
+    })();
+    this.deps.engine.enqueue(run.id);
+    return recorder.current(run.id);
+  }
+
+  cancel(threadId: string, runId: string): Run {
+    const run = this.find(threadId, runId);
+    if (isTerminal(run.status) || run.status === "cancelling") {
+      throw badRequest(`Cannot cancel run with status '${run.status}'.`);
+    }
+    return this.deps.engine.cancel(run);
+  }
+
+  find(threadId: string, runId: string): Run {
+    if (!this.deps.repos.threads.get(threadId)) throw notFound("thread", threadId);
+    const run = this.deps.repos.runs.getInThread(threadId, runId);
+    if (!run) throw notFound("run", runId);
+    return run;
+  }
+
+  private assistant(id: string): Assistant {
+    const assistant = this.deps.repos.assistants.get(id);
+    if (!assistant) throw notFound("assistant", id);
+    return assistant;
+  }
+
+  private buildRun(threadId: string, assistant: Assistant, p: RunSettings): Run {
+    const now = this.deps.clock();
+    const tools = p.tools ? normalizeTools(p.tools) : assistant.tools;
+    const toolChoice: ToolChoice = p.tool_choice ?? "auto";
+    checkToolChoice(toolChoice, tools);
+    return {
+      id: newId("run_"),
+      object: "thread.run",
+      created_at: now,
+      thread_id: threadId,
+      assistant_id: assistant.id,
+      status: "queued",
+      required_action: null,
+      last_error: null,
+      expires_at: now + this.deps.expirySeconds,
+      started_at: null,
+      cancelled_at: null,
+      failed_at: null,
+      completed_at: null,
+      incomplete_details: null,
+      model: p.model ?? assistant.model,
+      instructions: p.instructions ?? assistant.instructions ?? "",
+      tools,
+      metadata: p.metadata ?? {},
+      usage: null,
+      temperature: p.temperature ?? assistant.temperature,
+      top_p: p.top_p ?? assistant.top_p,
+      max_prompt_tokens: p.max_prompt_tokens ?? null,
+      max_completion_tokens: p.max_completion_tokens ?? null,
+      truncation_strategy: { type: p.truncation_strategy?.type ?? "auto", last_messages: p.truncation_strategy?.last_messages ?? null },
+      tool_choice: toolChoice,
+      parallel_tool_calls: p.parallel_tool_calls ?? true,
+      response_format: p.response_format !== undefined && p.response_format !== null ? normalizeResponseFormat(p.response_format) : (assistant.response_format ?? "auto"),
+    };
+  }
+}
+
+/** A named tool_choice must name a tool the run has. */
+function checkToolChoice(choice: ToolChoice, tools: Run["tools"]): void {
+  if (typeof choice !== "object") return;
+  const ok = choice.type === "function"
+    ? tools.some((t) => t.type === "function" && t.function.name === choice.function.name)
+    : tools.some((t) => t.type === choice.type);
+  if (!ok) throw badRequest(`tool_choice names a tool the run does not have.`, "tool_choice");
+}

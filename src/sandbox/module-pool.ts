@@ -1,0 +1,64 @@
+/**
+ * QuickJS WebAssembly modules with a hard memory cap, one per session.
+ *
+ * `runtime.setMemoryLimit` does not bound total memory under emscripten (quickjs-emscripten issues #255, #271);
+ * a module instantiated over a WebAssembly.Memory with a `maximum` does. WASM memory never shrinks, so a module
+ * is reused only after a clean dispose and only for the same cap; after a memory-limit error it is dropped.
+ */
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  RELEASE_SYNC,
+  type QuickJSWASMModule,
+} from "quickjs-emscripten";
+
+const PAGE_BYTES = 64 * 1024;
+// quickjs-emscripten needs at least 256 initial pages (16 MiB) to start.
+const MIN_PAGES = 256;
+
+/** A module plus the memory it runs in, so callers can see how full it is. */
+export interface CappedModule {
+  readonly module: QuickJSWASMModule;
+  readonly memory: WebAssembly.Memory;
+  readonly maxBytes: number;
+}
+
+/** Pages for a memory cap: never below the minimum the module needs to boot. */
+export function capPages(memoryBytes: number): number {
+  return Math.max(MIN_PAGES, Math.ceil(memoryBytes / PAGE_BYTES));
+}
+
+async function newCappedModule(pages: number): Promise<CappedModule> {
+  const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: pages });
+  // The sync variant: the asyncify build of 0.32.0 mishandles freeing host refs.
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory: memory }));
+  return { module, memory, maxBytes: pages * PAGE_BYTES };
+}
+
+/** Keeps a few idle modules per cap so a new session skips instantiation (~5 ms). */
+export class ModulePool {
+  private readonly idle = new Map<number, CappedModule[]>();
+
+  constructor(private readonly maxIdle: number) {}
+
+  async acquire(memoryBytes: number): Promise<CappedModule> {
+    const pages = capPages(memoryBytes);
+    return this.idle.get(pages)?.pop() ?? newCappedModule(pages);
+  }
+
+  /** Returns a module whose runtimes were all disposed cleanly. */
+  release(entry: CappedModule): void {
+    const pages = entry.maxBytes / PAGE_BYTES;
+    const list = this.idle.get(pages) ?? [];
+    if (list.length >= this.maxIdle) return;
+    list.push(entry);
+    this.idle.set(pages, list);
+  }
+
+  /** Prepares one module for the default cap in the background, so the first session starts fast. */
+  async prewarm(memoryBytes: number): Promise<void> {
+    const pages = capPages(memoryBytes);
+    if ((this.idle.get(pages)?.length ?? 0) > 0) return;
+    this.release(await newCappedModule(pages));
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Messages between the pool (main thread) and a sandbox worker. Everything here is structured-clone data.
+ */
+import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
+
+/** Settings fixed for the life of a worker. */
+export interface WorkerSettings {
+  /** Most bytes of files that code may have written and that a session keeps. */
+  maxFileBytes: number;
+  /** Spare QuickJS modules a worker keeps for new sessions (module creation costs a few ms). */
+  spareModules: number;
+  /** Memory cap of the module prepared at start-up, so the first session opens fast. */
+  defaultMemoryBytes: number;
+}
+
+export type ToWorker =
+  | { type: "run"; id: number; sessionKey: string; code: string; files: SandboxFile[]; limits: SandboxLimits }
+  | { type: "dispose"; sessionKey: string };
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "result"; id: number; result: SandboxResult };

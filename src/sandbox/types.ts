@@ -1,0 +1,51 @@
+/**
+ * The code_interpreter contract: the run executor hands model-written JavaScript to a CodeSandbox and turns the
+ * result into tool output. Only strings and bytes cross this boundary, never live objects.
+ */
+
+/** A file readable (input) or written (output) inside the sandbox, addressed by a plain name. */
+export interface SandboxFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Per-call resource limits; any field left out takes the sandbox's default. */
+export interface SandboxLimits {
+  /** Wall-clock budget for the whole call (script, promise jobs, timers). */
+  timeMs: number;
+  /** Heap cap for the session; fixed when the session is created (WASM memory cannot be resized down). */
+  memoryBytes: number;
+  /** QuickJS stack; capped at 256 KB because larger stacks can overflow the host's own stack. */
+  stackBytes: number;
+  /** Cap on console output (and on `result`), in UTF-8 bytes. */
+  outputBytes: number;
+}
+
+/** What one execution produced, phrased so a model can read it and fix its code. */
+export interface SandboxResult {
+  /** console.log/info/warn/error output, truncated at outputBytes with a visible marker. */
+  logs: string;
+  /** Null on success, else a readable message: "SyntaxError: ...", "timeout: ...", "memory limit exceeded ...". */
+  error: string | null;
+  /** Files the code wrote during this call whose content is new or changed. */
+  files: SandboxFile[];
+  /** The value of the last expression (strings as-is, other values as JSON), when there is one. */
+  result?: string;
+}
+
+/** Options of one `run` call. */
+export interface SandboxRunOptions {
+  /** Calls with the same key share variables, functions and written files. */
+  sessionKey: string;
+  /** Files to make readable by name; they replace session files of the same name. */
+  files: SandboxFile[];
+  limits?: Partial<SandboxLimits>;
+}
+
+/** A place to run untrusted JavaScript. Implementations never throw for faults of the code itself. */
+export interface CodeSandbox {
+  /** Runs code in the session `sessionKey` (state persists across calls with the same key). */
+  run(code: string, opts: SandboxRunOptions): Promise<SandboxResult>;
+  /** Stops every worker; calls still pending resolve with an error. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+/**
+ * Worker-thread side of the pool: owns the QuickJS sessions routed to it and runs one call at a time.
+ * The pool terminates this thread when a call overruns its hard deadline, so nothing here needs to be
+ * cancellable: a native built-in that ignores interrupts is stopped by the terminate.
+ */
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { GuestSession } from "./guest-session.js";
+import { ModulePool } from "./module-pool.js";
+import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
+import type { SandboxResult } from "./types.js";
+
+function requirePort(): MessagePort {
+  if (!parentPort) throw new Error("sandbox worker must run in a worker thread");
+  return parentPort;
+}
+
+const port = requirePort();
+const settings = workerData as WorkerSettings;
+const modules = new ModulePool(settings.spareModules);
+const sessions = new Map<string, GuestSession>();
+
+async function openSession(sessionKey: string, memoryBytes: number): Promise<GuestSession> {
+  const existing = sessions.get(sessionKey);
+  if (existing) return existing;
+  const session = await GuestSession.open(modules, memoryBytes, settings.maxFileBytes);
+  sessions.set(sessionKey, session);
+  // Instantiate the next session's module while this worker would otherwise be idle.
+  void modules.prewarm(memoryBytes).catch(() => undefined);
+  return session;
+}
+
+async function run(msg: Extract<ToWorker, { type: "run" }>): Promise<SandboxResult> {
+  let session: GuestSession;
+  try {
+    session = await openSession(msg.sessionKey, msg.limits.memoryBytes);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { logs: "", error: `sandbox could not start: ${message}`, files: [] };
+  }
+  const { result, resetReason } = session.run(msg.code, msg.files, msg.limits);
+  if (resetReason !== null) {
+    sessions.delete(msg.sessionKey);
+    session.dispose(false);
+  }
+  return result;
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  if (msg.type === "dispose") {
+    sessions.get(msg.sessionKey)?.dispose(true);
+    sessions.delete(msg.sessionKey);
+    return;
+  }
+  const reply: FromWorker = { type: "result", id: msg.id, result: await run(msg) };
+  port.postMessage(reply);
+}
+
+// Messages are handled strictly in order: a dispose never overtakes the run queued before it.
+let queue = Promise.resolve();
+port.on("message", (msg: ToWorker) => {
+  queue = queue.then(() => handle(msg));
+});
+await modules.prewarm(settings.defaultMemoryBytes).catch(() => undefined);
+port.postMessage({ type: "ready" } satisfies FromWorker);
