@@ -1,0 +1,93 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Config } from "../config.js";
+import type { ChatModel } from "../llm/chat-model.js";
+import type { ModelCatalog } from "../llm/model-catalog.js";
+import type { OllamaProbe } from "../llm/ollama-probe.js";
+
+/** One finding: `problem` blocks running an assistant, `warning` degrades it. `fix` is the exact thing to do. */
+export interface Finding {
+  level: "ok" | "warning" | "problem";
+  what: string;
+  fix?: string;
+}
+
+export interface DoctorDeps {
+  config: Config;
+  models: ModelCatalog;
+  chat: ChatModel;
+  probe(): Promise<OllamaProbe>;
+}
+
+/** Checks what a first run needs. Never throws: every failure becomes a finding with its fix. */
+export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
+  const findings: Finding[] = [await checkDataDir(deps.config.dataDir)];
+  const probe = await deps.probe();
+  if (!probe.reachable) {
+    findings.push({
+      level: "problem",
+      what: `Ollama is not reachable at ${deps.config.ollama.host}.`,
+      fix: `Start it with \`ollama serve\`, or set OLLAMA_HOST to where it listens.`,
+    });
+    return findings;
+  }
+  findings.push({ level: "ok", what: `Ollama ${probe.version ?? ""} at ${deps.config.ollama.host}` });
+  const chatTag = deps.models.resolveChat(deps.models.defaultChatModel).tag;
+  if (!hasModel(probe.models, chatTag)) {
+    findings.push({ level: "problem", what: `Chat model '${chatTag}' is not pulled.`, fix: `ollama pull ${chatTag}` });
+  } else {
+    findings.push(...(await checkChatModel(deps.chat, chatTag)));
+  }
+  const embedTag = deps.models.embeddingTag;
+  if (embedTag === null) {
+    findings.push({ level: "ok", what: "No embedding model configured: vector stores use BM25 search only." });
+  } else if (!hasModel(probe.models, embedTag)) {
+    findings.push({
+      level: "warning",
+      what: `Embedding model '${embedTag}' is not pulled: vector stores fall back to BM25 search only.`,
+      fix: `ollama pull ${embedTag}`,
+    });
+  } else {
+    findings.push({ level: "ok", what: `Embedding model ${embedTag}` });
+  }
+  return findings;
+}
+
+async function checkChatModel(chat: ChatModel, tag: string): Promise<Finding[]> {
+  try {
+    const details = await chat.details(tag);
+    const out: Finding[] = [{ level: "ok", what: `Chat model ${tag} (context ${details.context_length ?? "unknown"} tokens)` }];
+    if (details.capabilities.length > 0 && !details.capabilities.includes("tools")) {
+      out.push({
+        level: "warning",
+        what: `Model '${tag}' does not support tool calling: function, file_search and code_interpreter tools will not work.`,
+        fix: "Set CHAT_MODEL to a model with tool support, e.g. llama3.2 or qwen2.5.",
+      });
+    }
+    return out;
+  } catch (err) {
+    return [{ level: "problem", what: `Could not read model '${tag}': ${err instanceof Error ? err.message : String(err)}` }];
+  }
+}
+
+/** Ollama lists `name:tag`; a bare name means `:latest`. */
+function hasModel(models: string[], tag: string): boolean {
+  const full = tag.includes(":") ? tag : `${tag}:latest`;
+  return models.some((m) => m === tag || m === full);
+}
+
+async function checkDataDir(dir: string): Promise<Finding> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `.doctor-${process.pid}`);
+    await fs.writeFile(probe, "ok");
+    await fs.rm(probe);
+    return { level: "ok", what: `DATA_DIR ${dir} is writable` };
+  } catch (err) {
+    return {
+      level: "problem",
+      what: `DATA_DIR ${dir} is not writable (${err instanceof Error ? err.message : String(err)}).`,
+      fix: `Create it and give this user write access, or set DATA_DIR to a writable folder.`,
+    };
+  }
+}
