@@ -110,8 +110,8 @@ function decodeWindows1252(bytes: Uint8Array): string {
 }
 
 async function extractPdf(bytes: Uint8Array): Promise<ExtractedDoc> {
-  // Loaded on first use: pdfjs costs ~1 s to initialise and most processes may never see a PDF.
-  // The ESM loader caches the module, so later calls pay nothing.
+  // Loaded on first use: pdf.js is large (import ~0.1 s; the first parse pays more set-up), and a process
+  // may never see a PDF. The ESM loader caches the module, so later calls pay nothing for it.
   const { PDFParse } = await import("pdf-parse");
   // pdf.js transfers (detaches) the buffer it is given: hand it a copy so the caller's bytes stay usable.
   const parser = new PDFParse({ data: bytes.slice(), verbosity: 0 });
