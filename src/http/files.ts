@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { FILE_PURPOSES, type FileObject } from "../api/wire.js";
+import type { FileObject } from "../api/wire.js";
 import { ApiError, badRequest, notFound } from "../errors.js";
 import type { AppServices } from "../services.js";
 import { listPage, listQuery } from "./list.js";
@@ -15,8 +15,11 @@ const FileListQuery = z.object({
   before: z.string().min(1).optional(),
 });
 
+/** Purposes a client may upload with; the *_output/-results ones are written by the server only. */
+const UPLOAD_PURPOSES = ["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] as const;
+
 const UploadFields = z.object({
-  purpose: z.enum(FILE_PURPOSES, { message: `purpose must be one of ${FILE_PURPOSES.join(", ")}` }),
+  purpose: z.enum(UPLOAD_PURPOSES, { message: `purpose must be one of ${UPLOAD_PURPOSES.join(", ")}` }),
   file: z.instanceof(File, { message: "expected a file upload" }),
 });
 

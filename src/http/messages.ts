@@ -42,7 +42,9 @@ export function messagesRouter(s: AppServices): Hono {
   app.post("/:message_id", async (c) => {
     const current = find(threadId(c), c.req.param("message_id"));
     const p = await readJson(c, MessageUpdateParams);
-    return c.json(s.repos.messages.update({ ...current, metadata: p.metadata ?? current.metadata }));
+    // Like assistants and threads: metadata left out keeps its value, metadata sent as null clears it.
+    const metadata = p.metadata === undefined ? current.metadata : (p.metadata ?? {});
+    return c.json(s.repos.messages.update({ ...current, metadata }));
   });
 
   app.delete("/:message_id", (c) => {
