@@ -10,6 +10,7 @@ import { messagesRouter } from "./http/messages.js";
 import { runsRouter } from "./http/runs.js";
 import { stepsRouter } from "./http/steps.js";
 import { threadsRouter } from "./http/threads.js";
+import { vectorStoresRouter } from "./http/vector-stores.js";
 import type { AppServices } from "./services.js";
 
 /** Builds the HTTP application over already-created services. No I/O happens here. */
@@ -28,6 +29,7 @@ export function createApp(s: AppServices): Hono {
   v1.route("/threads", runsRouter(s));
   v1.route("/threads", threadsRouter(s));
   v1.route("/files", filesRouter(s));
+  v1.route("/vector_stores", vectorStoresRouter(s));
   app.route("/v1", v1);
 
   app.notFound((c) => c.json(new ApiError(404, `Invalid URL (${c.req.method} ${c.req.path})`).toJSON(), 404));

@@ -3,7 +3,12 @@ import { systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { BlobStore } from "./files/blob-store.js";
 import { FileService } from "./files/file-service.js";
-import type { ChatModel } from "./llm/chat-model.js";
+import type { ChatModel, Embedder } from "./llm/chat-model.js";
+import { createRetrieval } from "./retrieval/create-retrieval.js";
+import { FILE_SEARCH_DESCRIPTION, type FileSearchService } from "./retrieval/file-search.js";
+import type { Ingestor } from "./retrieval/ingestor.js";
+import type { VectorStoreService } from "./retrieval/vector-store-service.js";
+import type { VectorStoreFilesRepo, VectorStoresRepo } from "./store/vector-stores-repo.js";
 import { ModelCatalog } from "./llm/model-catalog.js";
 import { OllamaChatModel } from "./llm/ollama-chat.js";
 import { NO_BUILTIN_TOOLS, type BuiltinTools } from "./runs/builtin-tools.js";
@@ -13,7 +18,7 @@ import { RunExecutor } from "./runs/executor.js";
 import { RunRecorder } from "./runs/recorder.js";
 import { RunService } from "./runs/run-service.js";
 import { probeOllama, type OllamaProbe } from "./llm/ollama-probe.js";
-import { References, type VectorStoreLinks } from "./objects/references.js";
+import { References } from "./objects/references.js";
 import { ThreadService } from "./objects/thread-service.js";
 import { AssistantsRepo } from "./store/assistants-repo.js";
 import { openDb, type Db } from "./store/db.js";
@@ -32,6 +37,8 @@ export interface Repos {
   files: FilesRepo;
   runs: RunsRepo;
   steps: StepsRepo;
+  vectorStores: VectorStoresRepo;
+  storeFiles: VectorStoreFilesRepo;
 }
 
 /** Everything the HTTP layer needs, created once in the composition root (or per test). */
@@ -46,6 +53,9 @@ export interface AppServices {
   readonly files: FileService;
   readonly models: ModelCatalog;
   readonly runs: RunService;
+  readonly vectorStores: VectorStoreService;
+  readonly fileSearch: FileSearchService;
+  readonly ingestor: Ingestor;
   readonly runEvents: RunEvents;
   readonly engine: RunEngine;
   probeOllama(): Promise<OllamaProbe>;
@@ -58,14 +68,16 @@ export interface ServiceOverrides {
   database?: ":memory:";
   /** Replaces the Ollama chat adapter (tests normally use the Ollama-protocol stand-in instead). */
   chat?: ChatModel;
-  builtins?: BuiltinTools;
+  builtins?: Partial<BuiltinTools>;
+  /** null: vector stores are BM25 only; undefined: the configured Ollama embedding model. */
+  embedder?: Embedder | null;
 }
 
 /** Opens storage and wires every service. The only place objects are constructed. */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<AppServices> {
   const clock = overrides.clock ?? systemClock;
   const db = openDb(overrides.database ?? config.dataDir);
-  const repos: Repos = {
+  const core = {
     assistants: new AssistantsRepo(db),
     threads: new ThreadsRepo(db),
     messages: new MessagesRepo(db),
@@ -75,10 +87,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   };
   const blobs = new BlobStore(config.dataDir);
   await blobs.init();
-  const files = new FileService(repos.files, blobs, clock);
-  const refs = new References(repos.files, noVectorStores);
-  const threads = new ThreadService({ db, ...repos }, refs, clock);
+  const files = new FileService(core.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
+  const retrieval = createRetrieval({ config, db, repos: core, filesRepo: core.files, files, models, clock, ...(overrides.embedder !== undefined ? { embedder: overrides.embedder } : {}) });
+  const repos: Repos = { ...core, vectorStores: retrieval.repos.vectorStores, storeFiles: retrieval.repos.storeFiles };
+  const refs = new References(repos.files, retrieval.vectorStores);
+  const threads = new ThreadService({ db, ...repos }, refs, clock);
+  const builtins: BuiltinTools = {
+    fileSearchDescription: FILE_SEARCH_DESCRIPTION,
+    codeInterpreterDescription: NO_BUILTIN_TOOLS.codeInterpreterDescription,
+    fileSearch: (run, query, signal) => retrieval.fileSearch.forRun(run, query, signal),
+    ...overrides.builtins,
+  };
   const runEvents = new RunEvents();
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, runEvents, clock);
   const executor = new RunExecutor({
@@ -86,13 +106,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     recorder,
     chat: overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs }),
     models,
-    builtins: overrides.builtins ?? NO_BUILTIN_TOOLS,
+    builtins,
     clock,
     expirySeconds: config.runs.expirySeconds,
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ db, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
   engine.start();
+  retrieval.vectorStores.resumeIngestion();
   return {
     config,
     version: VERSION,
@@ -104,20 +125,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     files,
     models,
     runs,
+    vectorStores: retrieval.vectorStores,
+    fileSearch: retrieval.fileSearch,
+    ingestor: retrieval.ingestor,
     runEvents,
     engine,
     probeOllama: () => probeOllama(config.ollama.host, 1000),
     close: async () => {
       await engine.close();
+      await retrieval.ingestor.close();
+      await retrieval.index.close();
       db.close();
     },
   };
 }
-
-/** Until vector stores exist, no id names one. */
-const noVectorStores: VectorStoreLinks = {
-  exists: () => false,
-  createForFiles: async () => {
-    throw new Error("vector stores are not available");
-  },
-};

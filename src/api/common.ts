@@ -43,7 +43,7 @@ export const Tool = z.discriminatedUnion("type", [CodeInterpreterTool, FileSearc
 export type ToolInput = z.infer<typeof Tool>;
 export const Tools = z.array(Tool).max(128, "an assistant can have at most 128 tools");
 
-const ChunkingStrategy = z.discriminatedUnion("type", [
+export const ChunkingStrategy = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("auto") }),
   z.strictObject({
     type: z.literal("static"),

@@ -62,7 +62,8 @@ export interface Annotation {
   text: string;
   start_index: number;
   end_index: number;
-  file_citation?: { file_id: string };
+  /** `quote` and `page` go beyond the v2 wire format: what was cited, and where (PDF page), when known. */
+  file_citation?: { file_id: string; quote?: string; page?: number };
   file_path?: { file_id: string };
 }
 
@@ -195,6 +196,8 @@ export interface FileSearchResult {
   file_id: string;
   file_name: string;
   score: number;
+  /** The PDF page the passage starts on (beyond the v2 wire format; absent for files without pages). */
+  page?: number;
   content?: { type: "text"; text: string }[];
 }
 
@@ -236,4 +239,53 @@ export interface RunStep {
   completed_at: number | null;
   metadata: Metadata;
   usage: Usage | null;
+}
+
+export type FileAttributes = Record<string, string | number | boolean>;
+
+export interface FileCounts {
+  in_progress: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+}
+
+export interface VectorStore {
+  id: string;
+  object: "vector_store";
+  created_at: number;
+  name: string;
+  usage_bytes: number;
+  file_counts: FileCounts;
+  status: "expired" | "in_progress" | "completed";
+  expires_after?: { anchor: "last_active_at"; days: number };
+  expires_at: number | null;
+  last_active_at: number | null;
+  metadata: Metadata;
+}
+
+export type ChunkingStrategy =
+  | { type: "static"; static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } }
+  | { type: "other" };
+
+export interface VectorStoreFile {
+  id: string;
+  object: "vector_store.file";
+  usage_bytes: number;
+  created_at: number;
+  vector_store_id: string;
+  status: "in_progress" | "completed" | "cancelled" | "failed";
+  last_error: { code: "server_error" | "unsupported_file" | "invalid_file"; message: string } | null;
+  chunking_strategy: ChunkingStrategy;
+  attributes: FileAttributes;
+}
+
+export interface VectorStoreFileBatch {
+  id: string;
+  object: "vector_store.files_batch";
+  created_at: number;
+  vector_store_id: string;
+  status: "in_progress" | "completed" | "cancelled" | "failed";
+  file_counts: FileCounts;
 }

@@ -16,6 +16,8 @@ export interface IndexFileResult {
   chunks: number;
   /** Sum of the chunks' token counts; text in an overlap is counted in each chunk holding it. */
   tokens: number;
+  /** Embedding dimension used, null for BM25 only (or no chunk). */
+  dims: number | null;
 }
 
 /**
@@ -31,11 +33,11 @@ export async function indexFile(
   options: IndexFileOptions = {},
 ): Promise<IndexFileResult> {
   const chunks = chunkPages(pages, options);
-  if (chunks.length === 0) return { chunks: 0, tokens: 0 };
+  if (chunks.length === 0) return { chunks: 0, tokens: 0, dims: null };
   const texts = chunks.map((c) => c.text);
   const vectors = embedder ? await embedTexts(embedder, texts, options) : null;
   await index.add(storeId, chunkRows(fileId, chunks), vectors);
-  return { chunks: chunks.length, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0) };
+  return { chunks: chunks.length, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0), dims: vectors?.[0]?.length ?? null };
 }
 
 /** Embeds `texts` in batches, in order; checks the embedder returned one vector per text. */

@@ -127,6 +127,17 @@ export class LanceIndex implements VectorIndex {
     return toHits(fuse(bm25, dense, query.limit, this.options.rrfK));
   }
 
+  async fileChunks(storeId: string, fileId: string): Promise<ChunkRow[]> {
+    checkStoreId(storeId);
+    const filter = fileFilter([fileId]);
+    const store = await this.store(storeId);
+    if (!store || !filter) return [];
+    const rows = await store.table.query().where(filter).select([...COLUMNS]).limit(1_000_000).toArray();
+    return rows
+      .map((r: Record<string, unknown>) => ({ chunk_id: String(r.chunk_id), ...ranked([r], "_score")[0]!.item }))
+      .sort((a, b) => a.chunk_index - b.chunk_index);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled(this.queues.values());

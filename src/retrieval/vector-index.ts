@@ -49,6 +49,8 @@ export interface VectorIndex {
   deleteFile(storeId: string, fileId: string): Promise<void>;
   /** Removes the whole store; a no-op when it does not exist. */
   drop(storeId: string): Promise<void>;
+  /** Every chunk of one file in chunk order ([] when none): the parsed text a vector store holds. */
+  fileChunks(storeId: string, fileId: string): Promise<ChunkRow[]>;
   /** Best chunks first; [] for a store that does not exist or has no matching chunk. */
   search(storeId: string, query: SearchQuery): Promise<SearchHit[]>;
   /** Waits for pending writes, then releases the index. */

@@ -1,10 +1,11 @@
-import type { Run, RunStep, StepToolCall, Usage } from "../api/wire.js";
+import type { FileSearchResult, Run, RunStep, StepToolCall, Usage } from "../api/wire.js";
 import type { Clock } from "../clock.js";
-import type { ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js";
+import type { ChatMessage, ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js";
 import { ModelError } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { newId } from "../ids.js";
 import type { Repos } from "../services.js";
+import { cite, type NumberedSource } from "./citations.js";
 import type { BuiltinTools } from "./builtin-tools.js";
 import { streamModelTurn } from "./model-turn.js";
 import { buildPrompt, toolStepTurns, type PromptParts } from "./prompt.js";
@@ -29,7 +30,7 @@ export interface ExecutorDeps {
 }
 
 type RequestPlan =
-  | { ok: true; request: ChatRequest }
+  | { ok: true; request: ChatRequest; sources: NumberedSource[] }
   | { ok: false; end: "max_prompt_tokens" | "max_completion_tokens" | "too_long"; tokens: number };
 
 /** A failure of the run itself (not of the model), with the `last_error.code` it should carry. */
@@ -62,7 +63,8 @@ export class RunExecutor {
     for (let call = 0; call < MAX_MODEL_CALLS; call++) {
       const plan = await this.plan(run, usage);
       if (!plan.ok) return this.endForPrompt(run, plan, usage);
-      const turn = await streamModelTurn(run, plan.request, this.deps, signal);
+      const annotate = plan.sources.length > 0 ? (text: string) => cite(text, plan.sources) : undefined;
+      const turn = await streamModelTurn(run, plan.request, { ...this.deps, annotate }, signal);
       addUsage(usage, turn.usage);
       if (turn.toolCalls.length === 0) {
         if (turn.step) recorder.finishStep(turn.step, "completed", { usage: turn.usage });
@@ -163,7 +165,7 @@ export class RunExecutor {
     const parts: PromptParts = {
       instructions: run.instructions,
       history: repos.messages.all({ thread_id: run.thread_id }).filter((m) => !(m.run_id === run.id && m.role === "assistant")),
-      runTurns: steps.flatMap((s) => this.stepTurns(s)),
+      runTurns: this.runTurns(steps),
       additions: [options.additional_instructions, hint].filter((x): x is string => !!x),
       truncation: run.truncation_strategy,
     };
@@ -171,6 +173,7 @@ export class RunExecutor {
     if (!prompt.ok) return { ok: false, end: run.max_prompt_tokens !== null && budget === run.max_prompt_tokens ? "max_prompt_tokens" : "too_long", tokens: prompt.estimatedTokens };
     return {
       ok: true,
+      sources: numberedSources(steps),
       request: {
         model: resolved.tag,
         messages: prompt.messages,
@@ -186,11 +189,21 @@ export class RunExecutor {
     };
   }
 
-  private stepTurns(step: RunStep): ReturnType<typeof toolStepTurns> {
-    if (step.step_details.type === "tool_calls") return step.status === "completed" ? toolStepTurns(step) : [];
-    const message = this.deps.repos.messages.get(step.step_details.message_creation.message_id);
-    const text = message?.content.map((p) => (p.type === "text" ? p.text.value : "")).join("") ?? "";
-    return text === "" ? [] : [{ role: "assistant", content: text }];
+  /** This run's replies and tool exchanges so far, in order, with file_search sources numbered across the run. */
+  private runTurns(steps: RunStep[]): ChatMessage[] {
+    const turns: ChatMessage[] = [];
+    let nextSource = 1;
+    for (const step of steps) {
+      if (step.step_details.type === "tool_calls") {
+        if (step.status === "completed") turns.push(...toolStepTurns(step, nextSource));
+        nextSource += sourcesIn(step).length;
+        continue;
+      }
+      const message = this.deps.repos.messages.get(step.step_details.message_creation.message_id);
+      const text = message?.content.map((p) => (p.type === "text" ? p.text.value : "")).join("") ?? "";
+      if (text !== "") turns.push({ role: "assistant", content: text });
+    }
+    return turns;
   }
 
   private endForPrompt(run: Run, plan: Extract<RequestPlan, { ok: false }>, usage: Usage): void {
@@ -225,6 +238,16 @@ export class RunExecutor {
       console.error(`run ${runId}: could not record its failure:`, secondary);
     }
   }
+}
+
+/** Every file_search result of the run, numbered in the order the model was shown them. */
+function numberedSources(steps: RunStep[]): NumberedSource[] {
+  return steps.flatMap(sourcesIn).map((result, i) => ({ n: i + 1, result }));
+}
+
+function sourcesIn(step: RunStep): FileSearchResult[] {
+  if (step.step_details.type !== "tool_calls") return [];
+  return step.step_details.tool_calls.flatMap((c) => (c.type === "file_search" ? (c.file_search.results ?? []) : []));
 }
 
 function formatOf(run: Run): Pick<ChatRequest, "format"> {

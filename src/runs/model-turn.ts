@@ -1,5 +1,6 @@
 import type { Message, Run, RunStep, Usage } from "../api/wire.js";
 import type { ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js";
+import type { Cited } from "./citations.js";
 import type { RunRecorder } from "./recorder.js";
 import { mayBeTextToolCall, parseTextToolCalls } from "./tools.js";
 
@@ -23,11 +24,11 @@ export interface TurnResult {
 export async function streamModelTurn(
   run: Run,
   request: ChatRequest,
-  deps: { chat: ChatModel; recorder: RunRecorder },
+  deps: { chat: ChatModel; recorder: RunRecorder; annotate?: ((text: string) => Cited) | undefined },
   signal: AbortSignal,
 ): Promise<TurnResult> {
   const offered = request.tools ?? [];
-  const reply = new ReplyWriter(run, deps.recorder);
+  const reply = new ReplyWriter(run, deps.recorder, deps.annotate);
   const toolCalls: ModelToolCall[] = [];
   let holding = offered.length > 0;
   let doneReason = "stop";
@@ -74,6 +75,7 @@ class ReplyWriter {
   constructor(
     private readonly run: Run,
     private readonly recorder: RunRecorder,
+    private readonly annotate?: (text: string) => Cited,
   ) {}
 
   write(fullText: string): void {
@@ -87,9 +89,12 @@ class ReplyWriter {
     this.sent = fullText;
   }
 
+  /** Completes the message; citations may append markers, sent as one last delta so deltas add up to the text. */
   finish(incompleteReason: "max_tokens" | null): Message | null {
     if (!this.message) return null;
-    this.message = this.recorder.finishMessage(this.message, this.sent, incompleteReason);
+    const cited = this.annotate?.(this.sent) ?? { text: this.sent, annotations: [] };
+    if (cited.text.startsWith(this.sent) && cited.text.length > this.sent.length) this.write(cited.text);
+    this.message = this.recorder.finishMessage(this.message, cited.text, incompleteReason, cited.annotations);
     return this.message;
   }
 

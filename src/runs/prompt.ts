@@ -72,8 +72,11 @@ export function estimate(messages: ChatMessage[]): number {
   return tokens;
 }
 
-/** Renders a finished tool_calls step as the assistant call plus one tool result per call. */
-export function toolStepTurns(step: RunStep): ChatMessage[] {
+/**
+ * Renders a finished tool_calls step as the assistant call plus one tool result per call. file_search
+ * results are numbered from `firstSource` on, the numbers the model cites (see retrieval/citations.ts).
+ */
+export function toolStepTurns(step: RunStep, firstSource = 1): ChatMessage[] {
   if (step.step_details.type !== "tool_calls") return [];
   const calls = step.step_details.tool_calls;
   const turns: ChatMessage[] = [
@@ -83,7 +86,11 @@ export function toolStepTurns(step: RunStep): ChatMessage[] {
       tool_calls: calls.map((call) => ({ name: callName(call), arguments: callArguments(call) })),
     },
   ];
-  for (const call of calls) turns.push({ role: "tool", tool_name: callName(call), content: callOutput(call) });
+  let next = firstSource;
+  for (const call of calls) {
+    turns.push({ role: "tool", tool_name: callName(call), content: callOutput(call, next) });
+    if (call.type === "file_search") next += call.file_search.results?.length ?? 0;
+  }
   return turns;
 }
 
@@ -104,10 +111,14 @@ function callArguments(call: Extract<RunStep["step_details"], { type: "tool_call
   return {};
 }
 
-function callOutput(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number]): string {
+function callOutput(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number], firstSource: number): string {
   if (call.type === "function") return call.function.output ?? "";
   if (call.type === "code_interpreter") {
     return call.code_interpreter.outputs.map((o) => (o.type === "logs" ? o.logs : `[image file ${o.image.file_id}]`)).join("\n");
   }
-  return (call.file_search.results ?? []).map((r, i) => `[${i + 1}] ${r.file_name}: ${r.content?.map((c) => c.text).join(" ") ?? ""}`).join("\n\n");
+  const results = call.file_search.results ?? [];
+  if (results.length === 0) return "No passage in the attached files matches this query.";
+  return results
+    .map((r, i) => `[${firstSource + i}] ${r.file_name}${r.page ? ` (page ${r.page})` : ""}:\n${r.content?.map((c) => c.text).join(" ") ?? ""}`)
+    .join("\n\n");
 }

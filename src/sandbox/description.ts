@@ -14,7 +14,7 @@ Environment:
   files.readBytes(name) -> Uint8Array
   files.writeText(name, text) and files.writeBytes(name, uint8ArrayOrArrayBuffer) create or replace a file that is returned to the user; write .png, .jpg, .gif, .webp or .svg to produce an image (for charts, write SVG text).
   File names cannot contain "/" or "\\".
-- State persists between calls in the same conversation: variables, functions and written files stay. Top-level const/let cannot be declared twice, so in code you may run again use var or assign to globalThis.
+- State persists between calls in the same conversation: top-level variables, functions, classes and written files stay, and re-running code that declares the same names is fine. The state can be reset (a note in the output says so), so re-create what you need if a name is missing.
 - setTimeout/setInterval run on a virtual clock: callbacks fire in order without real waiting, and all of them run before the call returns.
-- Limits: a few seconds of CPU time and about 64 MB of memory per call; going over stops the code with an error ("timeout: ...", "memory limit exceeded ...").
+- Limits: each call gets a few seconds and a few tens of MB of memory; going over stops the code with an error ("timeout: ...", "memory limit exceeded ..."). Work in steps and print compact summaries.
 Errors come back as text (e.g. "SyntaxError: ... at main.js:3:5", "TypeError: ..."): read them, fix the code and run it again.`;

@@ -17,7 +17,8 @@ export const GUEST_PRELUDE = String.raw`(function (host) {
 
   function errorText(e) {
     let text = String(e.name) + ": " + String(e.message);
-    const stack = typeof e.stack === "string" ? e.stack.split("\n").filter(Boolean) : [];
+    // Frames inside this prelude (files.*, console.*) are noise to the model reading the error.
+    const stack = typeof e.stack === "string" ? e.stack.split("\n").filter((l) => l && !l.includes("prelude.js")) : [];
     if (stack.length) text += "\n" + stack.slice(0, 6).join("\n");
     if (stack.length > 6) text += "\n    ... " + (stack.length - 6) + " more frames";
     return text;

@@ -8,6 +8,7 @@ import { installPrelude, type PreludeHelpers } from "./host-bridge.js";
 import { MAX_STACK_BYTES } from "./limits.js";
 import type { CappedModule, ModulePool } from "./module-pool.js";
 import { OutputBuffer, truncateUtf8 } from "./output-buffer.js";
+import { topLevelDeclarationsAsVar } from "./top-level-vars.js";
 import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
 
 // Budget for formatting a thrown value or the result after the code's own time is used up.
@@ -109,7 +110,7 @@ export class GuestSession {
 
   private evaluate(code: string): Evaluated {
     // "global" forces script mode: static import/export is a SyntaxError and top-level var persists.
-    const evaluated = this.context.evalCode(code, "main.js", { type: "global" });
+    const evaluated = this.context.evalCode(this.redeclarable(code), "main.js", { type: "global" });
     if (evaluated.error) return { failure: evaluated.error };
     const failure = this.settle();
     if (failure) {
@@ -117,6 +118,16 @@ export class GuestSession {
       return { failure };
     }
     return this.unwrapPromise(evaluated.value);
+  }
+
+  /** The code with top-level const/let/class as var (see top-level-vars.ts), unless that would not compile. */
+  private redeclarable(code: string): string {
+    const rewritten = topLevelDeclarationsAsVar(code);
+    if (rewritten === code) return code;
+    const check = this.context.evalCode(rewritten, "main.js", { type: "global", compileOnly: true });
+    const compiles = !check.error;
+    check.dispose();
+    return compiles ? rewritten : code;
   }
 
   /** Runs promise jobs and virtual-clock timers until none remain or the deadline passes. */
@@ -152,8 +163,9 @@ export class GuestSession {
     this.startClock(FORMAT_MS);
     this.callHelper(this.helpers.endCall, this.context.undefined);
     if ("value" in evaluated && !timedOut) {
-      const text = this.callHelper(this.helpers.formatResult, evaluated.value) ?? UNPRINTABLE_RESULT;
-      return this.outcome(null, text === undefined ? undefined : truncateUtf8(text, limits.outputBytes));
+      const text = this.callHelper(this.helpers.formatResult, evaluated.value);
+      if (text === undefined) return this.outcome(null);
+      return this.outcome(null, truncateUtf8(text ?? UNPRINTABLE_RESULT, limits.outputBytes));
     }
     const failure = "value" in evaluated ? evaluated.value : evaluated.failure;
     if (failure === TIMED_OUT || timedOut) {

@@ -33,7 +33,7 @@ function stringArg(ctx: QuickJSContext, handle: QuickJSHandle | undefined, what:
 
 function checkTransfer(target: BridgeTarget, name: string, size: number): void {
   if (size > target.maxTransferBytes) {
-    throw new Error(`file ${JSON.stringify(name)} is too large to load (${size} bytes; at most ${target.maxTransferBytes} fit in sandbox memory)`);
+    throw new Error(`file ${JSON.stringify(name)} is too large to load into sandbox memory (${size} bytes; the limit is ${target.maxTransferBytes})`);
   }
 }
 
@@ -57,7 +57,7 @@ function defineHostFunctions(ctx: QuickJSContext, host: QuickJSHandle, target: B
   define("readText", (nameHandle) => {
     const name = stringArg(ctx, nameHandle, "file name");
     const bytes = target.store.read(name);
-    checkTransfer(target, name, bytes.byteLength * 2);
+    checkTransfer(target, name, bytes.byteLength);
     return ctx.newString(utf8.decode(bytes));
   });
   define("readBytes", (nameHandle) => {

@@ -89,9 +89,18 @@ class QuickJsSandbox implements CodeSandbox {
     await Promise.all(this.slots.map((slot) => slot.close()));
   }
 
+  /** Call limits over the defaults; a missing, zero or non-finite value falls back to the default. */
   private resolveLimits(limits: Partial<SandboxLimits> | undefined): SandboxLimits {
-    const merged = { ...this.defaults, ...limits };
-    return { ...merged, stackBytes: Math.min(merged.stackBytes, MAX_STACK_BYTES) };
+    const pick = (key: keyof SandboxLimits): number => {
+      const value = limits?.[key];
+      return value !== undefined && Number.isFinite(value) && value > 0 ? value : this.defaults[key];
+    };
+    return {
+      timeMs: pick("timeMs"),
+      memoryBytes: pick("memoryBytes"),
+      stackBytes: Math.min(pick("stackBytes"), MAX_STACK_BYTES),
+      outputBytes: pick("outputBytes"),
+    };
   }
 
   /** The session's slot; a new session goes to the least loaded slot, evicting the oldest idle one if full. */
@@ -122,7 +131,7 @@ class QuickJsSandbox implements CodeSandbox {
     const cutoff = this.now() - this.idleMs();
     for (const [key, entry] of this.sessions) {
       if (entry.pending === 0 && entry.lastUsed < cutoff) {
-        this.evict(key, entry, `it expired after ${Math.round(this.idleMs() / 60_000)} minutes unused`);
+        this.evict(key, entry, `it expired after ${formatDuration(this.idleMs())} unused`);
       }
     }
   }
@@ -161,6 +170,10 @@ class QuickJsSandbox implements CodeSandbox {
   private idleMs(): number {
     return this.options.sessionIdleMs ?? 30 * 60_000;
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 60_000)} minutes`;
 }
 
 /** Creates a QuickJS sandbox; its worker threads start at once. Call close() when done. */

@@ -36,6 +36,8 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     private readonly db: Db,
     readonly table: string,
     private readonly columns: IndexedColumn<T>[] = [],
+    /** The row key; the object's id unless one id can appear in several rows (a file in many stores). */
+    private readonly keyOf: (object: T) => string = (object) => object.id,
   ) {
     const names = columns.map((c) => c.name);
     this.insertStmt = db.prepare(
@@ -48,16 +50,17 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   }
 
   insert(object: T): T {
-    this.insertStmt.run(object.id, object.created_at, ...this.columnValues(object), JSON.stringify(object));
+    this.insertStmt.run(this.keyOf(object), object.created_at, ...this.columnValues(object), JSON.stringify(object));
     return object;
   }
 
   /** Replaces the stored object (same id). */
   update(object: T): T {
-    this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), object.id);
+    this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object));
     return object;
   }
 
+  /** By row key (the object id unless the table says otherwise). */
   get(id: string): T | null {
     const body = this.getStmt.get(id) as string | undefined;
     return body === undefined ? null : (JSON.parse(body) as T);

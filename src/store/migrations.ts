@@ -31,4 +31,19 @@ export const MIGRATIONS: readonly string[] = [
   // Per-run settings that are not part of the wire object (additional_instructions is kept apart from
   // instructions so the prompt prefix stays stable across turns).
   `CREATE TABLE run_options (run_id TEXT PRIMARY KEY, body TEXT NOT NULL);`,
+  // Vector stores. A file can sit in several stores, so vector_store_files rows are keyed "<store>/<file>".
+  // vector_store_index records how a store's index was built (embedding model and dimension, or BM25 only).
+  `
+  ${objectTable("vector_stores")}
+  ${objectTable("vector_store_files", "vector_store_id TEXT NOT NULL, file_id TEXT NOT NULL, status TEXT NOT NULL, batch_id TEXT,")}
+  CREATE INDEX vector_store_files_by_store ON vector_store_files(vector_store_id, seq);
+  CREATE INDEX vector_store_files_by_file ON vector_store_files(file_id);
+  CREATE INDEX vector_store_files_by_batch ON vector_store_files(batch_id);
+  ${objectTable("vector_store_file_batches", "vector_store_id TEXT NOT NULL,")}
+  CREATE TABLE vector_store_index (
+    vector_store_id TEXT PRIMARY KEY,
+    embedding_model TEXT,
+    dims INTEGER
+  );
+  `,
 ];

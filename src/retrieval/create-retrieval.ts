@@ -1,0 +1,63 @@
+import path from "node:path";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import type { FileService } from "../files/file-service.js";
+import type { Embedder } from "../llm/chat-model.js";
+import type { ModelCatalog } from "../llm/model-catalog.js";
+import { OllamaEmbedder } from "../llm/ollama-embedder.js";
+import type { Db } from "../store/db.js";
+import type { FilesRepo } from "../store/files-repo.js";
+import { FileBatchesRepo, VectorStoreFilesRepo, VectorStoreIndexRepo, VectorStoresRepo } from "../store/vector-stores-repo.js";
+import { FileSearchService } from "./file-search.js";
+import { Ingestor } from "./ingestor.js";
+import { LazyIndex } from "./lazy-index.js";
+import { StoreSearch } from "./store-search.js";
+import type { VectorIndex } from "./vector-index.js";
+import { VectorStoreService } from "./vector-store-service.js";
+import type { Repos } from "../services.js";
+
+export interface Retrieval {
+  vectorStores: VectorStoreService;
+  fileSearch: FileSearchService;
+  ingestor: Ingestor;
+  index: VectorIndex;
+  repos: { vectorStores: VectorStoresRepo; storeFiles: VectorStoreFilesRepo; batches: FileBatchesRepo; indexSettings: VectorStoreIndexRepo };
+}
+
+/** Wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
+export function createRetrieval(deps: {
+  config: Config;
+  db: Db;
+  repos: Omit<Repos, "vectorStores" | "storeFiles">;
+  filesRepo: FilesRepo;
+  files: FileService;
+  models: ModelCatalog;
+  clock: Clock;
+  embedder?: Embedder | null;
+}): Retrieval {
+  const { config, db } = deps;
+  const repos = {
+    vectorStores: new VectorStoresRepo(db),
+    storeFiles: new VectorStoreFilesRepo(db),
+    batches: new FileBatchesRepo(db),
+    indexSettings: new VectorStoreIndexRepo(db),
+  };
+  const index = new LazyIndex(async () => {
+    const { LanceIndex } = await import("./lance-index.js");
+    return LanceIndex.open(path.join(config.dataDir, "lancedb"));
+  });
+  const embedders = new Map<string, Embedder>();
+  const embedderFor = (model: string): Embedder => {
+    let e = embedders.get(model);
+    if (!e) embedders.set(model, (e = new OllamaEmbedder({ host: config.ollama.host, model, timeoutMs: config.ollama.timeoutMs })));
+    return e;
+  };
+  const tag = deps.models.embeddingTag;
+  const embedder = deps.embedder !== undefined ? deps.embedder : tag === null ? null : embedderFor(tag);
+  const ingestor = new Ingestor({ files: deps.files, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, index, embedder, embedderFor });
+  const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos, files: deps.filesRepo }, index, ingestor, deps.clock);
+  const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: deps.filesRepo, embedderFor });
+  const fileSearch = new FileSearchService({ repos: deps.repos, storeFiles: repos.storeFiles, search, stores: vectorStores });
+  deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
+  return { vectorStores, fileSearch, ingestor, index, repos };
+}

@@ -1,0 +1,130 @@
+import type { VectorStoreFile } from "../api/wire.js";
+import { ExtractionError, extractText } from "../files/extract-text.js";
+import type { FileService } from "../files/file-service.js";
+import { ModelError, type Embedder } from "../llm/chat-model.js";
+import type { VectorStoreFilesRepo, VectorStoreIndexRepo } from "../store/vector-stores-repo.js";
+import { indexFile } from "./ingest.js";
+import type { VectorIndex } from "./vector-index.js";
+
+export interface IngestorDeps {
+  files: FileService;
+  storeFiles: VectorStoreFilesRepo;
+  indexSettings: VectorStoreIndexRepo;
+  index: VectorIndex;
+  /** The configured embedding model, or null to build BM25-only stores. */
+  embedder: Embedder | null;
+  /** Embedder for a store recorded with another model (the configuration changed since it was built). */
+  embedderFor(model: string): Embedder;
+  /** Called after a file's status changed, so batches and stores can refresh. */
+  onSettled?(file: VectorStoreFile): void;
+}
+
+type Job = { storeId: string; fileId: string };
+
+/**
+ * Turns attached files into index chunks, one file at a time (LanceDB wants one writer per table, and
+ * extraction is CPU-bound on this thread anyway). A failure fails that file only, with a reason a person
+ * can act on; the queue goes on.
+ */
+export class Ingestor {
+  private readonly queue: Job[] = [];
+  private active: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: IngestorDeps) {}
+
+  enqueue(storeId: string, fileId: string): void {
+    if (this.closed) return;
+    this.queue.push({ storeId, fileId });
+    if (!this.active) this.active = this.drain().finally(() => (this.active = null));
+  }
+
+  /** Resolves when nothing is queued or running (tests and benchmarks wait on it). */
+  async idle(): Promise<void> {
+    while (this.active) await this.active;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    await this.active;
+  }
+
+  private async drain(): Promise<void> {
+    for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+      if (this.closed) return;
+      await this.ingest(job).catch((err: unknown) => console.error(`ingestion of ${job?.fileId} crashed:`, err));
+    }
+  }
+
+  private async ingest({ storeId, fileId }: Job): Promise<void> {
+    const { storeFiles } = this.deps;
+    const member = storeFiles.get(`${storeId}/${fileId}`);
+    if (!member || member.status !== "in_progress") return; // cancelled or removed while queued
+    let outcome: Pick<VectorStoreFile, "status" | "last_error" | "usage_bytes">;
+    try {
+      outcome = { status: "completed", last_error: null, usage_bytes: await this.indexOne(member) };
+    } catch (err) {
+      outcome = { status: "failed", last_error: describeFailure(err), usage_bytes: 0 };
+      await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
+    }
+    const current = storeFiles.get(`${storeId}/${fileId}`);
+    if (!current || current.status !== "in_progress") {
+      // Removed or cancelled while indexing: its chunks must not stay searchable.
+      await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
+      return;
+    }
+    const settled = storeFiles.update({ ...current, ...outcome });
+    this.deps.onSettled?.(settled);
+  }
+
+  /** Extracts, chunks, embeds and indexes one file; returns the bytes of text stored. */
+  private async indexOne(member: VectorStoreFile): Promise<number> {
+    const bytes = await this.deps.files.content(member.id);
+    const name = this.deps.files.get(member.id)?.filename ?? member.id;
+    const doc = await extractText(new Uint8Array(bytes), name);
+    const strategy = member.chunking_strategy.type === "static" ? member.chunking_strategy.static : null;
+    const options = { maxTokens: strategy?.max_chunk_size_tokens ?? 800, overlapTokens: strategy?.chunk_overlap_tokens ?? 400 };
+    // A crash after the index write but before the status update would otherwise leave duplicates.
+    await this.deps.index.deleteFile(member.vector_store_id, member.id);
+    const embedder = this.embedderFor(member.vector_store_id);
+    try {
+      const result = await indexFile(this.deps.index, embedder, member.vector_store_id, member.id, doc.pages, options);
+      this.recordSettings(member.vector_store_id, embedder, result.dims);
+    } catch (err) {
+      if (!(embedder && this.decidingNow(member.vector_store_id) && isModelUnavailable(err))) throw err;
+      // First file of a store and no embedding model reachable: build the store for BM25 alone.
+      this.deps.indexSettings.set(member.vector_store_id, { embedding_model: null, dims: null });
+      await indexFile(this.deps.index, null, member.vector_store_id, member.id, doc.pages, options);
+    }
+    return doc.pages.reduce((sum, p) => sum + Buffer.byteLength(p.text), 0);
+  }
+
+  private decidingNow(storeId: string): boolean {
+    return this.deps.indexSettings.get(storeId) === null;
+  }
+
+  private embedderFor(storeId: string): Embedder | null {
+    const settings = this.deps.indexSettings.get(storeId);
+    if (settings === null) return this.deps.embedder;
+    if (settings.embedding_model === null) return null;
+    return settings.embedding_model === this.deps.embedder?.model ? this.deps.embedder : this.deps.embedderFor(settings.embedding_model);
+  }
+
+  /** The first indexed file fixes how the store is built (a store with no chunks yet stays undecided). */
+  private recordSettings(storeId: string, embedder: Embedder | null, dims: number | null): void {
+    if (!this.decidingNow(storeId) || (embedder !== null && dims === null)) return;
+    this.deps.indexSettings.set(storeId, { embedding_model: embedder?.model ?? null, dims });
+  }
+}
+
+function isModelUnavailable(err: unknown): boolean {
+  return err instanceof ModelError && (err.kind === "unreachable" || err.kind === "model_not_found");
+}
+
+function describeFailure(err: unknown): NonNullable<VectorStoreFile["last_error"]> {
+  if (err instanceof ExtractionError) return { code: err.code, message: err.message };
+  if (err instanceof ModelError) return { code: "server_error", message: `Could not embed the file: ${err.message}` };
+  console.error("ingestion failed:", err);
+  return { code: "server_error", message: `Indexing failed: ${err instanceof Error ? err.message : String(err)}` };
+}
