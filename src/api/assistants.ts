@@ -13,6 +13,8 @@ const assistantFields = {
   response_format: ResponseFormat.nullable().optional(),
   // Accepted for compatibility with reasoning models; local models have no reasoning effort setting.
   reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullable().optional(),
+  /** v1 shape: files for retrieval/code_interpreter, turned into tool_resources (see objects/normalize.ts). */
+  file_ids: z.array(z.string()).max(20).optional(),
 };
 
 export const AssistantCreateParams = z.strictObject({ model: z.string().min(1), ...assistantFields });

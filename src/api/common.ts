@@ -117,6 +117,8 @@ export const MessageCreate = z.strictObject({
   role: z.enum(["user", "assistant"]),
   content: MessageContent,
   attachments: z.array(Attachment).max(20).nullable().optional(),
+  /** v1 shape: files for retrieval. Accepted so tutorial code keeps working; stored as file_search attachments. */
+  file_ids: z.array(z.string()).max(20).optional(),
   metadata: Metadata.nullable().optional(),
 });
 export type MessageCreateInput = z.infer<typeof MessageCreate>;

@@ -3,7 +3,7 @@ import { AssistantCreateParams, AssistantUpdateParams } from "../api/assistants.
 import type { Assistant } from "../api/wire.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import { normalizeResponseFormat, normalizeTools } from "../objects/normalize.js";
+import { normalizeResponseFormat, normalizeTools, v1FileIdsToToolResources } from "../objects/normalize.js";
 import { applyPatch } from "../objects/patch.js";
 import type { AppServices } from "../services.js";
 import { listPage, listQuery } from "./list.js";
@@ -19,6 +19,9 @@ export function assistantsRouter(s: AppServices): Hono {
 
   app.post("/", async (c) => {
     const p = await readJson(c, AssistantCreateParams);
+    const tools = normalizeTools(p.tools ?? []);
+    s.refs.fileIds(p.file_ids ?? [], "file_ids");
+    const toolResources = v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources);
     const assistant: Assistant = {
       id: newId("asst_"),
       object: "assistant",
@@ -27,8 +30,8 @@ export function assistantsRouter(s: AppServices): Hono {
       description: p.description ?? null,
       model: p.model,
       instructions: p.instructions ?? null,
-      tools: normalizeTools(p.tools ?? []),
-      tool_resources: await s.refs.toolResources(p.tool_resources, "tool_resources"),
+      tools,
+      tool_resources: await s.refs.toolResources(toolResources, "tool_resources"),
       metadata: p.metadata ?? {},
       temperature: p.temperature ?? 1,
       top_p: p.top_p ?? 1,
@@ -47,13 +50,16 @@ export function assistantsRouter(s: AppServices): Hono {
   app.post("/:id", async (c) => {
     const current = find(c.req.param("id"));
     const p = await readJson(c, AssistantUpdateParams);
+    const tools = p.tools ? normalizeTools(p.tools) : current.tools;
+    s.refs.fileIds(p.file_ids ?? [], "file_ids");
+    const toolResources = v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources);
     const updated = applyPatch(current, {
       model: p.model,
       name: p.name,
       description: p.description,
       instructions: p.instructions,
-      tools: p.tools && normalizeTools(p.tools),
-      tool_resources: p.tool_resources === undefined ? undefined : await s.refs.toolResources(p.tool_resources, "tool_resources"),
+      tools: p.tools && tools,
+      tool_resources: toolResources === undefined ? undefined : await s.refs.toolResources(toolResources, "tool_resources"),
       metadata: p.metadata === undefined ? undefined : (p.metadata ?? {}),
       temperature: p.temperature,
       top_p: p.top_p,

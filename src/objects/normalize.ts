@@ -1,4 +1,4 @@
-import type { MessageCreateInput, ResponseFormatInput, ToolInput } from "../api/common.js";
+import type { MessageCreateInput, ResponseFormatInput, ToolInput, ToolResourcesInput } from "../api/common.js";
 import type { AssistantTool, MessageContentPart, ResponseFormat } from "../api/wire.js";
 
 /** Turns request tools into the stored form the hosted API echoed back (defaults filled, v1 names mapped). */
@@ -46,4 +46,22 @@ export function normalizeContent(content: MessageCreateInput["content"]): Messag
     if (part.type === "text") return { type: "text", text: { value: part.text, annotations: [] } };
     return part;
   });
+}
+
+/**
+ * v1 assistants took `file_ids` for retrieval and code_interpreter. They become v2 tool_resources: a managed
+ * vector store for file_search (the default when no tool says otherwise) and code_interpreter's file list.
+ */
+export function v1FileIdsToToolResources(
+  fileIds: string[] | undefined,
+  tools: AssistantTool[],
+  given: ToolResourcesInput | null | undefined,
+): ToolResourcesInput | null | undefined {
+  if (fileIds === undefined) return given;
+  const out: ToolResourcesInput = { ...given };
+  const codeInterpreter = tools.some((t) => t.type === "code_interpreter");
+  const fileSearch = tools.some((t) => t.type === "file_search");
+  if (codeInterpreter) out.code_interpreter = { file_ids: fileIds };
+  if ((fileSearch || !codeInterpreter) && fileIds.length > 0) out.file_search = { vector_stores: [{ file_ids: fileIds }] };
+  return out;
 }

@@ -1,4 +1,4 @@
-import type { ToolResourcesInput } from "../api/common.js";
+import type { MessageCreateInput, ToolResourcesInput } from "../api/common.js";
 import type { MessageAttachment, ToolResources } from "../api/wire.js";
 import { badRequest } from "../errors.js";
 import type { FilesRepo } from "../store/files-repo.js";
@@ -7,7 +7,9 @@ import type { FilesRepo } from "../store/files-repo.js";
 export interface VectorStoreLinks {
   exists(vectorStoreId: string): boolean;
   /** Creates a store holding `file_ids` (the `tool_resources.file_search.vector_stores` helper); returns its id. */
-  createForFiles(spec: NonNullable<NonNullable<ToolResourcesInput["file_search"]>["vector_stores"]>[number]): Promise<string>;
+  createForFiles(spec: NonNullable<NonNullable<ToolResourcesInput["file_search"]>["vector_stores"]>[number]): string;
+  /** Adds files to an existing store (message attachments for file_search). */
+  addFiles(vectorStoreId: string, fileIds: string[]): void;
 }
 
 /**
@@ -26,9 +28,19 @@ export class References {
     });
   }
 
-  attachments(attachments: { file_id: string; tools?: MessageAttachment["tools"] | undefined }[], param: string): MessageAttachment[] {
+  /** Validates a message's attachments; v1's `file_ids` become file_search attachments. */
+  attachments(input: Pick<MessageCreateInput, "attachments" | "file_ids">, param: string): MessageAttachment[] {
+    const attachments = input.attachments ?? [];
     this.fileIds(attachments.map((a) => a.file_id), param);
-    return attachments.map((a) => ({ file_id: a.file_id, tools: a.tools ?? [] }));
+    this.fileIds(input.file_ids ?? [], param.replace(/attachments$/, "file_ids"));
+    return [
+      ...attachments.map((a) => ({ file_id: a.file_id, tools: a.tools ?? [] })),
+      ...(input.file_ids ?? []).map((file_id) => ({ file_id, tools: [{ type: "file_search" as const }] })),
+    ];
+  }
+
+  get links(): VectorStoreLinks {
+    return this.vectorStores;
   }
 
   async toolResources(input: ToolResourcesInput | null | undefined, param: string): Promise<ToolResources> {
@@ -55,7 +67,7 @@ export class References {
       throw badRequest("Only one vector store can be attached.", `${param}.file_search.vector_store_ids`);
     }
     helpers.forEach((spec, i) => this.fileIds(spec.file_ids ?? [], `${param}.file_search.vector_stores[${i}].file_ids`));
-    for (const spec of helpers) ids.push(await this.vectorStores.createForFiles(spec));
+    for (const spec of helpers) ids.push(this.vectorStores.createForFiles(spec));
     return ids;
   }
 }

@@ -34,7 +34,7 @@ export class ThreadService {
   }): Promise<Thread> {
     const messages = input.messages ?? [];
     // Validate every reference before writing anything, so a bad request leaves no half-made thread.
-    messages.forEach((m, i) => this.refs.attachments(m.attachments ?? [], `messages[${i}].attachments`));
+    messages.forEach((m, i) => this.refs.attachments(m, `messages[${i}].attachments`));
     const thread: Thread = {
       id: newId("thread_"),
       object: "thread",
@@ -72,10 +72,30 @@ export class ThreadService {
       content: normalizeContent(input.content),
       assistant_id: null,
       run_id: runId,
-      attachments: this.refs.attachments(input.attachments ?? [], attachmentsParam),
+      attachments: this.refs.attachments(input, attachmentsParam),
       metadata: input.metadata ?? {},
     };
-    return this.repos.messages.insert(message);
+    this.repos.messages.insert(message);
+    this.indexForFileSearch(threadId, message);
+    return message;
+  }
+
+  /**
+   * Files attached for file_search go into the thread's vector store, created on first need, as the hosted
+   * API did; the run's file_search then finds them.
+   */
+  private indexForFileSearch(threadId: string, message: Message): void {
+    const fileIds = (message.attachments ?? []).filter((a) => a.tools.some((t) => t.type === "file_search")).map((a) => a.file_id);
+    if (fileIds.length === 0) return;
+    const thread = this.repos.threads.get(threadId);
+    if (!thread) return;
+    const existing = thread.tool_resources?.file_search?.vector_store_ids[0];
+    if (existing && this.refs.links.exists(existing)) {
+      this.refs.links.addFiles(existing, fileIds);
+      return;
+    }
+    const storeId = this.refs.links.createForFiles({ file_ids: fileIds });
+    this.repos.threads.update({ ...thread, tool_resources: { ...thread.tool_resources, file_search: { vector_store_ids: [storeId] } } });
   }
 
   /** Deletes the thread with its messages, runs and steps in one transaction. */

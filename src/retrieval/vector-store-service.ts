@@ -39,7 +39,7 @@ export class VectorStoreService implements VectorStoreLinks {
   }
 
   /** The `tool_resources.file_search.vector_stores` helper: a store holding those files. */
-  async createForFiles(spec: NonNullable<NonNullable<ToolResourcesInput["file_search"]>["vector_stores"]>[number]): Promise<string> {
+  createForFiles(spec: NonNullable<NonNullable<ToolResourcesInput["file_search"]>["vector_stores"]>[number]): string {
     return this.create({ file_ids: spec.file_ids, chunking_strategy: spec.chunking_strategy, metadata: spec.metadata }).id;
   }
 
@@ -120,6 +120,10 @@ export class VectorStoreService implements VectorStoreLinks {
       this.repos.indexSettings.delete(id);
     })();
     await this.index.drop(id);
+  }
+
+  addFiles(storeId: string, fileIds: string[]): void {
+    for (const file_id of fileIds) this.addFile(storeId, { file_id });
   }
 
   addFile(storeId: string, p: VectorStoreFileCreateParams, param = "file_id"): VectorStoreFile {

@@ -9,7 +9,7 @@ import { cite, type NumberedSource } from "./citations.js";
 import type { BuiltinTools } from "./builtin-tools.js";
 import { streamModelTurn } from "./model-turn.js";
 import { buildPrompt, toolStepTurns, type PromptParts } from "./prompt.js";
-import type { RunRecorder } from "./recorder.js";
+import type { RunRecorder, ToolCallDelta } from "./recorder.js";
 import { CODE_INTERPRETER_FUNCTION, FILE_SEARCH_FUNCTION, offeredTools, toolChoiceHint } from "./tools.js";
 
 /** A run that keeps calling built-in tools without answering is stopped after this many model calls. */
@@ -84,13 +84,17 @@ export class RunExecutor {
   private async runToolCalls(run: Run, modelCalls: ModelToolCall[], callUsage: Usage, runUsage: Usage, signal: AbortSignal): Promise<"continue" | "requires_action"> {
     const { recorder } = this.deps;
     const calls = (run.parallel_tool_calls ? modelCalls : modelCalls.slice(0, 1)).map((c) => this.toStepCall(run, c));
-    let step = recorder.startStep(run, { type: "tool_calls", tool_calls: calls });
+    // Announced empty, then the calls as one delta: stream clients (the SDK) append every delta to the
+    // snapshot from step.created, so calls already in that snapshot would come out doubled ("call_xcall_x").
+    let step = recorder.startStep(run, { type: "tool_calls", tool_calls: [] });
+    step = recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls });
     recorder.stepDelta(step, calls.map((c, index) => ({ index, ...c })));
     for (const [index, call] of calls.entries()) {
       if (call.type === "function") continue;
       calls[index] = await this.runBuiltin(run, call, modelCalls[index]!, signal);
       step = recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls });
-      recorder.stepDelta(step, [{ index, ...calls[index]! }]);
+      const outputs = outputsDelta(calls[index]!, index);
+      if (outputs) recorder.stepDelta(step, [outputs]);
     }
     const functionCalls = calls.filter((c) => c.type === "function");
     if (functionCalls.length === 0) {
@@ -256,6 +260,16 @@ function formatOf(run: Run): Pick<ChatRequest, "format"> {
   if (format.type === "json_object") return { format: "json" };
   if (format.type === "json_schema") return { format: format.json_schema.schema ?? "json" };
   return {};
+}
+
+/**
+ * What a finished built-in call adds for stream clients: only code_interpreter outputs (each with its index,
+ * as deltas of arrays must carry). file_search results arrive with step.completed, as the hosted API sent them.
+ */
+function outputsDelta(call: StepToolCall, index: number): ToolCallDelta | null {
+  if (call.type !== "code_interpreter") return null;
+  const outputs = call.code_interpreter.outputs.map((output, i) => ({ index: i, ...output }));
+  return { index, type: "code_interpreter", code_interpreter: { outputs } };
 }
 
 function addUsage(total: Usage, add: Usage): void {

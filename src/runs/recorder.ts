@@ -10,6 +10,15 @@ import { canTransition, IllegalTransitionError, isTerminal } from "./state.js";
 type IncompleteReason = NonNullable<Message["incomplete_details"]>["reason"];
 type RunPatch = Partial<Omit<Run, "id" | "object" | "status">>;
 type StepEnd = "completed" | "failed" | "cancelled" | "expired";
+type CodeOutput = Extract<StepToolCall, { type: "code_interpreter" }>["code_interpreter"]["outputs"][number];
+
+/**
+ * One entry of a tool_calls step delta: a call appearing whole, or outputs added to a code_interpreter call.
+ * Only what is new since the last event: clients append delta strings and arrays to their snapshot.
+ */
+export type ToolCallDelta =
+  | ({ index: number } & StepToolCall)
+  | { index: number; type: "code_interpreter"; code_interpreter: { outputs: (CodeOutput & { index: number })[] } };
 
 /**
  * Every change a run makes goes through here: it is stored first, then emitted, so an event's payload is
@@ -108,7 +117,7 @@ export class RunRecorder {
   }
 
   /** Streams tool-call progress (arguments, code, outputs) to listeners; the step itself is stored on finish. */
-  stepDelta(step: RunStep, toolCalls: (Partial<StepToolCall> & { index: number })[]): void {
+  stepDelta(step: RunStep, toolCalls: ToolCallDelta[]): void {
     this.events.emit(step.run_id, "thread.run.step.delta", {
       id: step.id,
       object: "thread.run.step.delta",

@@ -4,7 +4,7 @@
  * workers do all evaluation so the server's event loop never runs guest code.
  */
 import { DEFAULT_LIMITS, MAX_STACK_BYTES } from "./limits.js";
-import type { CodeSandbox, SandboxLimits, SandboxResult, SandboxRunOptions } from "./types.js";
+import type { CodeSandbox, SandboxFile, SandboxLimits, SandboxResult, SandboxRunOptions } from "./types.js";
 import { WorkerSlot } from "./worker-slot.js";
 
 /** Tuning of a QuickJS sandbox; every field has a default. */
@@ -74,7 +74,7 @@ class QuickJsSandbox implements CodeSandbox {
     const entry = this.route(opts.sessionKey);
     entry.pending++;
     try {
-      const result = await entry.slot.run(opts.sessionKey, code, opts.files, limits);
+      const result = await entry.slot.run(opts.sessionKey, code, opts.files.map(compactFile), limits);
       return this.withNotice(opts.sessionKey, result);
     } finally {
       entry.pending--;
@@ -114,16 +114,16 @@ class QuickJsSandbox implements CodeSandbox {
     const slot = this.slots.reduce((best, s) => (s.load < best.load ? s : best));
     const entry: SessionEntry = { slot, lastUsed: this.now(), pending: 0 };
     this.sessions.set(sessionKey, entry);
-    this.evictOverflow();
+    this.evictOverflow(sessionKey);
     return entry;
   }
 
-  private evictOverflow(): void {
+  private evictOverflow(newKey: string): void {
     const max = this.options.maxSessions ?? 16;
     for (const [key, entry] of this.sessions) {
       if (this.sessions.size <= max) return;
-      // A session with a call in flight is never evicted; the pool may briefly exceed max instead.
-      if (entry.pending === 0) this.evict(key, entry, "it was evicted to make room for newer sessions");
+      // A session with a call in flight (or about to start) is never evicted; the pool may briefly exceed max.
+      if (entry.pending === 0 && key !== newKey) this.evict(key, entry, "it was evicted to make room for newer sessions");
     }
   }
 
@@ -170,6 +170,12 @@ class QuickJsSandbox implements CodeSandbox {
   private idleMs(): number {
     return this.options.sessionIdleMs ?? 30 * 60_000;
   }
+}
+
+/** Posting a view clones its whole underlying buffer (a Buffer may sit in a larger pool): send only its bytes. */
+function compactFile(file: SandboxFile): SandboxFile {
+  const { bytes } = file;
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? file : { name: file.name, bytes: bytes.slice() };
 }
 
 function formatDuration(ms: number): string {
