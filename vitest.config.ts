@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The reliability suite has its own config and command (npm run test:reliability).
+    exclude: ["test/reliability/**", "**/node_modules/**"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Two cores on CI: keep parallelism modest so timing-sensitive tests (cancel, expiry) stay reliable.

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+/** The reliability suite (npm run test:reliability): fuzzing, crash recovery, concurrency, model faults. */
+export default defineConfig({
+  test: {
+    include: ["test/reliability/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    poolOptions: { forks: { maxForks: 1, minForks: 1 } },
+  },
+});
