@@ -15,6 +15,6 @@ Environment:
   files.writeText(name, text) and files.writeBytes(name, uint8ArrayOrArrayBuffer) create or replace a file that is returned to the user; write .png, .jpg, .gif, .webp or .svg to produce an image (for charts, write SVG text).
   File names cannot contain "/" or "\\".
 - State persists between calls in the same conversation: top-level variables, functions, classes and written files stay, and re-running code that declares the same names is fine. The state can be reset (a note in the output says so), so re-create what you need if a name is missing.
-- setTimeout/setInterval run on a virtual clock: callbacks fire in order without real waiting, and all of them run before the call returns.
+- setTimeout/setInterval run on a virtual clock: callbacks fire in order without real waiting, and all of them run before the call returns (an interval that is never cleared runs until the time limit).
 - Limits: each call gets a few seconds and a few tens of MB of memory; going over stops the code with an error ("timeout: ...", "memory limit exceeded ..."). Work in steps and print compact summaries.
 Errors come back as text (e.g. "SyntaxError: ... at main.js:3:5", "TypeError: ..."): read them, fix the code and run it again.`;

@@ -5,6 +5,8 @@
 import type { SandboxFile } from "./types.js";
 
 const MAX_NAME_LENGTH = 200;
+// Empty files cost no bytes, so the byte budget alone would not stop a loop creating millions of them.
+const MAX_FILES = 1000;
 // No separators or control characters: names may later become blob names or download file names.
 const BAD_NAME = /[\\/\u0000-\u001f\u007f]/;
 
@@ -51,6 +53,9 @@ export class FileStore {
 
   write(name: string, bytes: Uint8Array): void {
     checkFileName(name);
+    if (!this.files.has(name) && this.files.size >= MAX_FILES) {
+      throw new Error(`too many files: a session can hold at most ${MAX_FILES}`);
+    }
     const total = this.writtenTotal - (this.writtenSizes.get(name) ?? 0) + bytes.byteLength;
     if (total > this.maxWrittenBytes) {
       throw new Error(`file write limit exceeded: written files may total at most ${this.maxWrittenBytes} bytes (this write would make ${total})`);

@@ -7,7 +7,7 @@ import { FileStore } from "./file-store.js";
 import { installPrelude, type PreludeHelpers } from "./host-bridge.js";
 import { MAX_STACK_BYTES } from "./limits.js";
 import type { CappedModule, ModulePool } from "./module-pool.js";
-import { OutputBuffer, truncateUtf8 } from "./output-buffer.js";
+import { capText, OutputBuffer } from "./output-buffer.js";
 import { topLevelDeclarationsAsVar } from "./top-level-vars.js";
 import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
 
@@ -165,7 +165,7 @@ export class GuestSession {
     if ("value" in evaluated && !timedOut) {
       const text = this.callHelper(this.helpers.formatResult, evaluated.value);
       if (text === undefined) return this.outcome(null);
-      return this.outcome(null, truncateUtf8(text ?? UNPRINTABLE_RESULT, limits.outputBytes));
+      return this.outcome(null, capText(text ?? UNPRINTABLE_RESULT, limits.outputBytes));
     }
     const failure = "value" in evaluated ? evaluated.value : evaluated.failure;
     if (failure === TIMED_OUT || timedOut) {
@@ -177,7 +177,7 @@ export class GuestSession {
     }
     const text = this.callHelper(this.helpers.formatError, failure);
     if (this.isMemoryError(text)) return this.memoryExceeded();
-    return this.outcome(text ?? "Uncaught exception (its value could not be printed)");
+    return this.outcome(capText(text ?? "Uncaught exception (its value could not be printed)", limits.outputBytes));
   }
 
   /** Calls a prelude helper on a handle it consumes: null when the helper threw, undefined for a non-string. */

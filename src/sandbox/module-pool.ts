@@ -30,33 +30,32 @@ export function capPages(memoryBytes: number): number {
   return Math.max(MIN_PAGES, Math.ceil(memoryBytes / PAGE_BYTES));
 }
 
-let compiled: Promise<WebAssembly.Module> | null = null;
-
-/** The release-sync variant's WASM, compiled once: instantiating a compiled module is ~2 ms instead of ~5. */
-function compiledVariant(): Promise<WebAssembly.Module> {
+/** The release-sync variant's WASM, compiled: instantiating a compiled module takes ~2 ms instead of ~5. */
+async function compileVariant(): Promise<WebAssembly.Module> {
   // Resolved from quickjs-emscripten's own location: the variant package is its dependency, not ours.
   const fromQuickJs = createRequire(createRequire(import.meta.url).resolve("quickjs-emscripten/package.json"));
-  compiled ??= readFile(fromQuickJs.resolve("@jitl/quickjs-wasmfile-release-sync/wasm")).then((bytes) => WebAssembly.compile(bytes));
-  return compiled;
+  return WebAssembly.compile(await readFile(fromQuickJs.resolve("@jitl/quickjs-wasmfile-release-sync/wasm")));
 }
 
-async function newCappedModule(pages: number): Promise<CappedModule> {
-  const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: pages });
-  // The sync variant: the asyncify build of 0.32.0 mishandles freeing host refs.
-  const variant = newVariant(RELEASE_SYNC, { wasmMemory: memory, wasmModule: await compiledVariant() });
-  const module = await newQuickJSWASMModuleFromVariant(variant);
-  return { module, memory, maxBytes: pages * PAGE_BYTES };
-}
-
-/** Keeps a few idle modules per cap so a new session skips instantiation (~5 ms). */
+/** Keeps a few idle modules per cap so a new session skips instantiation (~2 ms). */
 export class ModulePool {
   private readonly idle = new Map<number, CappedModule[]>();
+  private compiled: Promise<WebAssembly.Module> | null = null;
 
   constructor(private readonly maxIdle: number) {}
 
   async acquire(memoryBytes: number): Promise<CappedModule> {
     const pages = capPages(memoryBytes);
-    return this.idle.get(pages)?.pop() ?? newCappedModule(pages);
+    return this.idle.get(pages)?.pop() ?? this.instantiate(pages);
+  }
+
+  private async instantiate(pages: number): Promise<CappedModule> {
+    this.compiled ??= compileVariant();
+    const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: pages });
+    // The sync variant: the asyncify build of 0.32.0 mishandles freeing host refs.
+    const variant = newVariant(RELEASE_SYNC, { wasmMemory: memory, wasmModule: await this.compiled });
+    const module = await newQuickJSWASMModuleFromVariant(variant);
+    return { module, memory, maxBytes: pages * PAGE_BYTES };
   }
 
   /** Returns a module whose runtimes were all disposed cleanly. */
@@ -72,6 +71,6 @@ export class ModulePool {
   async prewarm(memoryBytes: number): Promise<void> {
     const pages = capPages(memoryBytes);
     if ((this.idle.get(pages)?.length ?? 0) > 0) return;
-    this.release(await newCappedModule(pages));
+    this.release(await this.instantiate(pages));
   }
 }

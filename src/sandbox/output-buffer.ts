@@ -33,7 +33,7 @@ export class OutputBuffer {
 }
 
 /** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never splitting a character. */
-export function truncateUtf8(text: string, maxBytes: number): string {
+function truncateUtf8(text: string, maxBytes: number): string {
   if (maxBytes <= 0) return "";
   const buf = Buffer.from(text);
   if (buf.length <= maxBytes) return text;
@@ -41,4 +41,12 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   let end = maxBytes;
   while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
   return buf.subarray(0, end).toString("utf8");
+}
+
+/** `text` cut to at most `maxBytes` of UTF-8, with a visible marker when something was cut. */
+export function capText(text: string, maxBytes: number): string {
+  const size = Buffer.byteLength(text);
+  if (size <= maxBytes) return text;
+  const marker = `\n[truncated: ${size} bytes in total]`;
+  return truncateUtf8(text, maxBytes - marker.length) + marker;
 }

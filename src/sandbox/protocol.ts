@@ -7,7 +7,7 @@ import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
 export interface WorkerSettings {
   /** Most bytes of files that code may have written and that a session keeps. */
   maxFileBytes: number;
-  /** Spare QuickJS modules a worker keeps for new sessions (module creation costs a few ms). */
+  /** Spare QuickJS modules a worker keeps for new sessions (instantiating one costs ~2 ms). */
   spareModules: number;
   /** Memory cap of the module prepared at start-up, so the first session opens fast. */
   defaultMemoryBytes: number;

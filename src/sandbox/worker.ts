@@ -51,8 +51,16 @@ async function handle(msg: ToWorker): Promise<void> {
     sessions.delete(msg.sessionKey);
     return;
   }
-  const reply: FromWorker = { type: "result", id: msg.id, result: await run(msg) };
-  port.postMessage(reply);
+  let result: SandboxResult;
+  try {
+    result = await run(msg);
+  } catch (error) {
+    // A bug here must not wedge the queue: answer the call, drop its session.
+    sessions.delete(msg.sessionKey);
+    const message = error instanceof Error ? error.message : String(error);
+    result = { logs: "", error: `sandbox internal error (${message}); the session was reset`, files: [] };
+  }
+  port.postMessage({ type: "result", id: msg.id, result } satisfies FromWorker);
 }
 
 // Messages are handled strictly in order: a dispose never overtakes the run queued before it.
