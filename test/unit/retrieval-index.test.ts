@@ -137,7 +137,7 @@ describe("LanceIndex: embedded stores", () => {
     const counting: Embedder = { model: "m", embed: async (t) => (calls.push(t.length), embedder.embed(t)) };
     const pages = [{ page: 1, text: DOCS[FILE_B]!.join("\n\n") }];
     const result = await indexFile(index, counting, STORE, FILE_B, pages, { embedBatchSize: 1 });
-    expect(result).toEqual({ chunks: 1, tokens: expect.any(Number) });
+    expect(result).toEqual({ chunks: 1, tokens: expect.any(Number), dims: 64 });
     expect(calls).toEqual([1]);
     expect(top(await index.search(STORE, { text: "transonic", vector: hashEmbedding("transonic", DIMS), limit: 1 }))).toBe(`${FILE_B}#0`);
     const broken: Embedder = { model: "broken", embed: async () => [] };
