@@ -19,6 +19,12 @@ const EnvSchema = z.object({
   RUN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   RUN_EXPIRY_SECONDS: z.coerce.number().int().positive().default(600),
+  SANDBOX_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
+  SANDBOX_TIME_MS: z.coerce.number().int().positive().default(5000),
+  SANDBOX_MEMORY_MB: z.coerce.number().int().min(16).max(1024).default(64),
+  SANDBOX_OUTPUT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  SANDBOX_MAX_SESSIONS: z.coerce.number().int().min(1).default(16),
+  SANDBOX_SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(1800),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -38,6 +44,14 @@ export interface Config {
   };
   readonly limits: { readonly maxJsonBodyBytes: number; readonly maxUploadBytes: number };
   readonly runs: { readonly concurrency: number; readonly expirySeconds: number };
+  readonly sandbox: {
+    readonly workers: number;
+    readonly timeMs: number;
+    readonly memoryBytes: number;
+    readonly outputBytes: number;
+    readonly maxSessions: number;
+    readonly sessionIdleMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -64,6 +78,14 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     limits: Object.freeze({ maxJsonBodyBytes: e.MAX_JSON_BODY_BYTES, maxUploadBytes: e.MAX_UPLOAD_BYTES }),
     runs: Object.freeze({ concurrency: e.RUN_CONCURRENCY, expirySeconds: e.RUN_EXPIRY_SECONDS }),
+    sandbox: Object.freeze({
+      workers: e.SANDBOX_WORKERS,
+      timeMs: e.SANDBOX_TIME_MS,
+      memoryBytes: e.SANDBOX_MEMORY_MB * 1024 * 1024,
+      outputBytes: e.SANDBOX_OUTPUT_BYTES,
+      maxSessions: e.SANDBOX_MAX_SESSIONS,
+      sessionIdleMs: e.SANDBOX_SESSION_IDLE_SECONDS * 1000,
+    }),
   });
   assertSafeBinding(config);
   return config;

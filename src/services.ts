@@ -11,7 +11,9 @@ import type { VectorStoreService } from "./retrieval/vector-store-service.js";
 import type { VectorStoreFilesRepo, VectorStoresRepo } from "./store/vector-stores-repo.js";
 import { ModelCatalog } from "./llm/model-catalog.js";
 import { OllamaChatModel } from "./llm/ollama-chat.js";
-import { NO_BUILTIN_TOOLS, type BuiltinTools } from "./runs/builtin-tools.js";
+import type { BuiltinTools } from "./runs/builtin-tools.js";
+import { CodeInterpreterTool } from "./runs/code-interpreter.js";
+import { createQuickJsSandbox, SANDBOX_API_DESCRIPTION, type CodeSandbox } from "./sandbox/index.js";
 import { RunEngine } from "./runs/engine.js";
 import { RunEvents } from "./runs/events.js";
 import { RunExecutor } from "./runs/executor.js";
@@ -69,6 +71,7 @@ export interface ServiceOverrides {
   /** Replaces the Ollama chat adapter (tests normally use the Ollama-protocol stand-in instead). */
   chat?: ChatModel;
   builtins?: Partial<BuiltinTools>;
+  sandbox?: CodeSandbox;
   /** null: vector stores are BM25 only; undefined: the configured Ollama embedding model. */
   embedder?: Embedder | null;
 }
@@ -93,10 +96,25 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const repos: Repos = { ...core, vectorStores: retrieval.repos.vectorStores, storeFiles: retrieval.repos.storeFiles };
   const refs = new References(repos.files, retrieval.vectorStores);
   const threads = new ThreadService({ db, ...repos }, refs, clock);
+  const sandbox = overrides.sandbox ?? createQuickJsSandbox({
+    poolSize: config.sandbox.workers,
+    maxSessions: config.sandbox.maxSessions,
+    sessionIdleMs: config.sandbox.sessionIdleMs,
+    limits: { timeMs: config.sandbox.timeMs, memoryBytes: config.sandbox.memoryBytes, outputBytes: config.sandbox.outputBytes },
+  });
+  const codeInterpreter = new CodeInterpreterTool({ repos, files, sandbox });
   const builtins: BuiltinTools = {
     fileSearchDescription: FILE_SEARCH_DESCRIPTION,
-    codeInterpreterDescription: NO_BUILTIN_TOOLS.codeInterpreterDescription,
+    codeInterpreterDescription: SANDBOX_API_DESCRIPTION,
     fileSearch: (run, query, signal) => retrieval.fileSearch.forRun(run, query, signal),
+    codeInterpreter: async (run, code) => {
+      const { outputs, generated } = await codeInterpreter.run(run, code);
+      if (generated.length > 0) {
+        const options = repos.runs.options(run.id);
+        repos.runs.setOptions(run.id, { ...options, generated_files: [...(options.generated_files ?? []), ...generated] });
+      }
+      return { outputs };
+    },
     ...overrides.builtins,
   };
   const runEvents = new RunEvents();
@@ -135,6 +153,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await engine.close();
       await retrieval.ingestor.close();
       await retrieval.index.close();
+      await sandbox.close();
       db.close();
     },
   };

@@ -1,12 +1,13 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { ListQuery } from "../api/common.js";
-import { IncludeQuery, RunCreateParams, RunUpdateParams, SubmitToolOutputsParams, ThreadAndRunCreateParams } from "../api/runs.js";
+import { INCLUDE_FILE_SEARCH_CONTENT, IncludeQuery, RunCreateParams, RunUpdateParams, SubmitToolOutputsParams, ThreadAndRunCreateParams } from "../api/runs.js";
 import type { Run } from "../api/wire.js";
 import { notFound } from "../errors.js";
 import type { AppServices } from "../services.js";
 import { listPage, listQuery } from "./list.js";
 import { EventChannel, sseResponse } from "./sse.js";
+import { presentEvent } from "./step-view.js";
 import { parseWith, readJson } from "./validation.js";
 
 /** Tells the SDK's pollers (createAndPoll…) how long to wait between polls; without it they sleep 5 s. */
@@ -24,7 +25,7 @@ export function runsRouter(s: AppServices): Hono {
   app.post("/runs", async (c) => {
     const p = await readJson(c, ThreadAndRunCreateParams);
     if (!p.stream) return c.json(await s.runs.createThreadAndRun(p));
-    const channel = new EventChannel();
+    const channel = new EventChannel(presentEvent(false));
     const run = await s.runs.createThreadAndRun(p, channel.listener, (thread) => channel.push({ event: "thread.created", data: thread }));
     return sseResponse(c, channel, events, run.id);
   });
@@ -34,7 +35,7 @@ export function runsRouter(s: AppServices): Hono {
     const p = await readJson(c, RunCreateParams);
     const threadId = c.req.param("thread_id");
     if (!p.stream) return c.json(s.runs.create(threadId, p, include));
-    const channel = new EventChannel();
+    const channel = new EventChannel(presentEvent(include.includes(INCLUDE_FILE_SEARCH_CONTENT)));
     const run = s.runs.create(threadId, p, include, channel.listener);
     return sseResponse(c, channel, events, run.id);
   });
@@ -60,7 +61,7 @@ export function runsRouter(s: AppServices): Hono {
     const p = await readJson(c, SubmitToolOutputsParams);
     const [threadId, runId] = [c.req.param("thread_id"), c.req.param("run_id")];
     if (!p.stream) return c.json(s.runs.submitToolOutputs(threadId, runId, p));
-    const channel = new EventChannel();
+    const channel = new EventChannel(presentEvent(s.repos.runs.options(runId).include.includes(INCLUDE_FILE_SEARCH_CONTENT)));
     s.runs.submitToolOutputs(threadId, runId, p, channel.listener);
     return sseResponse(c, channel, events, runId);
   });

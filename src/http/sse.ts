@@ -23,9 +23,12 @@ export class EventChannel {
   private wake: (() => void) | null = null;
   private runId: string | null = null;
 
+  /** `present` maps each event to what this client may see (e.g. steps without file_search content). */
+  constructor(private readonly present: (event: RunEvent) => RunEvent = (event) => event) {}
+
   readonly listener: RunEventListener = (event) => {
     if (this.runId === null && event.event === "thread.run.created") this.runId = (event.data as { id: string }).id;
-    this.buffer.push(event);
+    this.buffer.push(this.present(event));
     this.wake?.();
   };
 
@@ -80,3 +83,4 @@ export function sseResponse(c: Context, channel: EventChannel, events: RunEvents
     }
   });
 }
+

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { INCLUDE_FILE_SEARCH_CONTENT } from "../api/runs.js";
-import type { RunStep } from "../api/wire.js";
 import { notFound } from "../errors.js";
 import type { AppServices } from "../services.js";
 import { listPage, listQuery } from "./list.js";
 import { includes, StepListQuery } from "./runs.js";
+import { presentStep } from "./step-view.js";
 
 /** Mounted at /v1/threads/:thread_id/runs/:run_id/steps. */
 export function stepsRouter(s: AppServices): Hono {
@@ -26,15 +26,4 @@ export function stepsRouter(s: AppServices): Hono {
   });
 
   return app;
-}
-
-/** file_search result content is returned only when `include[]` asks for it, as the hosted API did. */
-export function presentStep(step: RunStep, withContent: boolean): RunStep {
-  if (withContent || step.step_details.type !== "tool_calls") return step;
-  const tool_calls = step.step_details.tool_calls.map((call) =>
-    call.type === "file_search" && call.file_search.results
-      ? { ...call, file_search: { ...call.file_search, results: call.file_search.results.map(({ content: _content, ...r }) => r) } }
-      : call,
-  );
-  return { ...step, step_details: { type: "tool_calls", tool_calls } };
 }

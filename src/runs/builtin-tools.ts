@@ -23,8 +23,3 @@ export interface BuiltinTools {
   fileSearch?(run: Run, query: string, signal: AbortSignal): Promise<FileSearchOutcome>;
   codeInterpreter?(run: Run, code: string, signal: AbortSignal): Promise<CodeInterpreterOutcome>;
 }
-
-export const NO_BUILTIN_TOOLS: BuiltinTools = {
-  fileSearchDescription: "Search the files attached to this conversation.",
-  codeInterpreterDescription: "Run JavaScript code.",
-};

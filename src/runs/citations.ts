@@ -93,3 +93,30 @@ function countShared(a: Set<string>, b: Set<string>): number {
   for (const w of a) if (b.has(w)) n++;
   return n;
 }
+
+/**
+ * file_path annotations for files the run's code wrote. The hosted API linked them as
+ * `sandbox:/mnt/data/<name>`; clients replace that text with a download link. A mention of the link or of the
+ * bare file name is annotated in place; otherwise a markdown link is appended.
+ */
+export function annotateFiles(cited: Cited, files: { file_id: string; name: string }[]): Cited {
+  let text = cited.text;
+  const annotations = [...cited.annotations];
+  for (const file of files) {
+    const link = `sandbox:/mnt/data/${file.name}`;
+    let start = text.indexOf(link);
+    let marker = link;
+    if (start === -1) {
+      start = text.indexOf(file.name);
+      marker = file.name;
+    }
+    if (start === -1) {
+      text += `${text === "" || text.endsWith(" ") ? "" : " "}[${file.name}](`;
+      start = text.length;
+      marker = link;
+      text += `${link})`;
+    }
+    annotations.push({ type: "file_path", text: marker, start_index: start, end_index: start + marker.length, file_path: { file_id: file.file_id } });
+  }
+  return { text, annotations };
+}

@@ -5,7 +5,7 @@ import { ModelError } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { newId } from "../ids.js";
 import type { Repos } from "../services.js";
-import { cite, type NumberedSource } from "./citations.js";
+import { annotateFiles, cite, type NumberedSource } from "./citations.js";
 import type { BuiltinTools } from "./builtin-tools.js";
 import { streamModelTurn } from "./model-turn.js";
 import { buildPrompt, toolStepTurns, type PromptParts } from "./prompt.js";
@@ -30,7 +30,7 @@ export interface ExecutorDeps {
 }
 
 type RequestPlan =
-  | { ok: true; request: ChatRequest; sources: NumberedSource[] }
+  | { ok: true; request: ChatRequest; sources: NumberedSource[]; files: { file_id: string; name: string }[] }
   | { ok: false; end: "max_prompt_tokens" | "max_completion_tokens" | "too_long"; tokens: number };
 
 /** A failure of the run itself (not of the model), with the `last_error.code` it should carry. */
@@ -63,7 +63,7 @@ export class RunExecutor {
     for (let call = 0; call < MAX_MODEL_CALLS; call++) {
       const plan = await this.plan(run, usage);
       if (!plan.ok) return this.endForPrompt(run, plan, usage);
-      const annotate = plan.sources.length > 0 ? (text: string) => cite(text, plan.sources) : undefined;
+      const annotate = plan.sources.length + plan.files.length > 0 ? (text: string) => annotateFiles(cite(text, plan.sources), plan.files) : undefined;
       const turn = await streamModelTurn(run, plan.request, { ...this.deps, annotate }, signal);
       addUsage(usage, turn.usage);
       if (turn.toolCalls.length === 0) {
@@ -178,6 +178,7 @@ export class RunExecutor {
     return {
       ok: true,
       sources: numberedSources(steps),
+      files: options.generated_files ?? [],
       request: {
         model: resolved.tag,
         messages: prompt.messages,

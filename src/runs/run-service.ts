@@ -53,8 +53,10 @@ export class RunService {
 
   /** Creates a thread (from `thread`) and a run on it; `onThread` sees the thread before any run event. */
   async createThreadAndRun(p: ThreadAndRunCreateParams, listener?: RunEventListener, onThread?: (t: Thread) => void): Promise<Run> {
-    this.assistant(p.assistant_id); // fail before creating a thread nobody asked to keep
+    // Refuse a bad request before creating a thread nobody asked to keep.
+    const assistant = this.assistant(p.assistant_id);
     const { thread: threadInput, tool_resources, ...settings } = p;
+    checkToolChoice(settings.tool_choice ?? "auto", settings.tools ? normalizeTools(settings.tools) : assistant.tools);
     const thread = await this.deps.threads.create({
       messages: threadInput?.messages,
       metadata: threadInput?.metadata,

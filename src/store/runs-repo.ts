@@ -9,6 +9,8 @@ export interface RunOptions {
   additional_instructions: string | null;
   /** `include[]` values requested at creation (file_search result content). */
   include: string[];
+  /** Files the run's code_interpreter calls wrote, cited in its final message (file_path annotations). */
+  generated_files?: { file_id: string; name: string }[];
 }
 
 export class RunsRepo extends DocumentTable<Run> {
