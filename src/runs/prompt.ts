@@ -35,7 +35,9 @@ export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResu
   const lastUser = history.findLastIndex((m) => m.role === "user");
   const kept = lastUser === -1 ? history : history.slice(lastUser);
   const older = lastUser === -1 ? [] : history.slice(0, lastUser);
-  let used = estimate([...system, ...kept, ...parts.runTurns, ...tail]);
+  const fixedCost = estimate([...system, ...kept, ...tail]);
+  const runTurns = fitToolResults(parts.runTurns, budget.promptTokens - fixedCost);
+  let used = fixedCost + estimate(runTurns);
   if (used > budget.promptTokens) return { ok: false, estimatedTokens: used };
   let firstKept = older.length;
   while (firstKept > 0) {
@@ -44,7 +46,26 @@ export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResu
     used += cost;
     firstKept--;
   }
-  return { ok: true, messages: [...system, ...older.slice(firstKept), ...kept, ...parts.runTurns, ...tail], estimatedTokens: used };
+  return { ok: true, messages: [...system, ...older.slice(firstKept), ...kept, ...runTurns, ...tail], estimatedTokens: used };
+}
+
+/**
+ * Tool results (file_search passages, code output) are the bulkiest and most compressible part of a run:
+ * when the run's turns exceed `budget` tokens, the longest tool results are cut first, keeping their start.
+ */
+function fitToolResults(turns: ChatMessage[], budget: number): ChatMessage[] {
+  let excess = estimate(turns) - budget;
+  if (excess <= 0) return turns;
+  const out = turns.map((t) => ({ ...t }));
+  const tools = out.filter((t) => t.role === "tool").sort((a, b) => b.content.length - a.content.length);
+  for (const turn of tools) {
+    if (excess <= 0) break;
+    const keepChars = Math.max(200, turn.content.length - excess * 3);
+    if (keepChars >= turn.content.length) continue;
+    excess -= Math.ceil((turn.content.length - keepChars) / 3);
+    turn.content = `${turn.content.slice(0, keepChars)}\n[… cut to fit the model's context]`;
+  }
+  return out;
 }
 
 /** The text the model sees for a stored message (images are named, not sent, until vision support lands). */
