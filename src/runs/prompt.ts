@@ -53,6 +53,8 @@ export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResu
  * Tool results (file_search passages, code output) are the bulkiest and most compressible part of a run:
  * when the run's turns exceed `budget` tokens, the longest tool results are cut first, keeping their start.
  */
+const CUT_NOTE = "\n[… cut to fit the model's context]";
+
 function fitToolResults(turns: ChatMessage[], budget: number): ChatMessage[] {
   let excess = estimate(turns) - budget;
   if (excess <= 0) return turns;
@@ -60,10 +62,11 @@ function fitToolResults(turns: ChatMessage[], budget: number): ChatMessage[] {
   const tools = out.filter((t) => t.role === "tool").sort((a, b) => b.content.length - a.content.length);
   for (const turn of tools) {
     if (excess <= 0) break;
-    const keepChars = Math.max(200, turn.content.length - excess * 3);
+    const keepChars = Math.max(200, turn.content.length - excess * 3 - CUT_NOTE.length - 3);
     if (keepChars >= turn.content.length) continue;
-    excess -= Math.ceil((turn.content.length - keepChars) / 3);
-    turn.content = `${turn.content.slice(0, keepChars)}\n[… cut to fit the model's context]`;
+    const before = estimate([turn]);
+    turn.content = `${turn.content.slice(0, keepChars)}${CUT_NOTE}`;
+    excess -= before - estimate([turn]);
   }
   return out;
 }
