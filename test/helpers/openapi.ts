@@ -19,6 +19,8 @@ export const SCHEMA_NAMES = [
   "VectorStoreObject",
   "VectorStoreFileObject",
   "VectorStoreFileBatchObject",
+  "VectorStoreSearchResultsPage",
+  "VectorStoreFileContentResponse",
   "MessageDeltaObject",
   "RunStepDeltaObject",
   "ListAssistantsResponse",

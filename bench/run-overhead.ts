@@ -1,0 +1,125 @@
+/**
+ * Run overhead with a zero-latency model: what the server adds around a model call (validation, queue,
+ * SQLite writes, steps, message, events, HTTP) between "create run" and "run completed".
+ *
+ *   npx tsx bench/run-overhead.ts [threads=100]
+ *
+ * The app is driven in-process through `app.request` (no socket): create a run, then poll it back to back
+ * until it is completed. Printed beside the same number of bare `chat()` calls on the same model, measured
+ * in the same process, so the difference is the run machinery alone.
+ *   1. sequential: one run at a time → latency p50/p95 and the overhead over a bare chat() call;
+ *   2. concurrent: RUN_CONCURRENCY clients at once (the engine's limit from config), polling every 1 ms
+ *      → runs/s (their latencies include that poll interval).
+ * Goals: ≤ 5 ms p50 run overhead, ≥ 200 runs/s.
+ */
+import type { ChatRequest } from "../src/llm/chat-model.js";
+import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
+
+const THREADS = Number(process.argv[2] ?? 100);
+const WARMUP = 20;
+
+interface Client {
+  post(path: string, body: unknown): Promise<{ id: string; status: string }>;
+  get(path: string): Promise<{ id: string; status: string }>;
+}
+
+function clientFor(b: BenchApp): Client {
+  const call = async (path: string, init?: RequestInit) => {
+    const res = await b.app.request(`http://bench.local/v1${path}`, init);
+    if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { id: string; status: string };
+  };
+  return {
+    post: (path, body) => call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    get: (path) => call(path),
+  };
+}
+
+/**
+ * Creates a run and polls it until it completes; returns ms. Between polls: one event-loop turn (precise
+ * latency) or `pollMs` (several clients at once, so their polling does not starve the runs of CPU).
+ */
+async function timeRun(c: Client, assistantId: string, threadId: string, pollMs = 0): Promise<number> {
+  const start = performance.now();
+  let run = await c.post(`/threads/${threadId}/runs`, { assistant_id: assistantId });
+  while (run.status !== "completed") {
+    if (["failed", "cancelled", "expired", "incomplete"].includes(run.status)) throw new Error(`run ended ${run.status}`);
+    await new Promise((resolve) => (pollMs === 0 ? setImmediate(resolve) : setTimeout(resolve, pollMs)));
+    run = await c.get(`/threads/${threadId}/runs/${run.id}`);
+  }
+  return performance.now() - start;
+}
+
+async function makeThreads(c: Client, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    ids.push((await c.post("/threads", { messages: [{ role: "user", content: `Question number ${i}: what is the answer?` }] })).id);
+  }
+  return ids;
+}
+
+async function main(): Promise<void> {
+  const model = new ZeroLatencyModel();
+  const b = await benchApp(model);
+  const c = clientFor(b);
+  const concurrency = b.services.config.runs.concurrency;
+  const assistant = await c.post("/assistants", { model: "gpt-4o", instructions: "You are a benchmark." });
+
+  for (const thread of await makeThreads(c, WARMUP)) await timeRun(c, assistant.id, thread);
+
+  const sequentialThreads = await makeThreads(c, THREADS);
+  const sequential: number[] = [];
+  for (const thread of sequentialThreads) sequential.push(await timeRun(c, assistant.id, thread));
+
+  const request: ChatRequest = {
+    model: "llama3.2:3b",
+    messages: [
+      { role: "system", content: "You are a benchmark." },
+      { role: "user", content: "Question number 0: what is the answer?" },
+    ],
+    options: { num_ctx: 8192 },
+  };
+  for (let i = 0; i < WARMUP; i++) await timeBareChat(model, request);
+  const bare: number[] = [];
+  for (let i = 0; i < THREADS; i++) bare.push(await timeBareChat(model, request));
+
+  const concurrentThreads = await makeThreads(c, THREADS);
+  const concurrent: number[] = [];
+  const queue = [...concurrentThreads];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let thread = queue.shift(); thread; thread = queue.shift()) concurrent.push(await timeRun(c, assistant.id, thread, 1));
+    }),
+  );
+  const wall = (performance.now() - started) / 1000;
+  await b.close();
+
+  const seq = summary(sequential);
+  const chat = summary(bare);
+  const conc = summary(concurrent);
+  const overheadP50 = seq.p50 - chat.p50;
+  const runsPerSecond = THREADS / wall;
+  console.log(`\nrun overhead, zero-latency model, ${THREADS} threads, RUN_CONCURRENCY=${concurrency} (Node ${process.version})\n`);
+  printTable(
+    ["measure", "p50", "p95", "mean"],
+    [
+      ["bare chat() call", ms(chat.p50), ms(chat.p95), ms(chat.mean)],
+      ["run create → completed, one at a time", ms(seq.p50), ms(seq.p95), ms(seq.mean)],
+      [`run create → completed, ${concurrency} at a time`, ms(conc.p50), ms(conc.p95), ms(conc.mean)],
+    ],
+  );
+  console.log("");
+  printTable(
+    ["goal", "measured", "target", "met"],
+    [
+      ["p50 run overhead (run − bare chat)", ms(overheadP50), "≤ 5 ms", overheadP50 <= 5 ? "yes" : "NO"],
+      ["throughput", `${runsPerSecond.toFixed(0)} runs/s`, "≥ 200 runs/s", runsPerSecond >= 200 ? "yes" : "NO"],
+    ],
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

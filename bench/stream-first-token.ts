@@ -1,0 +1,119 @@
+/**
+ * Streaming first-token latency added by the server: from the moment the model hands over its first chunk
+ * to the moment a client over a real loopback socket receives the first `thread.message.delta`.
+ *
+ *   npx tsx bench/stream-first-token.ts [runs=100]
+ *
+ * The model answers at once (one event-loop turn between chunks) and notes when it yields its first chunk. Clients: the openai SDK's
+ * AssistantStream (what applications use) and a raw fetch reader parsing SSE lines. Printed beside the raw
+ * model stream measured in the same process (chat() call → first chunk in a direct consumer).
+ * Goal: ≤ 2 ms p50 added first-token latency.
+ */
+import OpenAI from "openai";
+import type { ChatRequest } from "../src/llm/chat-model.js";
+import { listen } from "../test/helpers/test-app.js";
+import { benchApp, ms, printTable, summary, ZeroLatencyModel } from "./zero-latency-model.js";
+
+const RUNS = Number(process.argv[2] ?? 100);
+const WARMUP = 20;
+
+/** First-chunk times by the text of the prompt's last message (unique per thread). */
+const firstChunkAt = new Map<string, number>();
+// One event-loop turn between chunks, as from a socket: the first delta must not wait for the whole reply.
+const model = new ZeroLatencyModel((req) => firstChunkAt.set(lastText(req), performance.now()), true);
+
+function lastText(req: ChatRequest): string {
+  return req.messages.at(-1)?.content ?? "";
+}
+
+interface Sample {
+  added: number;
+  total: number;
+}
+
+/** One streamed run through the SDK; resolves when the run is over. */
+async function sdkSample(client: OpenAI, assistantId: string, question: string): Promise<Sample> {
+  const thread = await client.beta.threads.create({ messages: [{ role: "user", content: question }] });
+  const start = performance.now();
+  let firstDelta = 0;
+  const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistantId });
+  stream.once("textDelta", () => (firstDelta = performance.now()));
+  await stream.finalRun();
+  return { added: firstDelta - firstChunkAt.get(question)!, total: firstDelta - start };
+}
+
+/** One streamed run read with fetch, stopping the clock at the first `event: thread.message.delta` line. */
+async function rawSample(baseURL: string, client: OpenAI, assistantId: string, question: string): Promise<Sample> {
+  const thread = await client.beta.threads.create({ messages: [{ role: "user", content: question }] });
+  const start = performance.now();
+  const res = await fetch(`${baseURL}/threads/${thread.id}/runs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ assistant_id: assistantId, stream: true }),
+  });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let firstDelta = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+    if (firstDelta === 0 && text.includes("event: thread.message.delta\n")) firstDelta = performance.now();
+  }
+  return { added: firstDelta - firstChunkAt.get(question)!, total: firstDelta - start };
+}
+
+/** chat() call → first chunk, consumed directly (no server in between). */
+async function rawModelFirstChunk(question: string): Promise<number> {
+  const start = performance.now();
+  for await (const _chunk of model.chat({ model: "llama3.2:3b", messages: [{ role: "user", content: question }] })) {
+    return performance.now() - start;
+  }
+  return Number.NaN;
+}
+
+async function main(): Promise<void> {
+  const b = await benchApp(model);
+  const server = await listen(b.app);
+  const client = new OpenAI({ baseURL: server.baseURL, apiKey: "bench", maxRetries: 0 });
+  const assistant = await client.beta.assistants.create({ model: "gpt-4o", instructions: "You are a benchmark." });
+
+  for (let i = 0; i < WARMUP; i++) await sdkSample(client, assistant.id, `warm-up sdk ${i}`);
+  for (let i = 0; i < WARMUP; i++) await rawSample(server.baseURL, client, assistant.id, `warm-up raw ${i}`);
+  const sdk: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) sdk.push(await sdkSample(client, assistant.id, `sdk question ${i}`));
+  const raw: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) raw.push(await rawSample(server.baseURL, client, assistant.id, `raw question ${i}`));
+  const bare: number[] = [];
+  for (let i = 0; i < WARMUP; i++) await rawModelFirstChunk(`warm-up model ${i}`);
+  for (let i = 0; i < RUNS; i++) bare.push(await rawModelFirstChunk(`model question ${i}`));
+  await server.close();
+  await b.close();
+
+  const row = (name: string, samples: number[]) => {
+    const s = summary(samples);
+    return [name, ms(s.p50), ms(s.p95), ms(s.mean)];
+  };
+  console.log(`\nstreaming first token, zero-latency model, ${RUNS} runs each, loopback socket (Node ${process.version})\n`);
+  printTable(
+    ["measure", "p50", "p95", "mean"],
+    [
+      row("raw model stream: chat() → first chunk", bare),
+      row("SDK: model first chunk → first message.delta", sdk.map((s) => s.added)),
+      row("raw fetch: model first chunk → first message.delta", raw.map((s) => s.added)),
+      row("SDK: request → first message.delta", sdk.map((s) => s.total)),
+      row("raw fetch: request → first message.delta", raw.map((s) => s.total)),
+    ],
+  );
+  const addedP50 = summary(sdk.map((s) => s.added)).p50 - summary(bare).p50;
+  console.log("");
+  printTable(
+    ["goal", "measured", "target", "met"],
+    [["p50 added first-token latency (SDK client)", ms(addedP50), "≤ 2 ms", addedP50 <= 2 ? "yes" : "NO"]],
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

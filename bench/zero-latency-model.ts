@@ -1,0 +1,93 @@
+/**
+ * Shared by the run benchmarks: a ChatModel that answers instantly (so what is measured is the server's own
+ * overhead), an app over it with a temp DATA_DIR, and small statistics helpers.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Hono } from "hono";
+import { createApp } from "../src/app.js";
+import { loadConfig, type Env } from "../src/config.js";
+import type { ChatChunk, ChatModel, ChatRequest, ModelDetails } from "../src/llm/chat-model.js";
+import { createServices, type AppServices } from "../src/services.js";
+
+/** A short reply, split like model tokens. */
+export const REPLY = ["The", " answer", " is", " 42", "."];
+
+/**
+ * Yields REPLY with no delay. `onFirstChunk` is called just before the first chunk is handed over, with the
+ * request, so a benchmark can time from that moment. `turnBetweenChunks` gives the event loop one turn
+ * between chunks, as chunks arriving from a socket would (else the whole reply is consumed in one go).
+ */
+export class ZeroLatencyModel implements ChatModel {
+  constructor(
+    private readonly onFirstChunk: (req: ChatRequest) => void = () => undefined,
+    private readonly turnBetweenChunks = false,
+  ) {}
+
+  async *chat(req: ChatRequest): AsyncGenerator<ChatChunk> {
+    this.onFirstChunk(req);
+    for (const [i, text] of REPLY.entries()) {
+      if (i > 0 && this.turnBetweenChunks) await new Promise((resolve) => setImmediate(resolve));
+      yield { type: "text", text };
+    }
+    yield { type: "done", done_reason: "stop", prompt_tokens: 20, completion_tokens: REPLY.length };
+  }
+
+  async details(): Promise<ModelDetails> {
+    return { context_length: 8192, capabilities: ["completion", "tools"] };
+  }
+}
+
+export interface BenchApp {
+  app: Hono;
+  services: AppServices;
+  close(): Promise<void>;
+}
+
+/** The real app and services (file-backed SQLite in a temp DATA_DIR) over `chat`; no Ollama anywhere. */
+export async function benchApp(chat: ChatModel, env: Env = {}): Promise<BenchApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-"));
+  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", ...env, DATA_DIR: dataDir });
+  const services = await createServices(config, { chat, embedder: null });
+  return {
+    app: createApp(services),
+    services,
+    close: async () => {
+      await services.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Drains a model stream, as the executor would, and returns how long it took in ms. */
+export async function timeBareChat(chat: ChatModel, req: ChatRequest): Promise<number> {
+  const start = performance.now();
+  for await (const _chunk of chat.chat(req)) {
+    // consume
+  }
+  return performance.now() - start;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function summary(samples: number[]): { p50: number; p95: number; mean: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), mean };
+}
+
+export const ms = (n: number): string => `${n.toFixed(3)} ms`;
+
+/** Prints rows as an aligned table. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of rows) console.log(line(row));
+}

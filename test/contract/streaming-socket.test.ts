@@ -1,0 +1,89 @@
+import http from "node:http";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import OpenAI from "openai";
+import { listen } from "../helpers/test-app.js";
+import { names, parseSse, readSse, seed, textOf, useRunApp, waitFor, waitForRun } from "../helpers/runs.js";
+
+/** The same streams over a real loopback socket: what a client on another process sees. */
+describe("streaming over a real socket", () => {
+  const app = useRunApp();
+  let server: Awaited<ReturnType<typeof listen>>;
+  let client: OpenAI;
+
+  beforeEach(async () => {
+    server = await listen(app().app);
+    client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it("the SDK streams a reply chunk by chunk as the model produces it", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    const chunks = ["Over", " the", " wire", " it", " goes."];
+    t.ollama.script({ chunks, delayMs: 30 });
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+    const sentAtDelta: number[] = [];
+    const deltas: string[] = [];
+    const errors: unknown[] = [];
+    const before = t.ollama.chunksSent;
+    stream.on("textDelta", (d) => {
+      deltas.push(d.value ?? "");
+      sentAtDelta.push(t.ollama.chunksSent - before);
+    });
+    stream.on("error", (e) => errors.push(e));
+    const run = await stream.finalRun();
+    expect(errors).toEqual([]);
+    expect(run.status).toBe("completed");
+    expect(deltas).toEqual(chunks);
+    expect(sentAtDelta[0]).toBeLessThan(chunks.length);
+  });
+
+  it("a client that hangs up mid-stream: the server drops its subscription and the run completes with the full text", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    t.ollama.script({ chunks: ["First", " part", " and", " the", " rest."], delayMs: 25 });
+    const runId = await hangUpAfterFirstDelta(`${server.baseURL}/threads/${thread.id}/runs`, { assistant_id: assistant.id, stream: true });
+    await waitFor(() => !t.services.runEvents.hasListeners(runId), 2000, "the server to notice the disconnect");
+    const run = await waitForRun(t.client, thread.id, runId);
+    expect(run.status).toBe("completed");
+    expect(textOf((await t.client.beta.threads.messages.list(thread.id)).data[0]!)).toBe("First part and the rest.");
+  });
+
+  it("a raw stream ends with done / [DONE] and closes", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    t.ollama.script({ text: "short" });
+    const res = await fetch(`${server.baseURL}/threads/${thread.id}/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ assistant_id: assistant.id, stream: true }),
+    });
+    expect(res.headers.get("cache-control")).toMatch(/no-cache/);
+    const events = await readSse(res);
+    expect(names(events).slice(-2)).toEqual(["run.completed", "done"]);
+  });
+});
+
+/**
+ * POSTs over a one-off connection (node:http, no pooled keep-alive socket to outlive the test), reads events
+ * until the first message delta, then destroys the socket. Resolves with the run id from thread.run.created.
+ */
+function hangUpAfterFirstDelta(url: string, body: unknown): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent: false, headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        text += chunk;
+        if (!text.includes("event: thread.message.delta\n")) return;
+        const events = parseSse(text.slice(0, text.lastIndexOf("\n\n")));
+        req.destroy();
+        resolve(events[0]!.data.id as string);
+      });
+    });
+    req.on("error", (err) => (req.destroyed ? undefined : reject(err)));
+    req.end(JSON.stringify(body));
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * The real server (src/main.ts) as a child process, for tests and benchmarks that must cross a process
+ * boundary: crash recovery (SIGKILL), memory (RSS from /proc), throughput over a socket.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Variables the server reads; never inherited from the caller's environment, so a run is reproducible. */
+const CONFIG_VARS = [
+  "HOST", "PORT", "DATA_DIR", "OLLAMA_HOST", "API_KEY", "MODELS_FILE", "CHAT_MODEL", "EMBEDDING_MODEL",
+  "MAX_JSON_BODY_BYTES", "MAX_UPLOAD_BYTES", "RUN_CONCURRENCY", "MODEL_TIMEOUT_MS", "RUN_EXPIRY_SECONDS",
+];
+
+export interface ServerProcess {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  /** `http://127.0.0.1:<port>/v1`, for the SDK's baseURL. */
+  readonly baseURL: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Everything the server printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resident set size in kB, from /proc/<pid>/status (Linux). */
+  rssKb(field?: "VmRSS" | "VmHWM"): number;
+  /** SIGKILL to the server's whole process group (node and tsx's esbuild helper); resolves on exit. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful shutdown); SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** A port the OS says is free right now (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `node --import tsx src/main.ts` with `env` and resolves once `/health` answers 200. */
+export async function startServer(env: Record<string, string>, opts: { healthTimeoutMs?: number } = {}): Promise<ServerProcess> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const base: Record<string, string | undefined> = { ...process.env };
+  for (const name of CONFIG_VARS) delete base[name];
+  // detached: its own process group, so kill() reaches esbuild's helper process too.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...base, ...env, PORT: String(port) },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const origin = `http://127.0.0.1:${port}`;
+  const server: ServerProcess = {
+    port,
+    origin,
+    baseURL: `${origin}/v1`,
+    pid: child.pid!,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    rssKb: (field = "VmRSS") => readStatusKb(child.pid!, field),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) signalGroup(child.pid!, "SIGKILL");
+      await exited;
+    },
+    stop: async (graceMs = 5000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => signalGroup(child.pid!, "SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+      signalGroup(child.pid!, "SIGKILL"); // esbuild's helper, if it outlived node
+    },
+  };
+  await waitForHealth(server, exited, opts.healthTimeoutMs ?? 30_000);
+  return server;
+}
+
+async function waitForHealth(server: ServerProcess, exited: Promise<void>, timeoutMs: number): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (gone) throw new Error(`server exited before it was healthy (code ${server.child.exitCode}):\n${server.stderr()}${server.stdout()}`);
+    const ok = await fetch(`${server.origin}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await server.kill();
+  throw new Error(`server not healthy after ${timeoutMs} ms:\n${server.stderr()}`);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function readStatusKb(pid: number, field: string): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]);
+}
