@@ -97,17 +97,19 @@ function countShared(a: Set<string>, b: Set<string>): number {
 /**
  * file_path annotations for files the run's code wrote. The hosted API linked them as
  * `sandbox:/mnt/data/<name>`; clients replace that text with a download link. A mention of the link or of the
- * bare file name is annotated in place; otherwise a markdown link is appended.
+ * bare file name is annotated in place; otherwise a markdown link is appended. A name written again by a later
+ * call is one file to the reader: it is annotated once, pointing at the latest version.
  */
 export function annotateFiles(cited: Cited, files: { file_id: string; name: string }[]): Cited {
   let text = cited.text;
   const annotations = [...cited.annotations];
-  for (const file of files) {
+  const latest = new Map(files.map((f) => [f.name, f]));
+  for (const file of latest.values()) {
     const link = `sandbox:/mnt/data/${file.name}`;
-    let start = text.indexOf(link);
+    let start = findName(text, link);
     let marker = link;
     if (start === -1) {
-      start = text.indexOf(file.name);
+      start = findName(text, file.name);
       marker = file.name;
     }
     if (start === -1) {
@@ -119,4 +121,18 @@ export function annotateFiles(cited: Cited, files: { file_id: string; name: stri
     annotations.push({ type: "file_path", text: marker, start_index: start, end_index: start + marker.length, file_path: { file_id: file.file_id } });
   }
   return { text, annotations };
+}
+
+const NAME_CHAR = /[\p{L}\p{N}_-]/u;
+
+/** Where `name` first occurs as a whole name: "a.csv" is not found inside "data.csv" or "a.csv2" (a final "." may follow). */
+function findName(text: string, name: string): number {
+  for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + 1)) {
+    const before = text[at - 1] ?? "";
+    const after = text.slice(at + name.length, at + name.length + 2);
+    const joinedBefore = NAME_CHAR.test(before) || before === ".";
+    const joinedAfter = NAME_CHAR.test(after[0] ?? "") || (after[0] === "." && NAME_CHAR.test(after[1] ?? ""));
+    if (!joinedBefore && !joinedAfter) return at;
+  }
+  return -1;
 }

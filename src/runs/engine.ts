@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
+import { ServerShutdown } from "./state.js";
 
 /**
  * Runs queued runs with bounded concurrency, one AbortController each. Also ends what nobody will finish:
@@ -54,13 +55,19 @@ export class RunEngine {
     if (active) this.running.get(active.id)?.controller.abort();
   }
 
-  /** Stops accepting work, aborts what is running and waits for it to unwind. */
+  /**
+   * Stops accepting work. Waiting and running runs end `failed` (server_error) — as boot recovery would
+   * end them — rather than `cancelled`: nobody cancelled them.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    this.queue.length = 0;
+    const shutdown = new ServerShutdown();
+    for (const runId of this.queue.splice(0)) {
+      this.deps.recorder.setStatus(runId, "failed", { last_error: { code: "server_error", message: shutdown.message } });
+    }
     const pending = [...this.running.values()];
-    for (const r of pending) r.controller.abort();
+    for (const r of pending) r.controller.abort(shutdown);
     await Promise.all(pending.map((r) => r.done));
   }
 

@@ -10,6 +10,7 @@ import type { BuiltinTools } from "./builtin-tools.js";
 import { streamModelTurn } from "./model-turn.js";
 import { buildPrompt, toolStepTurns, type PromptParts } from "./prompt.js";
 import type { RunRecorder, ToolCallDelta } from "./recorder.js";
+import { ServerShutdown } from "./state.js";
 import { CODE_INTERPRETER_FUNCTION, FILE_SEARCH_FUNCTION, offeredTools, toolChoiceHint } from "./tools.js";
 
 /** A run that keeps calling built-in tools without answering is stopped after this many model calls. */
@@ -222,20 +223,20 @@ export class RunExecutor {
     );
   }
 
-  /** Any failure ends the run, never the server: cancelled when it was aborted, failed otherwise. */
+  /**
+   * Any failure ends the run, never the server: `cancelled` when a client cancelled it, `failed` otherwise
+   * (a server shutdown included).
+   */
   private fail(runId: string, err: unknown, signal: AbortSignal): void {
     const { recorder } = this.deps;
     try {
-      if (signal.aborted) {
+      const shutdown = signal.reason instanceof ServerShutdown;
+      if (signal.aborted && !shutdown) {
         recorder.closeOpenSteps(runId, "cancelled");
         recorder.endRun(runId, "cancelled");
         return;
       }
-      const known = err instanceof ModelError || err instanceof RunFailure;
-      const last_error = known
-        ? { code: err.code, message: err.message }
-        : { code: "server_error" as const, message: `The run failed: ${err instanceof Error ? err.message : String(err)}` };
-      if (!known) console.error(`run ${runId} failed:`, err);
+      const last_error = lastErrorOf(shutdown ? signal.reason : err);
       recorder.closeOpenSteps(runId, "failed", { code: "server_error", message: last_error.message });
       recorder.endRun(runId, "failed", { last_error });
     } catch (secondary) {
@@ -243,6 +244,14 @@ export class RunExecutor {
       console.error(`run ${runId}: could not record its failure:`, secondary);
     }
   }
+}
+
+/** A run's `last_error` for a failure; unexpected ones are logged, since their message may not say enough. */
+function lastErrorOf(err: unknown): NonNullable<Run["last_error"]> {
+  if (err instanceof ModelError || err instanceof RunFailure) return { code: err.code, message: err.message };
+  if (err instanceof ServerShutdown) return { code: "server_error", message: err.message };
+  console.error("run failed:", err);
+  return { code: "server_error", message: `The run failed: ${err instanceof Error ? err.message : String(err)}` };
 }
 
 /** Every file_search result of the run, numbered in the order the model was shown them. */

@@ -2,6 +2,7 @@ import type { Message, Run, RunStep, Usage } from "../api/wire.js";
 import type { ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js";
 import type { Cited } from "./citations.js";
 import type { RunRecorder } from "./recorder.js";
+import { ServerShutdown } from "./state.js";
 import { mayBeTextToolCall, parseTextToolCalls } from "./tools.js";
 
 /** How often (at most) streamed text is written to the stored message, so pollers see progress. */
@@ -52,7 +53,7 @@ export async function streamModelTurn(
       }
     }
   } catch (err) {
-    reply.abandon(signal.aborted ? "cancelled" : "failed", err);
+    reply.abandon(signal.aborted && !(signal.reason instanceof ServerShutdown) ? "cancelled" : "failed", err);
     throw err;
   }
   if (holding && text.trim() !== "") {
