@@ -11,6 +11,7 @@ import { runsRouter } from "./http/runs.js";
 import { stepsRouter } from "./http/steps.js";
 import { threadsRouter } from "./http/threads.js";
 import { vectorStoresRouter } from "./http/vector-stores.js";
+import { playgroundRouter } from "./playground/router.js";
 import type { AppServices } from "./services.js";
 
 /** Builds the HTTP application over already-created services. No I/O happens here. */
@@ -31,6 +32,7 @@ export function createApp(s: AppServices): Hono {
   v1.route("/files", filesRouter(s));
   v1.route("/vector_stores", vectorStoresRouter(s));
   app.route("/v1", v1);
+  app.route("/", playgroundRouter()); // the Playground page at / (static, public; it asks for the key)
 
   app.notFound((c) => c.json(new ApiError(404, `Invalid URL (${c.req.method} ${c.req.path})`).toJSON(), 404));
   app.onError((err, c) => {

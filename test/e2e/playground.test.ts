@@ -1,0 +1,355 @@
+/**
+ * The Playground end to end, in a real headless Chromium (Debian's, driven by playwright-core) against
+ * the server on a real socket and the Ollama-protocol stand-in. Each state is saved as a screenshot under
+ * test-output/playground/ for a person to look at. Machines without /usr/bin/chromium skip this suite.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import type { Env } from "../../src/config.js";
+import type { ServiceOverrides } from "../../src/services.js";
+import { hashEmbedding, type ChatBody } from "../fakes/ollama-fake.js";
+import { makeRunApp, type RunTestApp } from "../helpers/run-app.js";
+import { listen } from "../helpers/test-app.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const SHOTS = path.resolve("test-output/playground");
+const PDF_DIR = new URL("../../../shared/data/pdfs/", import.meta.url).pathname;
+/** Generous: CI machines have two cores and run other suites beside this one. */
+const WAIT = { timeout: 15_000 };
+const TEST_TIMEOUT = 90_000;
+
+interface Session {
+  t: RunTestApp;
+  page: Page;
+  origin: string;
+  /** Uncaught page errors and CSP violations seen so far (must stay empty). */
+  problems: string[];
+}
+
+describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => {
+  let browser: Browser;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    fs.mkdirSync(SHOTS, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  /** A fresh server + Ollama stand-in + browser tab, with the page loaded. */
+  async function open(env: Env = {}, overrides: ServiceOverrides = {}, before?: (t: RunTestApp) => Promise<void>): Promise<Session> {
+    const t = await makeRunApp(env, {}, overrides);
+    cleanups.push(async () => {
+      await t.close();
+      fs.rmSync(t.dataDir, { recursive: true, force: true });
+    });
+    await before?.(t);
+    const server = await listen(t.app);
+    cleanups.push(() => server.close());
+    const origin = server.baseURL.replace(/\/v1$/, "");
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    cleanups.push(() => context.close());
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    page.on("console", (msg) => {
+      if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`CSP: ${msg.text()}`);
+    });
+    await page.goto(`${origin}/`);
+    return { t, page, origin, problems };
+  }
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  }
+
+  /** Drops files on the drop zone the way a person's drag and drop does (a DataTransfer with File objects). */
+  async function dropFiles(page: Page, files: Array<{ name: string; bytes: Buffer; type: string }>): Promise<void> {
+    const payload = files.map((f) => ({ name: f.name, type: f.type, b64: f.bytes.toString("base64") }));
+    const dataTransfer = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) {
+        const bin = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bin], f.name, { type: f.type }));
+      }
+      return dt;
+    }, payload);
+    await page.dispatchEvent("#dropzone", "dragover", { dataTransfer });
+    await page.dispatchEvent("#dropzone", "drop", { dataTransfer });
+  }
+
+  it("creates an assistant, ingests a dropped PDF, streams an answer with a citation that opens the file", async () => {
+    // Embedding waits for a gate, so the page can be seen while the files are still being ingested.
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const embedder = {
+      model: "nomic-embed-text",
+      embed: async (texts: string[]) => {
+        await gate;
+        return texts.map((text) => hashEmbedding(text, 64));
+      },
+    };
+    const { t, page, problems } = await open({}, { embedder });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.getByText("Ollama 0.12.3 · 2 models").waitFor(WAIT);
+
+    // Create the assistant through the form; the model menu lists what Ollama has (not its embedding model).
+    await page.getByRole("button", { name: "+ New" }).first().click();
+    const models = await page.locator("#a-model option").allTextContents();
+    expect(models).toEqual(["llama3.2:3b", "tiny:1b"]);
+    await page.getByLabel("Name", { exact: true }).fill("Docs helper");
+    await page.getByLabel("Model").selectOption("llama3.2:3b");
+    await page.getByLabel("Instructions").fill("Answer from the attached documents and cite them.");
+    await page.getByRole("checkbox", { name: /file_search/ }).check();
+    await page.getByRole("button", { name: "Create assistant" }).click();
+    await page.locator("#assistant-list").getByText("Docs helper").waitFor(WAIT);
+    await page.getByText("Created.").waitFor(WAIT);
+    const [created] = (await t.client.beta.assistants.list()).data;
+    expect(created).toMatchObject({ name: "Docs helper", model: "llama3.2:3b", instructions: "Answer from the attached documents and cite them." });
+    expect(created!.tools.map((tool) => tool.type)).toEqual(["file_search"]);
+    await shot(page, "01-assistant-created");
+
+    // Drop a PDF with text and a scanned one (no text layer): a store is created and attached; each
+    // file shows its ingestion status until done, the failure with its reason.
+    await dropFiles(page, [
+      { name: "four-pages.pdf", bytes: fs.readFileSync(PDF_DIR + "pdflatex-4-pages.pdf"), type: "application/pdf" },
+      { name: "scan.pdf", bytes: fs.readFileSync(PDF_DIR + "c02-22.pdf"), type: "application/pdf" },
+    ]);
+    await page.locator('.file-row[data-status="in_progress"]', { hasText: "four-pages.pdf" }).waitFor(WAIT);
+    await page.getByText(/^0 ready, [12] in progress/).waitFor(WAIT);
+    await page.locator("#knowledge").scrollIntoViewIfNeeded();
+    await shot(page, "02-knowledge-ingesting");
+    openGate();
+    await page.locator('.file-row[data-status="completed"]', { hasText: "four-pages.pdf" }).waitFor(WAIT);
+    const failed = page.locator('.file-row[data-status="failed"]', { hasText: "scan.pdf" });
+    await failed.waitFor(WAIT);
+    expect((await failed.locator(".file-error").textContent())!.length).toBeGreaterThan(10);
+    await page.getByText("1 ready, 1 failed").waitFor(WAIT);
+    const withStore = await t.client.beta.assistants.retrieve(created!.id);
+    const storeId = withStore.tool_resources?.file_search?.vector_store_ids?.[0];
+    expect(storeId).toMatch(/^vs_/);
+    expect((await t.client.vectorStores.files.list(storeId!)).data.map((f) => f.status).sort()).toEqual(["completed", "failed"]);
+    await shot(page, "03-knowledge-ingested");
+
+    // Another store can be created and attached, and the first one attached again from the menu.
+    await page.getByLabel("New vector store name").fill("Empty store");
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await page.getByText("The store is empty. Drop files below.").waitFor(WAIT);
+    await expect
+      .poll(async () => (await t.client.beta.assistants.retrieve(created!.id)).tool_resources?.file_search?.vector_store_ids?.[0], WAIT)
+      .not.toBe(storeId);
+    await page.getByLabel("Vector store", { exact: true }).selectOption(storeId!);
+    await page.getByText("1 ready, 1 failed").waitFor(WAIT);
+    expect((await t.client.beta.assistants.retrieve(created!.id)).tool_resources?.file_search?.vector_store_ids).toEqual([storeId]);
+
+    // Ask: the model searches, then answers slowly enough to watch the tokens arrive.
+    const answer = "The document is sample text that shows how a printed page will look [1]. It carries no real information.";
+    t.ollama.script(
+      { toolCalls: [{ name: "file_search", arguments: { query: "what is the document about" } }] },
+      (body: ChatBody) => {
+        expect(JSON.stringify(body.messages)).toContain("four-pages.pdf");
+        return { text: answer, delayMs: 90 };
+      },
+    );
+    await page.getByLabel("Message").fill("What is the document about?");
+    await page.getByLabel("Message").press("Enter");
+    // Part of the answer is on screen while the rest is still coming.
+    await page.waitForFunction(() => {
+      const text = document.querySelector(".msg.assistant.streaming .text")?.textContent ?? "";
+      return text.includes("sample text") && !text.includes("real information");
+    }, undefined, WAIT);
+    await page.getByRole("button", { name: "Cancel run" }).waitFor(WAIT);
+    await shot(page, "04-answer-streaming");
+
+    const reply = page.locator(".msg.assistant").last();
+    await reply.locator("button.cite").waitFor(WAIT);
+    await expect.poll(() => reply.locator(".text").textContent(), WAIT).toBe(
+      "The document is sample text that shows how a printed page will look 1. It carries no real information.",
+    );
+    // The reference shows what the API's annotation says: the file's name and the cited page.
+    const threadId = await page.evaluate(() => JSON.parse(localStorage.getItem("local-assistants.selection")!).threadId as string);
+    const [stored] = (await t.client.beta.threads.messages.list(threadId)).data;
+    const content = stored!.content[0]!;
+    if (content.type !== "text") throw new Error("expected a text reply");
+    const citation = content.text.annotations[0]!;
+    if (citation.type !== "file_citation") throw new Error("expected a file_citation");
+    const pageNo = (citation.file_citation as { page?: number }).page;
+    expect(pageNo).toBeGreaterThanOrEqual(1);
+    expect(await reply.locator("button.cite").getAttribute("aria-label")).toBe(`Source 1: four-pages.pdf, page ${pageNo} (opens the file)`);
+    expect(await reply.locator(".sources li").first().textContent()).toMatch(new RegExp(`^four-pages\\.pdf, p\\. ${pageNo}\\S`));
+    // The file_search call with the passages it found.
+    const search = page.locator(".tool.file_search");
+    expect(await search.locator("summary").first().textContent()).toMatch(/file_search\s*\d+ passages? found/);
+    expect(await search.locator(".passage").first().textContent()).toContain("text without a meaning");
+    expect(await page.getByRole("button", { name: "Cancel run" }).isHidden()).toBe(true);
+    await shot(page, "05-answer-with-citation");
+
+    // The citation opens the cited file (fetched through the API) in a new tab.
+    const [tab] = await Promise.all([page.waitForEvent("popup"), reply.locator("button.cite").click()]);
+    await tab.waitForURL(/^blob:/, WAIT);
+    expect(tab.url()).toMatch(new RegExp(`#page=${pageNo}$`));
+    await tab.close();
+
+    // Reloading shows the same thread from the API: messages, tool call, citation.
+    await page.reload();
+    await page.locator(".msg.assistant button.cite").waitFor(WAIT);
+    expect(await page.locator("#thread-list .item-title").first().textContent()).toBe("What is the document about?");
+    expect(await page.locator(".tool.file_search .passage").count()).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("a function call is answered through the page (requires_action → output → answer), code_interpreter shown", async () => {
+    const codeInterpreter = async (_run: unknown, code: string) => ({ outputs: [{ type: "logs" as const, logs: `42\n(ran ${code.length} chars)` }] });
+    const { t, page, problems } = await open({}, { builtins: { codeInterpreter } });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+
+    await page.getByLabel("Name", { exact: true }).fill("Weather bot");
+    await page.getByRole("checkbox", { name: /code_interpreter/ }).check();
+    await page.getByRole("button", { name: "Insert example" }).click();
+    await page.getByRole("button", { name: "Create assistant" }).click();
+    await page.locator("#assistant-list").getByText("Weather bot").waitFor(WAIT);
+    const [assistant] = (await t.client.beta.assistants.list()).data;
+    expect(assistant!.tools.map((tool) => (tool.type === "function" ? tool.function.name : tool.type))).toEqual(["code_interpreter", "get_weather"]);
+
+    t.ollama.script(
+      { toolCalls: [{ name: "code_interpreter", arguments: { code: "console.log(6 * 7)" } }] },
+      { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] },
+      { text: "It is 18 °C in Paris, and 6 × 7 = 42.", delayMs: 20 },
+    );
+    await page.getByLabel("Message").fill("What is 6 × 7, and the weather in Paris?");
+    await page.getByRole("button", { name: "Send" }).click();
+
+    const output = page.getByLabel("Output of get_weather");
+    await output.waitFor(WAIT);
+    const ci = page.locator(".tool.code_interpreter");
+    expect(await ci.locator("pre.code").textContent()).toBe("console.log(6 * 7)");
+    expect(await ci.locator("pre.output").textContent()).toBe("42\n(ran 18 chars)");
+    expect(await page.locator(".tool.function pre.code").textContent()).toBe('{\n  "city": "Paris"\n}');
+    expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await page.getByText("Submit the function outputs above").waitFor(WAIT);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-call-id"))).toBeTruthy();
+    // A reload finds the waiting run again (from the API's run and steps) and offers the same box.
+    await page.reload();
+    await output.waitFor(WAIT);
+    expect(await page.locator(".tool.code_interpreter pre.output").textContent()).toBe("42\n(ran 18 chars)");
+    await page.getByText("Submit the function outputs above").waitFor(WAIT);
+    await output.fill('{"temperature_c": 18}');
+    await shot(page, "06-function-requires-action");
+
+    await page.getByRole("button", { name: "Submit outputs" }).click();
+    await page.locator(".msg.assistant:not(.streaming)", { hasText: "It is 18 °C in Paris" }).waitFor(WAIT);
+    expect(await page.locator(".tool.function pre.output").textContent()).toBe('{"temperature_c": 18}');
+    const toolMessage = t.ollama.chatRequests.at(-1)!.messages.find((m) => m.role === "tool" && m.content.includes("temperature_c"));
+    expect(toolMessage?.content).toContain('{"temperature_c": 18}');
+    expect(await page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
+    await shot(page, "07-function-answered");
+
+    // Edit: rename and drop the function; then delete the assistant.
+    await page.getByLabel("Name", { exact: true }).fill("Calculator");
+    await page.getByLabel(/^Functions/).fill("");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator("#assistant-list").getByText("Calculator").waitFor(WAIT);
+    const edited = await t.client.beta.assistants.retrieve(assistant!.id);
+    expect(edited.name).toBe("Calculator");
+    expect(edited.tools.map((tool) => tool.type)).toEqual(["code_interpreter"]);
+    // Invalid function JSON is caught in the page, next to the field.
+    await page.getByLabel(/^Functions/).fill("[{ not json");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Function definitions are not valid JSON").waitFor(WAIT);
+    expect(await page.getByLabel(/^Functions/).getAttribute("aria-invalid")).toBe("true");
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete assistant" }).click();
+    await page.locator("#assistant-list").getByText("No assistants yet.").waitFor(WAIT);
+    expect((await t.client.beta.assistants.list()).data).toEqual([]);
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("errors say what to do: Ollama down, model missing (never a blank screen)", async () => {
+    const { t, page, problems } = await open({}, {}, async (app) => {
+      await app.assistant({ name: "Offline test", model: "llama3.2:3b" });
+    });
+    await page.locator("#assistant-list").getByText("Offline test").waitFor(WAIT);
+
+    await t.ollama.setDown(true);
+    await page.getByLabel("Message").fill("Hello?");
+    await page.getByLabel("Message").press("Enter");
+    const error = page.locator(".run .callout.error");
+    await error.waitFor(WAIT);
+    const text = await error.textContent();
+    expect(text).toContain("The run failed");
+    expect(text).toContain(`Ollama is not reachable at ${t.ollama.url}: start it with ollama serve`);
+    expect(await error.locator("code").first().textContent()).toBe("ollama serve");
+    // The header and the banner say so too (the page re-checks /health after such a failure).
+    await page.locator("#health", { hasText: "Ollama not reachable" }).waitFor(WAIT);
+    await page.locator("#banner", { hasText: "ollama serve" }).waitFor(WAIT);
+    expect(await page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
+    await shot(page, "08-error-ollama-down");
+
+    // Ollama back, but the assistant names a model it does not have.
+    await t.ollama.setDown(false);
+    await t.assistant({ name: "Missing model", model: "qwen9:70b" });
+    await page.reload();
+    await page.locator("#assistant-list").getByText("Missing model").click();
+    await page.locator("#model-hint", { hasText: "ollama pull qwen9:70b" }).waitFor(WAIT);
+    await page.getByLabel("Message").fill("Hello?");
+    await page.getByLabel("Message").press("Enter");
+    const missing = page.locator(".run .callout.error");
+    await missing.waitFor(WAIT);
+    expect(await missing.textContent()).toContain("Model 'qwen9:70b' is not available in Ollama: run ollama pull qwen9:70b.");
+    expect(await page.locator("#banner").isHidden()).toBe(true);
+    await shot(page, "09-error-model-missing");
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("a running answer can be cancelled", async () => {
+    const { t, page, problems } = await open({}, {}, async (app) => {
+      await app.assistant({ name: "Slow talker" });
+    });
+    await page.locator("#assistant-list").getByText("Slow talker").waitFor(WAIT);
+    t.ollama.script({ text: Array.from({ length: 200 }, (_, i) => `word${i}`).join(" "), delayMs: 50 });
+    await page.getByLabel("Message").fill("Talk for a long time.");
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForFunction(() => (document.querySelector(".msg.assistant.streaming .text")?.textContent ?? "").includes("word2"), undefined, WAIT);
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator(".run .callout", { hasText: "Run cancelled." }).waitFor(WAIT);
+    expect(await page.getByRole("button", { name: "Cancel run" }).isHidden()).toBe(true);
+    const threadId = await page.evaluate(() => JSON.parse(localStorage.getItem("local-assistants.selection")!).threadId as string);
+    const [run] = (await t.client.beta.threads.runs.list(threadId)).data;
+    expect(run!.status).toBe("cancelled");
+    await shot(page, "10-run-cancelled");
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("with API_KEY set, asks for the key once, keeps it in session storage, and says when it is wrong", async () => {
+    const { page, problems } = await open({ API_KEY: "sk-local-e2e" }, {}, async (app) => {
+      await app.assistant({ name: "Behind a key" });
+    });
+    const dialog = page.getByRole("dialog", { name: "API key" });
+    await dialog.waitFor(WAIT);
+    await shot(page, "11-api-key-asked");
+    await dialog.getByLabel("API key").fill("wrong-key");
+    await dialog.getByRole("button", { name: "Use this key" }).click();
+    await dialog.getByText("Incorrect API key provided.").waitFor(WAIT);
+    await dialog.getByLabel("API key").fill("sk-local-e2e");
+    await dialog.getByRole("button", { name: "Use this key" }).click();
+    await page.locator("#assistant-list").getByText("Behind a key").waitFor(WAIT);
+    expect(await dialog.isHidden()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem("local-assistants.apiKey"))).toBe("sk-local-e2e");
+    // Asked once: a reload in the same tab goes straight in.
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    expect(await dialog.isHidden()).toBe(true);
+    expect(await page.getByRole("button", { name: /API key \(set\)/ }).isVisible()).toBe(true);
+    await shot(page, "12-api-key-accepted");
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+});
