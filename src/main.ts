@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const app = createApp(services);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     console.log(`local-assistants ${services.version} listening on http://${config.host}:${info.port}/v1`);
+    console.log(`Playground: http://${config.host}:${info.port}/`);
     console.log(`data in ${config.dataDir}; Ollama at ${config.ollama.host}`);
   });
   const shutdown = (): void => {
