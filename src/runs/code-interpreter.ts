@@ -65,7 +65,8 @@ export class CodeInterpreterTool {
 /** What the model reads back: console output, then the error or the last expression's value. */
 function logsOf(result: SandboxResult): string {
   const parts = [result.logs.trimEnd()];
-  if (result.error) parts.push(`Error: ${result.error}`);
+  // Sandbox errors already name their kind ("SyntaxError: …", "timeout: …"); only bare messages get a prefix.
+  if (result.error) parts.push(/^[\w ]*(Error|error|timeout|limit)\b/.test(result.error) ? result.error : `Error: ${result.error}`);
   else if (result.result !== undefined) parts.push(`=> ${result.result}`);
   if (result.files.length > 0) parts.push(`Files written: ${result.files.map((f) => f.name).join(", ")}`);
   return parts.filter((p) => p !== "").join("\n") || "(no output)";

@@ -24,8 +24,9 @@ async function openSession(sessionKey: string, memoryBytes: number): Promise<Gue
   if (existing) return existing;
   const session = await GuestSession.open(modules, memoryBytes, settings.maxFileBytes);
   sessions.set(sessionKey, session);
-  // Instantiate the next session's module while this worker would otherwise be idle.
-  void modules.prewarm(memoryBytes).catch(() => undefined);
+  // Instantiate the next session's module while this worker would otherwise be idle: after this call's result
+  // is posted, not before (started here, its synchronous part ran ahead of the reply and doubled its latency).
+  setImmediate(() => void modules.prewarm(memoryBytes).catch(() => undefined));
   return session;
 }
 
