@@ -16,45 +16,14 @@ import { extractText } from "../src/files/extract-text.js";
 import { chunkPages } from "../src/retrieval/chunker.js";
 import { DEFAULT_FTS, LanceIndex } from "../src/retrieval/lance-index.js";
 import { chunkRows, type ChunkRow, type SearchHit } from "../src/retrieval/vector-index.js";
+import { ndcgAt10, readCorpus, readQrels, readQueries, REFERENCE_BM25_NDCG, type Doc, type Qrels, type Query } from "./cranfield-data.js";
 
-const CRANFIELD = "/work/shared/data/cranfield";
 const BIG_PDF = "/work/shared/data/pdfs/GeoTopo-komprimiert.pdf";
 const STORE = "vs_" + "cranfield".padEnd(24, "0");
-
-interface Doc {
-  id: string;
-  title: string;
-  text: string;
-}
-
-const readJsonl = <T>(path: string): T[] =>
-  readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T);
-
-function readQrels(): Map<string, Map<string, number>> {
-  const qrels = new Map<string, Map<string, number>>();
-  const lines = readFileSync(join(CRANFIELD, "qrels.tsv"), "utf8").trim().split("\n").slice(1);
-  for (const line of lines) {
-    const [q, d, rel] = line.split("\t");
-    if (!q || !d || rel === undefined) continue;
-    if (!qrels.has(q)) qrels.set(q, new Map());
-    qrels.get(q)!.set(d, Number(rel));
-  }
-  return qrels;
-}
 
 // Cranfield doc ids are numbers; file ids must match file-[A-Za-z0-9]{24}.
 const fileIdOf = (docId: string) => "file-cran" + docId.padStart(20, "0");
 const docIdOf = (fileId: string) => String(Number(fileId.slice(9)));
-
-/** nDCG@10 with linear gains (the relevance grades 0..4), as in the collection's README. */
-function ndcgAt10(ranking: string[], judged: Map<string, number>): number {
-  const dcg = (gains: number[]) => gains.slice(0, 10).reduce((s, g, i) => s + g / Math.log2(i + 2), 0);
-  const ideal = dcg([...judged.values()].sort((a, b) => b - a));
-  return ideal > 0 ? dcg(ranking.map((d) => judged.get(d) ?? 0)) / ideal : 0;
-}
 
 interface Variant {
   name: string;
@@ -87,7 +56,7 @@ function documentFrequencies(docs: Doc[]): Map<string, number> {
   return df;
 }
 
-async function evaluate(variant: Variant, docs: Doc[], queries: Doc[], qrels: Map<string, Map<string, number>>) {
+async function evaluate(variant: Variant, docs: Doc[], queries: Query[], qrels: Qrels) {
   const dir = mkdtempSync(join(tmpdir(), "cranfield-"));
   const index = await LanceIndex.open(dir, { fts: variant.fts });
   try {
@@ -118,8 +87,8 @@ async function evaluate(variant: Variant, docs: Doc[], queries: Doc[], qrels: Ma
 }
 
 async function cranfield(quick: boolean): Promise<void> {
-  const docs = readJsonl<Doc>(join(CRANFIELD, "corpus.jsonl")).filter((d) => /\w/.test(d.text));
-  const queries = readJsonl<Doc>(join(CRANFIELD, "queries.jsonl"));
+  const docs = readCorpus().filter((d) => /\w/.test(d.text));
+  const queries = readQueries();
   const qrels = readQrels();
   const variants: Variant[] = [
     { name: "default: stem + stop words (English)", fts: DEFAULT_FTS, withTitle: false },
@@ -133,7 +102,7 @@ async function cranfield(quick: boolean): Promise<void> {
   console.log(`Cranfield: ${docs.length} docs, ${queries.length} queries; reference BM25 nDCG@10 = 0.351, LanceDB FTS raw = 0.376`);
   for (const v of quick ? variants.slice(0, 1) : variants) {
     const r = await evaluate(v, docs, queries, qrels);
-    const delta = r.ndcg - 0.351;
+    const delta = r.ndcg - REFERENCE_BM25_NDCG;
     console.log(
       `  ${v.name.padEnd(40)} nDCG@10 ${r.ndcg.toFixed(3)} (${delta >= 0 ? "+" : ""}${delta.toFixed(3)} vs 0.351)` +
         `  chunks ${r.chunks}  query p50 ${r.p50.toFixed(1)} ms`,
@@ -178,12 +147,12 @@ async function ingestion(): Promise<void> {
   console.log(`  pdf-parse getText alone      ${rate(parse)}`);
   console.log(`  extractText (parse + clean)  ${rate(extract)}`);
   console.log(`  chunk                        ${rate(chunk)}`);
-  console.log(`  index (BM25 add + optimize)  ${rate(index)}`);
+  console.log(`  index (BM25 add + FTS build) ${rate(index)}`);
   console.log(`  chunk + index                ${rate(chunk + index)}`);
   console.log(`  extract + chunk + index      ${rate(extract + chunk + index)}`);
 }
 
-/** One add (with its optimize) into a fresh store, as for an upload into a new vector store. */
+/** One add (which builds the full-text index) into a fresh store, as for an upload into a new vector store. */
 async function timeIndex(rows: ChunkRow[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "ingest-"));
   const index = await LanceIndex.open(dir);

@@ -54,7 +54,15 @@ export function createRetrieval(deps: {
   };
   const tag = deps.models.embeddingTag;
   const embedder = deps.embedder !== undefined ? deps.embedder : tag === null ? null : embedderFor(tag);
-  const ingestor = new Ingestor({ files: deps.files, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, index, embedder, embedderFor });
+  const ingestor = new Ingestor({
+    files: deps.files,
+    storeFiles: repos.storeFiles,
+    indexSettings: repos.indexSettings,
+    index,
+    embedder,
+    embedderFor,
+    storeExists: (id) => repos.vectorStores.get(id) !== null,
+  });
   const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos, files: deps.filesRepo }, index, ingestor, deps.clock);
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: deps.filesRepo, embedderFor });
   const fileSearch = new FileSearchService({ repos: deps.repos, storeFiles: repos.storeFiles, search, stores: vectorStores });

@@ -27,11 +27,17 @@ export class FileSearchService {
 
   async searchEndpoint(storeId: string, p: VectorStoreSearchParams) {
     const queries = Array.isArray(p.query) ? p.query : [p.query];
-    const hits = await this.deps.search.search([storeId], queries.join(" "), {
-      limit: p.max_num_results ?? 10,
-      scoreThreshold: p.ranking_options?.score_threshold ?? 0,
-      filter: p.filters,
-    });
+    const hits = await this.deps.search
+      .search([storeId], queries.join(" "), {
+        limit: p.max_num_results ?? 10,
+        scoreThreshold: p.ranking_options?.score_threshold ?? 0,
+        filter: p.filters,
+      })
+      .catch((err: unknown) => {
+        // A search racing a delete of the store finds its index files gone: answer the 404 a later search gets.
+        this.deps.stores.find(storeId);
+        throw err;
+      });
     this.deps.stores.touch(storeId);
     return {
       object: "vector_store.search_results.page",

@@ -15,6 +15,8 @@ export interface IngestorDeps {
   embedder: Embedder | null;
   /** Embedder for a store recorded with another model (the configuration changed since it was built). */
   embedderFor(model: string): Embedder;
+  /** Whether the vector store still exists (it may be deleted while one of its files is indexed). */
+  storeExists(storeId: string): boolean;
   /** Called after a file's status changed, so batches and stores can refresh. */
   onSettled?(file: VectorStoreFile): void;
 }
@@ -68,14 +70,27 @@ export class Ingestor {
       outcome = { status: "failed", last_error: describeFailure(err), usage_bytes: 0 };
       await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
     }
+    // The store's last queued file: finish the index's deferred work before reporting it, so that a store
+    // whose files all completed ranks its new chunks like its old ones.
+    if (!this.queue.some((j) => j.storeId === storeId)) await this.deps.index.flush(storeId).catch(() => undefined);
     const current = storeFiles.get(`${storeId}/${fileId}`);
     if (!current || current.status !== "in_progress") {
-      // Removed or cancelled while indexing: its chunks must not stay searchable.
-      await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
+      await this.discard(storeId, fileId);
       return;
     }
+    // Re-added with another chunking strategy while indexing: the job the re-add queued indexes it again.
+    if (JSON.stringify(current.chunking_strategy) !== JSON.stringify(member.chunking_strategy)) return;
     const settled = storeFiles.update({ ...current, ...outcome });
     this.deps.onSettled?.(settled);
+  }
+
+  /**
+   * Removed or cancelled while indexing: its chunks must not stay searchable. If its whole store was deleted
+   * meanwhile, our write may have re-created the store's table after the drop: drop it again.
+   */
+  private async discard(storeId: string, fileId: string): Promise<void> {
+    const cleanup = this.deps.storeExists(storeId) ? this.deps.index.deleteFile(storeId, fileId) : this.deps.index.drop(storeId);
+    await cleanup.catch(() => undefined);
   }
 
   /** Extracts, chunks, embeds and indexes one file; returns the bytes of text stored. */

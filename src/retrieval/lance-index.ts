@@ -4,7 +4,8 @@
  */
 import * as lancedb from "@lancedb/lancedb";
 import { DataType, Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
-import { normaliseBm25, normaliseCosine, reciprocalRankFusion, type Ranked, type Scored } from "./fusion.js";
+import type { Ranked } from "./fusion.js";
+import { checkVectors, fileFilter, fuse, ranked, toHits, type Hit } from "./lance-rows.js";
 import { checkFileId, checkStoreId, type ChunkRow, type SearchHit, type SearchQuery, type VectorIndex } from "./vector-index.js";
 
 export interface LanceIndexOptions {
@@ -18,6 +19,8 @@ export interface LanceIndexOptions {
   rrfK?: number;
   /** Versions newer than this are kept by optimize(): a query still reading one must not lose its files. */
   keepVersionsMs?: number;
+  /** A store whose writes pause this long is optimized (see afterWrite). */
+  optimizeIdleMs?: number;
 }
 
 export const DEFAULT_FTS: Partial<lancedb.FtsOptions> = {
@@ -35,17 +38,22 @@ interface Store {
   /** Vector dimension, or null for a BM25-only store. */
   dims: number | null;
   hasFts: boolean;
+  /** Writes since the last optimize; each left a small fragment that full-text search reads flat. */
+  unoptimized: number;
 }
 
-type Hit = Omit<SearchHit, "score">;
 const COLUMNS = ["chunk_id", "file_id", "chunk_index", "page_start", "page_end", "text"];
 // BM25 ignores everything past this: a pasted document as a query would only slow the search down.
 const MAX_QUERY_CHARS = 4000;
+// Optimize right away after this many unoptimized writes, or after one write of this many rows (see afterWrite).
+const OPTIMIZE_EVERY_WRITES = 32;
+const BIG_WRITE_ROWS = 256;
 
 export class LanceIndex implements VectorIndex {
   private readonly stores = new Map<string, Promise<Store | null>>();
   // One writer per table: LanceDB writers to one table conflict, so writes to a store run one at a time.
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   private constructor(
@@ -60,6 +68,7 @@ export class LanceIndex implements VectorIndex {
       fts: { ...DEFAULT_FTS, ...options.fts },
       rrfK: options.rrfK ?? 60,
       keepVersionsMs: options.keepVersionsMs ?? 60_000,
+      optimizeIdleMs: options.optimizeIdleMs ?? 250,
     });
   }
 
@@ -76,10 +85,9 @@ export class LanceIndex implements VectorIndex {
       }
       const records = rows.map((r, i) => (vectors ? { ...r, vector: vectors[i] } : { ...r }));
       await store.table.add(records);
+      // A new full-text index covers every row: nothing is left to optimize.
       if (!store.hasFts) await this.createFts(store);
-      // Every add, not past a threshold: unindexed rows are searched flat, measured ~50 ms per 1,000 rows
-      // against ~2 ms indexed, while optimize costs ~15 ms per 1,000 rows already in the table.
-      await this.optimize(store);
+      else await this.afterWrite(storeId, store, rows.length);
     });
   }
 
@@ -91,7 +99,7 @@ export class LanceIndex implements VectorIndex {
       if (!store) return;
       const { numDeletedRows } = await store.table.delete(filter);
       // Deleted rows linger in data files and index segments until compaction.
-      if (numDeletedRows > 0) await this.optimize(store);
+      if (numDeletedRows > 0) await this.afterWrite(storeId, store, 0);
     });
   }
 
@@ -100,6 +108,8 @@ export class LanceIndex implements VectorIndex {
     await this.write(storeId, async () => {
       const store = await this.store(storeId);
       this.stores.delete(storeId);
+      clearTimeout(this.idleTimers.get(storeId));
+      this.idleTimers.delete(storeId);
       if (!store) return;
       store.table.close();
       await this.db.dropTable(storeId);
@@ -127,6 +137,13 @@ export class LanceIndex implements VectorIndex {
     return toHits(fuse(bm25, dense, query.limit, this.options.rrfK));
   }
 
+  async flush(storeId: string): Promise<void> {
+    checkStoreId(storeId);
+    clearTimeout(this.idleTimers.get(storeId));
+    this.idleTimers.delete(storeId);
+    await this.write(storeId, () => this.optimizePending(storeId));
+  }
+
   async fileChunks(storeId: string, fileId: string): Promise<ChunkRow[]> {
     checkStoreId(storeId);
     const filter = fileFilter([fileId]);
@@ -139,6 +156,11 @@ export class LanceIndex implements VectorIndex {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    // Leave every store compacted and fully indexed on disk, as if its writes had paused.
+    const pending = [...this.idleTimers.keys()].map((id) => this.write(id, () => this.optimizePending(id)));
+    this.idleTimers.clear();
+    await Promise.allSettled(pending);
     this.closed = true;
     await Promise.allSettled(this.queues.values());
     const stores = await Promise.allSettled(this.stores.values());
@@ -205,9 +227,11 @@ export class LanceIndex implements VectorIndex {
     const schema = await table.schema();
     const vector = schema.fields.find((f) => f.name === "vector");
     const dims = vector && DataType.isFixedSizeList(vector.type) ? vector.type.listSize : null;
-    const indices = await table.listIndices();
-    const hasFts = indices.some((i) => i.indexType === "FTS" && i.columns.includes("text"));
-    return { table, dims, hasFts };
+    const fts = (await table.listIndices()).find((i) => i.indexType === "FTS" && i.columns.includes("text"));
+    // Rows a previous process added but never indexed (it stopped before optimizing) get indexed soon.
+    const unindexed = fts ? ((await table.indexStats(fts.name))?.numUnindexedRows ?? 0) : 0;
+    if (unindexed > 0) this.optimizeWhenIdle(storeId);
+    return { table, dims, hasFts: fts !== undefined, unoptimized: unindexed > 0 ? 1 : 0 };
   }
 
   private async create(storeId: string, dims: number | null): Promise<Store> {
@@ -221,7 +245,7 @@ export class LanceIndex implements VectorIndex {
     ];
     if (dims !== null) fields.push(new Field("vector", new FixedSizeList(dims, new Field("item", new Float32(), true)), false));
     const table = await this.db.createEmptyTable(storeId, new Schema(fields));
-    const store: Store = { table, dims, hasFts: false };
+    const store: Store = { table, dims, hasFts: false, unoptimized: 0 };
     this.stores.set(storeId, Promise.resolve(store));
     return store;
   }
@@ -229,55 +253,41 @@ export class LanceIndex implements VectorIndex {
   private async createFts(store: Store): Promise<void> {
     await store.table.createIndex("text", { config: lancedb.Index.fts(this.options.fts), replace: true });
     store.hasFts = true;
+    store.unoptimized = 0;
+  }
+
+  /**
+   * Optimizing after every write cost ~35 ms, growing with the versions kept: 1,400 one-page files took 7
+   * minutes to ingest (bench/retrieval-quality.ts). Unoptimized rows stay searchable, each write leaving a
+   * fragment read flat (~0.15 ms per search), but BM25 scores them with other term statistics, so rankings
+   * shift until the optimize (the ingestor flushes a store when its last queued file is indexed). So:
+   * optimize at once after a big write or every OPTIMIZE_EVERY_WRITES writes, else once writes pause.
+   */
+  private async afterWrite(storeId: string, store: Store, rows: number): Promise<void> {
+    store.unoptimized += 1;
+    if (rows >= BIG_WRITE_ROWS || store.unoptimized >= OPTIMIZE_EVERY_WRITES) await this.optimize(store);
+    else this.optimizeWhenIdle(storeId);
+  }
+
+  /** (Re)starts the store's idle timer; when it fires, pending writes are optimized through the write queue. */
+  private optimizeWhenIdle(storeId: string): void {
+    clearTimeout(this.idleTimers.get(storeId));
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(storeId);
+      this.write(storeId, () => this.optimizePending(storeId)).catch((err: unknown) => console.error(`optimizing ${storeId} failed:`, err));
+    }, this.options.optimizeIdleMs);
+    timer.unref(); // a pending optimize must not keep the process alive
+    this.idleTimers.set(storeId, timer);
+  }
+
+  private async optimizePending(storeId: string): Promise<void> {
+    const store = await this.store(storeId);
+    if (store && store.unoptimized > 0) await this.optimize(store);
   }
 
   /** Folds new rows into the FTS index (they are searched flat until then), compacts, prunes old versions. */
   private async optimize(store: Store): Promise<void> {
     await store.table.optimize({ cleanupOlderThan: new Date(Date.now() - this.options.keepVersionsMs) });
+    store.unoptimized = 0;
   }
-}
-
-/** The vector dimension of a batch (null for none); throws on a count, dimension or value mismatch. */
-function checkVectors(rowCount: number, vectors: number[][] | null): number | null {
-  if (vectors === null) return null;
-  if (vectors.length !== rowCount) throw new Error(`got ${vectors.length} vectors for ${rowCount} rows`);
-  const dims = vectors[0]?.length ?? 0;
-  for (const v of vectors) {
-    if (v.length !== dims || dims === 0) throw new Error("vectors must all have the same, non-zero dimension");
-    if (!v.every(Number.isFinite)) throw new Error("vectors must contain finite numbers only");
-  }
-  return rowCount === 0 ? null : dims;
-}
-
-/** SQL filter for `fileIds`: null = no filter, false = matches nothing. Ids are validated, never pasted raw. */
-function fileFilter(fileIds: string[] | undefined): string | null | false {
-  if (fileIds === undefined) return null;
-  if (fileIds.length === 0) return false;
-  const ids = [...new Set(fileIds.map(checkFileId))];
-  return `file_id IN (${ids.map((id) => `'${id}'`).join(", ")})`;
-}
-
-function ranked(rows: Array<Record<string, unknown>>, scoreColumn: "_score" | "_distance"): Array<Ranked<Hit>> {
-  return rows.map((r) => ({
-    key: String(r.chunk_id),
-    raw: Number(r[scoreColumn]),
-    item: {
-      file_id: String(r.file_id),
-      chunk_index: Number(r.chunk_index),
-      page_start: r.page_start == null ? null : Number(r.page_start),
-      page_end: r.page_end == null ? null : Number(r.page_end),
-      text: String(r.text),
-    },
-  }));
-}
-
-function fuse(bm25: Array<Ranked<Hit>> | null, dense: Array<Ranked<Hit>> | null, limit: number, k: number): Array<Scored<Hit>> {
-  if (bm25 && dense) return reciprocalRankFusion([bm25, dense], limit, k);
-  if (bm25) return normaliseBm25(bm25, limit);
-  if (dense) return normaliseCosine(dense, limit);
-  return [];
-}
-
-function toHits(scored: Array<Scored<Hit>>): SearchHit[] {
-  return scored.map((s) => ({ ...s.item, score: s.score }));
 }

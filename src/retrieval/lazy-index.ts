@@ -29,6 +29,9 @@ export class LazyIndex implements VectorIndex {
   async search(storeId: string, query: SearchQuery): Promise<SearchHit[]> {
     return (await this.index).search(storeId, query);
   }
+  async flush(storeId: string): Promise<void> {
+    return (await this.index).flush(storeId);
+  }
   async close(): Promise<void> {
     if (this.opened) await (await this.opened).close();
   }

@@ -53,6 +53,11 @@ export interface VectorIndex {
   fileChunks(storeId: string, fileId: string): Promise<ChunkRow[]>;
   /** Best chunks first; [] for a store that does not exist or has no matching chunk. */
   search(storeId: string, query: SearchQuery): Promise<SearchHit[]>;
+  /**
+   * Finishes indexing the store's writes so far, which an implementation may defer: until then new rows are
+   * found, but may rank differently. A no-op when nothing is pending or the store does not exist.
+   */
+  flush(storeId: string): Promise<void>;
   /** Waits for pending writes, then releases the index. */
   close(): Promise<void>;
 }

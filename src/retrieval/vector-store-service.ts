@@ -164,7 +164,11 @@ export class VectorStoreService implements VectorStoreLinks {
 
   async fileContent(storeId: string, fileId: string): Promise<{ type: "text"; text: string }[]> {
     this.findFile(storeId, fileId);
-    const chunks = await this.index.fileChunks(storeId, fileId);
+    const chunks = await this.index.fileChunks(storeId, fileId).catch((err: unknown) => {
+      // A read racing a delete of the store finds its data files gone: answer the 404 a later read gets.
+      this.findFile(storeId, fileId);
+      throw err;
+    });
     return chunks.map((c) => ({ type: "text" as const, text: c.text }));
   }
 
