@@ -38,6 +38,8 @@ interface Store {
   /** Vector dimension, or null for a BM25-only store. */
   dims: number | null;
   hasFts: boolean;
+  /** An approximate (IVF-RQ) vector index exists; below VECTOR_INDEX_MIN_ROWS vectors are searched exactly. */
+  hasVectorIndex: boolean;
   /** Writes since the last optimize; each left a small fragment that full-text search reads flat. */
   unoptimized: number;
 }
@@ -48,6 +50,12 @@ const MAX_QUERY_CHARS = 4000;
 // Optimize right away after this many unoptimized writes, or after one write of this many rows (see afterWrite).
 const OPTIMIZE_EVERY_WRITES = 32;
 const BIG_WRITE_ROWS = 256;
+// Exact vector search costs ~3.5 ms per 1,000 chunks (hybrid p95 91 ms at 20k, 600 ms at 100k: bench/search-latency.ts
+// --hybrid), so past this size a store gets an IVF-RQ index (builds in about a second per 100k rows).
+const VECTOR_INDEX_MIN_ROWS = 10_000;
+// IVF-RQ recall ≈ 0.9 at nprobes 40 with a refine step over 10× the candidates (../shared/DEPENDENCIES.md).
+const VECTOR_NPROBES = 40;
+const VECTOR_REFINE_FACTOR = 10;
 
 export class LanceIndex implements VectorIndex {
   private readonly stores = new Map<string, Promise<Store | null>>();
@@ -86,8 +94,10 @@ export class LanceIndex implements VectorIndex {
       const records = rows.map((r, i) => (vectors ? { ...r, vector: vectors[i] } : { ...r }));
       await store.table.add(records);
       // A new full-text index covers every row: nothing is left to optimize.
-      if (!store.hasFts) await this.createFts(store);
-      else await this.afterWrite(storeId, store, rows.length);
+      if (!store.hasFts) {
+        await this.createFts(store);
+        await this.indexVectorsIfLarge(store);
+      } else await this.afterWrite(storeId, store, rows.length);
     });
   }
 
@@ -181,13 +191,13 @@ export class LanceIndex implements VectorIndex {
   }
 
   private async vectorSearch(store: Store, vector: number[], limit: number, filter: string | null): Promise<Array<Ranked<Hit>>> {
-    // Brute force (no ANN index): exact, and at the store sizes expected here (≤ ~50k chunks) fast enough.
     let q = store.table
       .query()
       .nearestTo(vector)
       .distanceType("cosine")
       .select([...COLUMNS, "_distance"])
       .limit(limit);
+    if (store.hasVectorIndex) q = q.nprobes(VECTOR_NPROBES).refineFactor(VECTOR_REFINE_FACTOR);
     if (filter) q = q.where(filter);
     return ranked(await q.toArray(), "_distance");
   }
@@ -227,11 +237,13 @@ export class LanceIndex implements VectorIndex {
     const schema = await table.schema();
     const vector = schema.fields.find((f) => f.name === "vector");
     const dims = vector && DataType.isFixedSizeList(vector.type) ? vector.type.listSize : null;
-    const fts = (await table.listIndices()).find((i) => i.indexType === "FTS" && i.columns.includes("text"));
+    const indices = await table.listIndices();
+    const fts = indices.find((i) => i.indexType === "FTS" && i.columns.includes("text"));
+    const hasVectorIndex = indices.some((i) => i.columns.includes("vector"));
     // Rows a previous process added but never indexed (it stopped before optimizing) get indexed soon.
     const unindexed = fts ? ((await table.indexStats(fts.name))?.numUnindexedRows ?? 0) : 0;
     if (unindexed > 0) this.optimizeWhenIdle(storeId);
-    return { table, dims, hasFts: fts !== undefined, unoptimized: unindexed > 0 ? 1 : 0 };
+    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, unoptimized: unindexed > 0 ? 1 : 0 };
   }
 
   private async create(storeId: string, dims: number | null): Promise<Store> {
@@ -245,7 +257,7 @@ export class LanceIndex implements VectorIndex {
     ];
     if (dims !== null) fields.push(new Field("vector", new FixedSizeList(dims, new Field("item", new Float32(), true)), false));
     const table = await this.db.createEmptyTable(storeId, new Schema(fields));
-    const store: Store = { table, dims, hasFts: false, unoptimized: 0 };
+    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, unoptimized: 0 };
     this.stores.set(storeId, Promise.resolve(store));
     return store;
   }
@@ -285,9 +297,19 @@ export class LanceIndex implements VectorIndex {
     if (store && store.unoptimized > 0) await this.optimize(store);
   }
 
-  /** Folds new rows into the FTS index (they are searched flat until then), compacts, prunes old versions. */
+  /**
+   * Folds new rows into the indexes (they are searched flat until then), compacts, prunes old versions, and
+   * gives a store that has grown past VECTOR_INDEX_MIN_ROWS its approximate vector index.
+   */
   private async optimize(store: Store): Promise<void> {
     await store.table.optimize({ cleanupOlderThan: new Date(Date.now() - this.options.keepVersionsMs) });
     store.unoptimized = 0;
+    await this.indexVectorsIfLarge(store);
+  }
+
+  private async indexVectorsIfLarge(store: Store): Promise<void> {
+    if (store.dims === null || store.hasVectorIndex || (await store.table.countRows()) < VECTOR_INDEX_MIN_ROWS) return;
+    await store.table.createIndex("vector", { config: lancedb.Index.ivfRq({ distanceType: "cosine" }), replace: true });
+    store.hasVectorIndex = true;
   }
 }
