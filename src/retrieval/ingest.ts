@@ -3,7 +3,7 @@
  * The vector-store service calls this once per file; the Cranfield bench uses it too.
  */
 import type { Embedder } from "../llm/chat-model.js";
-import { chunkPages, type ChunkOptions, type PageText } from "./chunker.js";
+import type { ChunkOptions, PageText } from "./chunker.js";
 import { chunkRows, type VectorIndex } from "./vector-index.js";
 
 export interface IndexFileOptions extends ChunkOptions {
@@ -32,6 +32,8 @@ export async function indexFile(
   pages: PageText[],
   options: IndexFileOptions = {},
 ): Promise<IndexFileResult> {
+  // Loaded on first use: the tokenizer's tables cost ~25 MB, which a server that never ingests need not pay.
+  const { chunkPages } = await import("./chunker.js");
   const chunks = chunkPages(pages, options);
   if (chunks.length === 0) return { chunks: 0, tokens: 0, dims: null };
   const texts = chunks.map((c) => c.text);

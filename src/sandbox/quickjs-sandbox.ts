@@ -61,7 +61,8 @@ class QuickJsSandbox implements CodeSandbox {
       onSessionsLost: (keys: string[], cause: string | null) => this.sessionsLost(keys, cause),
     };
     this.slots = Array.from({ length: Math.max(1, options.poolSize ?? 2) }, () => new WorkerSlot(slotOptions));
-    for (const slot of this.slots) slot.start();
+    // Workers start with the first call, not here: each costs ~40 MB of RSS, which a server whose assistants
+    // never use code_interpreter should not pay; the first call waits ~250 ms for its worker once.
     const idleMs = this.idleMs();
     this.sweeper = setInterval(() => this.sweep(), Math.min(idleMs, 60_000));
     this.sweeper.unref();

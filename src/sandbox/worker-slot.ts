@@ -50,11 +50,6 @@ export class WorkerSlot {
     return this.keys.size + this.queue.length;
   }
 
-  /** Starts the worker ahead of the first call (its start-up takes a few hundred ms). */
-  start(): void {
-    if (!this.worker) this.spawn();
-  }
-
   run(sessionKey: string, code: string, files: SandboxFile[], limits: SandboxLimits): Promise<SandboxResult> {
     return new Promise((resolve) => {
       this.queue.push({ id: this.nextId++, sessionKey, code, files, limits, resolve });
