@@ -6,7 +6,7 @@ import { newId } from "../ids.js";
 import { normalizeResponseFormat, normalizeTools, v1FileIdsToToolResources } from "../objects/normalize.js";
 import { applyPatch } from "../objects/patch.js";
 import type { AppServices } from "../services.js";
-import { listPage, listQuery } from "./list.js";
+import { jsonText, listPageJson, listQuery } from "./list.js";
 import { readJson } from "./validation.js";
 
 export function assistantsRouter(s: AppServices): Hono {
@@ -42,10 +42,10 @@ export function assistantsRouter(s: AppServices): Hono {
 
   app.get("/", (c) => {
     const q = listQuery(c);
-    return c.json(listPage(repo.page({}, q), q));
+    return jsonText(c, listPageJson(repo.pageBodies({}, q), q));
   });
 
-  app.get("/:id", (c) => c.json(find(c.req.param("id"))));
+  app.get("/:id", (c) => jsonText(c, repo.getBody(c.req.param("id")) ?? throwNotFound(c.req.param("id"))));
 
   app.post("/:id", async (c) => {
     const current = find(c.req.param("id"));

@@ -25,3 +25,18 @@ export function listPage<T extends { id: string }>(page: Page<T> | null, q: Page
     has_more: page.has_more,
   };
 }
+
+/**
+ * The list envelope around stored JSON text, as a response body: the hot list endpoints skip a parse and a
+ * stringify per object (only the first and last are parsed, for their ids).
+ */
+export function listPageJson(page: Page<string> | null, q: PageQuery): string {
+  if (page === null) return JSON.stringify(listPage(null, q));
+  const idOf = (body: string | undefined): string | null => (body === undefined ? null : (JSON.parse(body) as { id: string }).id);
+  return `{"object":"list","data":[${page.data.join(",")}],"first_id":${JSON.stringify(idOf(page.data[0]))},"last_id":${JSON.stringify(idOf(page.data.at(-1)))},"has_more":${page.has_more}}`;
+}
+
+/** Sends JSON text that is already serialised. */
+export function jsonText(c: Context, text: string): Response {
+  return c.body(text, 200, { "content-type": "application/json" });
+}

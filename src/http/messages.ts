@@ -5,7 +5,7 @@ import { MessageUpdateParams } from "../api/threads.js";
 import type { Message } from "../api/wire.js";
 import { notFound } from "../errors.js";
 import type { AppServices } from "../services.js";
-import { listPage, listQuery } from "./list.js";
+import { jsonText, listPageJson, listQuery } from "./list.js";
 import { readJson } from "./validation.js";
 
 const MessageListQuery = ListQuery.extend({ run_id: z.string().min(1).optional() });
@@ -34,7 +34,7 @@ export function messagesRouter(s: AppServices): Hono {
     const q = listQuery(c, MessageListQuery);
     const filter: Record<string, string> = { thread_id: thread };
     if (q.run_id !== undefined) filter.run_id = q.run_id;
-    return c.json(listPage(s.repos.messages.page(filter, q), q));
+    return jsonText(c, listPageJson(s.repos.messages.pageBodies(filter, q), q));
   });
 
   app.get("/:message_id", (c) => c.json(find(threadId(c), c.req.param("message_id"))));

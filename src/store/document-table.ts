@@ -87,6 +87,17 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
    * before it. Returns null when the cursor id is not in this list (another thread's message is no cursor).
    */
   page(filter: Filter, q: PageQuery): Page<T> | null {
+    const page = this.pageBodies(filter, q);
+    return page && { data: page.data.map((b) => JSON.parse(b) as T), has_more: page.has_more };
+  }
+
+  /** The stored JSON text of one object, for responses that need not look inside it. */
+  getBody(id: string): string | null {
+    return (this.getStmt.get(id) as string | undefined) ?? null;
+  }
+
+  /** Like page(), as stored JSON text: list endpoints can answer without parsing and re-serialising each object. */
+  pageBodies(filter: Filter, q: PageQuery): Page<string> | null {
     const cursorId = q.after ?? q.before;
     const { sql, values } = whereClause(filter);
     let cursorSeq: number | null = null;
@@ -100,7 +111,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     const cursorSql = cursorSeq === null ? "" : ` AND seq ${walkAsc ? ">" : "<"} ?`;
     const stmt = this.statement(`SELECT body FROM ${this.table} WHERE ${sql}${cursorSql} ORDER BY seq ${walkAsc ? "ASC" : "DESC"} LIMIT ?`);
     const params = cursorSeq === null ? [...values, q.limit + 1] : [...values, cursorSeq, q.limit + 1];
-    const rows = (stmt.all(...params) as string[]).map((b) => JSON.parse(b) as T);
+    const rows = stmt.all(...params) as string[];
     const has_more = rows.length > q.limit;
     const data = rows.slice(0, q.limit);
     if (q.before !== undefined) data.reverse();
