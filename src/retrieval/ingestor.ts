@@ -21,7 +21,8 @@ export interface IngestorDeps {
   onSettled?(file: VectorStoreFile): void;
 }
 
-type Job = { storeId: string; fileId: string };
+/** `fresh`: the file was never in this store's index (skips the delete-before-index, a table scan). */
+type Job = { storeId: string; fileId: string; fresh: boolean };
 
 /**
  * Turns attached files into index chunks, one file at a time (LanceDB wants one writer per table, and
@@ -31,13 +32,17 @@ type Job = { storeId: string; fileId: string };
 export class Ingestor {
   private readonly queue: Job[] = [];
   private active: Promise<void> | null = null;
+  private running: Job | null = null;
   private closed = false;
 
   constructor(private readonly deps: IngestorDeps) {}
 
-  enqueue(storeId: string, fileId: string): void {
+  enqueue(storeId: string, fileId: string, fresh = false): void {
     if (this.closed) return;
-    this.queue.push({ storeId, fileId });
+    // A job for the same file still queued or running may yet write chunks: then this one is not fresh.
+    const busy = this.running?.storeId === storeId && this.running.fileId === fileId;
+    const queued = this.queue.some((j) => j.storeId === storeId && j.fileId === fileId);
+    this.queue.push({ storeId, fileId, fresh: fresh && !busy && !queued });
     if (!this.active) this.active = this.drain().finally(() => (this.active = null));
   }
 
@@ -55,17 +60,19 @@ export class Ingestor {
   private async drain(): Promise<void> {
     for (let job = this.queue.shift(); job; job = this.queue.shift()) {
       if (this.closed) return;
+      this.running = job;
       await this.ingest(job).catch((err: unknown) => console.error(`ingestion of ${job?.fileId} crashed:`, err));
+      this.running = null;
     }
   }
 
-  private async ingest({ storeId, fileId }: Job): Promise<void> {
+  private async ingest({ storeId, fileId, fresh }: Job): Promise<void> {
     const { storeFiles } = this.deps;
     const member = storeFiles.get(`${storeId}/${fileId}`);
     if (!member || member.status !== "in_progress") return; // cancelled or removed while queued
     let outcome: Pick<VectorStoreFile, "status" | "last_error" | "usage_bytes">;
     try {
-      outcome = { status: "completed", last_error: null, usage_bytes: await this.indexOne(member) };
+      outcome = { status: "completed", last_error: null, usage_bytes: await this.indexOne(member, fresh) };
     } catch (err) {
       outcome = { status: "failed", last_error: describeFailure(err), usage_bytes: 0 };
       await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
@@ -94,14 +101,14 @@ export class Ingestor {
   }
 
   /** Extracts, chunks, embeds and indexes one file; returns the bytes of text stored. */
-  private async indexOne(member: VectorStoreFile): Promise<number> {
+  private async indexOne(member: VectorStoreFile, fresh: boolean): Promise<number> {
     const bytes = await this.deps.files.content(member.id);
     const name = this.deps.files.get(member.id)?.filename ?? member.id;
     const doc = await extractText(new Uint8Array(bytes), name);
     const strategy = member.chunking_strategy.type === "static" ? member.chunking_strategy.static : null;
     const options = { maxTokens: strategy?.max_chunk_size_tokens ?? 800, overlapTokens: strategy?.chunk_overlap_tokens ?? 400 };
-    // A crash after the index write but before the status update would otherwise leave duplicates.
-    await this.deps.index.deleteFile(member.vector_store_id, member.id);
+    // A re-add, or a crash after the index write but before the status update, would otherwise leave duplicates.
+    if (!fresh) await this.deps.index.deleteFile(member.vector_store_id, member.id);
     const embedder = this.embedderFor(member.vector_store_id);
     try {
       const result = await indexFile(this.deps.index, embedder, member.vector_store_id, member.id, doc.pages, options);

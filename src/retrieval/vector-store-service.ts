@@ -65,7 +65,7 @@ export class VectorStoreService implements VectorStoreLinks {
       this.repos.stores.insert(store);
       for (const fileId of fileIds) this.insertMember(store.id, fileId, chunking, {}, null);
     })();
-    for (const fileId of fileIds) this.ingestor.enqueue(store.id, fileId);
+    for (const fileId of fileIds) this.ingestor.enqueue(store.id, fileId, true);
     return this.present(store);
   }
 
@@ -129,8 +129,9 @@ export class VectorStoreService implements VectorStoreLinks {
   addFile(storeId: string, p: VectorStoreFileCreateParams, param = "file_id"): VectorStoreFile {
     this.find(storeId);
     this.checkFiles([p.file_id], param);
+    const fresh = this.repos.storeFiles.find(storeId, p.file_id) === null;
     const member = this.insertMember(storeId, p.file_id, chunkingOf(p.chunking_strategy, "chunking_strategy"), p.attributes ?? {}, null);
-    this.ingestor.enqueue(storeId, p.file_id);
+    this.ingestor.enqueue(storeId, p.file_id, fresh);
     return member;
   }
 
@@ -176,6 +177,7 @@ export class VectorStoreService implements VectorStoreLinks {
     this.find(storeId);
     const entries = p.files ?? (p.file_ids ?? []).map((file_id) => ({ file_id, chunking_strategy: p.chunking_strategy, attributes: p.attributes }));
     entries.forEach((e, i) => this.checkFiles([e.file_id], p.files ? `files[${i}].file_id` : `file_ids[${i}]`));
+    const freshness = entries.map((e) => this.repos.storeFiles.find(storeId, e.file_id) === null);
     const batch: VectorStoreFileBatch = {
       id: newId("vsfb_"),
       object: "vector_store.files_batch",
@@ -190,7 +192,7 @@ export class VectorStoreService implements VectorStoreLinks {
         this.insertMember(storeId, e.file_id, chunkingOf(e.chunking_strategy ?? p.chunking_strategy, "chunking_strategy"), e.attributes ?? p.attributes ?? {}, batch.id);
       }
     })();
-    for (const e of entries) this.ingestor.enqueue(storeId, e.file_id);
+    for (const [e, fresh] of entries.map((e, i) => [e, freshness[i]!] as const)) this.ingestor.enqueue(storeId, e.file_id, fresh);
     return this.presentBatch(batch);
   }
 
