@@ -14,6 +14,7 @@
  */
 import type { ChatRequest } from "../src/llm/chat-model.js";
 import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
+import { benchLine } from "./bench-report.js";
 
 const THREADS = Number(process.argv[2] ?? 100);
 const WARMUP = 20;
@@ -117,6 +118,8 @@ async function main(): Promise<void> {
       ["throughput", `${runsPerSecond.toFixed(0)} runs/s`, "≥ 200 runs/s", runsPerSecond >= 200 ? "yes" : "NO"],
     ],
   );
+  benchLine({ name: "run_overhead_p50", value: Number(overheadP50.toFixed(3)), unit: "ms", baseline: Number(chat.p50.toFixed(3)), baseline_name: "bare chat() call", goal: "<= 5", met: overheadP50 <= 5 });
+  benchLine({ name: "run_throughput", value: Math.round(runsPerSecond), unit: "runs/s", baseline: null, goal: ">= 200", met: runsPerSecond >= 200 });
 }
 
 main().catch((err: unknown) => {

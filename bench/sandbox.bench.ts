@@ -6,6 +6,7 @@
  */
 import { getQuickJS } from "quickjs-emscripten";
 import { createQuickJsSandbox } from "../src/sandbox/index.js";
+import { benchLine } from "./bench-report.js";
 
 const CODE = `let s = 0; for (let i = 0; i < 1000; i++) s += i * i; s`;
 const EXPECTED = "332833500";
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
     const added = s.p50 - bare.p50;
     console.log(`${name}: ${ratio}x bare at p50, ${added >= 0 ? "+" : ""}${added.toFixed(3)} ms per call`);
   }
+  benchLine({ name: "sandbox_run_same_session_p50", value: Number(warm.p50.toFixed(3)), unit: "ms", baseline: Number(bare.p50.toFixed(3)), baseline_name: "bare QuickJS eval, fresh context", goal: null });
+  benchLine({ name: "sandbox_run_new_session_p50", value: Number(fresh.p50.toFixed(3)), unit: "ms", baseline: Number(bare.p50.toFixed(3)), baseline_name: "bare QuickJS eval, fresh context", goal: null });
 }
 
 await main();

@@ -13,6 +13,7 @@ import OpenAI from "openai";
 import type { ChatRequest } from "../src/llm/chat-model.js";
 import { listen } from "../test/helpers/test-app.js";
 import { benchApp, ms, printTable, summary, ZeroLatencyModel } from "./zero-latency-model.js";
+import { benchLine } from "./bench-report.js";
 
 const RUNS = Number(process.argv[2] ?? 100);
 const WARMUP = 20;
@@ -111,6 +112,8 @@ async function main(): Promise<void> {
     ["goal", "measured", "target", "met"],
     [["p50 added first-token latency (SDK client)", ms(addedP50), "≤ 2 ms", addedP50 <= 2 ? "yes" : "NO"]],
   );
+  const bareP50 = summary(bare).p50;
+  benchLine({ name: "stream_first_token_added_p50", value: Number(addedP50.toFixed(3)), unit: "ms", baseline: Number(bareP50.toFixed(3)), baseline_name: "raw model stream, first chunk", goal: "<= 2", met: addedP50 <= 2 });
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
+import { answerClientError } from "./http/client-error.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createServices } from "./services.js";
 
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     console.log(`Playground: http://${config.host}:${info.port}/`);
     console.log(`data in ${config.dataDir}; Ollama at ${config.ollama.host}`);
   });
+  server.on("clientError", answerClientError);
   const shutdown = (): void => {
     server.close();
     void services.close().finally(() => process.exit(0));

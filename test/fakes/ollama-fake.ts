@@ -41,6 +41,8 @@ export interface OllamaFakeOptions {
   embeddingDims?: number;
   /** What `/api/version` reports. Default "0.12.3". */
   version?: string;
+  /** Wait this long before answering each `/api/embed` (a slow embedding model; ingestion stays in progress). */
+  embedDelayMs?: number;
 }
 
 /** A reply step, or a function computing one from the request body (for replies that depend on the prompt). */
@@ -90,7 +92,7 @@ export async function startOllamaFake(opts: OllamaFakeOptions = {}): Promise<Oll
     void readJson(req).then((body) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       requests.push({ method: req.method ?? "GET", path, body });
-      route({ req, res, path, body, models, dims, queue, counter, version: opts.version ?? "0.12.3" });
+      route({ req, res, path, body, models, dims, queue, counter, version: opts.version ?? "0.12.3", embedDelayMs: opts.embedDelayMs ?? 0 });
     });
   });
   await listen(server, 0);
@@ -133,6 +135,7 @@ interface RouteContext {
   queue: ChatScript[];
   counter: { chunksSent: number };
   version: string;
+  embedDelayMs: number;
 }
 
 function route(ctx: RouteContext): void {
@@ -150,7 +153,10 @@ function route(ctx: RouteContext): void {
   const model = ctx.models.get(canonical(String(body.model)));
   if (!model) return sendJson(res, 404, { error: `model "${body.model}" not found, try pulling it first` });
   if (path === "/api/show") return sendJson(res, 200, showBody(model));
-  if (path === "/api/embed") return sendEmbeddings(res, body, ctx.dims);
+  if (path === "/api/embed") {
+    if (ctx.embedDelayMs > 0) return void setTimeout(() => !res.destroyed && sendEmbeddings(res, body, ctx.dims), ctx.embedDelayMs);
+    return sendEmbeddings(res, body, ctx.dims);
+  }
   if (model.kind !== "chat") return sendJson(res, 400, { error: `"${body.model}" does not support chat` });
   const next = ctx.queue.shift();
   const step = typeof next === "function" ? next(body) : next;
