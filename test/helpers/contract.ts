@@ -10,9 +10,17 @@ import { BASE_URL, makeTestApp, type TestApp } from "./test-app.js";
  * DATA_DIR removed afterwards. Call at describe level; call the returned getter inside tests.
  */
 export function useTestApp(env: Env = {}, overrides: ServiceOverrides = {}): () => TestApp {
-  let current: TestApp | undefined;
+  return useFresh("useTestApp", () => makeTestApp(env, overrides));
+}
+
+/**
+ * A fresh app from `make` for every test of the enclosing describe, closed and its DATA_DIR removed after
+ * each test. Call at describe level; call the returned getter inside tests.
+ */
+export function useFresh<T extends { dataDir: string; close(): Promise<void> }>(name: string, make: () => Promise<T>): () => T {
+  let current: T | undefined;
   beforeEach(async () => {
-    current = await makeTestApp(env, overrides);
+    current = await make();
   });
   afterEach(async () => {
     const done = current;
@@ -22,7 +30,7 @@ export function useTestApp(env: Env = {}, overrides: ServiceOverrides = {}): () 
     fs.rmSync(done.dataDir, { recursive: true, force: true });
   });
   return () => {
-    if (!current) throw new Error("useTestApp(): no app outside a test");
+    if (!current) throw new Error(`${name}(): no app outside a test`);
     return current;
   };
 }

@@ -2,14 +2,13 @@
  * Shared pieces of the run and streaming contract suites: a fresh run app per test, a fast poller, a raw
  * SSE reader, schema checks for runs and steps, and the function tool most tests offer.
  */
-import fs from "node:fs";
-import { afterEach, beforeEach, expect } from "vitest";
+import { expect } from "vitest";
 import type OpenAI from "openai";
 import type { Env } from "../../src/config.js";
 import type { ServiceOverrides } from "../../src/services.js";
 import type { OllamaFakeOptions } from "../fakes/ollama-fake.js";
 import { expectMatchesSchema } from "./openapi.js";
-import { wireBody } from "./contract.js";
+import { useFresh, wireBody } from "./contract.js";
 import { makeRunApp, type RunTestApp } from "./run-app.js";
 
 type Run = OpenAI.Beta.Threads.Run;
@@ -17,21 +16,7 @@ type RunStep = OpenAI.Beta.Threads.Runs.RunStep;
 
 /** A fresh run app (own DATA_DIR, own Ollama stand-in) for every test of the enclosing describe. */
 export function useRunApp(env: Env = {}, fakeOptions: OllamaFakeOptions = {}, overrides: ServiceOverrides = {}): () => RunTestApp {
-  let current: RunTestApp | undefined;
-  beforeEach(async () => {
-    current = await makeRunApp(env, fakeOptions, overrides);
-  });
-  afterEach(async () => {
-    const done = current;
-    current = undefined;
-    if (!done) return;
-    await done.close();
-    fs.rmSync(done.dataDir, { recursive: true, force: true });
-  });
-  return () => {
-    if (!current) throw new Error("useRunApp(): no app outside a test");
-    return current;
-  };
+  return useFresh("useRunApp", () => makeRunApp(env, fakeOptions, overrides));
 }
 
 export const WEATHER_TOOL = {

@@ -4,13 +4,13 @@
  * documents whose rankings are obvious, the shared PDFs, and schema checks for what the server returns.
  */
 import fs from "node:fs";
-import { afterEach, beforeEach, expect } from "vitest";
+import { expect } from "vitest";
 import { toFile } from "openai";
 import type OpenAI from "openai";
 import type { Env } from "../../src/config.js";
 import type { ServiceOverrides } from "../../src/services.js";
 import type { OllamaFakeOptions } from "../fakes/ollama-fake.js";
-import { wireBody } from "./contract.js";
+import { useFresh, wireBody } from "./contract.js";
 import { expectMatchesSchema } from "./openapi.js";
 import { makeRunApp, type RunTestApp } from "./run-app.js";
 import type { TestApp } from "./test-app.js";
@@ -32,21 +32,7 @@ export const MODES = [
 
 /** A fresh app + Ollama stand-in for every test of the enclosing describe; DATA_DIR removed afterwards. */
 export function useVsApp(env: Env = {}, fakeOptions: OllamaFakeOptions = {}, overrides: ServiceOverrides = {}): () => RunTestApp {
-  let current: RunTestApp | undefined;
-  beforeEach(async () => {
-    current = await makeRunApp(env, fakeOptions, overrides);
-  });
-  afterEach(async () => {
-    const done = current;
-    current = undefined;
-    if (!done) return;
-    await done.close();
-    fs.rmSync(done.dataDir, { recursive: true, force: true });
-  });
-  return () => {
-    if (!current) throw new Error("useVsApp(): no app outside a test");
-    return current;
-  };
+  return useFresh("useVsApp", () => makeRunApp(env, fakeOptions, overrides));
 }
 
 /** Three short documents on unrelated topics: a query naming one topic must rank its document first. */
