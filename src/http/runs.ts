@@ -16,10 +16,13 @@ const POLL_AFTER_MS = "100";
 /** Mounted at /v1/threads: runs on a thread, and create-thread-and-run. */
 export function runsRouter(s: AppServices): Hono {
   const app = new Hono();
-  app.use("*", async (c, next) => {
+  // Only on run routes: this router is mounted at /threads, and a "*" middleware would wrap every thread
+  // and message request too (measured: +40 µs on GET /threads/{id}).
+  const pollHint = async (c: Context, next: () => Promise<void>): Promise<void> => {
     await next();
     c.header("openai-poll-after-ms", POLL_AFTER_MS);
-  });
+  };
+  for (const path of ["/runs", "/:thread_id/runs", "/:thread_id/runs/*"]) app.use(path, pollHint);
   const events = s.runEvents;
 
   app.post("/runs", async (c) => {
