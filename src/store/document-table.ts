@@ -22,6 +22,12 @@ export interface Page<T> {
 type Filter = Record<string, string | number | null>;
 
 /**
+ * List pages kept per table between writes. Every write clears them (writes go through this class only:
+ * each table has one repository), so a cached page is never older than the table.
+ */
+const PAGE_CACHE_ENTRIES = 256;
+
+/**
  * Stores wire objects as JSON rows. Each repository wraps one of these; this class owns the SQL
  * (prepared once), the cursor pagination and the column bookkeeping so repositories stay declarative.
  */
@@ -30,6 +36,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   private readonly updateStmt;
   private readonly getStmt;
   private readonly deleteStmt;
+  private readonly pageCache = new Map<string, Page<string> | null>();
   private readonly cachedStmts = new Map<string, Statement>();
 
   constructor(
@@ -50,12 +57,14 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   }
 
   insert(object: T): T {
+    this.pageCache.clear();
     this.insertStmt.run(this.keyOf(object), object.created_at, ...this.columnValues(object), JSON.stringify(object));
     return object;
   }
 
   /** Replaces the stored object (same id). */
   update(object: T): T {
+    this.pageCache.clear();
     this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object));
     return object;
   }
@@ -67,11 +76,13 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   }
 
   delete(id: string): boolean {
+    this.pageCache.clear();
     return this.deleteStmt.run(id).changes > 0;
   }
 
   deleteWhere(filter: Filter): number {
     const { sql, values } = whereClause(filter);
+    this.pageCache.clear();
     return this.db.prepare(`DELETE FROM ${this.table} WHERE ${sql}`).run(...values).changes;
   }
 
@@ -96,8 +107,21 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     return (this.getStmt.get(id) as string | undefined) ?? null;
   }
 
-  /** Like page(), as stored JSON text: list endpoints can answer without parsing and re-serialising each object. */
+  /**
+   * Like page(), as stored JSON text: list endpoints can answer without parsing and re-serialising each object.
+   * Pages are cached until the next write to this table (clients poll message lists while runs stream).
+   */
   pageBodies(filter: Filter, q: PageQuery): Page<string> | null {
+    const key = JSON.stringify([filter, q.limit, q.order, q.after, q.before]);
+    const cached = this.pageCache.get(key);
+    if (cached !== undefined) return cached;
+    const page = this.readPage(filter, q);
+    if (this.pageCache.size >= PAGE_CACHE_ENTRIES) this.pageCache.clear();
+    this.pageCache.set(key, page);
+    return page;
+  }
+
+  private readPage(filter: Filter, q: PageQuery): Page<string> | null {
     const cursorId = q.after ?? q.before;
     const { sql, values } = whereClause(filter);
     let cursorSeq: number | null = null;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { openDb } from "../../src/store/db.js";
+import { AssistantsRepo } from "../../src/store/assistants-repo.js";
+import type { Assistant } from "../../src/api/wire.js";
+
+const assistant = (id: string, name: string): Assistant => ({
+  id, object: "assistant", created_at: 1, name, description: null, model: "m", instructions: null, tools: [],
+  tool_resources: {}, metadata: {}, temperature: 1, top_p: 1, response_format: "auto",
+});
+const names = (repo: AssistantsRepo) => repo.pageBodies({}, { limit: 10, order: "asc" })!.data.map((b) => (JSON.parse(b) as Assistant).name);
+
+describe("DocumentTable page cache", () => {
+  it("never serves a page older than the table: insert, update, delete and deleteWhere all show at once", () => {
+    const repo = new AssistantsRepo(openDb(":memory:"));
+    repo.insert(assistant("asst_a", "a"));
+    expect(names(repo)).toEqual(["a"]);
+    repo.insert(assistant("asst_b", "b"));
+    expect(names(repo)).toEqual(["a", "b"]);
+    repo.update(assistant("asst_a", "a2"));
+    expect(names(repo)).toEqual(["a2", "b"]);
+    repo.delete("asst_b");
+    expect(names(repo)).toEqual(["a2"]);
+    repo.deleteWhere({});
+    expect(names(repo)).toEqual([]);
+  });
+
+  it("keys pages by their query", () => {
+    const repo = new AssistantsRepo(openDb(":memory:"));
+    for (const id of ["asst_a", "asst_b", "asst_c"]) repo.insert(assistant(id, id.slice(5)));
+    expect(repo.pageBodies({}, { limit: 2, order: "desc" })!.has_more).toBe(true);
+    expect(repo.pageBodies({}, { limit: 3, order: "desc" })!.has_more).toBe(false);
+    expect(repo.pageBodies({}, { limit: 2, order: "desc", after: "asst_b" })!.data).toHaveLength(1);
+  });
+});
