@@ -14,8 +14,6 @@ const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   expired: [],
 };
 
-export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "in_progress", "requires_action", "cancelling"];
-
 export function isTerminal(status: RunStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }
