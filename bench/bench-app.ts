@@ -3,58 +3,29 @@
  * one, so vector stores are BM25 only), the official SDK calling it in-process through `app.request`, and
  * optionally a real loopback socket.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { serve, type ServerType } from "@hono/node-server";
-import OpenAI from "openai";
-import type { Hono } from "hono";
-import { createApp } from "../src/app.js";
-import { loadConfig, type Env } from "../src/config.js";
-import { createServices, type AppServices } from "../src/services.js";
+import { rmSync } from "node:fs";
+import type { Env } from "../src/config.js";
+import type { ServiceOverrides } from "../src/services.js";
+import { listen, makeTestApp, type TestApp } from "../test/helpers/test-app.js";
 
-export interface BenchApp {
-  app: Hono;
-  services: AppServices;
-  /** SDK client calling the app in-process (no socket). */
-  client: OpenAI;
-  dataDir: string;
-  close(): Promise<void>;
-}
+/** The test harness's app (same wiring as the tests), whose close() also removes a temp DATA_DIR. */
+export type BenchApp = TestApp;
 
 /** `env.DATA_DIR` reuses (and keeps) an existing data directory; otherwise a temp one is made and removed. */
-export async function openBenchApp(env: Env = {}): Promise<BenchApp> {
-  const given = env.DATA_DIR as string | undefined;
-  const dataDir = given ?? mkdtempSync(join(tmpdir(), "la-bench-"));
-  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", EMBEDDING_MODEL: "", ...env, DATA_DIR: dataDir });
-  const services = await createServices(config);
-  const app = createApp(services);
-  const client = new OpenAI({
-    apiKey: config.apiKey ?? "bench",
-    baseURL: "http://bench.local/v1",
-    maxRetries: 0,
-    fetch: (url, init) => Promise.resolve(app.request(String(url), init as RequestInit)),
-  });
+export async function openBenchApp(env: Env = {}, overrides: ServiceOverrides = {}): Promise<BenchApp> {
+  const given = env.DATA_DIR !== undefined;
+  const t = await makeTestApp({ EMBEDDING_MODEL: "", ...env }, overrides);
   return {
-    app,
-    services,
-    client,
-    dataDir,
+    ...t,
     close: async () => {
-      await services.close();
-      if (!given) rmSync(dataDir, { recursive: true, force: true });
+      await t.close();
+      if (!given) rmSync(t.dataDir, { recursive: true, force: true });
     },
   };
 }
 
 /** Serves the app on 127.0.0.1 (OS-assigned port); returns its /v1 base URL. */
-export async function listenOn(app: Hono): Promise<{ baseURL: string; close(): Promise<void> }> {
-  let server: ServerType | undefined;
-  const port = await new Promise<number>((resolve) => {
-    server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => resolve(info.port));
-  });
-  return { baseURL: `http://127.0.0.1:${port}/v1`, close: () => new Promise<void>((resolve) => server!.close(() => resolve())) };
-}
+export const listenOn = listen;
 
 export const median = (xs: number[]): number => quantile(xs, 0.5);
 

@@ -2,14 +2,11 @@
  * Shared by the run benchmarks: a ChatModel that answers instantly (so what is measured is the server's own
  * overhead), an app over it with a temp DATA_DIR, and small statistics helpers.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import type { Hono } from "hono";
-import { createApp } from "../src/app.js";
-import { loadConfig, type Env } from "../src/config.js";
+import type { Env } from "../src/config.js";
 import type { ChatChunk, ChatModel, ChatRequest, ModelDetails } from "../src/llm/chat-model.js";
-import { createServices, type AppServices } from "../src/services.js";
+import { openBenchApp, quantile, type BenchApp } from "./bench-app.js";
+
+export type { BenchApp } from "./bench-app.js";
 
 /** A short reply, split like model tokens. */
 export const REPLY = ["The", " answer", " is", " 42", "."];
@@ -39,25 +36,9 @@ export class ZeroLatencyModel implements ChatModel {
   }
 }
 
-export interface BenchApp {
-  app: Hono;
-  services: AppServices;
-  close(): Promise<void>;
-}
-
 /** The real app and services (file-backed SQLite in a temp DATA_DIR) over `chat`; no Ollama anywhere. */
-export async function benchApp(chat: ChatModel, env: Env = {}): Promise<BenchApp> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-"));
-  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", ...env, DATA_DIR: dataDir });
-  const services = await createServices(config, { chat, embedder: null });
-  return {
-    app: createApp(services),
-    services,
-    close: async () => {
-      await services.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+export function benchApp(chat: ChatModel, env: Env = {}): Promise<BenchApp> {
+  return openBenchApp(env, { chat, embedder: null });
 }
 
 /** Drains a model stream, as the executor would, and returns how long it took in ms. */
@@ -69,10 +50,9 @@ export async function timeBareChat(chat: ChatModel, req: ChatRequest): Promise<n
   return performance.now() - start;
 }
 
+/** Nearest-rank percentile (p in 0..100) of already sorted values. */
 export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
+  return sorted.length === 0 ? Number.NaN : quantile(sorted, p / 100);
 }
 
 export function summary(samples: number[]): { p50: number; p95: number; mean: number } {
