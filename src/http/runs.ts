@@ -27,9 +27,9 @@ export function runsRouter(s: AppServices): Hono {
 
   app.post("/runs", async (c) => {
     const p = await readJson(c, ThreadAndRunCreateParams);
-    if (!p.stream) return c.json(await s.runs.createThreadAndRun(p));
+    if (!p.stream) return c.json(s.runs.createThreadAndRun(p));
     const channel = new EventChannel(presentEvent(false));
-    const run = await s.runs.createThreadAndRun(p, channel.listener, (thread) => channel.push({ event: "thread.created", data: thread }));
+    const run = s.runs.createThreadAndRun(p, channel.listener, (thread) => channel.push({ event: "thread.created", data: thread }));
     return sseResponse(c, channel, events, run.id);
   });
 

@@ -14,7 +14,7 @@ export function threadsRouter(s: AppServices): Hono {
     return thread;
   };
 
-  app.post("/", async (c) => c.json(await s.threads.create(await readJson(c, ThreadCreateParams))));
+  app.post("/", async (c) => c.json(s.threads.create(await readJson(c, ThreadCreateParams))));
 
   app.get("/:thread_id", (c) => c.json(find(c.req.param("thread_id"))));
 
@@ -22,7 +22,7 @@ export function threadsRouter(s: AppServices): Hono {
     const current = find(c.req.param("thread_id"));
     const p = await readJson(c, ThreadUpdateParams);
     const updated = applyPatch(current, {
-      tool_resources: p.tool_resources === undefined ? undefined : await s.refs.toolResources(p.tool_resources, "tool_resources"),
+      tool_resources: p.tool_resources === undefined ? undefined : s.refs.toolResources(p.tool_resources, "tool_resources"),
       metadata: p.metadata === undefined ? undefined : (p.metadata ?? {}),
     });
     return c.json(s.repos.threads.update(updated));

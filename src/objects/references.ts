@@ -43,7 +43,7 @@ export class References {
     return this.vectorStores;
   }
 
-  async toolResources(input: ToolResourcesInput | null | undefined, param: string): Promise<ToolResources> {
+  toolResources(input: ToolResourcesInput | null | undefined, param: string): ToolResources {
     const out: ToolResources = {};
     if (!input) return out;
     if (input.code_interpreter) {
@@ -51,11 +51,11 @@ export class References {
       this.fileIds(ids, `${param}.code_interpreter.file_ids`);
       out.code_interpreter = { file_ids: ids };
     }
-    if (input.file_search) out.file_search = { vector_store_ids: await this.vectorStoreIds(input.file_search, param) };
+    if (input.file_search) out.file_search = { vector_store_ids: this.vectorStoreIds(input.file_search, param) };
     return out;
   }
 
-  private async vectorStoreIds(input: NonNullable<ToolResourcesInput["file_search"]>, param: string): Promise<string[]> {
+  private vectorStoreIds(input: NonNullable<ToolResourcesInput["file_search"]>, param: string): string[] {
     const ids = input.vector_store_ids ?? [];
     ids.forEach((id, i) => {
       if (!this.vectorStores.exists(id)) {

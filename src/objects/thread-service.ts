@@ -27,11 +27,11 @@ export class ThreadService {
     private readonly clock: Clock,
   ) {}
 
-  async create(input: {
+  create(input: {
     messages?: MessageCreateInput[] | undefined;
     tool_resources?: ToolResourcesInput | null | undefined;
     metadata?: Metadata | null | undefined;
-  }): Promise<Thread> {
+  }): Thread {
     const messages = input.messages ?? [];
     // Validate every reference before writing anything, so a bad request leaves no half-made thread.
     messages.forEach((m, i) => this.refs.attachments(m, `messages[${i}].attachments`));
@@ -39,7 +39,7 @@ export class ThreadService {
       id: newId("thread_"),
       object: "thread",
       created_at: this.clock(),
-      tool_resources: await this.refs.toolResources(input.tool_resources, "tool_resources"),
+      tool_resources: this.refs.toolResources(input.tool_resources, "tool_resources"),
       metadata: input.metadata ?? {},
     };
     this.repos.db.transaction(() => {

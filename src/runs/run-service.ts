@@ -52,12 +52,12 @@ export class RunService {
   }
 
   /** Creates a thread (from `thread`) and a run on it; `onThread` sees the thread before any run event. */
-  async createThreadAndRun(p: ThreadAndRunCreateParams, listener?: RunEventListener, onThread?: (t: Thread) => void): Promise<Run> {
+  createThreadAndRun(p: ThreadAndRunCreateParams, listener?: RunEventListener, onThread?: (t: Thread) => void): Run {
     // Refuse a bad request before creating a thread nobody asked to keep.
     const assistant = this.assistant(p.assistant_id);
     const { thread: threadInput, tool_resources, ...settings } = p;
     checkToolChoice(settings.tool_choice ?? "auto", settings.tools ? normalizeTools(settings.tools) : assistant.tools);
-    const thread = await this.deps.threads.create({
+    const thread = this.deps.threads.create({
       messages: threadInput?.messages,
       metadata: threadInput?.metadata,
       tool_resources: tool_resources ?? threadInput?.tool_resources,
