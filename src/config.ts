@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   SANDBOX_OUTPUT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   SANDBOX_MAX_SESSIONS: z.coerce.number().int().min(1).default(16),
   SANDBOX_SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(1800),
+  PDF_PARSE_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
+  PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(16384).default(1024),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -52,6 +54,8 @@ export interface Config {
     readonly maxSessions: number;
     readonly sessionIdleMs: number;
   };
+  /** Limits of the PDF worker: a PDF past either fails alone, with a message naming the limit. */
+  readonly pdf: { readonly timeoutMs: number; readonly memoryMb: number };
 }
 
 export class ConfigError extends Error {
@@ -86,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSessions: e.SANDBOX_MAX_SESSIONS,
       sessionIdleMs: e.SANDBOX_SESSION_IDLE_SECONDS * 1000,
     }),
+    pdf: Object.freeze({ timeoutMs: e.PDF_PARSE_TIMEOUT_MS, memoryMb: e.PDF_PARSE_MEMORY_MB }),
   });
   assertSafeBinding(config);
   return config;

@@ -152,6 +152,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     close: async () => {
       await engine.close();
       await retrieval.ingestor.close();
+      await retrieval.pdf.close();
       await retrieval.index.close();
       await sandbox.close();
       db.close();

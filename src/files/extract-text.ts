@@ -1,8 +1,10 @@
 /**
- * Turns an uploaded file's bytes into plain text pages for chunking. This module is the only importer of
- * pdf-parse. Every failure is an ExtractionError whose message tells the uploader what to do next.
+ * Turns an uploaded file's bytes into plain text pages for chunking. PDFs are parsed by a PdfReader (a worker
+ * thread in the server) and stream out page by page. Every failure is an ExtractionError whose message tells
+ * the uploader what to do next.
  */
 import { htmlToText } from "./extract-html.js";
+import { inThreadPdfReader, PdfLimitError, type PdfReader } from "./pdf-reader.js";
 
 /** One page of extracted text; `page` is the 1-based PDF page number, or null for formats without pages. */
 export interface ExtractedPage {
@@ -51,26 +53,47 @@ const KNOWN_BINARY: Array<[magic: number[], kind: string]> = [
 
 const SUPPORTED_HINT = "upload PDF, plain text, Markdown, HTML, JSON, CSV or source code";
 
+export interface ExtractOptions {
+  /** The uploader's declared type, used when content and file name do not decide it. */
+  mimeHint?: string;
+  /** Where PDFs are parsed; default: in this thread. */
+  pdf?: PdfReader;
+  /** Stops a PDF parse between pages. */
+  signal?: AbortSignal;
+}
+
 /**
- * Extracts the text of `bytes`. The type is decided by content first (PDF magic bytes, known binary
- * signatures), then by the filename's extension, then by `mimeHint`.
+ * The pages of `bytes`, in order, each as soon as it is read (a PDF's first pages are ready long before its
+ * last). The type is decided by content first (PDF magic bytes, known binary signatures), then by the
+ * filename's extension, then by `mimeHint`. A file's errors surface when reached; for a PDF without any text
+ * that is after its last page.
  * @throws ExtractionError
  */
-export async function extractText(bytes: Uint8Array, filename: string, mimeHint?: string): Promise<ExtractedDoc> {
+export async function* extractPages(bytes: Uint8Array, filename: string, options: ExtractOptions = {}): AsyncGenerator<ExtractedPage> {
   const ext = extensionOf(filename);
-  if (isPdf(bytes, ext)) return extractPdf(bytes);
-  if (ext === "pdf" || mimeHint === "application/pdf") {
+  if (isPdf(bytes, ext)) {
+    yield* extractPdf(bytes, options.pdf ?? inThreadPdfReader, options.signal);
+    return;
+  }
+  if (ext === "pdf" || options.mimeHint === "application/pdf") {
     throw new ExtractionError("invalid_file", "could not parse PDF: the file does not start with a PDF header");
   }
   const binary = KNOWN_BINARY.find(([magic]) => magic.every((b, i) => bytes[i] === b));
   if (binary) {
     throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: it is ${binary[1]}; ${SUPPORTED_HINT}`);
   }
-  const textual = TEXT_EXTENSIONS.has(ext) || isTextMime(mimeHint) || ext === "";
+  const textual = TEXT_EXTENSIONS.has(ext) || isTextMime(options.mimeHint) || ext === "";
   if (!textual) {
     throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: ${SUPPORTED_HINT}`);
   }
-  return extractPlain(bytes, ext, mimeHint);
+  yield* extractPlain(bytes, ext, options.mimeHint).pages;
+}
+
+/** All pages of `bytes` at once (see extractPages). @throws ExtractionError */
+export async function extractText(bytes: Uint8Array, filename: string, options: ExtractOptions = {}): Promise<ExtractedDoc> {
+  const pages: ExtractedPage[] = [];
+  for await (const page of extractPages(bytes, filename, options)) pages.push(page);
+  return { pages };
 }
 
 function extractPlain(bytes: Uint8Array, ext: string, mimeHint?: string): ExtractedDoc {
@@ -109,51 +132,29 @@ function decodeWindows1252(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => (b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : String.fromCharCode(b))).join("");
 }
 
-async function extractPdf(bytes: Uint8Array): Promise<ExtractedDoc> {
-  // Loaded on first use: pdf.js is large (import ~0.1 s; the first parse pays more set-up), and a process
-  // may never see a PDF. The ESM loader caches the module, so later calls pay nothing for it.
-  const { PDFParse } = await import("pdf-parse");
-  // pdf.js transfers (detaches) the buffer it is given: hand it a copy so the caller's bytes stay usable.
-  const parser = new PDFParse({ data: bytes.slice(), verbosity: 0 });
+async function* extractPdf(bytes: Uint8Array, reader: PdfReader, signal?: AbortSignal): AsyncGenerator<ExtractedPage> {
+  let anyText = false;
   try {
-    const result = await parser.getText();
-    const pages = result.pages.map((p) => ({ page: p.num, text: cleanPdfText(p.text) }));
-    if (!pages.some((p) => /[\p{L}\p{N}]/u.test(p.text))) {
-      throw new ExtractionError("invalid_file", "no extractable text: scanned PDF? run OCR first");
+    for await (const page of reader.pages(bytes, signal)) {
+      anyText ||= /[\p{L}\p{N}]/u.test(page.text);
+      yield page;
     }
-    return { pages };
   } catch (err) {
+    if (signal?.aborted && err === signal.reason) throw err;
     throw toExtractionError(err);
-  } finally {
-    await parser.destroy();
   }
+  if (!anyText) throw new ExtractionError("invalid_file", "no extractable text: scanned PDF? run OCR first");
 }
 
 function toExtractionError(err: unknown): ExtractionError {
   if (err instanceof ExtractionError) return err;
+  if (err instanceof PdfLimitError) return new ExtractionError("invalid_file", `could not parse PDF: ${err.message}`);
   const name = err instanceof Error ? err.name : "";
   if (name === "PasswordException") {
     return new ExtractionError("invalid_file", "PDF is password-protected: remove the password and upload again");
   }
   const detail = err instanceof Error ? err.message : String(err);
   return new ExtractionError("invalid_file", `could not parse PDF: ${detail} (is the file complete and not corrupted?)`);
-}
-
-/**
- * Repairs what PDF text extraction typically breaks: words hyphenated across a line end are rejoined
- * (so "Vorausset-\nzung" is found by a search for "Voraussetzung"), control characters used as glyphs
- * (e.g. the QED box) are dropped.
- */
-function cleanPdfText(text: string): string {
-  const cleaned = text
-    .replace(/\r\n?/g, "\n")
-    .replace(/(\p{Ll})-\n(\p{Ll})/gu, "$1$2")
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "");
-  // Tabs are kept: pdf-parse puts them between table cells, and they keep columns apart for the reader.
-  return cleaned
-    .replace(/[ \u00a0]+/g, " ")
-    .replace(/ *\n */g, "\n")
-    .trim();
 }
 
 function isPdf(bytes: Uint8Array, ext: string): boolean {

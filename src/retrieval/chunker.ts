@@ -59,30 +59,73 @@ const MIN_FILL = 0.6;
  * The overlap is whole units (sentences or smaller pieces) up to `overlapTokens`, so it may be a little less.
  */
 export function chunkPages(pages: PageText[], options: ChunkOptions = {}): Chunk[] {
-  const maxTokens = options.maxTokens ?? 800;
-  const overlapTokens = options.overlapTokens ?? 400;
-  // Pieces capped at a quarter of a chunk: overlap (≤ half) plus one new piece always fits, so every chunk
-  // brings new text and the loop always advances.
-  const cap = Math.max(1, Math.floor(maxTokens / 4));
-  const units = pages.flatMap((p, i) => segmentPage(p.text, i, cap));
+  const chunker = new Chunker(options);
   const chunks: Chunk[] = [];
-  let start = 0;
-  let covered = 0; // units before this index are already in some chunk
-  while (covered < units.length) {
-    let end = chooseEnd(units, start, covered, maxTokens);
-    let text = render(pages, units, start, end);
-    let tokens = tokensOf(text);
-    // Summed piece counts can differ from the joined text's count by a few tokens; fix an overshoot exactly.
-    while (tokens > maxTokens && (end - 1 > Math.max(covered, start) || start < covered)) {
-      [start, end] = shrink(units, start, end, covered, tokens - maxTokens);
-      text = render(pages, units, start, end);
-      tokens = tokensOf(text);
-    }
-    chunks.push(makeChunk(chunks.length, text, tokens, pages, units, start, end));
-    covered = end;
-    start = overlapStart(units, start, end, overlapTokens);
-  }
+  for (const page of pages) for (const chunk of chunker.push(page)) chunks.push(chunk);
+  for (const chunk of chunker.finish()) chunks.push(chunk);
   return chunks;
+}
+
+/**
+ * chunkPages one page at a time, with exactly its result: a chunk is emitted as soon as the pages so far
+ * decide it (its end is chosen only once text past `maxTokens` is known), so chunking keeps pace with a PDF
+ * parser that delivers pages one by one instead of waiting for the last one.
+ */
+export class Chunker {
+  private readonly pages: PageText[] = [];
+  private readonly units: Unit[] = [];
+  private readonly maxTokens: number;
+  private readonly overlapTokens: number;
+  private readonly cap: number;
+  private start = 0;
+  private covered = 0; // units before this index are already in some chunk
+  private emitted = 0;
+
+  constructor(options: ChunkOptions = {}) {
+    this.maxTokens = options.maxTokens ?? 800;
+    this.overlapTokens = options.overlapTokens ?? 400;
+    // Pieces capped at a quarter of a chunk: overlap (≤ half) plus one new piece always fits, so every chunk
+    // brings new text and the loop always advances.
+    this.cap = Math.max(1, Math.floor(this.maxTokens / 4));
+  }
+
+  /** Adds the next page; returns the chunks it completed (often none). */
+  push(page: PageText): Chunk[] {
+    this.pages.push(page);
+    // A loop, not push(...units): one "page" of a large text file has more units than a call may take arguments.
+    for (const unit of segmentPage(page.text, this.pages.length - 1, this.cap)) this.units.push(unit);
+    return this.emit(false);
+  }
+
+  /** No more pages: returns the remaining chunks. */
+  finish(): Chunk[] {
+    return this.emit(true);
+  }
+
+  private emit(final: boolean): Chunk[] {
+    const { pages, units, maxTokens } = this;
+    const out: Chunk[] = [];
+    let { start, covered } = this;
+    while (covered < units.length) {
+      let end = chooseEnd(units, start, covered, maxTokens);
+      // Everything left fits in this chunk: the next page may still extend it, or move its best cut.
+      if (end === units.length && !final) break;
+      let text = render(pages, units, start, end);
+      let tokens = tokensOf(text);
+      // Summed piece counts can differ from the joined text's count by a few tokens; fix an overshoot exactly.
+      while (tokens > maxTokens && (end - 1 > Math.max(covered, start) || start < covered)) {
+        [start, end] = shrink(units, start, end, covered, tokens - maxTokens);
+        text = render(pages, units, start, end);
+        tokens = tokensOf(text);
+      }
+      out.push(makeChunk(this.emitted++, text, tokens, pages, units, start, end));
+      covered = end;
+      start = overlapStart(units, start, end, this.overlapTokens);
+    }
+    this.start = start;
+    this.covered = covered;
+    return out;
+  }
 }
 
 /** Exclusive end index of the chunk starting at `start`: as many units as fit, cut at the best boundary. */

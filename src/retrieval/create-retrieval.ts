@@ -2,6 +2,8 @@ import path from "node:path";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { FileService } from "../files/file-service.js";
+import type { PdfReader } from "../files/pdf-reader.js";
+import { WorkerPdfReader } from "../files/pdf-worker-reader.js";
 import type { Embedder } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { OllamaEmbedder } from "../llm/ollama-embedder.js";
@@ -21,6 +23,7 @@ export interface Retrieval {
   fileSearch: FileSearchService;
   ingestor: Ingestor;
   index: VectorIndex;
+  pdf: PdfReader;
   repos: { vectorStores: VectorStoresRepo; storeFiles: VectorStoreFilesRepo; batches: FileBatchesRepo; indexSettings: VectorStoreIndexRepo };
 }
 
@@ -54,7 +57,10 @@ export function createRetrieval(deps: {
   };
   const tag = deps.models.embeddingTag;
   const embedder = deps.embedder !== undefined ? deps.embedder : tag === null ? null : embedderFor(tag);
+  // The worker is started by the first PDF and stopped after 30 s without one.
+  const pdf = new WorkerPdfReader({ timeoutMs: config.pdf.timeoutMs, memoryMb: config.pdf.memoryMb, idleMs: 30_000 });
   const ingestor = new Ingestor({
+    pdf,
     files: deps.files,
     storeFiles: repos.storeFiles,
     indexSettings: repos.indexSettings,
@@ -67,5 +73,5 @@ export function createRetrieval(deps: {
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: deps.filesRepo, embedderFor });
   const fileSearch = new FileSearchService({ repos: deps.repos, storeFiles: repos.storeFiles, search, stores: vectorStores });
   deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
-  return { vectorStores, fileSearch, ingestor, index, repos };
+  return { vectorStores, fileSearch, ingestor, index, pdf, repos };
 }

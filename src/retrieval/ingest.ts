@@ -1,9 +1,9 @@
 /**
- * From extracted pages to searchable chunks: chunk, embed in batches, add to the index in one write.
- * The vector-store service calls this once per file; the Cranfield bench uses it too.
+ * From extracted pages to searchable chunks: chunk (as pages arrive), embed in batches, add to the index in
+ * one write. The ingestor runs this once per file; tests and benchmarks use it too.
  */
 import type { Embedder } from "../llm/chat-model.js";
-import type { ChunkOptions, PageText } from "./chunker.js";
+import type { Chunk, ChunkOptions, PageText } from "./chunker.js";
 import { chunkRows, type VectorIndex } from "./vector-index.js";
 
 export interface IndexFileOptions extends ChunkOptions {
@@ -32,15 +32,51 @@ export async function indexFile(
   pages: PageText[],
   options: IndexFileOptions = {},
 ): Promise<IndexFileResult> {
-  // Loaded on first use: the tokenizer's tables cost ~25 MB, which a server that never ingests need not pay.
-  const { chunkPages } = await import("./chunker.js");
-  const chunks = chunkPages(pages, options);
+  const { chunkPages } = await loadChunker();
+  return indexChunks(index, embedder, storeId, fileId, chunkPages(pages, options), options);
+}
+
+export interface StreamedChunks {
+  chunks: Chunk[];
+  /** UTF-8 bytes of all pages' text: the file's `usage_bytes`. */
+  textBytes: number;
+}
+
+/**
+ * Chunks pages while they are still being read: each page is chunked as it arrives, so when the last page
+ * comes only the text after the last emitted chunk is left to do. Throws whatever `pages` throws.
+ */
+export async function chunkStream(pages: AsyncIterable<PageText>, options: ChunkOptions = {}): Promise<StreamedChunks> {
+  const { Chunker } = await loadChunker();
+  const chunker = new Chunker(options);
+  const chunks: Chunk[] = [];
+  let textBytes = 0;
+  for await (const page of pages) {
+    textBytes += Buffer.byteLength(page.text);
+    for (const chunk of chunker.push(page)) chunks.push(chunk);
+  }
+  for (const chunk of chunker.finish()) chunks.push(chunk);
+  return { chunks, textBytes };
+}
+
+/** Embeds `chunks` (unless BM25 only) and adds them to the index in one write. */
+export async function indexChunks(
+  index: VectorIndex,
+  embedder: Embedder | null,
+  storeId: string,
+  fileId: string,
+  chunks: Chunk[],
+  options: IndexFileOptions = {},
+): Promise<IndexFileResult> {
   if (chunks.length === 0) return { chunks: 0, tokens: 0, dims: null };
   const texts = chunks.map((c) => c.text);
   const vectors = embedder ? await embedTexts(embedder, texts, options) : null;
   await index.add(storeId, chunkRows(fileId, chunks), vectors);
   return { chunks: chunks.length, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0), dims: vectors?.[0]?.length ?? null };
 }
+
+// Loaded on first use: the tokenizer's tables cost ~25 MB, which a server that never ingests need not pay.
+const loadChunker = () => import("./chunker.js");
 
 /** Embeds `texts` in batches, in order; checks the embedder returned one vector per text. */
 export async function embedTexts(

@@ -1,9 +1,10 @@
 import type { VectorStoreFile } from "../api/wire.js";
-import { ExtractionError, extractText } from "../files/extract-text.js";
+import { ExtractionError, extractPages } from "../files/extract-text.js";
 import type { FileService } from "../files/file-service.js";
+import type { PdfReader } from "../files/pdf-reader.js";
 import { ModelError, type Embedder } from "../llm/chat-model.js";
 import type { VectorStoreFilesRepo, VectorStoreIndexRepo } from "../store/vector-stores-repo.js";
-import { indexFile } from "./ingest.js";
+import { chunkStream, indexChunks } from "./ingest.js";
 import type { VectorIndex } from "./vector-index.js";
 
 export interface IngestorDeps {
@@ -11,6 +12,8 @@ export interface IngestorDeps {
   storeFiles: VectorStoreFilesRepo;
   indexSettings: VectorStoreIndexRepo;
   index: VectorIndex;
+  /** Where PDFs are parsed (a worker thread in the server). */
+  pdf: PdfReader;
   /** The configured embedding model, or null to build BM25-only stores. */
   embedder: Embedder | null;
   /** Embedder for a store recorded with another model (the configuration changed since it was built). */
@@ -25,8 +28,8 @@ export interface IngestorDeps {
 type Job = { storeId: string; fileId: string; fresh: boolean };
 
 /**
- * Turns attached files into index chunks, one file at a time (LanceDB wants one writer per table, and
- * extraction is CPU-bound on this thread anyway). A failure fails that file only, with a reason a person
+ * Turns attached files into index chunks, one file at a time (LanceDB wants one writer per table, and the
+ * PDF worker parses one document at a time). A failure fails that file only, with a reason a person
  * can act on; the queue goes on.
  */
 export class Ingestor {
@@ -104,22 +107,23 @@ export class Ingestor {
   private async indexOne(member: VectorStoreFile, fresh: boolean): Promise<number> {
     const bytes = await this.deps.files.content(member.id);
     const name = this.deps.files.get(member.id)?.filename ?? member.id;
-    const doc = await extractText(new Uint8Array(bytes), name);
     const strategy = member.chunking_strategy.type === "static" ? member.chunking_strategy.static : null;
     const options = { maxTokens: strategy?.max_chunk_size_tokens ?? 800, overlapTokens: strategy?.chunk_overlap_tokens ?? 400 };
+    // Pages are chunked while the PDF worker parses the next ones.
+    const { chunks, textBytes } = await chunkStream(extractPages(new Uint8Array(bytes), name, { pdf: this.deps.pdf }), options);
     // A re-add, or a crash after the index write but before the status update, would otherwise leave duplicates.
     if (!fresh) await this.deps.index.deleteFile(member.vector_store_id, member.id);
     const embedder = this.embedderFor(member.vector_store_id);
     try {
-      const result = await indexFile(this.deps.index, embedder, member.vector_store_id, member.id, doc.pages, options);
+      const result = await indexChunks(this.deps.index, embedder, member.vector_store_id, member.id, chunks);
       this.recordSettings(member.vector_store_id, embedder, result.dims);
     } catch (err) {
       if (!(embedder && this.decidingNow(member.vector_store_id) && isModelUnavailable(err))) throw err;
       // First file of a store and no embedding model reachable: build the store for BM25 alone.
       this.deps.indexSettings.set(member.vector_store_id, { embedding_model: null, dims: null });
-      await indexFile(this.deps.index, null, member.vector_store_id, member.id, doc.pages, options);
+      await indexChunks(this.deps.index, null, member.vector_store_id, member.id, chunks);
     }
-    return doc.pages.reduce((sum, p) => sum + Buffer.byteLength(p.text), 0);
+    return textBytes;
   }
 
   private decidingNow(storeId: string): boolean {

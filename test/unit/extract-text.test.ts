@@ -77,7 +77,7 @@ describe("extractText: PDFs", () => {
 
   it("detects a PDF by its magic bytes whatever the name, and leaves the caller's bytes intact", async () => {
     const bytes = pdf("pdflatex-4-pages.pdf");
-    const doc = await extractText(bytes, "download", "application/octet-stream");
+    const doc = await extractText(bytes, "download", { mimeHint: "application/octet-stream" });
     expect(doc.pages).toHaveLength(4);
     expect(bytes.length).toBe(24_607); // pdf.js detaches the buffer it parses; we hand it a copy
   });
@@ -138,7 +138,7 @@ describe("extractText: text formats", () => {
 describe("extractText: unsupported files", () => {
   it("rejects an image, naming the extension and the detected type", async () => {
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-    const err = await failure(() => extractText(png, "photo.png", "image/png"));
+    const err = await failure(() => extractText(png, "photo.png", { mimeHint: "image/png" }));
     expect(err.code).toBe("unsupported_file");
     expect(err.message).toContain("'.png'");
     expect(err.message).toContain("PNG image");

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { extractText } from "../../src/files/extract-text.js";
-import { chunkPages, type Chunk } from "../../src/retrieval/chunker.js";
+import { Chunker, chunkPages, type Chunk, type PageText } from "../../src/retrieval/chunker.js";
 
 const PLAIN = { disallowedSpecial: new Set<string>() };
 
@@ -116,5 +117,35 @@ describe("chunkPages", () => {
     for (let i = 1; i < chunks.length; i++) expect(chunks[i]!.page_start!).toBeGreaterThanOrEqual(chunks[i - 1]!.page_start!);
     // Measured ~50–110 ms on a 2-core machine; the bound only catches an accidental quadratic.
     expect(ms).toBeLessThan(2000);
+  });
+});
+
+/** Feeds pages one at a time; returns every chunk and how many came out before finish(). */
+function streamed(pages: PageText[], options: { maxTokens: number; overlapTokens: number }) {
+  const chunker = new Chunker(options);
+  const early = pages.flatMap((p) => chunker.push(p));
+  return { chunks: [...early, ...chunker.finish()], early: early.length };
+}
+
+describe("Chunker (page by page)", () => {
+  it("gives exactly chunkPages' chunks for any pages, chunk size and overlap", () => {
+    const word = fc.constantFrom("alpha", "beta", "gamma", "Delta.", "eps,", "zeta!", "\n", "\n\n", "x".repeat(40), "日本語", "…");
+    const page = fc.record({ page: fc.option(fc.nat(500), { nil: null }), text: fc.array(word, { maxLength: 400 }).map((w) => w.join(" ")) });
+    fc.assert(
+      fc.property(fc.array(page, { maxLength: 8 }), fc.integer({ min: 100, max: 400 }), fc.double({ min: 0, max: 0.5, noNaN: true }), (pages, maxTokens, share) => {
+        const options = { maxTokens, overlapTokens: Math.floor(maxTokens * share) };
+        expect(streamed(pages, options).chunks).toEqual(chunkPages(pages, options));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("emits most chunks of a long document before its last page", async () => {
+    const doc = await extractText(new Uint8Array(readFileSync("/work/shared/data/pdfs/GeoTopo-komprimiert.pdf")), "GeoTopo-komprimiert.pdf");
+    const options = { maxTokens: 800, overlapTokens: 400 };
+    const { chunks, early } = streamed(doc.pages, options);
+    expect(chunks).toEqual(chunkPages(doc.pages, options));
+    // Only the text after the last chunk decided by earlier pages waits for finish(): a chunk or two.
+    expect(chunks.length - early).toBeLessThanOrEqual(3);
   });
 });

@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ExtractionError, extractText } from "../../src/files/extract-text.js";
+import { inThreadPdfReader, PdfLimitError, type PdfPage, type PdfReader } from "../../src/files/pdf-reader.js";
+import { WorkerPdfReader, type WorkerPdfReaderOptions } from "../../src/files/pdf-worker-reader.js";
+import { pdf } from "../helpers/vector-stores.js";
+
+const DEFAULTS: WorkerPdfReaderOptions = { timeoutMs: 60_000, memoryMb: 1024, idleMs: 60_000 };
+const readers: WorkerPdfReader[] = [];
+
+function reader(options: Partial<WorkerPdfReaderOptions> = {}): WorkerPdfReader {
+  const r = new WorkerPdfReader({ ...DEFAULTS, ...options });
+  readers.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  await Promise.all(readers.splice(0).map((r) => r.close()));
+});
+
+async function allPages(r: PdfReader, bytes: Uint8Array, signal?: AbortSignal): Promise<PdfPage[]> {
+  const pages: PdfPage[] = [];
+  for await (const page of r.pages(bytes, signal)) pages.push(page);
+  return pages;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(Error);
+  return err as Error;
+}
+
+describe("WorkerPdfReader", () => {
+  it("yields the same pages as parsing in this thread, in order", async () => {
+    const bytes = pdf("pdflatex-4-pages.pdf");
+    const viaWorker = await allPages(reader(), bytes);
+    expect(viaWorker.map((p) => p.page)).toEqual([1, 2, 3, 4]);
+    expect(viaWorker).toEqual(await allPages(inThreadPdfReader, bytes));
+    // The caller's bytes are not detached by the transfer to the worker.
+    expect(bytes.byteLength).toBeGreaterThan(0);
+  });
+
+  it("hands out pages while later pages are still being parsed", async () => {
+    const r = reader();
+    await allPages(r, pdf("pdflatex-4-pages.pdf")); // start the worker: not part of what is measured
+    const arrivals: number[] = [];
+    const t0 = performance.now();
+    for await (const _page of r.pages(pdf("GeoTopo-komprimiert.pdf"))) arrivals.push(performance.now() - t0);
+    expect(arrivals).toHaveLength(117);
+    // Streaming, not one batch at the end: the first page arrives well before the last.
+    expect(arrivals[0]!).toBeLessThan(arrivals[116]! / 2);
+  });
+
+  it("serves concurrent callers one document at a time, each whole and in order", async () => {
+    const r = reader();
+    const [a, b, c] = await Promise.all([
+      allPages(r, pdf("multicolumn.pdf")),
+      allPages(r, pdf("pdflatex-4-pages.pdf")),
+      allPages(r, pdf("nics-background-checks-2015-11.pdf")),
+    ]);
+    expect(a).toEqual(await allPages(inThreadPdfReader, pdf("multicolumn.pdf")));
+    expect(b.map((p) => p.page)).toEqual([1, 2, 3, 4]);
+    expect(b[0]!.text).toMatch(/^Hello, here is some text without a meaning/);
+    expect(c).toHaveLength(1);
+  });
+
+  it("passes pdf.js errors through by name: extractText still explains a password-protected PDF", async () => {
+    const err = await rejection(extractText(pdf("libreoffice-writer-password.pdf"), "secret.pdf", { pdf: reader() }));
+    expect(err).toBeInstanceOf(ExtractionError);
+    expect(err.message).toMatch(/password-protected/);
+  });
+
+  it("stops a parse that overruns its time limit, and parses the next document in a fresh worker", async () => {
+    const r = reader({ timeoutMs: 150 });
+    const err = await rejection(allPages(r, pdf("GeoTopo-komprimiert.pdf")));
+    expect(err).toBeInstanceOf(PdfLimitError);
+    expect(err.message).toMatch(/longer than 0\.2 s \(PDF_PARSE_TIMEOUT_MS\)/);
+    const viaExtract = await rejection(extractText(pdf("GeoTopo-komprimiert.pdf"), "long.pdf", { pdf: r }));
+    expect(viaExtract).toBeInstanceOf(ExtractionError);
+    expect(viaExtract.message).toMatch(/^could not parse PDF: parsing took longer than/);
+    const next = reader({ timeoutMs: 30_000 });
+    expect(await allPages(next, pdf("pdflatex-4-pages.pdf"))).toHaveLength(4);
+  });
+
+  it("fails a document when the worker runs out of heap, naming the limit, and starts a new worker for the next", async () => {
+    // 16 MB is less than pdf.js needs for any document (24 MB parses all the shared PDFs): every parse fails.
+    const r = reader({ memoryMb: 16 });
+    for (const name of ["GeoTopo-komprimiert.pdf", "pdflatex-4-pages.pdf"]) {
+      const err = await rejection(allPages(r, pdf(name)));
+      expect(err).toBeInstanceOf(PdfLimitError);
+      expect(err.message).toBe("the PDF needs more memory than the parser may use (16 MB, PDF_PARSE_MEMORY_MB): split it into smaller files");
+      expect(r.hasWorker).toBe(false);
+    }
+  });
+
+  it("stops at an abort, and the next document gets none of the stopped one's pages", async () => {
+    const r = reader();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const err = await rejection(
+      (async () => {
+        for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"), controller.signal)) {
+          seen.push(page.page);
+          if (page.page === 3) controller.abort(new Error("cancelled by the test"));
+        }
+      })(),
+    );
+    expect(err.message).toBe("cancelled by the test");
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await allPages(r, pdf("pdflatex-4-pages.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("pdflatex-4-pages.pdf")));
+  });
+
+  it("a caller that stops reading early frees the worker for the next document", async () => {
+    const r = reader();
+    for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"))) if (page.page === 2) break;
+    expect((await allPages(r, pdf("multicolumn.pdf"))).map((p) => p.page)).toEqual([1, 2, 3]);
+  });
+
+  it("starts its worker with the first document and stops it when idle", async () => {
+    const r = reader({ idleMs: 100 });
+    expect(r.hasWorker).toBe(false);
+    await allPages(r, pdf("pdflatex-4-pages.pdf"));
+    expect(r.hasWorker).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(r.hasWorker).toBe(false);
+    expect(await allPages(r, pdf("pdflatex-4-pages.pdf"))).toHaveLength(4);
+  });
+
+  it("close() ends a parse in progress with an error", async () => {
+    const r = reader();
+    const parsing = allPages(r, pdf("GeoTopo-komprimiert.pdf"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await r.close();
+    expect((await rejection(parsing)).message).toMatch(/closed/);
+    expect((await rejection(allPages(r, pdf("pdflatex-4-pages.pdf")))).message).toMatch(/closed/);
+  });
+});
