@@ -2,17 +2,20 @@
  * Ingestion speed end to end through the HTTP API, no embedding model (BM25 only): upload the PDF
  * (files.create), create a vector store holding it, poll the store over HTTP until it is completed.
  * Beside it, in the same run and on the same files: pdf-parse alone (getText), the floor any pipeline built
- * on it pays; and the pipeline's stages timed in-process, to show where the rest goes.
+ * on it pays, in its own plain-Node process (bench/pdf-parse-alone.mjs); and the pipeline's stages timed
+ * one after another (extraction in the server's PDF worker), to show where the rest goes.
  *
  *   npx tsx bench/ingestion.ts [runs=5]
  *
  * Goals: ≥ 100 pages/s end to end, and ≤ 1.2× the time of pdf-parse alone.
  */
+import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toFile } from "openai";
 import { extractText } from "../src/files/extract-text.js";
+import { WorkerPdfReader } from "../src/files/pdf-worker-reader.js";
 import { chunkPages } from "../src/retrieval/chunker.js";
 import { LanceIndex } from "../src/retrieval/lance-index.js";
 import { chunkRows } from "../src/retrieval/vector-index.js";
@@ -27,13 +30,26 @@ const RUNS = Number(process.argv[2] ?? 5);
 // ingestion, so polling every millisecond slows ingestion itself; 5 ms adds at most 5 ms to a measurement.
 const POLL_MS = 5;
 
-async function pdfParseAlone(bytes: Uint8Array): Promise<number> {
-  const { PDFParse } = await import("pdf-parse");
-  const parser = new PDFParse({ data: bytes.slice(), verbosity: 0 });
-  try {
-    return (await parser.getText()).total;
-  } finally {
-    await parser.destroy();
+/** The baseline process, started once and kept warm; `parse` answers in ms, timed inside that process. */
+class PdfParseAlone {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(): Promise<PdfParseAlone> {
+    // execArgv []: not this process's flags, which load tsx's loader.
+    const child = fork(new URL("./pdf-parse-alone.mjs", import.meta.url), { execArgv: [] });
+    await new Promise((resolve) => child.once("message", resolve));
+    return new PdfParseAlone(child);
+  }
+
+  parse(path: string): Promise<{ ms: number; pages: number }> {
+    return new Promise((resolve, reject) => {
+      this.child.once("message", (m: { ms: number; pages: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
+      this.child.send(path);
+    });
+  }
+
+  stop(): void {
+    this.child.kill();
   }
 }
 
@@ -51,13 +67,13 @@ async function endToEnd(b: BenchApp, bytes: Uint8Array, name: string): Promise<n
   return ms;
 }
 
-/** The pipeline's own stages, in-process: extract (pdf-parse + clean), chunk, index into a fresh store. */
-async function stages(bytes: Uint8Array, name: string) {
+/** The pipeline's stages one after another: extract (PDF worker: parse + clean), chunk, index into a fresh store. */
+async function stages(pdf: WorkerPdfReader, bytes: Uint8Array, name: string) {
   const dir = mkdtempSync(join(tmpdir(), "ingest-stages-"));
   const index = await LanceIndex.open(dir);
   try {
     let t0 = performance.now();
-    const doc = await extractText(bytes, name);
+    const doc = await extractText(bytes, name, { pdf });
     const extract = performance.now() - t0;
     t0 = performance.now();
     const chunks = chunkPages(doc.pages);
@@ -79,20 +95,18 @@ interface Row {
   stages: { extract: number; chunk: number; index: number; chunks: number };
 }
 
-async function measure(b: BenchApp, name: string): Promise<Row> {
+async function measure(b: BenchApp, alone: PdfParseAlone, pdf: WorkerPdfReader, name: string): Promise<Row> {
   const bytes = new Uint8Array(readFileSync(PDF_DIR + name));
-  const pages = await pdfParseAlone(bytes);
+  const { pages } = await alone.parse(PDF_DIR + name);
   await endToEnd(b, bytes, name); // warm-up (first store of the run, JIT)
   const parse: number[] = [];
   const e2e: number[] = [];
   const st: Array<Awaited<ReturnType<typeof stages>>> = [];
   // Interleaved, so that machine noise hits all three alike.
   for (let i = 0; i < RUNS; i++) {
-    let t0 = performance.now();
-    await pdfParseAlone(bytes);
-    parse.push(performance.now() - t0);
+    parse.push((await alone.parse(PDF_DIR + name)).ms);
     e2e.push(await endToEnd(b, bytes, name));
-    st.push(await stages(bytes, name));
+    st.push(await stages(pdf, bytes, name));
   }
   const m = (f: (s: (typeof st)[number]) => number) => median(st.map(f));
   return { name, pages, parse: median(parse), e2e: median(e2e), stages: { extract: m((s) => s.extract), chunk: m((s) => s.chunk), index: m((s) => s.index), chunks: st[0]!.chunks } };
@@ -123,12 +137,16 @@ function print(rows: Row[]): void {
 
 async function main(): Promise<void> {
   const b = await openBenchApp();
+  const alone = await PdfParseAlone.start();
+  const pdf = new WorkerPdfReader({ timeoutMs: 600_000, memoryMb: null, idleMs: 600_000 });
   try {
-    await pdfParseAlone(new Uint8Array(readFileSync(PDF_DIR + FILES[2]!))); // load pdf.js once, outside every timing
+    await alone.parse(PDF_DIR + FILES[2]!); // load pdf.js once, outside every timing
     const rows: Row[] = [];
-    for (const name of FILES) rows.push(await measure(b, name));
+    for (const name of FILES) rows.push(await measure(b, alone, pdf, name));
     print(rows);
   } finally {
+    alone.stop();
+    await pdf.close();
     await b.close();
   }
 }

@@ -26,7 +26,7 @@ const EnvSchema = z.object({
   SANDBOX_MAX_SESSIONS: z.coerce.number().int().min(1).default(16),
   SANDBOX_SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(1800),
   PDF_PARSE_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
-  PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(16384).default(1024),
+  PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65536).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -55,7 +55,7 @@ export interface Config {
     readonly sessionIdleMs: number;
   };
   /** Limits of the PDF worker: a PDF past either fails alone, with a message naming the limit. */
-  readonly pdf: { readonly timeoutMs: number; readonly memoryMb: number };
+  readonly pdf: { readonly timeoutMs: number; /** null: V8's default heap limit */ readonly memoryMb: number | null };
 }
 
 export class ConfigError extends Error {
@@ -90,7 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSessions: e.SANDBOX_MAX_SESSIONS,
       sessionIdleMs: e.SANDBOX_SESSION_IDLE_SECONDS * 1000,
     }),
-    pdf: Object.freeze({ timeoutMs: e.PDF_PARSE_TIMEOUT_MS, memoryMb: e.PDF_PARSE_MEMORY_MB }),
+    pdf: Object.freeze({ timeoutMs: e.PDF_PARSE_TIMEOUT_MS, memoryMb: e.PDF_PARSE_MEMORY_MB ?? null }),
   });
   assertSafeBinding(config);
   return config;

@@ -1,6 +1,6 @@
 /**
- * From extracted pages to searchable chunks: chunk (as pages arrive), embed in batches, add to the index in
- * one write. The ingestor runs this once per file; tests and benchmarks use it too.
+ * From extracted pages to searchable chunks: chunk (as pages arrive), embed in batches, add to the index.
+ * The ingestor runs ingestPages once per file; tests and benchmarks use indexFile too.
  */
 import type { Embedder } from "../llm/chat-model.js";
 import type { Chunk, ChunkOptions, PageText } from "./chunker.js";
@@ -36,27 +36,76 @@ export async function indexFile(
   return indexChunks(index, embedder, storeId, fileId, chunkPages(pages, options), options);
 }
 
-export interface StreamedChunks {
-  chunks: Chunk[];
-  /** UTF-8 bytes of all pages' text: the file's `usage_bytes`. */
-  textBytes: number;
+export interface IngestTarget {
+  index: VectorIndex;
+  storeId: string;
+  fileId: string;
+  /**
+   * Vectors for a batch of chunk texts, or null to write it without (BM25 only). Called batch after batch, in
+   * order, each after the previous batch's write: the first call may decide the store is BM25 only.
+   */
+  embed(texts: string[]): Promise<number[][] | null>;
 }
 
+export interface IngestResult {
+  chunks: number;
+  /** Sum of the chunks' token counts; text in an overlap is counted in each chunk holding it. */
+  tokens: number;
+  /** UTF-8 bytes of all pages' text: the file's `usage_bytes`. */
+  textBytes: number;
+  /** Dimension of the vectors written; null when written without (or no chunk). */
+  dims: number | null;
+}
+
+// Chunks per index write while pages still arrive: each write has a fixed cost (~5 ms) and leaves a fragment.
+const WRITE_BATCH = 64;
+
 /**
- * Chunks pages while they are still being read: each page is chunked as it arrives, so when the last page
- * comes only the text after the last emitted chunk is left to do. Throws whatever `pages` throws.
+ * Chunks pages as they arrive and writes the chunks to the index meanwhile, in batches (embedded first), so
+ * that when the last page comes only the last batch and the full-text index are left to do. Throws whatever
+ * `pages`, `embed` or the index throw; rows already written stay (the caller deletes the file's chunks).
  */
-export async function chunkStream(pages: AsyncIterable<PageText>, options: ChunkOptions = {}): Promise<StreamedChunks> {
+export async function ingestPages(pages: AsyncIterable<PageText>, target: IngestTarget, options: ChunkOptions = {}): Promise<IngestResult> {
   const { Chunker } = await loadChunker();
   const chunker = new Chunker(options);
-  const chunks: Chunk[] = [];
-  let textBytes = 0;
+  const result: IngestResult = { chunks: 0, tokens: 0, textBytes: 0, dims: null };
+  let batch: Chunk[] = [];
+  let writes: Promise<void> = Promise.resolve();
+  // A holder, not a `let`: it is set inside the write chain, which TypeScript's narrowing does not see.
+  const failure: { failed: boolean; error?: unknown } = { failed: false };
+  const write = (chunks: Chunk[], partial: boolean) => {
+    writes = writes.then(async () => {
+      if (failure.failed) return;
+      const vectors = chunks.length > 0 ? await target.embed(chunks.map((c) => c.text)) : null;
+      result.dims ??= vectors?.[0]?.length ?? null;
+      await target.index.add(target.storeId, chunkRows(target.fileId, chunks), vectors, { partial });
+    });
+    // Remember the first failure; later writes are skipped and the next page read stops the parse.
+    writes = writes.catch((error: unknown) => {
+      if (!failure.failed) Object.assign(failure, { failed: true, error });
+    });
+  };
+  const take = (chunks: Chunk[]) => {
+    for (const chunk of chunks) {
+      batch.push(chunk);
+      result.chunks += 1;
+      result.tokens += chunk.tokens;
+    }
+    if (batch.length >= WRITE_BATCH) {
+      write(batch, true);
+      batch = [];
+    }
+  };
   for await (const page of pages) {
-    textBytes += Buffer.byteLength(page.text);
-    for (const chunk of chunker.push(page)) chunks.push(chunk);
+    if (failure.failed) break;
+    result.textBytes += Buffer.byteLength(page.text);
+    take(chunker.push(page));
   }
-  for (const chunk of chunker.finish()) chunks.push(chunk);
-  return { chunks, textBytes };
+  if (!failure.failed) take(chunker.finish());
+  if (!failure.failed && result.chunks > 0) write(batch, false);
+  await writes;
+  if (failure.failed) throw failure.error;
+  return result;
 }
 
 /** Embeds `chunks` (unless BM25 only) and adds them to the index in one write. */

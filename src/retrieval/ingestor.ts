@@ -4,7 +4,7 @@ import type { FileService } from "../files/file-service.js";
 import type { PdfReader } from "../files/pdf-reader.js";
 import { ModelError, type Embedder } from "../llm/chat-model.js";
 import type { VectorStoreFilesRepo, VectorStoreIndexRepo } from "../store/vector-stores-repo.js";
-import { chunkStream, indexChunks } from "./ingest.js";
+import { embedTexts, ingestPages } from "./ingest.js";
 import type { VectorIndex } from "./vector-index.js";
 
 export interface IngestorDeps {
@@ -105,25 +105,34 @@ export class Ingestor {
 
   /** Extracts, chunks, embeds and indexes one file; returns the bytes of text stored. */
   private async indexOne(member: VectorStoreFile, fresh: boolean): Promise<number> {
+    const storeId = member.vector_store_id;
     const bytes = await this.deps.files.content(member.id);
     const name = this.deps.files.get(member.id)?.filename ?? member.id;
     const strategy = member.chunking_strategy.type === "static" ? member.chunking_strategy.static : null;
     const options = { maxTokens: strategy?.max_chunk_size_tokens ?? 800, overlapTokens: strategy?.chunk_overlap_tokens ?? 400 };
-    // Pages are chunked while the PDF worker parses the next ones.
-    const { chunks, textBytes } = await chunkStream(extractPages(new Uint8Array(bytes), name, { pdf: this.deps.pdf }), options);
     // A re-add, or a crash after the index write but before the status update, would otherwise leave duplicates.
-    if (!fresh) await this.deps.index.deleteFile(member.vector_store_id, member.id);
-    const embedder = this.embedderFor(member.vector_store_id);
-    try {
-      const result = await indexChunks(this.deps.index, embedder, member.vector_store_id, member.id, chunks);
-      this.recordSettings(member.vector_store_id, embedder, result.dims);
-    } catch (err) {
-      if (!(embedder && this.decidingNow(member.vector_store_id) && isModelUnavailable(err))) throw err;
-      // First file of a store and no embedding model reachable: build the store for BM25 alone.
-      this.deps.indexSettings.set(member.vector_store_id, { embedding_model: null, dims: null });
-      await indexChunks(this.deps.index, null, member.vector_store_id, member.id, chunks);
-    }
-    return textBytes;
+    if (!fresh) await this.deps.index.deleteFile(storeId, member.id);
+    let embedder = this.embedderFor(storeId);
+    let embedded = false;
+    const embed = async (texts: string[]): Promise<number[][] | null> => {
+      if (!embedder) return null;
+      try {
+        const vectors = await embedTexts(embedder, texts);
+        embedded = true;
+        return vectors;
+      } catch (err) {
+        if (embedded || !this.decidingNow(storeId) || !isModelUnavailable(err)) throw err;
+        // First file of a store and no embedding model reachable: build the store for BM25 alone.
+        this.deps.indexSettings.set(storeId, { embedding_model: null, dims: null });
+        embedder = null;
+        return null;
+      }
+    };
+    // Pages are chunked, embedded and written while the PDF worker parses the next ones.
+    const pages = extractPages(new Uint8Array(bytes), name, { pdf: this.deps.pdf });
+    const result = await ingestPages(pages, { index: this.deps.index, storeId, fileId: member.id, embed }, options);
+    this.recordSettings(storeId, embedder, result.dims);
+    return result.textBytes;
   }
 
   private decidingNow(storeId: string): boolean {

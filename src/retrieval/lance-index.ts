@@ -42,6 +42,11 @@ interface Store {
   hasVectorIndex: boolean;
   /** Writes since the last optimize; each left a small fragment that full-text search reads flat. */
   unoptimized: number;
+  /**
+   * Rows added with `partial` whose full-text indexing waits for the file's last add. Not reset by deletes:
+   * an overcount only makes that add's optimize come sooner, an undercount could skip building the index.
+   */
+  pendingRows: number;
 }
 
 const COLUMNS = ["chunk_id", "file_id", "chunk_index", "page_start", "page_end", "text"];
@@ -80,24 +85,34 @@ export class LanceIndex implements VectorIndex {
     });
   }
 
-  async add(storeId: string, rows: ChunkRow[], vectors: number[][] | null): Promise<void> {
+  async add(storeId: string, rows: ChunkRow[], vectors: number[][] | null, options: { partial?: boolean } = {}): Promise<void> {
     checkStoreId(storeId);
     rows.forEach((r) => checkFileId(r.file_id));
     const dims = checkVectors(rows.length, vectors);
-    if (rows.length === 0) return;
     await this.write(storeId, async () => {
-      const store = (await this.store(storeId)) ?? (await this.create(storeId, dims));
-      if (store.dims !== dims) {
-        const kind = (d: number | null) => (d === null ? "no vectors (BM25 only)" : `${d}-dimension vectors`);
-        throw new Error(`vector store ${storeId} holds ${kind(store.dims)}; got ${kind(dims)}`);
+      let store = await this.store(storeId);
+      if (rows.length > 0) {
+        const records = rows.map((r, i) => (vectors ? { ...r, vector: vectors[i] } : { ...r }));
+        if (!store) {
+          // A new store's table is created holding its first rows: one commit instead of two.
+          store = await this.create(storeId, dims, records);
+        } else {
+          if (store.dims !== dims) {
+            const kind = (d: number | null) => (d === null ? "no vectors (BM25 only)" : `${d}-dimension vectors`);
+            throw new Error(`vector store ${storeId} holds ${kind(store.dims)}; got ${kind(dims)}`);
+          }
+          await store.table.add(records);
+        }
+        store.pendingRows += rows.length;
       }
-      const records = rows.map((r, i) => (vectors ? { ...r, vector: vectors[i] } : { ...r }));
-      await store.table.add(records);
+      if (!store || options.partial || store.pendingRows === 0) return;
+      const added = store.pendingRows;
+      store.pendingRows = 0;
       // A new full-text index covers every row: nothing is left to optimize.
       if (!store.hasFts) {
         await this.createFts(store);
         await this.indexVectorsIfLarge(store);
-      } else await this.afterWrite(storeId, store, rows.length);
+      } else await this.afterWrite(storeId, store, added);
     });
   }
 
@@ -243,10 +258,10 @@ export class LanceIndex implements VectorIndex {
     // Rows a previous process added but never indexed (it stopped before optimizing) get indexed soon.
     const unindexed = fts ? ((await table.indexStats(fts.name))?.numUnindexedRows ?? 0) : 0;
     if (unindexed > 0) this.optimizeWhenIdle(storeId);
-    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, unoptimized: unindexed > 0 ? 1 : 0 };
+    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0 };
   }
 
-  private async create(storeId: string, dims: number | null): Promise<Store> {
+  private async create(storeId: string, dims: number | null, records: Array<Record<string, unknown>>): Promise<Store> {
     const fields: Field[] = [
       new Field("chunk_id", new Utf8(), false),
       new Field("file_id", new Utf8(), false),
@@ -256,8 +271,8 @@ export class LanceIndex implements VectorIndex {
       new Field("text", new Utf8(), false),
     ];
     if (dims !== null) fields.push(new Field("vector", new FixedSizeList(dims, new Field("item", new Float32(), true)), false));
-    const table = await this.db.createEmptyTable(storeId, new Schema(fields));
-    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, unoptimized: 0 };
+    const table = await this.db.createTable(storeId, records, { schema: new Schema(fields) });
+    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, unoptimized: 0, pendingRows: 0 };
     this.stores.set(storeId, Promise.resolve(store));
     return store;
   }

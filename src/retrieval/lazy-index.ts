@@ -14,8 +14,8 @@ export class LazyIndex implements VectorIndex {
     return this.opened;
   }
 
-  async add(storeId: string, rows: ChunkRow[], vectors: number[][] | null): Promise<void> {
-    return (await this.index).add(storeId, rows, vectors);
+  async add(storeId: string, rows: ChunkRow[], vectors: number[][] | null, options?: { partial?: boolean }): Promise<void> {
+    return (await this.index).add(storeId, rows, vectors, options);
   }
   async deleteFile(storeId: string, fileId: string): Promise<void> {
     return (await this.index).deleteFile(storeId, fileId);

@@ -43,8 +43,11 @@ export interface VectorIndex {
   /**
    * Inserts rows in one batch. `vectors` (one per row, same order) for embedded stores, null for BM25-only
    * stores; a store's first add fixes which kind it is and the vector dimension.
+   * `partial`: more rows of the same file follow. Bringing the full-text index up to date (for a new store:
+   * building it, the costly part of a small file's write) waits for the next add without it, which may have
+   * no rows; until then partially added rows may not be found.
    */
-  add(storeId: string, rows: ChunkRow[], vectors: number[][] | null): Promise<void>;
+  add(storeId: string, rows: ChunkRow[], vectors: number[][] | null, options?: { partial?: boolean }): Promise<void>;
   /** Removes every chunk of a file; a no-op when the store or file has none. */
   deleteFile(storeId: string, fileId: string): Promise<void>;
   /** Removes the whole store; a no-op when it does not exist. */

@@ -4,7 +4,7 @@ import { inThreadPdfReader, PdfLimitError, type PdfPage, type PdfReader } from "
 import { WorkerPdfReader, type WorkerPdfReaderOptions } from "../../src/files/pdf-worker-reader.js";
 import { pdf } from "../helpers/vector-stores.js";
 
-const DEFAULTS: WorkerPdfReaderOptions = { timeoutMs: 60_000, memoryMb: 1024, idleMs: 60_000 };
+const DEFAULTS: WorkerPdfReaderOptions = { timeoutMs: 60_000, memoryMb: null, idleMs: 60_000 };
 const readers: WorkerPdfReader[] = [];
 
 function reader(options: Partial<WorkerPdfReaderOptions> = {}): WorkerPdfReader {
