@@ -57,7 +57,8 @@ export interface IngestResult {
   dims: number | null;
 }
 
-// Chunks per index write while pages still arrive: each write has a fixed cost (~5 ms) and leaves a fragment.
+// Chunks per index write (at least; a page may bring a few more) while pages still arrive: each write has a
+// fixed cost (~5 ms) and leaves a fragment.
 const WRITE_BATCH = 64;
 
 /**

@@ -132,6 +132,26 @@ describe("LanceIndex: embedded stores", () => {
     await expect(index.search(OTHER_STORE, { text: "x", vector: [1, 0], limit: 1 })).rejects.toThrow(/dimensions/);
   });
 
+  it("partial adds are completed by the file's last add (even an empty one): same ranking as one add", async () => {
+    await index.add(OTHER_STORE, [...rowsOf(FILE_A), ...rowsOf(FILE_B), ...rowsOf(FILE_C)], null);
+    // A new store: its full-text index is built by the completing add, over every partially added row.
+    await index.add(STORE, rowsOf(FILE_A), null, { partial: true });
+    await index.add(STORE, rowsOf(FILE_B), null, { partial: true });
+    await index.add(STORE, rowsOf(FILE_C), null, { partial: true });
+    await index.add(STORE, [], null);
+    for (const query of ["wing drag stall", "sourdough yeast", "chloroplasts light energy"]) {
+      const hits = await index.search(STORE, { text: query, vector: null, limit: 6 });
+      expect(hits.length).toBeGreaterThan(0);
+      expect(hits).toEqual(await index.search(OTHER_STORE, { text: query, vector: null, limit: 6 }));
+    }
+    // An existing store: a file added in parts is found once its last add completes it.
+    const more = chunkRows(FILE_A, [{ index: 7, text: "Stomata regulate transpiration in leaves.", page_start: 9, page_end: 9 }]);
+    await index.add(STORE, more, null, { partial: true });
+    await index.add(STORE, [], null);
+    await index.flush(STORE);
+    expect(top(await index.search(STORE, { text: "stomata transpiration", vector: null, limit: 1 }))).toBe(`${FILE_A}#7`);
+  });
+
   it("indexFile chunks, embeds in batches and adds; embedTexts checks the embedder's answer", async () => {
     const calls: number[] = [];
     const counting: Embedder = { model: "m", embed: async (t) => (calls.push(t.length), embedder.embed(t)) };
