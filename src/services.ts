@@ -7,6 +7,7 @@ import type { ChatModel, Embedder } from "./llm/chat-model.js";
 import { createRetrieval } from "./retrieval/create-retrieval.js";
 import { FILE_SEARCH_DESCRIPTION, type FileSearchService } from "./retrieval/file-search.js";
 import type { Ingestor } from "./retrieval/ingestor.js";
+import type { PdfReader } from "./files/pdf-reader.js";
 import type { VectorStoreService } from "./retrieval/vector-store-service.js";
 import type { VectorStoreFilesRepo, VectorStoresRepo } from "./store/vector-stores-repo.js";
 import { ModelCatalog } from "./llm/model-catalog.js";
@@ -74,6 +75,8 @@ export interface ServiceOverrides {
   sandbox?: CodeSandbox;
   /** null: vector stores are BM25 only; undefined: the configured Ollama embedding model. */
   embedder?: Embedder | null;
+  /** Where PDFs are parsed; default: a worker thread (WorkerPdfReader) with the configured limits. */
+  pdf?: PdfReader;
 }
 
 /** Opens storage and wires every service. The only place objects are constructed. */
@@ -92,7 +95,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   await blobs.init();
   const files = new FileService(core.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
-  const retrieval = createRetrieval({ config, db, repos: core, filesRepo: core.files, files, models, clock, ...(overrides.embedder !== undefined ? { embedder: overrides.embedder } : {}) });
+  const retrieval = createRetrieval({
+    config,
+    db,
+    repos: core,
+    filesRepo: core.files,
+    files,
+    models,
+    clock,
+    ...(overrides.embedder !== undefined ? { embedder: overrides.embedder } : {}),
+    ...(overrides.pdf ? { pdf: overrides.pdf } : {}),
+  });
   const repos: Repos = { ...core, vectorStores: retrieval.repos.vectorStores, storeFiles: retrieval.repos.storeFiles };
   const refs = new References(repos.files, retrieval.vectorStores);
   const threads = new ThreadService({ db, ...repos }, refs, clock);

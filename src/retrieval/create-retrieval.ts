@@ -37,6 +37,7 @@ export function createRetrieval(deps: {
   models: ModelCatalog;
   clock: Clock;
   embedder?: Embedder | null;
+  pdf?: PdfReader;
 }): Retrieval {
   const { config, db } = deps;
   const repos = {
@@ -58,7 +59,7 @@ export function createRetrieval(deps: {
   const tag = deps.models.embeddingTag;
   const embedder = deps.embedder !== undefined ? deps.embedder : tag === null ? null : embedderFor(tag);
   // The worker is started by the first PDF and stopped after 30 s without one.
-  const pdf = new WorkerPdfReader({ timeoutMs: config.pdf.timeoutMs, memoryMb: config.pdf.memoryMb, idleMs: 30_000 });
+  const pdf = deps.pdf ?? new WorkerPdfReader({ timeoutMs: config.pdf.timeoutMs, memoryMb: config.pdf.memoryMb, idleMs: 30_000 });
   const ingestor = new Ingestor({
     pdf,
     files: deps.files,

@@ -27,6 +27,9 @@ export interface IngestorDeps {
 /** `fresh`: the file was never in this store's index (skips the delete-before-index, a table scan). */
 type Job = { storeId: string; fileId: string; fresh: boolean };
 
+/** The job being indexed, with the means to stop it (its file was cancelled or removed meanwhile). */
+type Running = Job & { abort: AbortController };
+
 /**
  * Turns attached files into index chunks, one file at a time (LanceDB wants one writer per table, and the
  * PDF worker parses one document at a time). A failure fails that file only, with a reason a person
@@ -35,7 +38,7 @@ type Job = { storeId: string; fileId: string; fresh: boolean };
 export class Ingestor {
   private readonly queue: Job[] = [];
   private active: Promise<void> | null = null;
-  private running: Job | null = null;
+  private running: Running | null = null;
   private closed = false;
 
   constructor(private readonly deps: IngestorDeps) {}
@@ -47,6 +50,16 @@ export class Ingestor {
     const queued = this.queue.some((j) => j.storeId === storeId && j.fileId === fileId);
     this.queue.push({ storeId, fileId, fresh: fresh && !busy && !queued });
     if (!this.active) this.active = this.drain().finally(() => (this.active = null));
+  }
+
+  /**
+   * Stops indexing `fileId` of `storeId` (every file of the store when `fileId` is omitted) if it is being
+   * indexed now: its PDF stops parsing at the next page, and what it wrote is removed. Queued jobs need no
+   * stopping: a job whose file is no longer in_progress is skipped.
+   */
+  stop(storeId: string, fileId?: string): void {
+    const job = this.running;
+    if (job && job.storeId === storeId && (fileId === undefined || job.fileId === fileId)) job.abort.abort(new Error("indexing stopped"));
   }
 
   /** Resolves when nothing is queued or running (tests and benchmarks wait on it). */
@@ -63,21 +76,22 @@ export class Ingestor {
   private async drain(): Promise<void> {
     for (let job = this.queue.shift(); job; job = this.queue.shift()) {
       if (this.closed) return;
-      this.running = job;
-      await this.ingest(job).catch((err: unknown) => console.error(`ingestion of ${job?.fileId} crashed:`, err));
+      const running = (this.running = { ...job, abort: new AbortController() });
+      await this.ingest(running).catch((err: unknown) => console.error(`ingestion of ${job?.fileId} crashed:`, err));
       this.running = null;
     }
   }
 
-  private async ingest({ storeId, fileId, fresh }: Job): Promise<void> {
+  private async ingest({ storeId, fileId, fresh, abort }: Running): Promise<void> {
     const { storeFiles } = this.deps;
     const member = storeFiles.get(`${storeId}/${fileId}`);
     if (!member || member.status !== "in_progress") return; // cancelled or removed while queued
     let outcome: Pick<VectorStoreFile, "status" | "last_error" | "usage_bytes">;
     try {
-      outcome = { status: "completed", last_error: null, usage_bytes: await this.indexOne(member, fresh) };
+      outcome = { status: "completed", last_error: null, usage_bytes: await this.indexOne(member, fresh, abort.signal) };
     } catch (err) {
-      outcome = { status: "failed", last_error: describeFailure(err), usage_bytes: 0 };
+      // Stopped (removed or cancelled meanwhile): the outcome is discarded below.
+      outcome = { status: "failed", last_error: abort.signal.aborted ? null : describeFailure(err), usage_bytes: 0 };
       await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
     }
     // The store's last queued file: finish the index's deferred work before reporting it, so that a store
@@ -88,8 +102,9 @@ export class Ingestor {
       await this.discard(storeId, fileId);
       return;
     }
-    // Re-added with another chunking strategy while indexing: the job the re-add queued indexes it again.
-    if (JSON.stringify(current.chunking_strategy) !== JSON.stringify(member.chunking_strategy)) return;
+    // Stopped, then re-added; or re-added with another chunking strategy while indexing: the job the re-add
+    // queued indexes it again.
+    if (abort.signal.aborted || JSON.stringify(current.chunking_strategy) !== JSON.stringify(member.chunking_strategy)) return;
     const settled = storeFiles.update({ ...current, ...outcome });
     this.deps.onSettled?.(settled);
   }
@@ -104,7 +119,7 @@ export class Ingestor {
   }
 
   /** Extracts, chunks, embeds and indexes one file; returns the bytes of text stored. */
-  private async indexOne(member: VectorStoreFile, fresh: boolean): Promise<number> {
+  private async indexOne(member: VectorStoreFile, fresh: boolean, signal: AbortSignal): Promise<number> {
     const storeId = member.vector_store_id;
     const bytes = await this.deps.files.content(member.id);
     const name = this.deps.files.get(member.id)?.filename ?? member.id;
@@ -117,7 +132,7 @@ export class Ingestor {
     const embed = async (texts: string[]): Promise<number[][] | null> => {
       if (!embedder) return null;
       try {
-        const vectors = await embedTexts(embedder, texts);
+        const vectors = await embedTexts(embedder, texts, { signal });
         embedded = true;
         return vectors;
       } catch (err) {
@@ -129,7 +144,7 @@ export class Ingestor {
       }
     };
     // Pages are chunked, embedded and written while the PDF worker parses the next ones.
-    const pages = extractPages(new Uint8Array(bytes), name, { pdf: this.deps.pdf });
+    const pages = extractPages(new Uint8Array(bytes), name, { pdf: this.deps.pdf, signal });
     const result = await ingestPages(pages, { index: this.deps.index, storeId, fileId: member.id, embed }, options);
     this.recordSettings(storeId, embedder, result.dims);
     return result.textBytes;

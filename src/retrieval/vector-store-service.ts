@@ -119,6 +119,7 @@ export class VectorStoreService implements VectorStoreLinks {
       this.repos.batches.deleteWhere({ vector_store_id: id });
       this.repos.indexSettings.delete(id);
     })();
+    this.ingestor.stop(id);
     await this.index.drop(id);
   }
 
@@ -153,6 +154,7 @@ export class VectorStoreService implements VectorStoreLinks {
   async removeFile(storeId: string, fileId: string): Promise<void> {
     this.findFile(storeId, fileId);
     this.repos.storeFiles.remove(storeId, fileId);
+    this.ingestor.stop(storeId, fileId);
     await this.index.deleteFile(storeId, fileId);
   }
 
@@ -160,6 +162,7 @@ export class VectorStoreService implements VectorStoreLinks {
   async forgetFile(fileId: string): Promise<void> {
     const memberships = this.repos.storeFiles.all({ file_id: fileId });
     this.repos.storeFiles.deleteWhere({ file_id: fileId });
+    for (const m of memberships) this.ingestor.stop(m.vector_store_id, fileId);
     for (const m of memberships) await this.index.deleteFile(m.vector_store_id, fileId);
   }
 
@@ -212,6 +215,7 @@ export class VectorStoreService implements VectorStoreLinks {
       }
       this.repos.batches.update({ ...this.repos.batches.get(batchId)!, status: "cancelled" });
     })();
+    for (const member of this.repos.storeFiles.all({ batch_id: batchId })) if (member.status === "cancelled") this.ingestor.stop(storeId, member.id);
     return this.presentBatch({ ...batch, status: "cancelled" });
   }
 

@@ -1,0 +1,111 @@
+/**
+ * PDF parsing through the API. Limits: a PDF that takes too long or needs too much memory fails alone, with a
+ * message naming the limit; the other files of its batch complete and the server goes on. Stopping: a file
+ * cancelled or removed while its PDF parses stops the parse, not just the bookkeeping.
+ */
+import { describe, expect, it } from "vitest";
+import type { PdfReader } from "../../src/files/pdf-reader.js";
+import { WorkerPdfReader } from "../../src/files/pdf-worker-reader.js";
+import { contentOf, pdf, search, settle, storeOf, upload, useVsApp } from "../helpers/vector-stores.js";
+
+/** The server's PDF worker, counting the pages it hands out. */
+function countingReader(): PdfReader & { pagesRead: number } {
+  const worker = new WorkerPdfReader({ timeoutMs: 60_000, memoryMb: null, idleMs: 60_000 });
+  const reader = {
+    pagesRead: 0,
+    async *pages(bytes: Uint8Array, signal?: AbortSignal) {
+      for await (const page of worker.pages(bytes, signal)) {
+        reader.pagesRead += 1;
+        yield page;
+      }
+    },
+    close: () => worker.close(),
+  };
+  return reader;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+describe("PDF parsing limits", () => {
+  describe("time (PDF_PARSE_TIMEOUT_MS)", () => {
+    const app = useVsApp({ EMBEDDING_MODEL: "", PDF_PARSE_TIMEOUT_MS: "500" });
+
+    it("fails the PDF that overruns the limit; small PDFs and text files of the batch complete", async () => {
+      const t = app();
+      // In a fresh worker the 117-page PDF takes ~1.1 s to parse, the 4-page one ~0.1 s (~20 ms once warm).
+      const { store, ids } = await storeOf(t, {
+        "long.pdf": pdf("GeoTopo-komprimiert.pdf"),
+        "short.pdf": pdf("pdflatex-4-pages.pdf"),
+        "notes.txt": "Quartermaster inventory: forty lanterns.",
+      });
+      const long = await t.client.vectorStores.files.retrieve(ids["long.pdf"]!, { vector_store_id: store.id });
+      expect(long.status).toBe("failed");
+      expect(long.last_error).toEqual({
+        code: "invalid_file",
+        message: "could not parse PDF: parsing took longer than 0.5 s (PDF_PARSE_TIMEOUT_MS): split the PDF into smaller files",
+      });
+      for (const name of ["short.pdf", "notes.txt"]) {
+        expect((await t.client.vectorStores.files.retrieve(ids[name]!, { vector_store_id: store.id })).status).toBe("completed");
+      }
+      expect((await t.client.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ completed: 2, failed: 1, total: 3 });
+      const hits = await search(t, store.id, { query: "lanterns quartermaster" });
+      expect(hits[0]?.filename).toBe("notes.txt");
+    });
+  });
+
+  describe("memory (PDF_PARSE_MEMORY_MB)", () => {
+    // 16 MB is less than pdf.js needs for any document: the worker runs out of heap on every PDF.
+    const app = useVsApp({ EMBEDDING_MODEL: "", PDF_PARSE_MEMORY_MB: "16" });
+
+    it("fails each PDF with the limit in its message; text files complete and the API answers", async () => {
+      const t = app();
+      const { store, ids } = await storeOf(t, { "a.pdf": pdf("pdflatex-4-pages.pdf"), "b.pdf": pdf("multicolumn.pdf"), "notes.txt": "Zeppelin mooring mast." });
+      for (const name of ["a.pdf", "b.pdf"]) {
+        const file = await t.client.vectorStores.files.retrieve(ids[name]!, { vector_store_id: store.id });
+        expect(file.status).toBe("failed");
+        expect(file.last_error?.code).toBe("invalid_file");
+        expect(file.last_error?.message).toBe(
+          "could not parse PDF: the PDF needs more memory than the parser may use (16 MB, PDF_PARSE_MEMORY_MB): split it into smaller files",
+        );
+      }
+      expect((await t.client.vectorStores.files.retrieve(ids["notes.txt"]!, { vector_store_id: store.id })).status).toBe("completed");
+      await settle(t);
+      expect((await t.client.vectorStores.list()).data.map((s) => s.id)).toContain(store.id);
+    });
+  });
+
+  describe("stopping", () => {
+    const reader = countingReader();
+    const app = useVsApp({ EMBEDDING_MODEL: "" }, {}, { pdf: reader });
+
+    it("cancelling a batch, or removing a file, stops its PDF mid-parse; nothing of it is searchable", async () => {
+      const t = app();
+      const store = await t.client.vectorStores.create({});
+      const long = await upload(t, pdf("GeoTopo-komprimiert.pdf"), "long.pdf");
+      const batch = await t.client.vectorStores.fileBatches.create(store.id, { file_ids: [long.id] });
+      await until(() => reader.pagesRead >= 3);
+      const cancelled = await t.client.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id });
+      expect(cancelled.status).toBe("cancelled");
+      await settle(t);
+      expect(reader.pagesRead).toBeLessThan(117);
+      expect((await t.client.vectorStores.files.retrieve(long.id, { vector_store_id: store.id })).status).toBe("cancelled");
+      expect(await contentOf(t, store.id, long.id)).toBe("");
+
+      const before = reader.pagesRead;
+      await t.client.vectorStores.files.create(store.id, { file_id: long.id });
+      await until(() => reader.pagesRead >= before + 3);
+      await t.client.vectorStores.files.delete(long.id, { vector_store_id: store.id });
+      await settle(t);
+      expect(reader.pagesRead - before).toBeLessThan(117);
+      expect(await search(t, store.id, { query: "Topologie Raum" })).toEqual([]);
+
+      // The worker goes on with the next PDF.
+      const short = await upload(t, pdf("pdflatex-4-pages.pdf"), "short.pdf");
+      await t.client.vectorStores.files.create(store.id, { file_id: short.id });
+      await settle(t);
+      expect((await t.client.vectorStores.files.retrieve(short.id, { vector_store_id: store.id })).status).toBe("completed");
+    });
+  });
+});
