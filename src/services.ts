@@ -120,8 +120,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     fileSearchDescription: FILE_SEARCH_DESCRIPTION,
     codeInterpreterDescription: SANDBOX_API_DESCRIPTION,
     fileSearch: (run, query, signal) => retrieval.fileSearch.forRun(run, query, signal),
-    codeInterpreter: async (run, code) => {
-      const { outputs, generated } = await codeInterpreter.run(run, code);
+    codeInterpreter: async (run, code, signal) => {
+      const { outputs, generated } = await codeInterpreter.run(run, code, signal);
       if (generated.length > 0) {
         const options = repos.runs.options(run.id);
         repos.runs.setOptions(run.id, { ...options, generated_files: [...(options.generated_files ?? []), ...generated] });

@@ -24,11 +24,13 @@ export class CodeInterpreterTool {
     private readonly deps: { repos: Pick<Repos, "assistants" | "threads" | "messages" | "files">; files: FileService; sandbox: CodeSandbox; limits?: Partial<SandboxLimits> },
   ) {}
 
-  async run(run: Run, code: string): Promise<CodeInterpreterOutcome & { generated: GeneratedFile[] }> {
+  /** `signal`: the run's; aborting it (cancel) stops the code. */
+  async run(run: Run, code: string, signal?: AbortSignal): Promise<CodeInterpreterOutcome & { generated: GeneratedFile[] }> {
     const result = await this.deps.sandbox.run(code, {
       sessionKey: run.thread_id,
       files: await this.inputFiles(run),
       ...(this.deps.limits ? { limits: this.deps.limits } : {}),
+      ...(signal ? { signal } : {}),
     });
     const generated: GeneratedFile[] = [];
     const outputs: Output[] = [{ type: "logs", logs: logsOf(result) }];

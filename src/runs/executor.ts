@@ -93,6 +93,8 @@ export class RunExecutor {
     for (const [index, call] of calls.entries()) {
       if (call.type === "function") continue;
       calls[index] = await this.runBuiltin(run, call, modelCalls[index]!, signal);
+      // Cancelled meanwhile (the built-in may have stopped early because of it): the step ends cancelled.
+      signal.throwIfAborted();
       step = recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls });
       const outputs = outputsDelta(calls[index]!, index);
       if (outputs) recorder.stepDelta(step, [outputs]);

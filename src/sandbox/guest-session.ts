@@ -39,6 +39,9 @@ export class GuestSession {
   private output = new OutputBuffer(0);
   private deadline = 0;
   private interrupted = false;
+  /** Whether the current call was cancelled from outside (checked with the deadline). */
+  private isCancelled: () => boolean = () => false;
+  private cancelled = false;
 
   static async open(pool: ModulePool, memoryBytes: number, maxFileBytes: number): Promise<GuestSession> {
     return new GuestSession(pool, await pool.acquire(memoryBytes), maxFileBytes);
@@ -66,8 +69,13 @@ export class GuestSession {
     this.helpers = installPrelude(this.context, target);
   }
 
-  /** Runs one call. Never throws: host-level faults of the module become a reset outcome. */
-  run(code: string, files: readonly SandboxFile[], limits: SandboxLimits): CallOutcome {
+  /**
+   * Runs one call. Never throws: host-level faults of the module become a reset outcome. `isCancelled` is
+   * polled with the deadline; when it turns true the code is interrupted like at a timeout.
+   */
+  run(code: string, files: readonly SandboxFile[], limits: SandboxLimits, isCancelled: () => boolean = () => false): CallOutcome {
+    this.isCancelled = isCancelled;
+    this.cancelled = false;
     this.store.beginCall(files);
     this.output = new OutputBuffer(limits.outputBytes);
     if (Buffer.byteLength(code) > MAX_CODE_BYTES) {
@@ -98,7 +106,8 @@ export class GuestSession {
   }
 
   private shouldInterrupt(): boolean {
-    if (Date.now() <= this.deadline) return false;
+    if (this.isCancelled()) this.cancelled = true;
+    else if (Date.now() <= this.deadline) return false;
     this.interrupted = true;
     return true;
   }
@@ -138,7 +147,7 @@ export class GuestSession {
         const jobs = this.runtime.executePendingJobs(JOB_BATCH);
         if (jobs.error) return jobs.error;
       }
-      if (this.interrupted || Date.now() > this.deadline) return TIMED_OUT;
+      if (this.interrupted || this.shouldInterrupt()) return TIMED_OUT;
       const step = this.context.callFunction(this.helpers.runTimer, this.context.undefined);
       if (step.error) return step.error;
       const ranTimer = this.context.typeof(step.value) === "boolean" && this.context.dump(step.value) === true;
@@ -160,6 +169,7 @@ export class GuestSession {
     // Checked first: an interrupt inside a promise job only rejects that job's promise, so code can "succeed"
     // after running out of time.
     const timedOut = this.interrupted;
+    this.isCancelled = () => false; // formatting the outcome must not be interrupted again
     this.startClock(FORMAT_MS);
     this.callHelper(this.helpers.endCall, this.context.undefined);
     if ("value" in evaluated && !timedOut) {
@@ -170,6 +180,7 @@ export class GuestSession {
     const failure = "value" in evaluated ? evaluated.value : evaluated.failure;
     if (failure === TIMED_OUT || timedOut) {
       if (typeof failure !== "symbol") failure.dispose();
+      if (this.cancelled) return this.outcome("cancelled: the run was cancelled, so this code was stopped");
       return this.outcome(`timeout: execution exceeded ${limits.timeMs} ms (stopped; look for infinite loops or process less data per call)`);
     }
     if (failure === NEVER_SETTLED) {

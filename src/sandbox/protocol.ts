@@ -13,6 +13,11 @@ export interface WorkerSettings {
   defaultMemoryBytes: number;
 }
 
+/** workerData: the settings, and `cancel`: a 4-byte SharedArrayBuffer holding the id of a run to stop (Int32). */
+export interface WorkerData extends WorkerSettings {
+  cancel: SharedArrayBuffer;
+}
+
 export type ToWorker =
   | { type: "run"; id: number; sessionKey: string; code: string; files: SandboxFile[]; limits: SandboxLimits }
   | { type: "dispose"; sessionKey: string };

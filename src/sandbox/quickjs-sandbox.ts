@@ -75,7 +75,7 @@ class QuickJsSandbox implements CodeSandbox {
     const entry = this.route(opts.sessionKey);
     entry.pending++;
     try {
-      const result = await entry.slot.run(opts.sessionKey, code, opts.files.map(compactFile), limits);
+      const result = await entry.slot.run(opts.sessionKey, code, opts.files.map(compactFile), limits, opts.signal);
       return this.withNotice(opts.sessionKey, result);
     } finally {
       entry.pending--;

@@ -40,6 +40,11 @@ export interface SandboxRunOptions {
   /** Files to make readable by name; they replace session files of the same name. */
   files: SandboxFile[];
   limits?: Partial<SandboxLimits>;
+  /**
+   * Aborting it (the run was cancelled) stops the code at its next interrupt check, or drops the call if it
+   * has not started; the call then resolves with a "cancelled: ..." error. The session keeps its state.
+   */
+  signal?: AbortSignal;
 }
 
 /** A place to run untrusted JavaScript. Implementations never throw for faults of the code itself. */

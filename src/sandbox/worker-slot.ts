@@ -6,7 +6,7 @@
  * replaced; every session that lived in it is gone, which the owner is told through `onSessionsLost`.
  */
 import { Worker } from "node:worker_threads";
-import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
+import type { FromWorker, ToWorker, WorkerData, WorkerSettings } from "./protocol.js";
 import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
 
 const WORKER_ENTRY = new URL("./worker-entry.mjs", import.meta.url);
@@ -29,6 +29,7 @@ interface Job {
 }
 
 const SESSION_GONE = "the session was reset, so variables from earlier calls are gone";
+const CANCELLED = "cancelled: the run was cancelled, so this code was stopped";
 
 function failure(error: string): SandboxResult {
   return { logs: "", error, files: [] };
@@ -42,6 +43,11 @@ export class WorkerSlot {
   /** Session keys whose state lives in the current worker. */
   private readonly keys = new Set<string>();
   private nextId = 1;
+  /**
+   * Shared with the worker: the id of the call to stop. Shared memory, not a message: the worker runs a call
+   * synchronously, so a message would only be read after the call ends; QuickJS's interrupt check reads this.
+   */
+  private readonly cancelCell = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(private readonly options: SlotOptions) {}
 
@@ -50,11 +56,31 @@ export class WorkerSlot {
     return this.keys.size + this.queue.length;
   }
 
-  run(sessionKey: string, code: string, files: SandboxFile[], limits: SandboxLimits): Promise<SandboxResult> {
+  run(sessionKey: string, code: string, files: SandboxFile[], limits: SandboxLimits, signal?: AbortSignal): Promise<SandboxResult> {
+    if (signal?.aborted) return Promise.resolve(failure(CANCELLED));
     return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, sessionKey, code, files, limits, resolve });
+      const job: Job = { id: this.nextId++, sessionKey, code, files, limits, resolve };
+      const onAbort = () => this.cancel(job);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      job.resolve = (result) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(result);
+      };
+      this.queue.push(job);
       this.pump();
     });
+  }
+
+  /** A queued call is dropped; a running one is interrupted (its result then reports the cancellation). */
+  private cancel(job: Job): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      job.resolve(failure(CANCELLED));
+      this.updateRef();
+    } else if (this.current?.job === job) {
+      Atomics.store(this.cancelCell, 0, job.id);
+    }
   }
 
   /** Frees a session's state in the worker (after anything already queued for it). */
@@ -86,7 +112,7 @@ export class WorkerSlot {
 
   private spawn(): void {
     const worker = new Worker(WORKER_ENTRY, {
-      workerData: this.options.settings,
+      workerData: { ...this.options.settings, cancel: this.cancelCell.buffer as SharedArrayBuffer } satisfies WorkerData,
       // Start from a clean flag set: inherited loader flags differ between tsx, vitest and plain node.
       execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb },

@@ -6,7 +6,7 @@
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { GuestSession } from "./guest-session.js";
 import { ModulePool } from "./module-pool.js";
-import type { FromWorker, ToWorker, WorkerSettings } from "./protocol.js";
+import type { FromWorker, ToWorker, WorkerData } from "./protocol.js";
 import type { SandboxResult } from "./types.js";
 
 function requirePort(): MessagePort {
@@ -15,7 +15,9 @@ function requirePort(): MessagePort {
 }
 
 const port = requirePort();
-const settings = workerData as WorkerSettings;
+const settings = workerData as WorkerData;
+// The id of a call the pool wants stopped (see WorkerSlot.cancelCell).
+const cancelCell = new Int32Array(settings.cancel);
 const modules = new ModulePool(settings.spareModules);
 const sessions = new Map<string, GuestSession>();
 
@@ -38,7 +40,7 @@ async function run(msg: Extract<ToWorker, { type: "run" }>): Promise<SandboxResu
     const message = error instanceof Error ? error.message : String(error);
     return { logs: "", error: `sandbox could not start: ${message}`, files: [] };
   }
-  const { result, resetReason } = session.run(msg.code, msg.files, msg.limits);
+  const { result, resetReason } = session.run(msg.code, msg.files, msg.limits, () => Atomics.load(cancelCell, 0) === msg.id);
   if (resetReason !== null) {
     sessions.delete(msg.sessionKey);
     session.dispose(false);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatBody } from "../fakes/ollama-fake.js";
 import { callCode, ciThread, logsOf, runScripted, textAndAnnotations, toolMessages, upload } from "../helpers/code-interpreter.js";
-import { useRunApp } from "../helpers/runs.js";
+import { stepsOf, useRunApp, waitFor, waitForRun } from "../helpers/runs.js";
 
 /** The model's second turn: answers with what the last tool message said after "=> ". */
 const answerFromTool = (body: ChatBody) => {
@@ -175,5 +175,29 @@ describe("code_interpreter: errors in the code are outputs, not run failures", (
     ]);
     expect(toolMessages(t.ollama.chatRequests[3])).toHaveLength(3);
     expect(textAndAnnotations(r.reply).text).toBe("The result is STILL HERE.");
+  });
+});
+
+describe("code_interpreter: cancelling the run", () => {
+  const app = useRunApp({ SANDBOX_WORKERS: "1", SANDBOX_TIME_MS: "20000" });
+
+  it("stops the code it is running: the run is cancelled long before the 20 s time limit", async () => {
+    const t = app();
+    const { assistantId, threadId } = await ciThread(t);
+    t.ollama.script(callCode("let spins = 0; while (true) { spins++ }"));
+    const run = await t.client.beta.threads.runs.create(threadId, { assistant_id: assistantId });
+    await waitFor(async () => (await stepsOf(t.client, threadId, run.id)).some((s) => s.type === "tool_calls"), 5000, "the tool call step");
+    const started = Date.now();
+    await t.client.beta.threads.runs.cancel(run.id, { thread_id: threadId });
+    const ended = await waitForRun(t.client, threadId, run.id, (r) => r.status === "cancelled", 10_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(ended.last_error).toBeNull();
+    const steps = await stepsOf(t.client, threadId, run.id);
+    expect(steps.map((s) => s.status)).toEqual(["cancelled"]);
+    expect(t.ollama.chatRequests).toHaveLength(1); // the model was not asked again
+
+    // The thread's sandbox session is fine afterwards.
+    const r = await runScripted(t, assistantId, threadId, callCode("6 * 7"), { text: "42" });
+    expect(logsOf(r.calls[0])).toBe("=> 42");
   });
 });

@@ -164,6 +164,32 @@ describe("QuickJS sandbox: sessions and workers", () => {
     expect((await sandbox.run(`6 * 7`, { sessionKey: "stuck", files: [] })).result).toBe("42");
   });
 
+  it("a cancelled call stops at its next interrupt check; a queued one never runs; the session keeps its state", async () => {
+    const sandbox = open({ poolSize: 1 });
+    const CANCELLED = "cancelled: the run was cancelled, so this code was stopped";
+    await sandbox.run(`var kept = 7`, { sessionKey: "s", files: [] });
+    const running = new AbortController();
+    const waiting = new AbortController();
+    const started = performance.now();
+    const spinning = sandbox.run(`while (true) {}`, { sessionKey: "s", files: [], limits: { timeMs: 20_000 }, signal: running.signal });
+    const queued = sandbox.run(`kept = 8`, { sessionKey: "s", files: [], signal: waiting.signal }); // behind the loop
+    setTimeout(() => {
+      waiting.abort();
+      running.abort();
+    }, 300);
+    expect(await spinning).toEqual({ logs: "", error: CANCELLED, files: [] });
+    expect(performance.now() - started).toBeLessThan(10_000); // not the 20 s time limit
+    expect((await queued).error).toBe(CANCELLED);
+    expect((await sandbox.run(`kept`, { sessionKey: "s", files: [] })).result).toBe("7");
+    // Stopped inside a timer callback too, and an already aborted call does not run at all.
+    const timers = new AbortController();
+    const inTimer = sandbox.run(`setTimeout(() => { while (true) {} }, 10)`, { sessionKey: "s", files: [], limits: { timeMs: 20_000 }, signal: timers.signal });
+    setTimeout(() => timers.abort(), 300);
+    expect((await inTimer).error).toBe(CANCELLED);
+    expect((await sandbox.run(`kept = 9`, { sessionKey: "s", files: [], signal: AbortSignal.abort() })).error).toBe(CANCELLED);
+    expect((await sandbox.run(`kept`, { sessionKey: "s", files: [] })).result).toBe("7");
+  });
+
   it("runs sessions on different workers at the same time", async () => {
     const sandbox = open({ poolSize: 2 });
     await Promise.all(["p", "q"].map((key) => sandbox.run(`1`, { sessionKey: key, files: [] })));
