@@ -217,6 +217,8 @@ export type StepToolCall =
       file_search: {
         ranking_options?: { ranker: string; score_threshold: number };
         results?: FileSearchResult[];
+        /** Beyond v2: what the model searched for (replayed to it in later turns; the Responses API shows it too). */
+        query?: string;
       };
     };
 

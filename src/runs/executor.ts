@@ -125,7 +125,8 @@ export class RunExecutor {
     if (call.name === FILE_SEARCH_FUNCTION && has("file_search")) {
       const tool = run.tools.find((t) => t.type === "file_search");
       const ranking = tool?.type === "file_search" ? tool.file_search?.ranking_options : undefined;
-      return { id, type: "file_search", file_search: { ...(ranking ? { ranking_options: ranking } : {}), results: [] } };
+      const query = String(call.arguments.query ?? "");
+      return { id, type: "file_search", file_search: { ...(ranking ? { ranking_options: ranking } : {}), results: [], query } };
     }
     if (call.name === CODE_INTERPRETER_FUNCTION && has("code_interpreter")) {
       return { id, type: "code_interpreter", code_interpreter: { input: String(call.arguments.code ?? ""), outputs: [] } };
@@ -136,7 +137,7 @@ export class RunExecutor {
   private async runBuiltin(run: Run, call: StepToolCall, modelCall: ModelToolCall, signal: AbortSignal): Promise<StepToolCall> {
     const { builtins } = this.deps;
     if (call.type === "file_search") {
-      const query = String(modelCall.arguments.query ?? "");
+      const query = call.file_search.query ?? String(modelCall.arguments.query ?? "");
       const outcome = builtins.fileSearch ? await builtins.fileSearch(run, query, signal) : { results: [] };
       return { ...call, file_search: { ...call.file_search, results: outcome.results } };
     }

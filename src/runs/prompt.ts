@@ -132,7 +132,8 @@ function callArguments(call: Extract<RunStep["step_details"], { type: "tool_call
     }
   }
   if (call.type === "code_interpreter") return { code: call.code_interpreter.input };
-  return {};
+  // The model sees what it searched for beside what it found (steps from before `query` was recorded have none).
+  return call.file_search.query === undefined ? {} : { query: call.file_search.query };
 }
 
 function callOutput(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number], firstSource: number): string {

@@ -101,6 +101,7 @@ describe("file_search in runs", () => {
     expect(call.type).toBe("file_search");
     expect(call.id).toMatch(/^call_/);
     expect(call.file_search.ranking_options).toEqual({ ranker: "default_2024_08_21", score_threshold: 0 });
+    expect((call.file_search as { query?: string }).query).toBe(SEARCH.toolCalls[0]!.arguments.query);
     const results = call.file_search.results!;
     expect(results.length).toBeGreaterThan(1);
     for (const r of results) {
@@ -128,6 +129,9 @@ describe("file_search in runs", () => {
     const first = t.ollama.chatRequests[0]!;
     expect(first.tools?.map((tool) => tool.function.name)).toContain("file_search");
     const second = t.ollama.chatRequests[1]!;
+    // Its own call is replayed with the query it searched for (kept on the step as `query`, beyond v2).
+    const call0 = second.messages.find((m) => m.role === "assistant" && m.tool_calls)!;
+    expect(call0.tool_calls).toEqual([{ function: { name: "file_search", arguments: SEARCH.toolCalls[0]!.arguments } }]);
     const tool = second.messages.find((m) => m.role === "tool")!;
     expect(tool.tool_name).toBe("file_search");
     expect(tool.content).toMatch(/^\[1\] federal-register\.pdf \(page \d+\):\n/);
