@@ -46,4 +46,11 @@ export const MIGRATIONS: readonly string[] = [
     dims INTEGER
   );
   `,
+  // A store's usage_bytes is the sum over its completed files: a column (filled from existing bodies) makes it
+  // one indexed SUM instead of parsing every file's JSON on each store read.
+  `
+  ALTER TABLE vector_store_files ADD COLUMN usage_bytes INTEGER NOT NULL DEFAULT 0;
+  UPDATE vector_store_files SET usage_bytes = COALESCE(json_extract(body, '$.usage_bytes'), 0);
+  CREATE INDEX vector_store_files_by_store_status ON vector_store_files(vector_store_id, status, usage_bytes);
+  `,
 ];

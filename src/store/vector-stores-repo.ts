@@ -55,11 +55,14 @@ export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batc
         { name: "file_id", of: (f) => f.id },
         { name: "status", of: (f) => f.status },
         { name: "batch_id", of: (f) => f.batch_id ?? null },
+        { name: "usage_bytes", of: (f) => f.usage_bytes },
       ],
       (f) => key(f.vector_store_id, f.id),
     );
     this.countsStmt = database.prepare("SELECT status, COUNT(*) AS n FROM vector_store_files WHERE vector_store_id = ? GROUP BY status");
-    this.bytesStmt = database.prepare("SELECT body FROM vector_store_files WHERE vector_store_id = ? AND status = 'completed'").pluck();
+    this.bytesStmt = database
+      .prepare("SELECT COALESCE(SUM(usage_bytes), 0) FROM vector_store_files WHERE vector_store_id = ? AND status = 'completed'")
+      .pluck();
   }
 
   find(storeId: string, fileId: string): VectorStoreFile | null {
@@ -89,7 +92,7 @@ export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batc
   }
 
   usageBytes(storeId: string): number {
-    return (this.bytesStmt.all(storeId) as string[]).reduce((sum, b) => sum + (JSON.parse(b) as VectorStoreFile).usage_bytes, 0);
+    return this.bytesStmt.get(storeId) as number;
   }
 }
 
