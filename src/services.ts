@@ -140,6 +140,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     builtins,
     clock,
     expirySeconds: config.runs.expirySeconds,
+    readFile: async (fileId) => (files.get(fileId) ? new Uint8Array(await files.content(fileId)) : null),
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ db, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });

@@ -7,6 +7,7 @@ import { newId } from "../ids.js";
 import type { Repos } from "../services.js";
 import { annotateFiles, cite, type NumberedSource } from "./citations.js";
 import type { BuiltinTools } from "./builtin-tools.js";
+import { loadImages } from "./images.js";
 import { streamModelTurn } from "./model-turn.js";
 import { buildPrompt, toolStepTurns, type PromptParts } from "./prompt.js";
 import type { RunRecorder, ToolCallDelta } from "./recorder.js";
@@ -28,6 +29,8 @@ export interface ExecutorDeps {
   builtins: BuiltinTools;
   clock: Clock;
   expirySeconds: number;
+  /** An uploaded file's bytes (images for vision models); null when it is gone. Absent: images are only named. */
+  readFile?: (fileId: string) => Promise<Uint8Array | null>;
 }
 
 type RequestPlan =
@@ -170,9 +173,14 @@ export class RunExecutor {
     });
     const options = repos.runs.options(run.id);
     const hint = tools.length > 0 ? toolChoiceHint(choice) : null;
+    const history = repos.messages.all({ thread_id: run.thread_id }).filter((m) => !(m.run_id === run.id && m.role === "assistant"));
+    // A vision model (Ollama reports the capability) gets the images themselves; others get them named.
+    const readFile = this.deps.readFile;
+    const images = readFile && details.capabilities.includes("vision") ? await loadImages(history, readFile) : undefined;
     const parts: PromptParts = {
       instructions: run.instructions,
-      history: repos.messages.all({ thread_id: run.thread_id }).filter((m) => !(m.run_id === run.id && m.role === "assistant")),
+      history,
+      ...(images ? { images } : {}),
       runTurns: this.runTurns(steps),
       additions: [options.additional_instructions, hint].filter((x): x is string => !!x),
       truncation: run.truncation_strategy,

@@ -15,6 +15,11 @@ export interface PromptParts {
   /** Per-run text (additional_instructions, tool_choice hints): appended last as a system message. */
   additions: string[];
   truncation: TruncationStrategy;
+  /**
+   * Images to send with user messages (vision models only), base64, keyed by imageKey(part); an image part
+   * without an entry is named in the text instead.
+   */
+  images?: ReadonlyMap<string, string>;
 }
 
 export interface TokenBudget {
@@ -27,7 +32,7 @@ export type PromptResult = { ok: true; messages: ChatMessage[]; estimatedTokens:
 export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResult {
   const system: ChatMessage[] = parts.instructions.trim() === "" ? [] : [{ role: "system", content: parts.instructions }];
   const tail: ChatMessage[] = parts.additions.length === 0 ? [] : [{ role: "system", content: parts.additions.join("\n\n") }];
-  let history = parts.history.map(toChatMessage);
+  let history = parts.history.map((m) => toChatMessage(m, parts.images));
   if (parts.truncation.type === "last_messages" && parts.truncation.last_messages !== null) {
     history = history.slice(-parts.truncation.last_messages);
   }
@@ -71,17 +76,36 @@ function fitToolResults(turns: ChatMessage[], budget: number): ChatMessage[] {
   return out;
 }
 
-/** The text the model sees for a stored message (images are named, not sent, until vision support lands). */
-export function toChatMessage(message: Message): ChatMessage {
+type ImagePart = Extract<Message["content"][number], { type: "image_file" | "image_url" }>;
+
+/** How `PromptParts.images` names an image part. */
+export function imageKey(part: ImagePart): string {
+  return part.type === "image_file" ? `file:${part.image_file.file_id}` : `url:${part.image_url.url}`;
+}
+
+/**
+ * What the model gets for a stored message: its text, and the images of a user message that `images` holds
+ * (for a vision model). Other images are named in the text, so the model at least knows one was there.
+ */
+export function toChatMessage(message: Message, images?: ReadonlyMap<string, string>): ChatMessage {
+  const sent: string[] = [];
   const text = message.content
     .map((part) => {
       if (part.type === "text") return part.text.value;
-      if (part.type === "image_file") return `[image file ${part.image_file.file_id}]`;
-      return `[image ${part.image_url.url}]`;
+      const image = message.role === "user" ? images?.get(imageKey(part)) : undefined;
+      if (image !== undefined) {
+        sent.push(image);
+        return null;
+      }
+      return part.type === "image_file" ? `[image file ${part.image_file.file_id}]` : `[image ${part.image_url.url}]`;
     })
+    .filter((t): t is string => t !== null)
     .join("\n");
-  return { role: message.role, content: text };
+  return sent.length > 0 ? { role: "user", content: text, images: sent } : { role: message.role, content: text };
 }
+
+// What an image costs in a vision model's context (LLaVA: 576 tokens; Llama 3.2 Vision tiles count more).
+const IMAGE_TOKENS = 1024;
 
 /**
  * Conservative token estimate (no model tokenizer is available offline for every Ollama model): about three
@@ -91,6 +115,7 @@ export function estimate(messages: ChatMessage[]): number {
   let tokens = 0;
   for (const m of messages) {
     tokens += 8 + Math.ceil(m.content.length / 3);
+    if (m.role === "user" && m.images) tokens += m.images.length * IMAGE_TOKENS;
     if (m.role === "assistant" && m.tool_calls) tokens += Math.ceil(JSON.stringify(m.tool_calls).length / 3);
   }
   return tokens;
