@@ -3,7 +3,8 @@ import { AssistantCreateParams, AssistantUpdateParams } from "../api/assistants.
 import type { Assistant } from "../api/wire.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import { normalizeResponseFormat, normalizeTools, v1FileIdsToToolResources } from "../objects/normalize.js";
+import { normalizeResponseFormat, normalizeTools, V1_FILE_IDS_STORE, v1FileIdsToToolResources } from "../objects/normalize.js";
+import type { ToolResourcesInput } from "../api/common.js";
 import { applyPatch } from "../objects/patch.js";
 import type { AppServices } from "../services.js";
 import { jsonText, listPageJson, listQuery } from "./list.js";
@@ -21,9 +22,10 @@ export function assistantsRouter(s: AppServices): Hono {
     const p = await readJson(c, AssistantCreateParams);
     const tools = normalizeTools(p.tools ?? []);
     s.refs.fileIds(p.file_ids ?? [], "file_ids");
-    const toolResources = v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources);
+    const id = newId("asst_");
+    const toolResources = v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources, id);
     const assistant: Assistant = {
-      id: newId("asst_"),
+      id,
       object: "assistant",
       created_at: s.clock(),
       name: p.name ?? null,
@@ -52,7 +54,7 @@ export function assistantsRouter(s: AppServices): Hono {
     const p = await readJson(c, AssistantUpdateParams);
     const tools = p.tools ? normalizeTools(p.tools) : current.tools;
     s.refs.fileIds(p.file_ids ?? [], "file_ids");
-    const toolResources = v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources);
+    const toolResources = reuseV1Store(current, p.file_ids, v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources, current.id));
     const updated = applyPatch(current, {
       model: p.model,
       name: p.name,
@@ -73,6 +75,22 @@ export function assistantsRouter(s: AppServices): Hono {
     if (!repo.delete(id)) throwNotFound(id);
     return c.json({ id, object: "assistant.deleted", deleted: true });
   });
+
+  /**
+   * v1 `file_ids` on modify replace the assistant's files. When its file_search store is the one made for its
+   * earlier v1 `file_ids`, that store gets exactly the new files (an empty list empties it) and stays
+   * attached, rather than a new store being made and the old one left behind.
+   */
+  function reuseV1Store(current: Assistant, fileIds: string[] | undefined, resources: ToolResourcesInput | null | undefined) {
+    const [storeId, ...others] = current.tool_resources?.file_search?.vector_store_ids ?? [];
+    if (fileIds === undefined || storeId === undefined || others.length > 0) return resources;
+    const store = s.repos.vectorStores.get(storeId);
+    if (store?.metadata[V1_FILE_IDS_STORE] !== current.id) return resources;
+    const helper = resources?.file_search?.vector_stores?.[0];
+    if (fileIds.length > 0 && helper?.metadata?.[V1_FILE_IDS_STORE] !== current.id) return resources; // file_search not the target
+    s.vectorStores.setFiles(storeId, fileIds);
+    return { ...resources, file_search: { vector_store_ids: [storeId] } };
+  }
 
   return app;
 }

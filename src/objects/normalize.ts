@@ -48,20 +48,27 @@ export function normalizeContent(content: MessageCreateInput["content"]): Messag
   });
 }
 
+/** Metadata key of the vector store made for an assistant's v1 `file_ids`; its value is the assistant id. */
+export const V1_FILE_IDS_STORE = "v1_file_ids_of";
+
 /**
  * v1 assistants took `file_ids` for retrieval and code_interpreter. They become v2 tool_resources: a managed
- * vector store for file_search (the default when no tool says otherwise) and code_interpreter's file list.
+ * vector store for file_search (the default when no tool says otherwise), marked with the assistant's id
+ * (so a later modify updates it instead of leaving it behind), and code_interpreter's file list.
  */
 export function v1FileIdsToToolResources(
   fileIds: string[] | undefined,
   tools: AssistantTool[],
   given: ToolResourcesInput | null | undefined,
+  assistantId: string,
 ): ToolResourcesInput | null | undefined {
   if (fileIds === undefined) return given;
   const out: ToolResourcesInput = { ...given };
   const codeInterpreter = tools.some((t) => t.type === "code_interpreter");
   const fileSearch = tools.some((t) => t.type === "file_search");
   if (codeInterpreter) out.code_interpreter = { file_ids: fileIds };
-  if ((fileSearch || !codeInterpreter) && fileIds.length > 0) out.file_search = { vector_stores: [{ file_ids: fileIds }] };
+  if ((fileSearch || !codeInterpreter) && fileIds.length > 0) {
+    out.file_search = { vector_stores: [{ file_ids: fileIds, metadata: { [V1_FILE_IDS_STORE]: assistantId } }] };
+  }
   return out;
 }

@@ -123,6 +123,17 @@ export class VectorStoreService implements VectorStoreLinks {
     await this.index.drop(id);
   }
 
+  /** Makes `fileIds` the store's files: missing ones are added (and indexed), others removed. */
+  setFiles(storeId: string, fileIds: string[]): void {
+    const wanted = new Set(fileIds);
+    const current = this.repos.storeFiles.all({ vector_store_id: storeId });
+    for (const member of current) {
+      if (!wanted.has(member.id)) void this.removeFile(storeId, member.id).catch((err: unknown) => console.error(`removing ${member.id} from ${storeId} failed:`, err));
+    }
+    const present = new Set(current.map((m) => m.id));
+    for (const fileId of wanted) if (!present.has(fileId)) this.addFile(storeId, { file_id: fileId });
+  }
+
   addFiles(storeId: string, fileIds: string[]): void {
     for (const file_id of fileIds) this.addFile(storeId, { file_id });
   }

@@ -93,12 +93,35 @@ describe("file_search through attachments and v1 shapes", () => {
     const thread = await t.client.beta.threads.create({ messages: [{ role: "user", content: "Titan?" }] });
     expect((await fileSearchFinds(t, thread.id, assistant.id, "Titan Cassini"))[0]).toBe(ids["saturn.txt"]);
 
-    const modified = await t.client.beta.assistants.update(assistant.id, { file_ids: [ids["sourdough.txt"]] } as any);
+    const storesBefore = (await t.client.vectorStores.list()).data.map((s) => s.id);
+    const modified = await t.client.beta.assistants.update(assistant.id, { file_ids: [ids["sourdough.txt"], ids["volcanoes.txt"]] } as any);
     expectMatchesSchema(modified, "AssistantObject");
-    const newStore = modified.tool_resources!.file_search!.vector_store_ids![0]!;
-    expect((await t.client.vectorStores.files.list(newStore)).data.map((f) => f.id)).toEqual([ids["sourdough.txt"]]);
+    // The store made for the v1 file_ids is updated in place: same store, exactly the new files, none left behind.
+    expect(modified.tool_resources!.file_search!.vector_store_ids).toEqual(storeIds);
+    expect((await t.client.vectorStores.list()).data.map((s) => s.id)).toEqual(storesBefore);
+    const listed = await t.client.vectorStores.files.list(storeIds[0]!);
+    expect(listed.data.map((f) => f.id).sort()).toEqual([ids["sourdough.txt"], ids["volcanoes.txt"]].sort());
     expect((await fileSearchFinds(t, thread.id, assistant.id, "sourdough starter yeast"))[0]).toBe(ids["sourdough.txt"]);
     expect(await fileSearchFinds(t, thread.id, assistant.id, "Titan Cassini")).not.toContain(ids["saturn.txt"]);
+    // An empty list empties it.
+    await t.client.beta.assistants.update(assistant.id, { file_ids: [] } as any);
+    expect((await t.client.vectorStores.files.list(storeIds[0]!)).data).toEqual([]);
+  });
+
+  it("v1: file_ids on modify leave a store the user attached alone and attach a new one", async () => {
+    const t = app();
+    const ids = await uploadAll(t, DOCS);
+    const own = await t.client.vectorStores.create({ file_ids: [ids["saturn.txt"]] });
+    const assistant = await t.client.beta.assistants.create({
+      model: "gpt-4o",
+      tools: [{ type: "file_search" }],
+      tool_resources: { file_search: { vector_store_ids: [own.id] } },
+    });
+    const modified = await t.client.beta.assistants.update(assistant.id, { file_ids: [ids["sourdough.txt"]] } as any);
+    const [storeId] = modified.tool_resources!.file_search!.vector_store_ids!;
+    expect(storeId).not.toBe(own.id);
+    expect((await t.client.vectorStores.files.list(storeId!)).data.map((f) => f.id)).toEqual([ids["sourdough.txt"]]);
+    expect((await t.client.vectorStores.files.list(own.id)).data.map((f) => f.id)).toEqual([ids["saturn.txt"]]);
   });
 
   it("v1: file_ids on a message become a file_search attachment in the thread's store", async () => {
