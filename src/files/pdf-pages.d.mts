@@ -6,4 +6,4 @@ export interface PdfPage {
 }
 
 /** Each page's cleaned text in order, as soon as that page is parsed; pdf.js's errors pass through. */
-export function pdfPages(bytes: Uint8Array): AsyncGenerator<PdfPage>;
+export function pdfPages(bytes: Uint8Array, options?: { owned?: boolean }): AsyncGenerator<PdfPage>;

@@ -7,14 +7,15 @@
  * (e.g. name "PasswordException"); extract-text.ts turns them into messages for the uploader. Stopping the
  * iteration early (return/break) frees the document.
  * @param {Uint8Array} bytes
+ * @param {{ owned?: boolean }} [options] owned: the caller gives the bytes away (pdf.js may detach them)
  */
-export async function* pdfPages(bytes) {
+export async function* pdfPages(bytes, options = {}) {
   // Loaded on first use: pdf.js is large (import ~0.1 s; the first parse pays more set-up), and a process
   // may never see a PDF. The ESM loader caches the module, so later calls pay nothing for it.
   const { PDFParse } = await import("pdf-parse");
-  // pdf.js transfers (detaches) the buffer it is given: hand it a copy so the caller's bytes stay usable
-  // (a copy by constructor: Buffer's slice() would be a view of the same memory).
-  const parser = new PDFParse({ data: new Uint8Array(bytes), verbosity: 0 });
+  // pdf.js transfers (detaches) the buffer it is given: unless the caller gives its bytes away, hand it a copy
+  // (by constructor: Buffer's slice() would be a view of the same memory).
+  const parser = new PDFParse({ data: options.owned ? bytes : new Uint8Array(bytes), verbosity: 0 });
   try {
     // One page per call: the document is loaded by the first and stays loaded (PDFParse caches it).
     let total = 1;

@@ -14,6 +14,8 @@ import type { FromPdfWorker, PdfWorkerData, ToPdfWorker } from "./pdf-worker-pro
 import { PdfLimitError, type PdfPage, type PdfReader } from "./pdf-reader.js";
 
 const WORKER_ENTRY = new URL("./pdf-worker.mjs", import.meta.url);
+// How long a stopped document may take to reach its next page before its worker is terminated instead.
+const STOP_GRACE_MS = 1000;
 
 export interface WorkerPdfReaderOptions {
   /** Longest one document may take to parse. */
@@ -62,6 +64,10 @@ export class WorkerPdfReader implements PdfReader {
   async *pages(bytes: Uint8Array, signal?: AbortSignal): AsyncGenerator<PdfPage> {
     signal?.throwIfAborted();
     const release = await this.waitForTurn();
+    if (signal?.aborted) {
+      release();
+      throw signal.reason;
+    }
     const job = this.newJob();
     const onAbort = () => job.wake?.();
     signal?.addEventListener("abort", onAbort);
@@ -82,10 +88,13 @@ export class WorkerPdfReader implements PdfReader {
       }
     } finally {
       signal?.removeEventListener("abort", onAbort);
-      // Left early (aborted, or the consumer stopped reading): let the worker stop at the next page.
+      // Left early (aborted, or the consumer stopped reading): let the worker stop at the next page; a page
+      // that takes longer than STOP_GRACE_MS to finish gets the worker terminated.
       if (!job.ended) {
         Atomics.store(this.stopCell, 0, job.id);
+        const grace = setTimeout(() => job.ended || this.fail(new Error("the PDF parse was stopped")), STOP_GRACE_MS);
         await job.whenEnded;
+        clearTimeout(grace);
       }
       this.becomeIdle();
       release();

@@ -16,7 +16,8 @@ const stopRequested = new Int32Array(workerData.stop);
 async function parse(id, bytes) {
   port.postMessage({ type: "started", id });
   try {
-    for await (const { page, text } of pdfPages(bytes)) {
+    // The bytes were transferred to this thread: nobody else uses them, no copy needed.
+    for await (const { page, text } of pdfPages(bytes, { owned: true })) {
       if (Atomics.load(stopRequested, 0) === id) break;
       port.postMessage({ type: "page", id, page, text });
     }

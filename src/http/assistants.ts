@@ -54,7 +54,7 @@ export function assistantsRouter(s: AppServices): Hono {
     const p = await readJson(c, AssistantUpdateParams);
     const tools = p.tools ? normalizeTools(p.tools) : current.tools;
     s.refs.fileIds(p.file_ids ?? [], "file_ids");
-    const toolResources = reuseV1Store(current, p.file_ids, v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources, current.id));
+    const { resources: toolResources, sync } = reuseV1Store(current, p.file_ids, v1FileIdsToToolResources(p.file_ids, tools, p.tool_resources, current.id));
     const updated = applyPatch(current, {
       model: p.model,
       name: p.name,
@@ -67,7 +67,9 @@ export function assistantsRouter(s: AppServices): Hono {
       top_p: p.top_p,
       response_format: p.response_format === undefined ? undefined : normalizeResponseFormat(p.response_format),
     });
-    return c.json(repo.update(updated));
+    const saved = repo.update(updated);
+    sync?.(); // only once the whole request was valid and applied
+    return c.json(saved);
   });
 
   app.delete("/:id", (c) => {
@@ -78,18 +80,19 @@ export function assistantsRouter(s: AppServices): Hono {
 
   /**
    * v1 `file_ids` on modify replace the assistant's files. When its file_search store is the one made for its
-   * earlier v1 `file_ids`, that store gets exactly the new files (an empty list empties it) and stays
-   * attached, rather than a new store being made and the old one left behind.
+   * earlier v1 `file_ids`, that store is to get exactly the new files (an empty list empties it) and stay
+   * attached, rather than a new store being made and the old one left behind. `sync` does that; the caller
+   * runs it after the update succeeded.
    */
   function reuseV1Store(current: Assistant, fileIds: string[] | undefined, resources: ToolResourcesInput | null | undefined) {
+    const unchanged = { resources, sync: null };
     const [storeId, ...others] = current.tool_resources?.file_search?.vector_store_ids ?? [];
-    if (fileIds === undefined || storeId === undefined || others.length > 0) return resources;
+    if (fileIds === undefined || storeId === undefined || others.length > 0) return unchanged;
     const store = s.repos.vectorStores.get(storeId);
-    if (store?.metadata[V1_FILE_IDS_STORE] !== current.id) return resources;
+    if (store?.metadata[V1_FILE_IDS_STORE] !== current.id) return unchanged;
     const helper = resources?.file_search?.vector_stores?.[0];
-    if (fileIds.length > 0 && helper?.metadata?.[V1_FILE_IDS_STORE] !== current.id) return resources; // file_search not the target
-    s.vectorStores.setFiles(storeId, fileIds);
-    return { ...resources, file_search: { vector_store_ids: [storeId] } };
+    if (fileIds.length > 0 && helper?.metadata?.[V1_FILE_IDS_STORE] !== current.id) return unchanged; // file_search not the target
+    return { resources: { ...resources, file_search: { vector_store_ids: [storeId] } }, sync: () => s.vectorStores.setFiles(storeId, fileIds) };
   }
 
   return app;

@@ -97,10 +97,16 @@ export async function ingestPages(pages: AsyncIterable<PageText>, target: Ingest
       batch = [];
     }
   };
-  for await (const page of pages) {
-    if (failure.failed) break;
-    result.textBytes += Buffer.byteLength(page.text);
-    take(chunker.push(page));
+  try {
+    for await (const page of pages) {
+      if (failure.failed) break;
+      result.textBytes += Buffer.byteLength(page.text);
+      take(chunker.push(page));
+    }
+  } catch (error) {
+    // The pages failed (or were stopped): cancel the writes still queued and let the one running finish, so
+    // that nothing of this file is written after the caller deletes what was.
+    if (!failure.failed) Object.assign(failure, { failed: true, error });
   }
   if (!failure.failed) take(chunker.finish());
   if (!failure.failed && result.chunks > 0) write(batch, false);

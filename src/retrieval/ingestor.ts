@@ -67,9 +67,11 @@ export class Ingestor {
     while (this.active) await this.active;
   }
 
+  /** Stops the file being indexed too: it stays in_progress, and is indexed again at the next start. */
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
+    this.running?.abort.abort(new Error("the server is shutting down"));
     await this.active;
   }
 
@@ -128,25 +130,29 @@ export class Ingestor {
     // A re-add, or a crash after the index write but before the status update, would otherwise leave duplicates.
     if (!fresh) await this.deps.index.deleteFile(storeId, member.id);
     let embedder = this.embedderFor(storeId);
-    let embedded = false;
+    // Called before each write of a batch. The store's first write creates its table, with or without
+    // vectors: the choice is recorded right then, so a file failing later cannot leave a table that
+    // disagrees with the store's recorded settings.
     const embed = async (texts: string[]): Promise<number[][] | null> => {
-      if (!embedder) return null;
-      try {
-        const vectors = await embedTexts(embedder, texts, { signal });
-        embedded = true;
-        return vectors;
-      } catch (err) {
-        if (embedded || !this.decidingNow(storeId) || !isModelUnavailable(err)) throw err;
-        // First file of a store and no embedding model reachable: build the store for BM25 alone.
-        this.deps.indexSettings.set(storeId, { embedding_model: null, dims: null });
-        embedder = null;
-        return null;
+      signal.throwIfAborted();
+      let vectors: number[][] | null = null;
+      if (embedder) {
+        try {
+          vectors = await embedTexts(embedder, texts, { signal });
+        } catch (err) {
+          if (!this.decidingNow(storeId) || !isModelUnavailable(err)) throw err;
+          // First write of a store and no embedding model reachable: build the store for BM25 alone.
+          embedder = null;
+        }
       }
+      if (this.decidingNow(storeId)) {
+        this.deps.indexSettings.set(storeId, { embedding_model: embedder?.model ?? null, dims: vectors?.[0]?.length ?? null });
+      }
+      return vectors;
     };
     // Pages are chunked, embedded and written while the PDF worker parses the next ones.
-    const pages = extractPages(new Uint8Array(bytes), name, { pdf: this.deps.pdf, signal });
+    const pages = extractPages(bytes, name, { pdf: this.deps.pdf, signal });
     const result = await ingestPages(pages, { index: this.deps.index, storeId, fileId: member.id, embed }, options);
-    this.recordSettings(storeId, embedder, result.dims);
     return result.textBytes;
   }
 
@@ -161,11 +167,6 @@ export class Ingestor {
     return settings.embedding_model === this.deps.embedder?.model ? this.deps.embedder : this.deps.embedderFor(settings.embedding_model);
   }
 
-  /** The first indexed file fixes how the store is built (a store with no chunks yet stays undecided). */
-  private recordSettings(storeId: string, embedder: Embedder | null, dims: number | null): void {
-    if (!this.decidingNow(storeId) || (embedder !== null && dims === null)) return;
-    this.deps.indexSettings.set(storeId, { embedding_model: embedder?.model ?? null, dims });
-  }
 }
 
 function isModelUnavailable(err: unknown): boolean {

@@ -38,7 +38,7 @@ export class StoreSearch {
     const vectors = new Map<string, Promise<number[] | null>>();
     const perStore = await Promise.all(
       storeIds.map(async (storeId) => {
-        const fileIds = options.filter ? this.filteredFileIds(storeId, options.filter) : undefined;
+        const fileIds = options.filter ? this.filteredFileIds(storeId, options.filter) : this.whileIndexing(storeId);
         const model = this.deps.indexSettings.get(storeId)?.embedding_model ?? null;
         const vector = model === null ? null : await this.embedOnce(vectors, model, query);
         const hits = await this.deps.index.search(storeId, { text: query, vector, limit: options.limit, ...(fileIds ? { fileIds } : {}) });
@@ -50,6 +50,15 @@ export class StoreSearch {
       .filter((h): h is StoreHit => h !== null && h.score >= (options.scoreThreshold ?? 0))
       .sort((a, b) => b.score - a.score)
       .slice(0, options.limit);
+  }
+
+  /**
+   * While files are being indexed their rows are already in the index (written as pages arrive) but not
+   * searchable yet: restrict the search to completed files, so those rows do not take places in the top k.
+   */
+  private whileIndexing(storeId: string): string[] | undefined {
+    if (this.deps.storeFiles.counts(storeId).in_progress === 0) return undefined;
+    return this.deps.storeFiles.all({ vector_store_id: storeId, status: "completed" }).map((m) => m.id);
   }
 
   private filteredFileIds(storeId: string, filter: AttributeFilter): string[] {

@@ -95,7 +95,7 @@ export class RunExecutor {
     recorder.stepDelta(step, calls.map((c, index) => ({ index, ...c })));
     for (const [index, call] of calls.entries()) {
       if (call.type === "function") continue;
-      calls[index] = await this.runBuiltin(run, call, modelCalls[index]!, signal);
+      calls[index] = await this.runBuiltin(run, call, signal);
       // Cancelled meanwhile (the built-in may have stopped early because of it): the step ends cancelled.
       signal.throwIfAborted();
       step = recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls });
@@ -137,10 +137,10 @@ export class RunExecutor {
     return { id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments), output: null } };
   }
 
-  private async runBuiltin(run: Run, call: StepToolCall, modelCall: ModelToolCall, signal: AbortSignal): Promise<StepToolCall> {
+  private async runBuiltin(run: Run, call: StepToolCall, signal: AbortSignal): Promise<StepToolCall> {
     const { builtins } = this.deps;
     if (call.type === "file_search") {
-      const query = call.file_search.query ?? String(modelCall.arguments.query ?? "");
+      const query = call.file_search.query ?? "";
       const outcome = builtins.fileSearch ? await builtins.fileSearch(run, query, signal) : { results: [] };
       return { ...call, file_search: { ...call.file_search, results: outcome.results } };
     }

@@ -103,6 +103,13 @@ describe("file_search through attachments and v1 shapes", () => {
     expect(listed.data.map((f) => f.id).sort()).toEqual([ids["sourdough.txt"], ids["volcanoes.txt"]].sort());
     expect((await fileSearchFinds(t, thread.id, assistant.id, "sourdough starter yeast"))[0]).toBe(ids["sourdough.txt"]);
     expect(await fileSearchFinds(t, thread.id, assistant.id, "Titan Cassini")).not.toContain(ids["saturn.txt"]);
+    // A request refused for another reason changes nothing.
+    const refused = await t.client.beta.assistants
+      .update(assistant.id, { file_ids: [ids["saturn.txt"]], tool_resources: { code_interpreter: { file_ids: ["file-missing"] } } } as any)
+      .catch((e: unknown) => e);
+    expect((refused as { status?: number }).status).toBe(400);
+    const unchanged = await t.client.vectorStores.files.list(storeIds[0]!);
+    expect(unchanged.data.map((f) => f.id).sort()).toEqual([ids["sourdough.txt"], ids["volcanoes.txt"]].sort());
     // An empty list empties it.
     await t.client.beta.assistants.update(assistant.id, { file_ids: [] } as any);
     expect((await t.client.vectorStores.files.list(storeIds[0]!)).data).toEqual([]);
@@ -111,7 +118,7 @@ describe("file_search through attachments and v1 shapes", () => {
   it("v1: file_ids on modify leave a store the user attached alone and attach a new one", async () => {
     const t = app();
     const ids = await uploadAll(t, DOCS);
-    const own = await t.client.vectorStores.create({ file_ids: [ids["saturn.txt"]] });
+    const own = await t.client.vectorStores.create({ file_ids: [ids["saturn.txt"]!] });
     const assistant = await t.client.beta.assistants.create({
       model: "gpt-4o",
       tools: [{ type: "file_search" }],

@@ -101,4 +101,14 @@ describe("ingestPages", () => {
     await expect(ingestPages(source.iterable, target(index), OPTIONS)).rejects.toThrow("disk full");
     expect(source.state.read).toBeLessThan(PAGES.length);
   });
+
+  it("after a page error nothing more is written: writes still queued are dropped before it is thrown", async () => {
+    const { index, writes } = recordingIndex();
+    const slowEmbed = async () => (await new Promise((resolve) => setTimeout(resolve, 30)), null);
+    const source = stream(PAGES, 30);
+    await expect(ingestPages(source.iterable, target(index, slowEmbed), OPTIONS)).rejects.toThrow("could not parse PDF: broken page");
+    const written = writes.length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(writes.length).toBe(written);
+  });
 });
