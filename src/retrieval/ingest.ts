@@ -21,8 +21,8 @@ export interface IndexFileResult {
 }
 
 /**
- * Chunks `pages` and adds them to `storeId` as file `fileId`. `embedder` null = BM25-only store.
- * Throws whatever the embedder or index throws (ModelError, InvalidIdError); nothing is added then.
+ * Chunks `pages` and adds them to `storeId` as file `fileId` (ingestPages over pages already at hand).
+ * `embedder` null = BM25-only store. Throws whatever the embedder or index throws (ModelError, InvalidIdError).
  */
 export async function indexFile(
   index: VectorIndex,
@@ -32,8 +32,13 @@ export async function indexFile(
   pages: PageText[],
   options: IndexFileOptions = {},
 ): Promise<IndexFileResult> {
-  const { chunkPages } = await loadChunker();
-  return indexChunks(index, embedder, storeId, fileId, chunkPages(pages, options), options);
+  const embed = async (texts: string[]) => (embedder ? embedTexts(embedder, texts, options) : null);
+  const { chunks, tokens, dims } = await ingestPages(asyncOf(pages), { index, storeId, fileId, embed }, options);
+  return { chunks, tokens, dims };
+}
+
+async function* asyncOf<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
 }
 
 export interface IngestTarget {
@@ -113,22 +118,6 @@ export async function ingestPages(pages: AsyncIterable<PageText>, target: Ingest
   await writes;
   if (failure.failed) throw failure.error;
   return result;
-}
-
-/** Embeds `chunks` (unless BM25 only) and adds them to the index in one write. */
-export async function indexChunks(
-  index: VectorIndex,
-  embedder: Embedder | null,
-  storeId: string,
-  fileId: string,
-  chunks: Chunk[],
-  options: IndexFileOptions = {},
-): Promise<IndexFileResult> {
-  if (chunks.length === 0) return { chunks: 0, tokens: 0, dims: null };
-  const texts = chunks.map((c) => c.text);
-  const vectors = embedder ? await embedTexts(embedder, texts, options) : null;
-  await index.add(storeId, chunkRows(fileId, chunks), vectors);
-  return { chunks: chunks.length, tokens: chunks.reduce((sum, c) => sum + c.tokens, 0), dims: vectors?.[0]?.length ?? null };
 }
 
 // Loaded on first use: the tokenizer's tables cost ~25 MB, which a server that never ingests need not pay.
