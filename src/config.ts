@@ -1,5 +1,6 @@
 import { z } from "zod";
 import path from "node:path";
+import { availableParallelism } from "node:os";
 
 /**
  * All configuration comes from the environment through this one function; nothing else reads process.env.
@@ -27,6 +28,7 @@ const EnvSchema = z.object({
   SANDBOX_SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(1800),
   PDF_PARSE_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
   PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65536).optional(),
+  PDF_PARSE_THREADS: z.coerce.number().int().min(1).max(16).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -55,7 +57,13 @@ export interface Config {
     readonly sessionIdleMs: number;
   };
   /** Limits of the PDF worker: a PDF past either fails alone, with a message naming the limit. */
-  readonly pdf: { readonly timeoutMs: number; /** null: V8's default heap limit */ readonly memoryMb: number | null };
+  readonly pdf: {
+    readonly timeoutMs: number;
+    /** null: V8's default heap limit */
+    readonly memoryMb: number | null;
+    /** Most worker threads parsing one PDF's pages side by side. */
+    readonly threads: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -90,7 +98,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxSessions: e.SANDBOX_MAX_SESSIONS,
       sessionIdleMs: e.SANDBOX_SESSION_IDLE_SECONDS * 1000,
     }),
-    pdf: Object.freeze({ timeoutMs: e.PDF_PARSE_TIMEOUT_MS, memoryMb: e.PDF_PARSE_MEMORY_MB ?? null }),
+    pdf: Object.freeze({
+      timeoutMs: e.PDF_PARSE_TIMEOUT_MS,
+      memoryMb: e.PDF_PARSE_MEMORY_MB ?? null,
+      // Two threads share a long PDF's pages where there are two CPUs (bench/ingestion.ts). More are not the
+      // default: each loads the whole document again, and only two CPUs were at hand to measure them.
+      threads: e.PDF_PARSE_THREADS ?? Math.min(2, availableParallelism()),
+    }),
   });
   assertSafeBinding(config);
   return config;

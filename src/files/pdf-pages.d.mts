@@ -5,5 +5,17 @@ export interface PdfPage {
   text: string;
 }
 
-/** Each page's cleaned text in order, as soon as that page is parsed; pdf.js's errors pass through. */
-export function pdfPages(bytes: Uint8Array, options?: { owned?: boolean }): AsyncGenerator<PdfPage>;
+export interface PdfPagesOptions {
+  /** The caller gives the bytes away: pdf.js may detach them. */
+  owned?: boolean;
+  /** The next page to parse, or null for none; default 1, 2, 3, ... Pages past the last are not parsed. */
+  claim?: () => number | null;
+  /** Called once the document is loaded, with its page count, before any page is parsed. */
+  onLoad?: (total: number) => void;
+}
+
+/**
+ * Each page's cleaned text as soon as that page is parsed: every page in order by default, the claimed ones
+ * with `claim`. pdf.js's errors pass through.
+ */
+export function pdfPages(bytes: Uint8Array, options?: PdfPagesOptions): AsyncGenerator<PdfPage>;

@@ -1,64 +1,91 @@
 /**
- * PdfReader on a worker thread (pdf-worker.mjs): the server's way to parse PDFs.
+ * PdfReader on worker threads (pdf-worker.mjs): the server's way to parse PDFs.
  *
  * - The API stays responsive while a long PDF parses, and ingestion overlaps parsing with chunking: pages
  *   arrive one by one while this thread chunks the ones before (bench/ingestion.ts).
- * - A PDF that needs more heap than the worker may use, or more than `timeoutMs`, gets the worker terminated and
- *   fails that file only (PdfLimitError); the next PDF gets a fresh worker.
- * - The worker starts on the first PDF and is stopped after `idleMs` without one: pdf.js costs tens of MB.
+ * - A long document is parsed by up to `threads` workers side by side: each loads the document and takes the
+ *   next page nobody has taken yet (a counter in shared memory); the reader hands pages out in page order.
+ *   A helper costs one more load of the document and CPU the API thread may want, so only documents with at
+ *   least PAGES_PER_WORKER pages per worker get helpers (bench/ingestion.ts measures both).
+ * - A PDF that needs more heap than a worker may use, or more than `timeoutMs`, gets the workers terminated
+ *   and fails that file only (PdfLimitError); the next PDF gets fresh workers.
+ * - Workers start with the first PDF that needs them and are stopped after `idleMs` without one: pdf.js costs
+ *   tens of MB per thread.
  *
  * One document at a time (the ingestor indexes one file at a time anyway); later callers wait their turn.
  */
 import { Worker } from "node:worker_threads";
-import type { FromPdfWorker, PdfWorkerData, ToPdfWorker } from "./pdf-worker-protocol.js";
+import { PAGE_CLAIMS_STOPPED, type FromPdfWorker, type ToPdfWorker } from "./pdf-worker-protocol.js";
 import { PdfLimitError, type PdfPage, type PdfReader } from "./pdf-reader.js";
 
 const WORKER_ENTRY = new URL("./pdf-worker.mjs", import.meta.url);
-// How long a stopped document may take to reach its next page before its worker is terminated instead.
+// How long a stopped document may take to reach its next page before its workers are terminated instead.
 const STOP_GRACE_MS = 1000;
+// Pages each worker on one document should get at least. Two workers parsed the 15-page PDF of the shared
+// set in 65 ms instead of 84, and 1–4-page PDFs slower than one worker (a second load of the document and
+// two threads on this 2-core machine's CPUs for a few pages) (bench/ingestion.ts measures the pipeline with one worker and with two).
+const PAGES_PER_WORKER = 4;
 
 export interface WorkerPdfReaderOptions {
   /** Longest one document may take to parse. */
   timeoutMs: number;
   /**
-   * Heap limit of the worker (V8 old generation); null for V8's default (it scales with the machine's memory).
-   * Either way a PDF that exhausts it ends the worker only. An explicit limit below the default made pdf.js
+   * Heap limit of each worker (V8 old generation); null for V8's default (it scales with the machine's memory).
+   * Either way a PDF that exhausts it ends the workers only. An explicit limit below the default made pdf.js
    * collect garbage more often: 1024 MB parsed the 117-page PDF ~7% slower than the default (~4 GB here).
    */
   memoryMb: number | null;
-  /** The worker is stopped after this long without a document. */
+  /** The workers are stopped after this long without a document. */
   idleMs: number;
+  /** Most workers on one document (default 1). */
+  threads?: number;
 }
 
-type JobEvent = Exclude<FromPdfWorker, { type: "started" }> | { type: "failed"; error: Error };
+type JobEvent = { type: "page"; page: number; text: string } | { type: "done" } | { type: "failed"; error: Error };
 
 interface Job {
   id: number;
+  /** The caller's bytes: a helper joining later gets its own copy. */
+  bytes: Uint8Array;
+  /** The document's page counter, shared with its workers (see ToPdfWorker). */
+  next: Int32Array;
   events: JobEvent[];
   /** Wakes the consumer waiting for the next event. */
   wake: (() => void) | null;
+  /** Workers still parsing this document; it is over when none is left. */
+  workers: Set<Worker>;
+  /** The worker that got the document first; its page count decides on helpers. */
+  first: Worker | null;
   ended: boolean;
-  /** Resolves when the worker is done with this job (done, error, crash or time limit). */
+  /** Resolves when every worker is done with this job (done, error, crash or time limit). */
   whenEnded: Promise<void>;
   end(): void;
   timer: NodeJS.Timeout | null;
 }
 
 export class WorkerPdfReader implements PdfReader {
-  private worker: Worker | null = null;
-  /** Shared with the worker: the id of the document it should stop at the next page. */
-  private readonly stopCell = new Int32Array(new SharedArrayBuffer(4));
+  private readonly workers: Array<Worker | null>;
+  /** Pages each worker slot has parsed since this reader was made (slot 0 gets every document first). */
+  readonly pagesParsed: number[];
   private current: Job | null = null;
   private turn: Promise<void> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly options: WorkerPdfReaderOptions) {}
+  constructor(private readonly options: WorkerPdfReaderOptions) {
+    this.workers = new Array<Worker | null>(Math.max(1, options.threads ?? 1)).fill(null);
+    this.pagesParsed = this.workers.map(() => 0);
+  }
 
-  /** Whether a worker thread is running now (it starts with a document and stops when idle). */
+  /** Whether a worker thread is running now (they start with a document and stop when idle). */
   get hasWorker(): boolean {
-    return this.worker !== null;
+    return this.workers.some((w) => w !== null);
+  }
+
+  /** How many worker threads are running now. */
+  get workerCount(): number {
+    return this.workers.filter((w) => w !== null).length;
   }
 
   async *pages(bytes: Uint8Array, signal?: AbortSignal): AsyncGenerator<PdfPage> {
@@ -68,11 +95,14 @@ export class WorkerPdfReader implements PdfReader {
       release();
       throw signal.reason;
     }
-    const job = this.newJob();
+    const job = this.newJob(bytes);
     const onAbort = () => job.wake?.();
     signal?.addEventListener("abort", onAbort);
     try {
-      this.start(job, bytes);
+      this.start(job);
+      // Workers sharing a document finish its pages out of order: a page waits here until its turn.
+      const early = new Map<number, string>();
+      let want = 1;
       for (;;) {
         if (signal?.aborted) throw signal.reason;
         const event = job.events.shift();
@@ -81,17 +111,25 @@ export class WorkerPdfReader implements PdfReader {
           job.wake = null;
           continue;
         }
-        if (event.type === "done") return;
         if (event.type === "failed") throw event.error;
-        if (event.type === "error") throw Object.assign(new Error(event.message), { name: event.name });
-        yield { page: event.page, text: event.text };
+        if (event.type === "done") {
+          // Every page a worker claimed was posted before its "done": a gap would be a bug, not a short document.
+          if (early.size > 0) throw new Error(`the PDF parser lost page ${want}`);
+          return;
+        }
+        early.set(event.page, event.text);
+        for (let text = early.get(want); text !== undefined; text = early.get(want)) {
+          if (signal?.aborted) throw signal.reason;
+          early.delete(want);
+          yield { page: want++, text };
+        }
       }
     } finally {
       signal?.removeEventListener("abort", onAbort);
-      // Left early (aborted, or the consumer stopped reading): let the worker stop at the next page; a page
-      // that takes longer than STOP_GRACE_MS to finish gets the worker terminated.
+      // Left early (aborted, failed, or the consumer stopped reading): no worker takes another page; one
+      // that takes longer than STOP_GRACE_MS to finish its page gets the workers terminated.
       if (!job.ended) {
-        Atomics.store(this.stopCell, 0, job.id);
+        Atomics.store(job.next, 0, PAGE_CLAIMS_STOPPED);
         const grace = setTimeout(() => job.ended || this.fail(new Error("the PDF parse was stopped")), STOP_GRACE_MS);
         await job.whenEnded;
         clearTimeout(grace);
@@ -116,10 +154,11 @@ export class WorkerPdfReader implements PdfReader {
     return release;
   }
 
-  private newJob(): Job {
+  private newJob(bytes: Uint8Array): Job {
     let end!: () => void;
     const whenEnded = new Promise<void>((resolve) => (end = resolve));
-    const job: Job = { id: this.nextId++, events: [], wake: null, ended: false, whenEnded, timer: null, end: () => {} };
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    const job: Job = { id: this.nextId++, bytes, next, events: [], wake: null, workers: new Set(), first: null, ended: false, whenEnded, timer: null, end: () => {} };
     job.end = () => {
       if (job.ended) return;
       job.ended = true;
@@ -130,37 +169,58 @@ export class WorkerPdfReader implements PdfReader {
     return job;
   }
 
-  private start(job: Job, bytes: Uint8Array): void {
+  private start(job: Job): void {
     try {
       if (this.closed) throw new Error("the PDF reader was closed");
-      const worker = this.ensureWorker();
-      // A copy (by constructor: Buffer's slice() is a view), transferred: the caller keeps its bytes, and the
-      // copy moves to the worker without being copied again.
-      const copy = new Uint8Array(bytes);
-      worker.postMessage({ type: "parse", id: job.id, bytes: copy } satisfies ToPdfWorker, [copy.buffer]);
+      job.first = this.send(job, 0);
     } catch (err) {
-      job.end(); // never reached the worker: nothing to wait for
+      job.end(); // never reached a worker: nothing to wait for
       throw err;
     }
     this.current = job;
   }
 
-  private ensureWorker(): Worker {
+  /** Gives the document to worker `slot` (starting it if needed); it takes pages from the job's counter. */
+  private send(job: Job, slot: number): Worker {
+    const worker = this.ensureWorker(slot);
+    // A copy (by constructor: Buffer's slice() is a view), transferred: the caller keeps its bytes, and the
+    // copy moves to the worker without being copied again.
+    const copy = new Uint8Array(job.bytes);
+    worker.postMessage({ type: "parse", id: job.id, bytes: copy, next: job.next.buffer as SharedArrayBuffer } satisfies ToPdfWorker, [copy.buffer]);
+    job.workers.add(worker);
+    return worker;
+  }
+
+  /** The first worker loaded a document of `total` pages: long enough to share with helpers? */
+  private share(job: Job, total: number): void {
+    const helpers = Math.min(this.workers.length - 1, Math.floor(total / PAGES_PER_WORKER) - 1);
+    for (let slot = 1; slot <= helpers; slot++) {
+      try {
+        this.send(job, slot);
+      } catch (err) {
+        // The first worker parses every page by itself then.
+        console.error("could not start a PDF helper thread:", err);
+        return;
+      }
+    }
+  }
+
+  private ensureWorker(slot: number): Worker {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    if (this.worker) {
-      this.worker.ref();
-      return this.worker;
+    const running = this.workers[slot];
+    if (running) {
+      running.ref();
+      return running;
     }
     // execArgv []: not the parent's flags, which under tsx load its TypeScript loader (see pdf-pages.mjs).
     const worker = new Worker(WORKER_ENTRY, {
       execArgv: [],
       ...(this.options.memoryMb === null ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb } }),
-      workerData: { stop: this.stopCell.buffer as SharedArrayBuffer } satisfies PdfWorkerData,
     });
-    worker.on("message", (msg: FromPdfWorker) => this.onMessage(msg));
+    worker.on("message", (msg: FromPdfWorker) => this.onMessage(worker, msg));
     worker.on("error", (err: Error & { code?: string }) => {
-      if (this.worker !== worker) return;
+      if (!this.workers.includes(worker)) return;
       this.fail(
         err.code === "ERR_WORKER_OUT_OF_MEMORY"
           ? new PdfLimitError(`the PDF needs more memory than the parser may use (${this.memoryLimit()}, PDF_PARSE_MEMORY_MB): split it into smaller files`)
@@ -168,9 +228,9 @@ export class WorkerPdfReader implements PdfReader {
       );
     });
     worker.on("exit", (code) => {
-      if (this.worker === worker) this.fail(new Error(`the PDF parser stopped unexpectedly (exit code ${code})`));
+      if (this.workers.includes(worker)) this.fail(new Error(`the PDF parser stopped unexpectedly (exit code ${code})`));
     });
-    this.worker = worker;
+    this.workers[slot] = worker;
     return worker;
   }
 
@@ -178,18 +238,41 @@ export class WorkerPdfReader implements PdfReader {
     return this.options.memoryMb === null ? "the default heap limit" : `${this.options.memoryMb} MB`;
   }
 
-  private onMessage(msg: FromPdfWorker): void {
+  private onMessage(worker: Worker, msg: FromPdfWorker): void {
     const job = this.current;
     if (!job || msg.id !== job.id) return; // a stopped job's late pages
-    if (msg.type === "started") {
-      job.timer = setTimeout(() => {
-        const seconds = Math.round(this.options.timeoutMs / 100) / 10;
-        this.fail(new PdfLimitError(`parsing took longer than ${seconds} s (PDF_PARSE_TIMEOUT_MS): split the PDF into smaller files`));
-      }, this.options.timeoutMs);
-      return;
+    switch (msg.type) {
+      case "started":
+        job.timer ??= setTimeout(() => {
+          const seconds = Math.round(this.options.timeoutMs / 100) / 10;
+          this.fail(new PdfLimitError(`parsing took longer than ${seconds} s (PDF_PARSE_TIMEOUT_MS): split the PDF into smaller files`));
+        }, this.options.timeoutMs);
+        return;
+      case "loaded":
+        if (worker === job.first) this.share(job, msg.total);
+        return;
+      case "page":
+        this.pagesParsed[this.workers.indexOf(worker)]! += 1;
+        this.deliver(job, { type: "page", page: msg.page, text: msg.text });
+        return;
+      case "error":
+        // The document is broken for every worker: the others need not take more pages.
+        Atomics.store(job.next, 0, PAGE_CLAIMS_STOPPED);
+        this.deliver(job, { type: "failed", error: Object.assign(new Error(msg.message), { name: msg.name }) });
+        this.leave(job, worker);
+        return;
+      case "done":
+        this.leave(job, worker);
+        return;
     }
-    this.deliver(job, msg);
-    if (msg.type !== "page") job.end();
+  }
+
+  /** `worker` is finished with `job`; the job is over when its last worker is. */
+  private leave(job: Job, worker: Worker): void {
+    job.workers.delete(worker);
+    if (job.workers.size > 0) return;
+    this.deliver(job, { type: "done" });
+    job.end();
   }
 
   private deliver(job: Job, event: JobEvent): void {
@@ -197,11 +280,11 @@ export class WorkerPdfReader implements PdfReader {
     job.wake?.();
   }
 
-  /** Stops the worker (it may be stuck or broken) and ends the current job with `error`. */
+  /** Stops every worker (one may be stuck or broken) and ends the current job with `error`. */
   private fail(error: Error): void {
-    const worker = this.worker;
-    this.worker = null;
-    void worker?.terminate();
+    const workers = this.workers.filter((w): w is Worker => w !== null);
+    this.workers.fill(null);
+    for (const worker of workers) void worker.terminate();
     const job = this.current;
     if (job) {
       this.deliver(job, { type: "failed", error });
@@ -209,16 +292,16 @@ export class WorkerPdfReader implements PdfReader {
     }
   }
 
-  /** Between documents the worker must not keep the process alive, and is stopped after idleMs. */
+  /** Between documents the workers must not keep the process alive, and are stopped after idleMs. */
   private becomeIdle(): void {
-    const worker = this.worker;
-    if (!worker || this.closed) return;
-    worker.unref();
+    if (!this.hasWorker || this.closed) return;
+    for (const worker of this.workers) worker?.unref();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.worker !== worker || this.current) return;
-      this.worker = null;
-      void worker.terminate();
+      if (this.current) return;
+      const workers = this.workers.filter((w): w is Worker => w !== null);
+      this.workers.fill(null);
+      for (const worker of workers) void worker.terminate();
     }, this.options.idleMs);
     this.idleTimer.unref();
   }

@@ -2,23 +2,29 @@
 // pages as they come. Plain JavaScript, started without a TypeScript loader (see pdf-pages.mjs). The reader
 // terminates this thread on a time limit or crash, so nothing here needs a deadline of its own.
 // The messages are typed in pdf-worker-protocol.ts.
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { pdfPages } from "./pdf-pages.mjs";
 
 if (!parentPort) throw new Error("the PDF worker must run in a worker thread");
 // pdf.js loaded before the first document: its load does not count against that document's time limit.
 await import("pdf-parse");
 const port = parentPort;
-// The id of a document the reader no longer wants, written by the reader. Shared memory, not a message:
-// pdf.js parses in one long chain of promises, so a "stop" message would wait until the document is done.
-const stopRequested = new Int32Array(workerData.stop);
+// pdf-worker-protocol.ts's PAGE_CLAIMS_STOPPED (this file runs without a TypeScript loader, so not imported).
+const PAGE_CLAIMS_STOPPED = 2 ** 30;
 
-async function parse(id, bytes) {
+async function parse(id, bytes, nextCell) {
+  // The page counter is shared with the reader and any other worker on this document. Shared memory, not
+  // messages: pdf.js parses in one long chain of promises, so a "stop" message would wait until the end.
+  const next = new Int32Array(nextCell);
+  const claim = () => {
+    const page = Atomics.add(next, 0, 1) + 1;
+    return page > PAGE_CLAIMS_STOPPED ? null : page;
+  };
   port.postMessage({ type: "started", id });
   try {
     // The bytes were transferred to this thread: nobody else uses them, no copy needed.
-    for await (const { page, text } of pdfPages(bytes, { owned: true })) {
-      if (Atomics.load(stopRequested, 0) === id) break;
+    const onLoad = (total) => port.postMessage({ type: "loaded", id, total });
+    for await (const { page, text } of pdfPages(bytes, { owned: true, claim, onLoad })) {
       port.postMessage({ type: "page", id, page, text });
     }
     port.postMessage({ type: "done", id });
@@ -28,8 +34,8 @@ async function parse(id, bytes) {
   }
 }
 
-// Parses run one after another: the reader sends the next document only after this one's done/error.
+// Parses run one after another: the reader sends this worker the next document only after this one's done/error.
 let queue = Promise.resolve();
 port.on("message", (msg) => {
-  queue = queue.then(() => parse(msg.id, msg.bytes));
+  queue = queue.then(() => parse(msg.id, msg.bytes, msg.next));
 });

@@ -3,7 +3,9 @@
  * message naming the limit; the other files of its batch complete and the server goes on. Stopping: a file
  * cancelled or removed while its PDF parses stops the parse, not just the bookkeeping.
  */
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import type { PdfReader } from "../../src/files/pdf-reader.js";
 import { WorkerPdfReader } from "../../src/files/pdf-worker-reader.js";
 import { contentOf, pdf, search, settle, storeOf, upload, useVsApp } from "../helpers/vector-stores.js";
@@ -27,6 +29,31 @@ function countingReader(): PdfReader & { pagesRead: number } {
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
+
+describe("PDF parsing threads (PDF_PARSE_THREADS)", () => {
+  const one = useVsApp({ EMBEDDING_MODEL: "", PDF_PARSE_THREADS: "1" });
+  const two = useVsApp({ EMBEDDING_MODEL: "", PDF_PARSE_THREADS: "2" });
+
+  it("a long PDF parsed by two threads gives the same chunks and search results as by one", async () => {
+    const stored = async (t: ReturnType<typeof one>) => {
+      const { store, ids } = await storeOf(t, { "long.pdf": pdf("GeoTopo-komprimiert.pdf") });
+      const file = await t.client.vectorStores.files.retrieve(ids["long.pdf"]!, { vector_store_id: store.id });
+      expect(file.status).toBe("completed");
+      const hits = await search(t, store.id, { query: "Hausdorff-Raum kompakt", max_num_results: 5 });
+      return { content: await contentOf(t, store.id, file.id), usage: file.usage_bytes, hits: hits.map((h) => [h.score, h.content]) };
+    };
+    const [byOne, byTwo] = [await stored(one()), await stored(two())];
+    expect(byOne.content.length).toBeGreaterThan(100_000);
+    expect(byOne.hits).toHaveLength(5);
+    expect(byTwo).toEqual(byOne);
+  });
+
+  it("defaults to two threads where there are two CPUs, one where there is one; 0 is refused", () => {
+    expect(loadConfig({}).pdf.threads).toBe(Math.min(2, availableParallelism()));
+    expect(loadConfig({ PDF_PARSE_THREADS: "3" }).pdf.threads).toBe(3);
+    expect(() => loadConfig({ PDF_PARSE_THREADS: "0" })).toThrow(ConfigError);
+  });
+});
 
 describe("PDF parsing limits", () => {
   describe("time (PDF_PARSE_TIMEOUT_MS)", () => {

@@ -32,6 +32,54 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   return err as Error;
 }
 
+describe("WorkerPdfReader, two threads on a long document", () => {
+  it("yields every page once and in order, parsed by both threads, as parsing in this thread does", async () => {
+    const bytes = pdf("GeoTopo-komprimiert.pdf");
+    const r = reader({ threads: 2 });
+    const pages = await allPages(r, bytes);
+    expect(pages.map((p) => p.page)).toEqual(Array.from({ length: 117 }, (_, i) => i + 1));
+    expect(pages).toEqual(await allPages(inThreadPdfReader, bytes));
+    expect(r.workerCount).toBe(2);
+    // Shared, not one thread doing it all: the helper starts one document load later, so it gets fewer.
+    expect(r.pagesParsed[0]! + r.pagesParsed[1]!).toBe(117);
+    expect(r.pagesParsed[1]!).toBeGreaterThan(117 / 4);
+  });
+
+  it("parses a short document in one thread only", async () => {
+    const r = reader({ threads: 2 });
+    expect(await allPages(r, pdf("pdflatex-4-pages.pdf"))).toHaveLength(4);
+    expect(r.workerCount).toBe(1);
+    expect(r.pagesParsed).toEqual([4, 0]);
+  });
+
+  it("stops both threads at an abort; the next documents get none of its pages", async () => {
+    const r = reader({ threads: 2 });
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const err = await rejection(
+      (async () => {
+        for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"), controller.signal)) {
+          seen.push(page.page);
+          if (page.page === 20) controller.abort(new Error("cancelled by the test"));
+        }
+      })(),
+    );
+    expect(err.message).toBe("cancelled by the test");
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await allPages(r, pdf("federal-register-2020-17221.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("federal-register-2020-17221.pdf")));
+    expect(await allPages(r, pdf("multicolumn.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("multicolumn.pdf")));
+  });
+
+  it("a time limit stops both threads, and the next document parses in fresh ones", async () => {
+    const r = reader({ threads: 2, timeoutMs: 150 });
+    const err = await rejection(allPages(r, pdf("GeoTopo-komprimiert.pdf")));
+    expect(err).toBeInstanceOf(PdfLimitError);
+    expect(r.hasWorker).toBe(false);
+    const next = reader({ threads: 2 });
+    expect(await allPages(next, pdf("federal-register-2020-17221.pdf"))).toHaveLength(15);
+  });
+});
+
 describe("WorkerPdfReader", () => {
   it("yields the same pages as parsing in this thread, in order", async () => {
     const bytes = pdf("pdflatex-4-pages.pdf");
