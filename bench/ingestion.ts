@@ -12,10 +12,13 @@
  *
  *   npx tsx bench/ingestion.ts [runs=5]
  *
- * Goals: ≥ 100 pages/s end to end, and ≤ 1.2× the time of pdf-parse alone.
+ * Goals: ≥ 100 pages/s end to end, and ≤ 1.2× the time of pdf-parse alone. The server's default parses a
+ * long PDF with two threads where there are two CPUs, pdf-parse alone with one: the one-thread column shows
+ * what the pipeline costs on top of parsing. The "HTTP" here is the SDK calling the app in-process
+ * (`app.request`), no socket.
  *
- * Also: how the API answers while the 117-page PDF is ingested — GET /v1/assistants latency with PDFs parsed
- * in the worker thread (the server's way) beside parsing them on the API's own thread.
+ * Also: how the API answers while the 117-page PDF is ingested — GET /v1/assistants latency over a loopback
+ * socket with PDFs parsed by the server's worker threads, by one worker thread, and on the API's own thread.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -171,7 +174,7 @@ function print(rows: Row[], threads: number): void {
   );
   console.log(`all files, completion seen by polling every ${POLL_MS} ms from the server's thread instead: ${ms(polled)}  ${(polled / parse).toFixed(2)}×`);
   const ok = (pages / e2e) * 1000 >= 100 && e2e / parse <= 1.2;
-  console.log(`goals: ≥ 100 pages/s end to end and ≤ 1.2× pdf-parse alone (all files): ${ok ? "met" : "MISSED"}`);
+  console.log(`goals: ≥ 100 pages/s end to end and ≤ 1.2× pdf-parse alone (all files, server default: ${threads} parse threads): ${ok ? "met" : "MISSED"}`);
   const perS = (ms: number) => round((pages / ms) * 1000);
   benchLine({ name: "ingestion_pages_per_s", value: perS(e2e), unit: "pages/s", baseline: perS(parse), baseline_name: "pdf-parse alone", goal: ">= 100", met: perS(e2e) >= 100 });
   benchLine({ name: "ingestion_time_vs_pdf_parse", value: round(e2e / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: "<= 1.2", met: e2e / parse <= 1.2 });

@@ -11,11 +11,13 @@ export type ToPdfWorker = { type: "parse"; id: number; bytes: Uint8Array; next: 
 export const PAGE_CLAIMS_STOPPED = 2 ** 30;
 
 /**
- * From a worker; every parse ends with exactly one `done` or `error`. `started`: the worker (loaded, pdf.js
+ * From a worker; every parse ends with exactly one `done` or `error`. `ready`: pdf.js is imported (once per
+ * worker; a helper not yet ready is only worth waiting for on a long document). `started`: the worker (loaded, pdf.js
  * imported on first use) begins this document; its time limit counts from here, not from the worker's start.
  * `loaded`: the document is open and has `total` pages; no page is parsed yet.
  */
 export type FromPdfWorker =
+  | { type: "ready" }
   | { type: "started"; id: number }
   | { type: "loaded"; id: number; total: number }
   | { type: "page"; id: number; page: number; text: string }

@@ -19,12 +19,18 @@ import { PAGE_CLAIMS_STOPPED, type FromPdfWorker, type ToPdfWorker } from "./pdf
 import { PdfLimitError, type PdfPage, type PdfReader } from "./pdf-reader.js";
 
 const WORKER_ENTRY = new URL("./pdf-worker.mjs", import.meta.url);
-// How long a stopped document may take to reach its next page before its workers are terminated instead.
+// How long a stopped document's workers may take to finish the page (or document load) they are in before
+// they are terminated instead.
 const STOP_GRACE_MS = 1000;
-// Pages each worker on one document should get at least. Two workers parsed the 15-page PDF of the shared
-// set in 65 ms instead of 84, and 1–4-page PDFs slower than one worker (a second load of the document and
-// two threads on this 2-core machine's CPUs for a few pages) (bench/ingestion.ts measures the pipeline with one worker and with two).
+// Pages each worker on one document should get at least. Measured with warm workers on a quiet 2-CPU machine:
+// two parsed the 15-page PDF of the shared set in 65 ms instead of 84 and the 117-page one in ~460 ms instead
+// of ~660; 1–4-page PDFs took longer with two (a second load of the document for a few pages). Nothing was
+// measured between 4 and 15 pages.
 const PAGES_PER_WORKER = 4;
+// A helper whose thread is still starting (importing pdf.js: ~0.1–0.2 s) slowed a 15-page PDF down instead:
+// its first page came last and held the rest back. It joins only documents with this many pages left; for
+// shorter ones it is started but left out, ready for the next document.
+const COLD_HELPER_MIN_PAGES = 32;
 
 export interface WorkerPdfReaderOptions {
   /** Longest one document may take to parse. */
@@ -45,7 +51,7 @@ type JobEvent = { type: "page"; page: number; text: string } | { type: "done" } 
 
 interface Job {
   id: number;
-  /** The caller's bytes: a helper joining later gets its own copy. */
+  /** The caller's bytes until the first worker has loaded the document: a helper joining gets its own copy. */
   bytes: Uint8Array;
   /** The document's page counter, shared with its workers (see ToPdfWorker). */
   next: Int32Array;
@@ -65,6 +71,8 @@ interface Job {
 
 export class WorkerPdfReader implements PdfReader {
   private readonly workers: Array<Worker | null>;
+  /** Workers that have imported pdf.js (posted `ready`). */
+  private readonly ready = new Set<Worker>();
   /** Pages each worker slot has parsed since this reader was made (slot 0 gets every document first). */
   readonly pagesParsed: number[];
   private current: Job | null = null;
@@ -172,7 +180,7 @@ export class WorkerPdfReader implements PdfReader {
   private start(job: Job): void {
     try {
       if (this.closed) throw new Error("the PDF reader was closed");
-      job.first = this.send(job, 0);
+      job.first = this.send(job, 0, job);
     } catch (err) {
       job.end(); // never reached a worker: nothing to wait for
       throw err;
@@ -180,25 +188,36 @@ export class WorkerPdfReader implements PdfReader {
     this.current = job;
   }
 
-  /** Gives the document to worker `slot` (starting it if needed); it takes pages from the job's counter. */
-  private send(job: Job, slot: number): Worker {
+  /**
+   * Gives the document (`from.bytes`) to worker `slot` (starting it if needed); it takes pages from the job's
+   * counter and joins `job`'s workers.
+   */
+  private send(from: Pick<Job, "id" | "bytes" | "next">, slot: number, job: Job): Worker {
     const worker = this.ensureWorker(slot);
     // A copy (by constructor: Buffer's slice() is a view), transferred: the caller keeps its bytes, and the
     // copy moves to the worker without being copied again.
-    const copy = new Uint8Array(job.bytes);
-    worker.postMessage({ type: "parse", id: job.id, bytes: copy, next: job.next.buffer as SharedArrayBuffer } satisfies ToPdfWorker, [copy.buffer]);
+    const copy = new Uint8Array(from.bytes);
+    worker.postMessage({ type: "parse", id: from.id, bytes: copy, next: from.next.buffer as SharedArrayBuffer } satisfies ToPdfWorker, [copy.buffer]);
     job.workers.add(worker);
     return worker;
   }
 
   /** The first worker loaded a document of `total` pages: long enough to share with helpers? */
   private share(job: Job, total: number): void {
-    const helpers = Math.min(this.workers.length - 1, Math.floor(total / PAGES_PER_WORKER) - 1);
+    const claimed = Atomics.load(job.next, 0);
+    // Bytes are needed no longer: only here do helpers join.
+    const bytes = job.bytes;
+    job.bytes = new Uint8Array(0);
+    if (claimed >= PAGE_CLAIMS_STOPPED) return; // stopped meanwhile
+    const left = total - claimed;
+    const helpers = Math.min(this.workers.length - 1, Math.floor(left / PAGES_PER_WORKER) - 1);
     for (let slot = 1; slot <= helpers; slot++) {
+      const worker = this.workers[slot];
       try {
-        this.send(job, slot);
+        if ((worker && this.ready.has(worker)) || left >= COLD_HELPER_MIN_PAGES) this.send({ ...job, bytes }, slot, job);
+        else this.ensureWorker(slot); // warming up for the next document
       } catch (err) {
-        // The first worker parses every page by itself then.
+        // The workers on it parse every page by themselves then.
         console.error("could not start a PDF helper thread:", err);
         return;
       }
@@ -239,6 +258,10 @@ export class WorkerPdfReader implements PdfReader {
   }
 
   private onMessage(worker: Worker, msg: FromPdfWorker): void {
+    if (msg.type === "ready") {
+      if (this.workers.includes(worker)) this.ready.add(worker);
+      return;
+    }
     const job = this.current;
     if (!job || msg.id !== job.id) return; // a stopped job's late pages
     switch (msg.type) {
@@ -284,6 +307,7 @@ export class WorkerPdfReader implements PdfReader {
   private fail(error: Error): void {
     const workers = this.workers.filter((w): w is Worker => w !== null);
     this.workers.fill(null);
+    this.ready.clear();
     for (const worker of workers) void worker.terminate();
     const job = this.current;
     if (job) {
@@ -301,6 +325,7 @@ export class WorkerPdfReader implements PdfReader {
       if (this.current) return;
       const workers = this.workers.filter((w): w is Worker => w !== null);
       this.workers.fill(null);
+      this.ready.clear();
       for (const worker of workers) void worker.terminate();
     }, this.options.idleMs);
     this.idleTimer.unref();

@@ -9,6 +9,7 @@ if (!parentPort) throw new Error("the PDF worker must run in a worker thread");
 // pdf.js loaded before the first document: its load does not count against that document's time limit.
 await import("pdf-parse");
 const port = parentPort;
+port.postMessage({ type: "ready" });
 // pdf-worker-protocol.ts's PAGE_CLAIMS_STOPPED (this file runs without a TypeScript loader, so not imported).
 const PAGE_CLAIMS_STOPPED = 2 ** 30;
 
@@ -21,6 +22,11 @@ async function parse(id, bytes, nextCell) {
     return page > PAGE_CLAIMS_STOPPED ? null : page;
   };
   port.postMessage({ type: "started", id });
+  // Stopped before this worker got to it (a helper, typically): no need to load the document at all.
+  if (Atomics.load(next, 0) >= PAGE_CLAIMS_STOPPED) {
+    port.postMessage({ type: "done", id });
+    return;
+  }
   try {
     // The bytes were transferred to this thread: nobody else uses them, no copy needed.
     const onLoad = (total) => port.postMessage({ type: "loaded", id, total });

@@ -66,6 +66,10 @@ describe("WorkerPdfReader, two threads on a long document", () => {
     );
     expect(err.message).toBe("cancelled by the test");
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Stopped through the page counter, not by terminating them: both threads are still there, and they
+    // parsed little beyond what was read (each finishes the page it is in).
+    expect(r.workerCount).toBe(2);
+    expect(r.pagesParsed[0]! + r.pagesParsed[1]!).toBeLessThan(40);
     expect(await allPages(r, pdf("federal-register-2020-17221.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("federal-register-2020-17221.pdf")));
     expect(await allPages(r, pdf("multicolumn.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("multicolumn.pdf")));
   });
@@ -157,6 +161,8 @@ describe("WorkerPdfReader", () => {
     );
     expect(err.message).toBe("cancelled by the test");
     expect(seen).toEqual([1, 2, 3]);
+    expect(r.hasWorker).toBe(true); // stopped at a page boundary, not terminated
+    expect(r.pagesParsed[0]!).toBeLessThan(20);
     expect(await allPages(r, pdf("pdflatex-4-pages.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("pdflatex-4-pages.pdf")));
   });
 
