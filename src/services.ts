@@ -77,6 +77,8 @@ export interface ServiceOverrides {
   embedder?: Embedder | null;
   /** Where PDFs are parsed; default: a worker thread (WorkerPdfReader) with the configured limits. */
   pdf?: PdfReader;
+  /** Longest a file's last chunks wait to be written with the next files of its store (Ingestor). */
+  ingestGroupMs?: number;
 }
 
 /** Opens storage and wires every service. The only place objects are constructed. */
@@ -105,6 +107,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     clock,
     ...(overrides.embedder !== undefined ? { embedder: overrides.embedder } : {}),
     ...(overrides.pdf ? { pdf: overrides.pdf } : {}),
+    ...(overrides.ingestGroupMs !== undefined ? { ingestGroupMs: overrides.ingestGroupMs } : {}),
   });
   const repos: Repos = { ...core, vectorStores: retrieval.repos.vectorStores, storeFiles: retrieval.repos.storeFiles };
   const refs = new References(repos.files, retrieval.vectorStores);

@@ -38,6 +38,7 @@ export function createRetrieval(deps: {
   clock: Clock;
   embedder?: Embedder | null;
   pdf?: PdfReader;
+  ingestGroupMs?: number;
 }): Retrieval {
   const { config, db } = deps;
   const repos = {
@@ -69,6 +70,7 @@ export function createRetrieval(deps: {
     embedder,
     embedderFor,
     storeExists: (id) => repos.vectorStores.get(id) !== null,
+    ...(deps.ingestGroupMs !== undefined ? { groupMaxMs: deps.ingestGroupMs } : {}),
   });
   const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos, files: deps.filesRepo }, index, ingestor, deps.clock);
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: deps.filesRepo, embedderFor });

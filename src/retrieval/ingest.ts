@@ -4,7 +4,7 @@
  */
 import type { Embedder } from "../llm/chat-model.js";
 import type { Chunk, ChunkOptions, PageText } from "./chunker.js";
-import { chunkRows, type VectorIndex } from "./vector-index.js";
+import { chunkRows, type ChunkRow, type VectorIndex } from "./vector-index.js";
 
 export interface IndexFileOptions extends ChunkOptions {
   /** Texts per embed() call: Ollama embeds a batch in one request; smaller batches abort sooner. */
@@ -60,6 +60,16 @@ export interface IngestResult {
   textBytes: number;
   /** Dimension of the vectors written; null when written without (or no chunk). */
   dims: number | null;
+  /**
+   * With `holdLast`: the last batch, embedded but not written — the caller writes it (with `partial` false:
+   * it completes the file's indexing), possibly together with other files' last batches. Null without.
+   */
+  held: { rows: ChunkRow[]; vectors: number[][] | null } | null;
+}
+
+export interface IngestOptions extends ChunkOptions {
+  /** Leave the last batch to the caller (IngestResult.held) instead of writing it. */
+  holdLast?: boolean;
 }
 
 // Chunks per index write (at least; a page may bring a few more) while pages still arrive: each write has a
@@ -71,10 +81,10 @@ const WRITE_BATCH = 64;
  * that when the last page comes only the last batch and the full-text index are left to do. Throws whatever
  * `pages`, `embed` or the index throw; rows already written stay (the caller deletes the file's chunks).
  */
-export async function ingestPages(pages: AsyncIterable<PageText>, target: IngestTarget, options: ChunkOptions = {}): Promise<IngestResult> {
+export async function ingestPages(pages: AsyncIterable<PageText>, target: IngestTarget, options: IngestOptions = {}): Promise<IngestResult> {
   const { Chunker } = await loadChunker();
   const chunker = new Chunker(options);
-  const result: IngestResult = { chunks: 0, tokens: 0, textBytes: 0, dims: null };
+  const result: IngestResult = { chunks: 0, tokens: 0, textBytes: 0, dims: null, held: null };
   let batch: Chunk[] = [];
   let writes: Promise<void> = Promise.resolve();
   // A holder, not a `let`: it is set inside the write chain, which TypeScript's narrowing does not see.
@@ -84,7 +94,9 @@ export async function ingestPages(pages: AsyncIterable<PageText>, target: Ingest
       if (failure.failed) return;
       const vectors = chunks.length > 0 ? await target.embed(chunks.map((c) => c.text)) : null;
       result.dims ??= vectors?.[0]?.length ?? null;
-      await target.index.add(target.storeId, chunkRows(target.fileId, chunks), vectors, { partial });
+      const rows = chunkRows(target.fileId, chunks);
+      if (!partial && options.holdLast) result.held = { rows, vectors };
+      else await target.index.add(target.storeId, rows, vectors, { partial });
     });
     // Remember the first failure; later writes are skipped and the next page read stops the parse.
     writes = writes.catch((error: unknown) => {

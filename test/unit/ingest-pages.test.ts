@@ -62,7 +62,19 @@ describe("ingestPages", () => {
       tokens: chunkPages(PAGES, OPTIONS).reduce((n, c) => n + c.tokens, 0),
       textBytes: PAGES.reduce((n, p) => n + Buffer.byteLength(p.text), 0),
       dims: null,
+      held: null,
     });
+  });
+
+  it("holdLast: writes the batches while pages arrive and returns the last one, embedded, unwritten", async () => {
+    const { index, writes } = recordingIndex();
+    const embed = async (texts: string[]) => texts.map((t) => [t.length, 1]);
+    const result = await ingestPages(stream(PAGES).iterable, target(index, embed), { ...OPTIONS, holdLast: true });
+    const expected = chunkRows(FILE, chunkPages(PAGES, OPTIONS));
+    expect(writes.every((w) => w.partial)).toBe(true);
+    expect(result.held!.rows.length).toBeGreaterThan(0);
+    expect([...writes.flatMap((w) => w.rows), ...result.held!.rows]).toEqual(expected);
+    expect(result.held!.vectors).toEqual(result.held!.rows.map((r) => [r.text.length, 1]));
   });
 
   it("embeds each batch before writing it; the first batch's null answer means BM25 only for the file", async () => {
