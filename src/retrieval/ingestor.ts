@@ -77,8 +77,12 @@ export class Ingestor {
   private running: Running | null = null;
   private prefetch: Prefetch | null = null;
   private group: Group | null = null;
+  /** Groups taken for writing and not yet settled: stop() and enqueue() must still see their files. */
+  private readonly writing = new Set<Group>();
   /** Group writes, one after another. */
   private groupWrites: Promise<void> = Promise.resolve();
+  /** The job the drain loop holds back until the group writes are done. */
+  private waiting: Job | null = null;
   private closed = false;
 
   constructor(private readonly deps: IngestorDeps) {}
@@ -94,9 +98,10 @@ export class Ingestor {
   }
 
   /**
-   * Stops indexing `fileId` of `storeId` (every file of the store when `fileId` is omitted) if it is being
-   * indexed now: its PDF stops parsing at the next page, and what it wrote is removed. Queued jobs need no
-   * stopping: a job whose file is no longer in_progress is skipped.
+   * Stops indexing `fileId` of `storeId` (every file of the store when `fileId` is omitted): a file being
+   * indexed stops (its PDF at the next page) and what it wrote is removed; a file whose extraction started
+   * ahead of its turn stops extracting; a file whose last chunks wait for its group's write is left out of
+   * it. Queued jobs need no stopping: a job whose file is no longer in_progress is skipped.
    */
   stop(storeId: string, fileId?: string): void {
     const matches = (job: Job) => job.storeId === storeId && (fileId === undefined || job.fileId === fileId);
@@ -105,8 +110,10 @@ export class Ingestor {
     // A queued job whose extraction already started: stop it too (when its turn comes it is skipped, or, if
     // its file was added again meanwhile, fails as stopped and leaves the file to the re-add's own job).
     if (this.prefetch && matches(this.prefetch.job)) this.prefetch.abort.abort(reason);
-    // A held file: its last batch is not written.
-    for (const held of this.group?.files ?? []) if (matches({ storeId: held.member.vector_store_id, fileId: held.member.id, fresh: false })) held.abort.abort(reason);
+    // A held file (in a group being written too): its last batch is not written, or not completed.
+    for (const group of this.groups()) {
+      for (const held of group.files) if (matches({ storeId: group.storeId, fileId: held.member.id, fresh: false })) held.abort.abort(reason);
+    }
   }
 
   /** Resolves when nothing is queued, running or held (tests and benchmarks wait on it). */
@@ -114,13 +121,20 @@ export class Ingestor {
     while (this.active) await this.active;
   }
 
-  /** Stops the file being indexed too: it (and any held file) stays in_progress, and is indexed again at the next start. */
+  /**
+   * Stops the file being indexed too. It and files whose last chunks wait for their group's write stay
+   * in_progress, and are indexed again at the next start (their chunks written so far deleted first); a
+   * group write already running is finished.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
     this.running?.abort.abort(new Error("the server is shutting down"));
     this.prefetch?.abort.abort(new Error("the server is shutting down"));
+    if (this.group) clearTimeout(this.group.timer);
+    this.group = null;
     await this.active;
+    await this.groupWrites;
   }
 
   private async drain(): Promise<void> {
@@ -134,7 +148,15 @@ export class Ingestor {
         if (this.queue.length === 0 && !this.group) return;
         continue;
       }
-      if (this.group && !this.mayJoin(this.group, job)) await this.writeGroup();
+      // A job for a file whose last chunks wait (re-added meanwhile) runs after they are written and the file
+      // settled: its own job then replaces them (or is skipped, the file being completed already).
+      const again = this.heldFile(job.storeId, job.fileId) !== undefined;
+      if (again || (this.group && !this.mayJoin(this.group, job))) {
+        this.waiting = job;
+        await this.writeGroup();
+        this.waiting = null;
+        if (this.closed) return;
+      }
       const prefetched = this.prefetch;
       this.prefetch = null;
       // A prefetch is always for the queue's head; should that change, a stale one must not parse on.
@@ -148,18 +170,21 @@ export class Ingestor {
 
   /** Whether `job`'s file may be indexed before the group is written (and then join it). */
   private mayJoin(group: Group, job: Job): boolean {
-    return (
-      job.storeId === group.storeId &&
-      // The same file again (re-added): its job deletes the file's chunks first, so the held ones go in before.
-      this.heldFile(job.storeId, job.fileId) === undefined &&
-      group.files.length < GROUP_MAX_FILES &&
-      group.rows < GROUP_MAX_ROWS
-    );
+    return job.storeId === group.storeId && group.files.length < GROUP_MAX_FILES && group.rows < GROUP_MAX_ROWS;
   }
 
+  /** The group being filled and those being written. */
+  private groups(): Group[] {
+    return this.group ? [this.group, ...this.writing] : [...this.writing];
+  }
+
+  /** `fileId`'s held last batch, in the group being filled or one being written. */
   private heldFile(storeId: string, fileId: string): HeldFile | undefined {
-    if (this.group?.storeId !== storeId) return undefined;
-    return this.group.files.find((f) => f.member.id === fileId);
+    for (const group of this.groups()) {
+      const held = group.storeId === storeId ? group.files.find((f) => f.member.id === fileId) : undefined;
+      if (held) return held;
+    }
+    return undefined;
   }
 
   private async ingest({ storeId, fileId, fresh, abort }: Running, prefetched?: AsyncIterable<ExtractedPage>): Promise<void> {
@@ -182,17 +207,20 @@ export class Ingestor {
       // Stopped (removed or cancelled meanwhile): the outcome is discarded in settle().
       await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
       await this.settleAll(storeId, [{ member, abort, outcome: failed(err, abort) }]);
+      // A failure other than a stop leaves a read-ahead extraction running: it would hold the PDF reader.
+      abort.abort(new Error("indexing failed"));
     }
   }
 
   /** Takes the group (if any) and writes it after any group write still running; resolves when all are written. */
   private writeGroup(): Promise<void> {
     const group = this.group;
-    if (group) {
+    if (group && !this.closed) {
       this.group = null;
       clearTimeout(group.timer);
+      this.writing.add(group);
       this.groupWrites = this.groupWrites
-        .then(() => this.write(group))
+        .then(() => this.write(group).finally(() => this.writing.delete(group)))
         .catch((err: unknown) => console.error(`writing the chunks of ${group.files.length} files to ${group.storeId} crashed:`, err));
     }
     return this.groupWrites;
@@ -222,9 +250,12 @@ export class Ingestor {
     // will do it: queued, held, or being indexed while a group's timer wrote this.)
     const settling = new Set(files.map((f) => f.member.id));
     const running = this.running !== null && this.running.storeId === storeId && !settling.has(this.running.fileId);
-    const more = running || this.queue.some((j) => j.storeId === storeId) || this.group?.storeId === storeId;
+    const more = running || this.waiting?.storeId === storeId || this.queue.some((j) => j.storeId === storeId) || this.group?.storeId === storeId;
     if (!more) await this.deps.index.flush(storeId).catch(() => undefined);
-    for (const f of files) await this.settle(f.member, f.abort, f.outcome);
+    for (const f of files) {
+      // One file's bookkeeping failing must not leave the others of its group in progress.
+      await this.settle(f.member, f.abort, f.outcome).catch((err: unknown) => console.error(`recording the outcome of ${f.member.id} failed:`, err));
+    }
   }
 
   /** Records a file's outcome, unless it was removed, cancelled or re-added meanwhile. */
@@ -232,10 +263,11 @@ export class Ingestor {
     const { storeFiles } = this.deps;
     const storeId = member.vector_store_id;
     const current = storeFiles.get(`${storeId}/${member.id}`);
-    if (!current || current.status !== "in_progress") {
+    if (!current || current.status === "cancelled") {
       await this.discard(storeId, member.id);
       return;
     }
+    if (current.status !== "in_progress") return; // settled meanwhile by a later job for the same file
     // Stopped, then re-added; or re-added with another chunking strategy while indexing: the job the re-add
     // queued indexes it again.
     if (abort.signal.aborted || JSON.stringify(current.chunking_strategy) !== JSON.stringify(member.chunking_strategy)) return;
