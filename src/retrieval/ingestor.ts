@@ -20,8 +20,6 @@ export interface IngestorDeps {
   embedderFor(model: string): Embedder;
   /** Whether the vector store still exists (it may be deleted while one of its files is indexed). */
   storeExists(storeId: string): boolean;
-  /** Called after a file's status changed, so batches and stores can refresh. */
-  onSettled?(file: VectorStoreFile): void;
   /** Longest a file's last chunks wait for later files of its store (default GROUP_MAX_MS; tests hold longer). */
   groupMaxMs?: number;
 }
@@ -271,8 +269,7 @@ export class Ingestor {
     // Stopped, then re-added; or re-added with another chunking strategy while indexing: the job the re-add
     // queued indexes it again.
     if (abort.signal.aborted || JSON.stringify(current.chunking_strategy) !== JSON.stringify(member.chunking_strategy)) return;
-    const settled = storeFiles.update({ ...current, ...outcome });
-    this.deps.onSettled?.(settled);
+    storeFiles.update({ ...current, ...outcome });
   }
 
   /**
