@@ -45,6 +45,8 @@ export interface WorkerPdfReaderOptions {
   idleMs: number;
   /** Most workers on one document (default 1). */
   threads?: number;
+  /** How long stopped workers may take to finish their page before they are terminated (default STOP_GRACE_MS). */
+  stopGraceMs?: number;
 }
 
 type JobEvent = { type: "page"; page: number; text: string } | { type: "done" } | { type: "failed"; error: Error };
@@ -138,7 +140,7 @@ export class WorkerPdfReader implements PdfReader {
       // that takes longer than STOP_GRACE_MS to finish its page gets the workers terminated.
       if (!job.ended) {
         Atomics.store(job.next, 0, PAGE_CLAIMS_STOPPED);
-        const grace = setTimeout(() => job.ended || this.fail(new Error("the PDF parse was stopped")), STOP_GRACE_MS);
+        const grace = setTimeout(() => job.ended || this.fail(new Error("the PDF parse was stopped")), this.options.stopGraceMs ?? STOP_GRACE_MS);
         await job.whenEnded;
         clearTimeout(grace);
       }

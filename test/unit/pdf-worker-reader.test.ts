@@ -166,6 +166,14 @@ describe("WorkerPdfReader", () => {
     expect(await allPages(r, pdf("pdflatex-4-pages.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("pdflatex-4-pages.pdf")));
   });
 
+  it("workers that do not finish their page within the stop grace period are terminated; the next document gets fresh ones", async () => {
+    // A grace of 0 ms: no page of the 117-page PDF parses that fast, so the stop always ends in a kill.
+    const r = reader({ threads: 2, stopGraceMs: 0 });
+    for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"))) if (page.page === 30) break;
+    expect(r.hasWorker).toBe(false);
+    expect(await allPages(r, pdf("multicolumn.pdf"))).toEqual(await allPages(inThreadPdfReader, pdf("multicolumn.pdf")));
+  });
+
   it("a caller that stops reading early frees the worker for the next document", async () => {
     const r = reader();
     for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"))) if (page.page === 2) break;
