@@ -182,7 +182,7 @@ export class WorkerPdfReader implements PdfReader {
   private start(job: Job): void {
     try {
       if (this.closed) throw new Error("the PDF reader was closed");
-      job.first = this.send(job, 0, job);
+      job.first = this.send(job, 0, job.bytes);
     } catch (err) {
       job.end(); // never reached a worker: nothing to wait for
       throw err;
@@ -191,15 +191,15 @@ export class WorkerPdfReader implements PdfReader {
   }
 
   /**
-   * Gives the document (`from.bytes`) to worker `slot` (starting it if needed); it takes pages from the job's
-   * counter and joins `job`'s workers.
+   * Gives the document (`bytes`) to worker `slot` (starting it if needed); it takes pages from the job's
+   * counter and joins the job's workers.
    */
-  private send(from: Pick<Job, "id" | "bytes" | "next">, slot: number, job: Job): Worker {
+  private send(job: Job, slot: number, bytes: Uint8Array): Worker {
     const worker = this.ensureWorker(slot);
     // A copy (by constructor: Buffer's slice() is a view), transferred: the caller keeps its bytes, and the
     // copy moves to the worker without being copied again.
-    const copy = new Uint8Array(from.bytes);
-    worker.postMessage({ type: "parse", id: from.id, bytes: copy, next: from.next.buffer as SharedArrayBuffer } satisfies ToPdfWorker, [copy.buffer]);
+    const copy = new Uint8Array(bytes);
+    worker.postMessage({ type: "parse", id: job.id, bytes: copy, next: job.next.buffer as SharedArrayBuffer } satisfies ToPdfWorker, [copy.buffer]);
     job.workers.add(worker);
     return worker;
   }
@@ -216,7 +216,7 @@ export class WorkerPdfReader implements PdfReader {
     for (let slot = 1; slot <= helpers; slot++) {
       const worker = this.workers[slot];
       try {
-        if ((worker && this.ready.has(worker)) || left >= COLD_HELPER_MIN_PAGES) this.send({ ...job, bytes }, slot, job);
+        if ((worker && this.ready.has(worker)) || left >= COLD_HELPER_MIN_PAGES) this.send(job, slot, bytes);
         else this.ensureWorker(slot); // warming up for the next document
       } catch (err) {
         // The workers on it parse every page by themselves then.
@@ -307,10 +307,7 @@ export class WorkerPdfReader implements PdfReader {
 
   /** Stops every worker (one may be stuck or broken) and ends the current job with `error`. */
   private fail(error: Error): void {
-    const workers = this.workers.filter((w): w is Worker => w !== null);
-    this.workers.fill(null);
-    this.ready.clear();
-    for (const worker of workers) void worker.terminate();
+    this.stopWorkers();
     const job = this.current;
     if (job) {
       this.deliver(job, { type: "failed", error });
@@ -323,13 +320,15 @@ export class WorkerPdfReader implements PdfReader {
     if (!this.hasWorker || this.closed) return;
     for (const worker of this.workers) worker?.unref();
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      if (this.current) return;
-      const workers = this.workers.filter((w): w is Worker => w !== null);
-      this.workers.fill(null);
-      this.ready.clear();
-      for (const worker of workers) void worker.terminate();
-    }, this.options.idleMs);
+    this.idleTimer = setTimeout(() => this.current || this.stopWorkers(), this.options.idleMs);
     this.idleTimer.unref();
+  }
+
+  /** Terminates every worker; their late events are ignored (they are no longer in `workers`). */
+  private stopWorkers(): void {
+    const workers = this.workers.filter((w): w is Worker => w !== null);
+    this.workers.fill(null);
+    this.ready.clear();
+    for (const worker of workers) void worker.terminate();
   }
 }

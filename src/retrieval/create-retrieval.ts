@@ -59,7 +59,7 @@ export function createRetrieval(deps: {
   };
   const tag = deps.models.embeddingTag;
   const embedder = deps.embedder !== undefined ? deps.embedder : tag === null ? null : embedderFor(tag);
-  // The worker is started by the first PDF and stopped after 30 s without one.
+  // The PDF workers are started by the first PDF and stopped after 30 s without one.
   const pdf = deps.pdf ?? new WorkerPdfReader({ ...config.pdf, idleMs: 30_000 });
   const ingestor = new Ingestor({
     pdf,

@@ -48,7 +48,6 @@ interface HeldFile {
 interface Group {
   storeId: string;
   files: HeldFile[];
-  rows: number;
   /** Writes the group GROUP_MAX_MS after its first file, whatever is being indexed then. */
   timer: NodeJS.Timeout;
 }
@@ -102,15 +101,15 @@ export class Ingestor {
    * it. Queued jobs need no stopping: a job whose file is no longer in_progress is skipped.
    */
   stop(storeId: string, fileId?: string): void {
-    const matches = (job: Job) => job.storeId === storeId && (fileId === undefined || job.fileId === fileId);
+    const matches = (store: string, file: string) => store === storeId && (fileId === undefined || file === fileId);
     const reason = new Error("indexing stopped");
-    if (this.running && matches(this.running)) this.running.abort.abort(reason);
+    if (this.running && matches(this.running.storeId, this.running.fileId)) this.running.abort.abort(reason);
     // A queued job whose extraction already started: stop it too (when its turn comes it is skipped, or, if
     // its file was added again meanwhile, fails as stopped and leaves the file to the re-add's own job).
-    if (this.prefetch && matches(this.prefetch.job)) this.prefetch.abort.abort(reason);
+    if (this.prefetch && matches(this.prefetch.job.storeId, this.prefetch.job.fileId)) this.prefetch.abort.abort(reason);
     // A held file (in a group being written too): its last batch is not written, or not completed.
     for (const group of this.groups()) {
-      for (const held of group.files) if (matches({ storeId: group.storeId, fileId: held.member.id, fresh: false })) held.abort.abort(reason);
+      for (const held of group.files) if (matches(group.storeId, held.member.id)) held.abort.abort(reason);
     }
   }
 
@@ -168,7 +167,8 @@ export class Ingestor {
 
   /** Whether `job`'s file may be indexed before the group is written (and then join it). */
   private mayJoin(group: Group, job: Job): boolean {
-    return job.storeId === group.storeId && group.files.length < GROUP_MAX_FILES && group.rows < GROUP_MAX_ROWS;
+    const rows = group.files.reduce((n, f) => n + f.rows.length, 0);
+    return job.storeId === group.storeId && group.files.length < GROUP_MAX_FILES && rows < GROUP_MAX_ROWS;
   }
 
   /** The group being filled and those being written. */
@@ -194,13 +194,7 @@ export class Ingestor {
     try {
       const pages = prefetched ?? this.pagesOf(member, abort.signal);
       const { usageBytes, held } = await this.indexOne(member, fresh, abort.signal, pages);
-      if (!this.group) {
-        const timer = setTimeout(() => void this.writeGroup(), this.deps.groupMaxMs ?? GROUP_MAX_MS);
-        timer.unref();
-        this.group = { storeId, files: [], rows: 0, timer };
-      }
-      this.group.files.push({ member, abort, usageBytes, rows: held?.rows ?? [], vectors: held?.vectors ?? null });
-      this.group.rows += held?.rows.length ?? 0;
+      this.hold({ member, abort, usageBytes, rows: held?.rows ?? [], vectors: held?.vectors ?? null });
     } catch (err) {
       // Stopped (removed or cancelled meanwhile): the outcome is discarded in settle().
       await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
@@ -208,6 +202,16 @@ export class Ingestor {
       // A failure other than a stop leaves a read-ahead extraction running: it would hold the PDF reader.
       abort.abort(new Error("indexing failed"));
     }
+  }
+
+  /** Adds a file's last batch to the group (starting one, with its timer, if none is being filled). */
+  private hold(file: HeldFile): void {
+    if (!this.group) {
+      const timer = setTimeout(() => void this.writeGroup(), this.deps.groupMaxMs ?? GROUP_MAX_MS);
+      timer.unref();
+      this.group = { storeId: file.member.vector_store_id, files: [], timer };
+    }
+    this.group.files.push(file);
   }
 
   /** Takes the group (if any) and writes it after any group write still running; resolves when all are written. */

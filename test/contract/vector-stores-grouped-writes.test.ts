@@ -1,8 +1,9 @@
 /**
  * Consecutive files of one store have their last chunks written to the index together (one LanceDB commit
  * for many small files). Through the API that must not show, except in speed: each file completes with its
- * own chunks, searchable; a long file after them does not hold them back; a file removed or re-added while
- * its chunks wait is not written, or is written once, with its new chunking.
+ * own chunks, searchable; a long file after them does not hold them back; a file removed while its chunks
+ * wait is not searchable, one re-added is written once, with its new chunking. (That a removed file's chunks
+ * are not written at all is checked in test/unit/ingestor-groups.test.ts: here its removal deletes them anyway.)
  */
 import { describe, expect, it } from "vitest";
 import type { PdfPage, PdfReader } from "../../src/files/pdf-reader.js";
@@ -32,6 +33,14 @@ const NOTES: Record<string, string> = {
   "comet.txt": "A comet's tail points away from the Sun, pushed by the solar wind.",
 };
 
+/** Uploads NOTES, then a "PDF" for the held reader; returns the notes' file ids by name and the PDF's id. */
+async function uploadNotesThenPdf(t: ReturnType<ReturnType<typeof useVsApp>>) {
+  const ids: Record<string, string> = {};
+  for (const [name, text] of Object.entries(NOTES)) ids[name] = (await upload(t, text, name)).id;
+  const long = await upload(t, "%PDF-1.4 held by the test", "lighthouse.pdf");
+  return { ids, long };
+}
+
 async function statusOf(t: ReturnType<ReturnType<typeof useVsApp>>, storeId: string, fileId: string): Promise<string> {
   return (await t.client.vectorStores.files.retrieve(fileId, { vector_store_id: storeId })).status;
 }
@@ -44,9 +53,7 @@ describe("last chunks of consecutive files written together", () => {
     it("does not hold them back: they complete, each searchable, while it is still being indexed", async () => {
       const t = app();
       const store = await t.client.vectorStores.create({});
-      const ids: Record<string, string> = {};
-      for (const [name, text] of Object.entries(NOTES)) ids[name] = (await upload(t, text, name)).id;
-      const long = await upload(t, "%PDF-1.4 held by the test", "lighthouse.pdf");
+      const { ids, long } = await uploadNotesThenPdf(t);
       try {
         await t.client.vectorStores.fileBatches.create(store.id, { file_ids: [...Object.values(ids), long.id] });
         await waitFor(() => held.state.started, 5000, "the PDF to start");
@@ -70,12 +77,10 @@ describe("last chunks of consecutive files written together", () => {
     // The held files' chunks wait until the long file is done (no timer writes them meanwhile).
     const app = useVsApp({ EMBEDDING_MODEL: "" }, {}, { pdf: held.reader, ingestGroupMs: 60_000 });
 
-    it("a removed file is not written; a re-added one is written once, with its new chunking", async () => {
+    it("a removed file is not searchable; a re-added one is written once, with its new chunking", async () => {
       const t = app();
       const store = await t.client.vectorStores.create({});
-      const ids: Record<string, string> = {};
-      for (const [name, text] of Object.entries(NOTES)) ids[name] = (await upload(t, text, name)).id;
-      const long = await upload(t, "%PDF-1.4 held by the test", "lighthouse.pdf");
+      const { ids, long } = await uploadNotesThenPdf(t);
       // Long enough for several chunks of 100 tokens.
       const atlas = await upload(t, Array.from({ length: 30 }, (_, i) => `Atlas sheet ${i} maps the fjord coast and its skerries.`).join("\n\n"), "atlas.txt");
       try {

@@ -23,6 +23,21 @@ async function allPages(r: PdfReader, bytes: Uint8Array, signal?: AbortSignal): 
   return pages;
 }
 
+/** Reads the 117-page PDF and aborts after page `at`: the pages seen and the error the loop ended with. */
+async function abortAt(r: PdfReader, at: number): Promise<{ seen: number[]; err: Error }> {
+  const controller = new AbortController();
+  const seen: number[] = [];
+  const err = await rejection(
+    (async () => {
+      for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"), controller.signal)) {
+        seen.push(page.page);
+        if (page.page === at) controller.abort(new Error("cancelled by the test"));
+      }
+    })(),
+  );
+  return { seen, err };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   const err = await promise.then(
     () => null,
@@ -54,16 +69,7 @@ describe("WorkerPdfReader, two threads on a long document", () => {
 
   it("stops both threads at an abort; the next documents get none of its pages", async () => {
     const r = reader({ threads: 2 });
-    const controller = new AbortController();
-    const seen: number[] = [];
-    const err = await rejection(
-      (async () => {
-        for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"), controller.signal)) {
-          seen.push(page.page);
-          if (page.page === 20) controller.abort(new Error("cancelled by the test"));
-        }
-      })(),
-    );
+    const { seen, err } = await abortAt(r, 20);
     expect(err.message).toBe("cancelled by the test");
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     // Stopped through the page counter, not by terminating them: both threads are still there, and they
@@ -149,16 +155,7 @@ describe("WorkerPdfReader", () => {
 
   it("stops at an abort, and the next document gets none of the stopped one's pages", async () => {
     const r = reader();
-    const controller = new AbortController();
-    const seen: number[] = [];
-    const err = await rejection(
-      (async () => {
-        for await (const page of r.pages(pdf("GeoTopo-komprimiert.pdf"), controller.signal)) {
-          seen.push(page.page);
-          if (page.page === 3) controller.abort(new Error("cancelled by the test"));
-        }
-      })(),
-    );
+    const { seen, err } = await abortAt(r, 3);
     expect(err.message).toBe("cancelled by the test");
     expect(seen).toEqual([1, 2, 3]);
     expect(r.hasWorker).toBe(true); // stopped at a page boundary, not terminated
