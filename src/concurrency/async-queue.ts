@@ -1,0 +1,120 @@
+/**
+ * The one wake-queue in the code base: producers `push`, one consumer awaits `next()` (or iterates), and
+ * `close()` ends the consumer once what is buffered has been read. Used for run streams, PDF page streams and
+ * the ingestion queue, so the "buffer, wake the waiting reader, stop on abort" loop is written only here.
+ *
+ * `maxBuffered` bounds a consumer that never reads: the push that would exceed it closes the queue with
+ * `QueueOverflow` instead (the consumer is dropped; the producer goes on, since `push` only reports false).
+ */
+export class QueueOverflow extends Error {
+  constructor(readonly limit: number) {
+    super(`the reader fell more than ${limit} items behind`);
+  }
+}
+
+export interface AsyncQueueOptions {
+  /** Items buffered before the queue gives up on its reader; default unbounded. */
+  maxBuffered?: number;
+}
+
+export class AsyncQueue<T> implements AsyncIterable<T> {
+  private readonly items: T[] = [];
+  private head = 0;
+  private waiting: (() => void) | null = null;
+  private ended = false;
+  private failure: unknown = undefined;
+  private readonly limit: number;
+
+  constructor(options: AsyncQueueOptions = {}) {
+    this.limit = options.maxBuffered ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Items pushed and not yet read. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** True once `close()` was called (or the buffer overflowed); buffered items may still be read. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Adds an item; false when the queue is closed, or when this push overflowed it (and closed it). */
+  push(item: T): boolean {
+    if (this.ended) return false;
+    if (this.size >= this.limit) {
+      this.close(new QueueOverflow(this.limit));
+      return false;
+    }
+    this.items.push(item);
+    this.wake();
+    return true;
+  }
+
+  /** No more items: the reader gets what is buffered, then the end (or `error`, thrown from `next`). */
+  close(error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = error;
+    if (error !== undefined) this.discard();
+    this.wake();
+  }
+
+  /** The next item; `done` once closed and drained, or as soon as `signal` aborts. Throws a close error. */
+  async next(signal?: AbortSignal): Promise<IteratorResult<T, undefined>> {
+    for (;;) {
+      if (signal?.aborted) return { done: true, value: undefined };
+      if (this.size > 0) return { done: false, value: this.take() };
+      if (this.ended) {
+        if (this.failure !== undefined) throw this.failure;
+        return { done: true, value: undefined };
+      }
+      await this.wait(signal);
+    }
+  }
+
+  async *iterate(signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      const step = await this.next(signal);
+      if (step.done) return;
+      yield step.value;
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    return { next: () => this.next(), return: async () => ({ done: true, value: undefined }) };
+  }
+
+  private take(): T {
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined as T; // let the item go now, not when the array is compacted
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  private discard(): void {
+    this.items.length = 0;
+    this.head = 0;
+  }
+
+  private wake(): void {
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve?.();
+  }
+
+  private wait(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener("abort", done);
+        if (this.waiting === done) this.waiting = null;
+        resolve();
+      };
+      this.waiting = done;
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}
