@@ -1,11 +1,11 @@
 /**
- * The Cranfield collection (/work/shared/data/cranfield, see its README) and its nDCG@10, shared by
+ * The Cranfield collection (bench/data/cranfield, see its README) and its nDCG@10, shared by
  * bench/retrieval-cranfield.ts (the index alone) and bench/retrieval-quality.ts (PDFs through the HTTP API).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const CRANFIELD = "/work/shared/data/cranfield";
+export const CRANFIELD = new URL("./data/cranfield/", import.meta.url).pathname;
 /** The README's reference: plain BM25 (k1=0.9, b=0.4, stemming, stop words) on title+text. */
 export const REFERENCE_BM25_NDCG = 0.351;
 

@@ -34,7 +34,7 @@ import { inThreadPdfReader } from "../src/files/pdf-reader.js";
 import { listenOn, median, openBenchApp, quantile, type BenchApp } from "./bench-app.js";
 import { benchLine, round } from "./bench-report.js";
 
-const PDF_DIR = "/work/shared/data/pdfs/";
+const PDF_DIR = new URL("../test/fixtures/pdfs/", import.meta.url).pathname;
 // The readable PDFs of the shared set (the scanned and the encrypted one fail by design).
 const FILES = ["GeoTopo-komprimiert.pdf", "federal-register-2020-17221.pdf", "pdflatex-4-pages.pdf", "multicolumn.pdf", "nics-background-checks-2015-11.pdf"];
 const RUNS = Number(process.argv[2] ?? 5);

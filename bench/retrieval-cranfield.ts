@@ -18,7 +18,7 @@ import { DEFAULT_FTS, LanceIndex } from "../src/retrieval/lance-index.js";
 import { chunkRows, type ChunkRow, type SearchHit } from "../src/retrieval/vector-index.js";
 import { ndcgAt10, readCorpus, readQrels, readQueries, REFERENCE_BM25_NDCG, type Doc, type Qrels, type Query } from "./cranfield-data.js";
 
-const BIG_PDF = "/work/shared/data/pdfs/GeoTopo-komprimiert.pdf";
+const BIG_PDF = new URL("../test/fixtures/pdfs/GeoTopo-komprimiert.pdf", import.meta.url).pathname;
 const STORE = "vs_" + "cranfield".padEnd(24, "0");
 
 // Cranfield doc ids are numbers; file ids must match file-[A-Za-z0-9]{24}.

@@ -8,7 +8,7 @@ import { rawError, sdkError, useTestApp, wireBody } from "../helpers/contract.js
 import { expectMatchesSchema } from "../helpers/openapi.js";
 import type { TestApp } from "../helpers/test-app.js";
 
-const PDF_DIR = new URL("../../../shared/data/pdfs/", import.meta.url).pathname;
+const PDF_DIR = new URL("../fixtures/pdfs/", import.meta.url).pathname;
 const PDFS = fs.readdirSync(PDF_DIR).filter((name) => name.endsWith(".pdf")).sort();
 /** The purposes an upload may name (the spec's CreateFileRequest enum, the SDK's FilePurpose). */
 const UPLOAD_PURPOSES: FilePurpose[] = ["assistants", "batch", "fine-tune", "vision", "user_data", "evals"];

@@ -6,7 +6,7 @@ import { sdkError } from "../helpers/contract.js";
 import { expectMatchesSchema } from "../helpers/openapi.js";
 import { listen, makeTestApp, type TestApp } from "../helpers/test-app.js";
 
-const PDF = new URL("../../../shared/data/pdfs/c02-22.pdf", import.meta.url).pathname;
+const PDF = new URL("../fixtures/pdfs/c02-22.pdf", import.meta.url).pathname;
 
 /** The same calls a real client makes: a plain SDK over a loopback socket, no custom fetch. */
 describe("over a real socket", () => {

@@ -16,7 +16,7 @@ import { listen } from "../helpers/test-app.js";
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const SHOTS = path.resolve("test-output/playground");
-const PDF_DIR = new URL("../../../shared/data/pdfs/", import.meta.url).pathname;
+const PDF_DIR = new URL("../fixtures/pdfs/", import.meta.url).pathname;
 /** Generous: CI machines have two cores and run other suites beside this one. */
 const WAIT = { timeout: 15_000 };
 const TEST_TIMEOUT = 90_000;

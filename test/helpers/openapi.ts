@@ -3,10 +3,10 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 
 /**
  * Validates what the server returns against the official OpenAI schemas in
- * /work/shared/spec/assistants-v2.openapi.json (see its README). The document marks nullable fields the
+ * test/fixtures/spec/assistants-v2.openapi.json (see its README). The document marks nullable fields the
  * OpenAPI 3.0 way, so they are rewritten to JSON Schema null unions before ajv (2020 dialect) sees them.
  */
-export const SPEC_FILE = new URL("../../../shared/spec/assistants-v2.openapi.json", import.meta.url).pathname;
+export const SPEC_FILE = new URL("../fixtures/spec/assistants-v2.openapi.json", import.meta.url).pathname;
 
 /** Component schemas of objects the server returns (the document names them; see its components.schemas). */
 export const SCHEMA_NAMES = [

@@ -17,9 +17,9 @@ import type { TestApp } from "./test-app.js";
 
 type VectorStore = OpenAI.VectorStores.VectorStore;
 
-export const PDF_DIR = new URL("../../../shared/data/pdfs/", import.meta.url).pathname;
+export const PDF_DIR = new URL("../fixtures/pdfs/", import.meta.url).pathname;
 
-/** One of the shared PDFs (see /work/shared/data/pdfs/SOURCES.md). */
+/** One of the shared PDFs (see test/fixtures/pdfs/SOURCES.md). */
 export function pdf(name: string): Buffer {
   return fs.readFileSync(PDF_DIR + name);
 }

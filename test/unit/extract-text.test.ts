@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ExtractionError, extractText, type ExtractedDoc } from "../../src/files/extract-text.js";
 import { htmlToText } from "../../src/files/extract-html.js";
 
-const PDFS = "/work/shared/data/pdfs/";
+const PDFS = new URL("../fixtures/pdfs/", import.meta.url).pathname;
 const pdf = (name: string) => new Uint8Array(readFileSync(PDFS + name));
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const allText = (doc: ExtractedDoc) => doc.pages.map((p) => p.text).join("\n");

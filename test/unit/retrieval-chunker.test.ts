@@ -106,7 +106,7 @@ describe("chunkPages", () => {
   });
 
   it("chunks the 117-page PDF into valid, page-ordered chunks", async () => {
-    const bytes = new Uint8Array(readFileSync("/work/shared/data/pdfs/GeoTopo-komprimiert.pdf"));
+    const bytes = new Uint8Array(readFileSync(new URL("../fixtures/pdfs/GeoTopo-komprimiert.pdf", import.meta.url)));
     const doc = await extractText(bytes, "GeoTopo-komprimiert.pdf");
     const t0 = performance.now();
     const chunks = chunkPages(doc.pages);
@@ -141,7 +141,7 @@ describe("Chunker (page by page)", () => {
   });
 
   it("emits most chunks of a long document before its last page", async () => {
-    const doc = await extractText(new Uint8Array(readFileSync("/work/shared/data/pdfs/GeoTopo-komprimiert.pdf")), "GeoTopo-komprimiert.pdf");
+    const doc = await extractText(new Uint8Array(readFileSync(new URL("../fixtures/pdfs/GeoTopo-komprimiert.pdf", import.meta.url))), "GeoTopo-komprimiert.pdf");
     const options = { maxTokens: 800, overlapTokens: 400 };
     const { chunks, early } = streamed(doc.pages, options);
     expect(chunks).toEqual(chunkPages(doc.pages, options));
