@@ -9,7 +9,7 @@ import { FILE_SEARCH_DESCRIPTION, type FileSearchService } from "./retrieval/fil
 import type { Ingestor } from "./retrieval/ingestor.js";
 import type { PdfReader } from "./files/pdf-reader.js";
 import type { VectorStoreService } from "./retrieval/vector-store-service.js";
-import type { VectorStoreFilesRepo, VectorStoresRepo } from "./store/vector-stores-repo.js";
+import { createRepos, type Repos } from "./store/repos.js";
 import { ModelCatalog } from "./llm/model-catalog.js";
 import { OllamaChatModel } from "./llm/ollama-chat.js";
 import type { BuiltinTools } from "./runs/builtin-tools.js";
@@ -23,26 +23,9 @@ import { RunService } from "./runs/run-service.js";
 import { probeOllama, type OllamaProbe } from "./llm/ollama-probe.js";
 import { References } from "./objects/references.js";
 import { ThreadService } from "./objects/thread-service.js";
-import { AssistantsRepo } from "./store/assistants-repo.js";
 import { openDb, type Db } from "./store/db.js";
-import { FilesRepo } from "./store/files-repo.js";
-import { MessagesRepo } from "./store/messages-repo.js";
-import { RunsRepo } from "./store/runs-repo.js";
-import { StepsRepo } from "./store/steps-repo.js";
-import { ThreadsRepo } from "./store/threads-repo.js";
 
 export const VERSION = "0.1.0";
-
-export interface Repos {
-  assistants: AssistantsRepo;
-  threads: ThreadsRepo;
-  messages: MessagesRepo;
-  files: FilesRepo;
-  runs: RunsRepo;
-  steps: StepsRepo;
-  vectorStores: VectorStoresRepo;
-  storeFiles: VectorStoreFilesRepo;
-}
 
 /** Everything the HTTP layer needs, created once in the composition root (or per test). */
 export interface AppServices {
@@ -85,23 +68,15 @@ export interface ServiceOverrides {
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<AppServices> {
   const clock = overrides.clock ?? systemClock;
   const db = openDb(overrides.database ?? config.dataDir);
-  const core = {
-    assistants: new AssistantsRepo(db),
-    threads: new ThreadsRepo(db),
-    messages: new MessagesRepo(db),
-    files: new FilesRepo(db),
-    runs: new RunsRepo(db),
-    steps: new StepsRepo(db),
-  };
+  const repos = createRepos(db);
   const blobs = new BlobStore(config.dataDir);
   await blobs.init();
-  const files = new FileService(core.files, blobs, clock);
+  const files = new FileService(repos.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
   const retrieval = createRetrieval({
     config,
     db,
-    repos: core,
-    filesRepo: core.files,
+    repos,
     files,
     models,
     clock,
@@ -109,7 +84,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     ...(overrides.pdf ? { pdf: overrides.pdf } : {}),
     ...(overrides.ingestGroupMs !== undefined ? { ingestGroupMs: overrides.ingestGroupMs } : {}),
   });
-  const repos: Repos = { ...core, vectorStores: retrieval.repos.vectorStores, storeFiles: retrieval.repos.storeFiles };
   const refs = new References(repos.files, retrieval.vectorStores);
   const threads = new ThreadService({ db, ...repos }, refs, clock);
   const sandbox = overrides.sandbox ?? createQuickJsSandbox({

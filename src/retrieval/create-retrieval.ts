@@ -8,15 +8,13 @@ import type { Embedder } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { OllamaEmbedder } from "../llm/ollama-embedder.js";
 import type { Db } from "../store/db.js";
-import type { FilesRepo } from "../store/files-repo.js";
-import { FileBatchesRepo, VectorStoreFilesRepo, VectorStoreIndexRepo, VectorStoresRepo } from "../store/vector-stores-repo.js";
 import { FileSearchService } from "./file-search.js";
 import { Ingestor } from "./ingestor.js";
 import { LazyIndex } from "./lazy-index.js";
 import { StoreSearch } from "./store-search.js";
 import type { VectorIndex } from "./vector-index.js";
 import { VectorStoreService } from "./vector-store-service.js";
-import type { Repos } from "../services.js";
+import type { Repos } from "../store/repos.js";
 
 export interface Retrieval {
   vectorStores: VectorStoreService;
@@ -24,15 +22,13 @@ export interface Retrieval {
   ingestor: Ingestor;
   index: VectorIndex;
   pdf: PdfReader;
-  repos: { vectorStores: VectorStoresRepo; storeFiles: VectorStoreFilesRepo; batches: FileBatchesRepo; indexSettings: VectorStoreIndexRepo };
 }
 
 /** Wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
 export function createRetrieval(deps: {
   config: Config;
   db: Db;
-  repos: Omit<Repos, "vectorStores" | "storeFiles">;
-  filesRepo: FilesRepo;
+  repos: Repos;
   files: FileService;
   models: ModelCatalog;
   clock: Clock;
@@ -40,13 +36,7 @@ export function createRetrieval(deps: {
   pdf?: PdfReader;
   ingestGroupMs?: number;
 }): Retrieval {
-  const { config, db } = deps;
-  const repos = {
-    vectorStores: new VectorStoresRepo(db),
-    storeFiles: new VectorStoreFilesRepo(db),
-    batches: new FileBatchesRepo(db),
-    indexSettings: new VectorStoreIndexRepo(db),
-  };
+  const { config, db, repos } = deps;
   const index = new LazyIndex(async () => {
     const { LanceIndex } = await import("./lance-index.js");
     return LanceIndex.open(path.join(config.dataDir, "lancedb"));
@@ -72,9 +62,9 @@ export function createRetrieval(deps: {
     storeExists: (id) => repos.vectorStores.get(id) !== null,
     ...(deps.ingestGroupMs !== undefined ? { groupMaxMs: deps.ingestGroupMs } : {}),
   });
-  const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos, files: deps.filesRepo }, index, ingestor, deps.clock);
-  const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: deps.filesRepo, embedderFor });
-  const fileSearch = new FileSearchService({ repos: deps.repos, storeFiles: repos.storeFiles, search, stores: vectorStores });
+  const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos }, index, ingestor, deps.clock);
+  const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: repos.files, embedderFor });
+  const fileSearch = new FileSearchService({ repos, storeFiles: repos.storeFiles, search, stores: vectorStores });
   deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
-  return { vectorStores, fileSearch, ingestor, index, pdf, repos };
+  return { vectorStores, fileSearch, ingestor, index, pdf };
 }

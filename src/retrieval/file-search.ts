@@ -1,6 +1,6 @@
 import type { VectorStoreSearchParams } from "../api/vector-stores.js";
 import type { FileSearchResult, Run } from "../api/wire.js";
-import type { Repos } from "../services.js";
+import type { Repos } from "../store/repos.js";
 import type { VectorStoreFilesRepo } from "../store/vector-stores-repo.js";
 import type { FileSearchOutcome } from "../runs/builtin-tools.js";
 import type { StoreSearch } from "./store-search.js";

@@ -1,7 +1,7 @@
 import type { Run, StepToolCall } from "../api/wire.js";
 import type { FileService } from "../files/file-service.js";
 import type { CodeSandbox, SandboxFile, SandboxLimits, SandboxResult } from "../sandbox/index.js";
-import type { Repos } from "../services.js";
+import type { Repos } from "../store/repos.js";
 import type { CodeInterpreterOutcome } from "./builtin-tools.js";
 
 type Output = Extract<StepToolCall, { type: "code_interpreter" }>["code_interpreter"]["outputs"][number];

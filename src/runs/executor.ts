@@ -4,7 +4,7 @@ import type { ChatMessage, ChatModel, ChatRequest, ModelToolCall } from "../llm/
 import { ModelError } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { newId } from "../ids.js";
-import type { Repos } from "../services.js";
+import type { Repos } from "../store/repos.js";
 import { annotateFiles, cite, type NumberedSource } from "./citations.js";
 import type { BuiltinTools } from "./builtin-tools.js";
 import { loadImages } from "./images.js";

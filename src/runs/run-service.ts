@@ -5,7 +5,7 @@ import { activeRunConflict, badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { normalizeResponseFormat, normalizeTools } from "../objects/normalize.js";
 import type { ThreadService } from "../objects/thread-service.js";
-import type { Repos } from "../services.js";
+import type { Repos } from "../store/repos.js";
 import type { Db } from "../store/db.js";
 import type { RunEngine } from "./engine.js";
 import type { RunEventListener } from "./events.js";

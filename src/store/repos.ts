@@ -1,0 +1,37 @@
+import { AssistantsRepo } from "./assistants-repo.js";
+import type { Db } from "./db.js";
+import { FilesRepo } from "./files-repo.js";
+import { MessagesRepo } from "./messages-repo.js";
+import { RunsRepo } from "./runs-repo.js";
+import { StepsRepo } from "./steps-repo.js";
+import { ThreadsRepo } from "./threads-repo.js";
+import { FileBatchesRepo, VectorStoreFilesRepo, VectorStoreIndexRepo, VectorStoresRepo } from "./vector-stores-repo.js";
+
+/** One repository per table, over one database. Services take the members they use (`Pick<Repos, …>`). */
+export interface Repos {
+  readonly assistants: AssistantsRepo;
+  readonly threads: ThreadsRepo;
+  readonly messages: MessagesRepo;
+  readonly files: FilesRepo;
+  readonly runs: RunsRepo;
+  readonly steps: StepsRepo;
+  readonly vectorStores: VectorStoresRepo;
+  readonly storeFiles: VectorStoreFilesRepo;
+  readonly batches: FileBatchesRepo;
+  readonly indexSettings: VectorStoreIndexRepo;
+}
+
+export function createRepos(db: Db): Repos {
+  return {
+    assistants: new AssistantsRepo(db),
+    threads: new ThreadsRepo(db),
+    messages: new MessagesRepo(db),
+    files: new FilesRepo(db),
+    runs: new RunsRepo(db),
+    steps: new StepsRepo(db),
+    vectorStores: new VectorStoresRepo(db),
+    storeFiles: new VectorStoreFilesRepo(db),
+    batches: new FileBatchesRepo(db),
+    indexSettings: new VectorStoreIndexRepo(db),
+  };
+}
