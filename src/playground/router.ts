@@ -19,15 +19,18 @@ export const PLAYGROUND_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const ASSETS: Record<string, { file: string; type: string }> = {
-  "/": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/playground/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
-  "/playground/api.js": { file: "api.js", type: "text/javascript; charset=utf-8" },
-  "/playground/render.js": { file: "render.js", type: "text/javascript; charset=utf-8" },
-  "/playground/sse.js": { file: "sse.js", type: "text/javascript; charset=utf-8" },
-  "/playground/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
-  "/playground/icon.svg": { file: "icon.svg", type: "image/svg+xml" },
+/** What the folder serves, by extension; anything else in it (router.ts, *.d.ts) is never sent. */
+const TYPES: Record<string, string> = {
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  svg: "image/svg+xml",
 };
+
+/**
+ * A servable file name: one plain name of this folder with one of the extensions above. No slash (no
+ * subfolder, no `..`), no leading dot (no dotfile), no other dot (so `sse.d.ts` or `app.js.map` never match).
+ */
+const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*\.(js|css|svg)$/;
 
 const HEADERS = {
   "content-security-policy": PLAYGROUND_CSP,
@@ -38,23 +41,43 @@ const HEADERS = {
   "cache-control": "no-cache",
 };
 
-/** Routes for the page; each file is read on its first request and kept in memory. */
+/**
+ * Routes for the page: `/` is index.html, `/playground/<name>` any `.js`, `.css` or `.svg` file of this
+ * folder (so a new module needs no route). Each file is read on its first request and kept in memory;
+ * a name that is not servable, or not a file here, falls through to the API's 404.
+ */
 export function playgroundRouter(dir: URL = new URL("./", import.meta.url)): Hono {
   const cache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
   const load = (file: string): Promise<Uint8Array<ArrayBuffer>> => {
     let bytes = cache.get(file);
     if (!bytes) {
-      bytes = fs.readFile(new URL(file, dir)).then((b) => new Uint8Array(b));
+      const url = new URL(file, dir);
+      // lstat: a regular file only, not a folder or a link that could point out of the folder.
+      bytes = fs.lstat(url).then(async (stat) => {
+        if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+        return new Uint8Array(await fs.readFile(url));
+      });
       // A failed read (file missing) is retried on the next request instead of cached.
       bytes.catch(() => cache.delete(file));
       cache.set(file, bytes);
     }
     return bytes;
   };
+  /** The file's bytes, or null when there is no such file (the caller falls through to the 404). */
+  const tryLoad = (file: string): Promise<Uint8Array<ArrayBuffer> | null> => load(file).catch(() => null);
 
   const app = new Hono();
-  for (const [route, asset] of Object.entries(ASSETS)) {
-    app.get(route, async (c) => c.body(await load(asset.file), 200, { ...HEADERS, "content-type": asset.type }));
-  }
+  app.get("/", async (c, next) => {
+    const bytes = await tryLoad("index.html");
+    if (!bytes) return next();
+    return c.body(bytes, 200, { ...HEADERS, "content-type": "text/html; charset=utf-8" });
+  });
+  app.get("/playground/:name", async (c, next) => {
+    const name = c.req.param("name");
+    const match = ASSET_NAME.exec(name);
+    const bytes = match ? await tryLoad(name) : null;
+    if (!match || !bytes) return next();
+    return c.body(bytes, 200, { ...HEADERS, "content-type": TYPES[match[1]!]! });
+  });
   return app;
 }
