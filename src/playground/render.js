@@ -99,6 +99,20 @@ export function notice(text, kind = "info") {
   return h("div", { class: `callout ${kind}`, role: "status" }, richText(text));
 }
 
+/** Chip text for a status: vector store files and run steps share these words. */
+const STATUS_LABEL = /** @type {Record<string, string>} */ ({
+  uploading: "Uploading…",
+  in_progress: "In progress",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+});
+
+/** @param {string} status an unknown status shows as it is */
+export function statusLabel(status) {
+  return STATUS_LABEL[status] ?? status;
+}
+
 /** @param {number} bytes */
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes)) return "";

@@ -1,0 +1,20 @@
+// Rules the Playground shares with the server. The page is plain browser JS and cannot import the
+// server's TypeScript, so it keeps copies, here in one place rather than spread over the sections.
+
+/**
+ * Model names the hosted API served; the server maps them to its default chat model
+ * (`OPENAI_MODEL_NAME` in src/llm/model-catalog.ts), so the page labels them as such.
+ */
+export const OPENAI_MODEL_NAME = /^(gpt-|o[1-9](-|$)|chatgpt-)/;
+
+/** Run statuses a run never leaves (`isTerminal` in src/runs/state.ts): the page stops following such a run. */
+export const TERMINAL_RUN_STATUSES = new Set(["completed", "failed", "cancelled", "expired", "incomplete"]);
+
+/**
+ * The `include[]` value that makes runs and steps carry file_search passages
+ * (`INCLUDE_FILE_SEARCH_CONTENT` in src/api/runs.ts), so the page can show what was found.
+ */
+export const INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content";
+
+/** The query parameter asking for those passages, ready to append to a runs or steps URL. */
+export const INCLUDE_RESULTS = `include[]=${encodeURIComponent(INCLUDE_FILE_SEARCH_CONTENT)}`;
