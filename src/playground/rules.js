@@ -1,11 +1,12 @@
 // Rules the Playground shares with the server. The page is plain browser JS and cannot import the
-// server's TypeScript, so it keeps copies, here in one place rather than spread over the sections.
+// server's TypeScript, so it keeps copies here, in one place; test/unit/playground-rules.test.ts pins each
+// one equal to the server's, so a change on either side fails that test instead of drifting silently.
 
 /**
  * Model names the hosted API served; the server maps them to its default chat model
  * (`OPENAI_MODEL_NAME` in src/llm/model-catalog.ts), so the page labels them as such.
  */
-export const OPENAI_MODEL_NAME = /^(gpt-|o[1-9](-|$)|chatgpt-)/;
+export const OPENAI_MODEL_NAME = /^(gpt-|o[1-9](-|$)|chatgpt-|text-davinci|davinci|babbage)/;
 
 /** Run statuses a run never leaves (`isTerminal` in src/runs/state.ts): the page stops following such a run. */
 export const TERMINAL_RUN_STATUSES = new Set(["completed", "failed", "cancelled", "expired", "incomplete"]);

@@ -1,0 +1,5 @@
+/** Types for rules.js (a plain browser module, also imported by a unit test from Node). */
+export const OPENAI_MODEL_NAME: RegExp;
+export const TERMINAL_RUN_STATUSES: ReadonlySet<string>;
+export const INCLUDE_FILE_SEARCH_CONTENT: string;
+export const INCLUDE_RESULTS: string;
