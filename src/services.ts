@@ -5,22 +5,26 @@ import { BlobStore } from "./files/blob-store.js";
 import { FileService } from "./files/file-service.js";
 import type { ChatModel, Embedder } from "./llm/chat-model.js";
 import { createRetrieval } from "./retrieval/create-retrieval.js";
-import { FILE_SEARCH_DESCRIPTION, type FileSearchService } from "./retrieval/file-search.js";
+import type { FileSearchService } from "./retrieval/file-search.js";
 import type { Ingestor } from "./retrieval/ingestor.js";
 import type { PdfReader } from "./files/pdf-reader.js";
 import type { VectorStoreService } from "./retrieval/vector-store-service.js";
 import { createRepos, type Repos } from "./store/repos.js";
 import { ModelCatalog } from "./llm/model-catalog.js";
 import { OllamaChatModel } from "./llm/ollama-chat.js";
-import type { BuiltinTools } from "./runs/builtin-tools.js";
-import { CodeInterpreterTool } from "./runs/code-interpreter.js";
-import { createQuickJsSandbox, SANDBOX_API_DESCRIPTION, type CodeSandbox } from "./sandbox/index.js";
+import { createQuickJsSandbox, type CodeSandbox } from "./sandbox/index.js";
+import type { AnyBuiltinTool } from "./tools/builtin-tool.js";
+import { codeInterpreterTool } from "./tools/code-interpreter.js";
+import { SandboxCodeRunner } from "./tools/code-runner.js";
+import { fileSearchTool } from "./tools/file-search.js";
+import { Toolbox } from "./tools/toolbox.js";
 import { RunEngine } from "./runs/engine.js";
 import { RunEvents } from "./runs/events.js";
 import { RunExecutor } from "./runs/executor.js";
 import { RunRecorder } from "./runs/recorder.js";
 import { RunService } from "./runs/run-service.js";
 import { probeOllama, type OllamaProbe } from "./llm/ollama-probe.js";
+import { AssistantService } from "./objects/assistant-service.js";
 import { References } from "./objects/references.js";
 import { ThreadService } from "./objects/thread-service.js";
 import { openDb, type Db } from "./store/db.js";
@@ -35,6 +39,7 @@ export interface AppServices {
   readonly db: Db;
   readonly repos: Repos;
   readonly refs: References;
+  readonly assistants: AssistantService;
   readonly threads: ThreadService;
   readonly files: FileService;
   readonly models: ModelCatalog;
@@ -54,7 +59,8 @@ export interface ServiceOverrides {
   database?: ":memory:";
   /** Replaces the Ollama chat adapter (tests normally use the Ollama-protocol stand-in instead). */
   chat?: ChatModel;
-  builtins?: Partial<BuiltinTools>;
+  /** Built-in tools replacing the registered ones of the same type (stand-ins in tests). */
+  tools?: AnyBuiltinTool[];
   sandbox?: CodeSandbox;
   /** null: vector stores are BM25 only; undefined: the configured Ollama embedding model. */
   embedder?: Embedder | null;
@@ -85,28 +91,20 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     ...(overrides.ingestGroupMs !== undefined ? { ingestGroupMs: overrides.ingestGroupMs } : {}),
   });
   const refs = new References(repos.files, retrieval.vectorStores);
-  const threads = new ThreadService({ db, ...repos }, refs, clock);
+  // Deleting a thread stops its run through the engine, created further down (only called on a request).
+  const threads = new ThreadService({ db, ...repos }, refs, clock, { stopRuns: (threadId) => engine.abortThread(threadId) });
+  const assistants = new AssistantService({ assistants: repos.assistants, vectorStores: repos.vectorStores, storeFiles: retrieval.vectorStores, refs, clock });
   const sandbox = overrides.sandbox ?? createQuickJsSandbox({
     poolSize: config.sandbox.workers,
     maxSessions: config.sandbox.maxSessions,
     sessionIdleMs: config.sandbox.sessionIdleMs,
     limits: { timeMs: config.sandbox.timeMs, memoryBytes: config.sandbox.memoryBytes, outputBytes: config.sandbox.outputBytes },
   });
-  const codeInterpreter = new CodeInterpreterTool({ repos, files, sandbox });
-  const builtins: BuiltinTools = {
-    fileSearchDescription: FILE_SEARCH_DESCRIPTION,
-    codeInterpreterDescription: SANDBOX_API_DESCRIPTION,
-    fileSearch: (run, query, signal) => retrieval.fileSearch.forRun(run, query, signal),
-    codeInterpreter: async (run, code, signal) => {
-      const { outputs, generated } = await codeInterpreter.run(run, code, signal);
-      if (generated.length > 0) {
-        const options = repos.runs.options(run.id);
-        repos.runs.setOptions(run.id, { ...options, generated_files: [...(options.generated_files ?? []), ...generated] });
-      }
-      return { outputs };
-    },
-    ...overrides.builtins,
-  };
+  // The built-in tools: one module each, registered here.
+  const tools = new Toolbox([
+    fileSearchTool(retrieval.fileSearch),
+    codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox })),
+  ]).with(overrides.tools ?? []);
   const runEvents = new RunEvents();
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, runEvents, clock);
   const executor = new RunExecutor({
@@ -114,7 +112,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     recorder,
     chat: overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs }),
     models,
-    builtins,
+    tools,
     clock,
     expirySeconds: config.runs.expirySeconds,
     readFile: async (fileId) => (files.get(fileId) ? new Uint8Array(await files.content(fileId)) : null),
@@ -130,6 +128,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     db,
     repos,
     refs,
+    assistants,
     threads,
     files,
     models,

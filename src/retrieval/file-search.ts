@@ -2,7 +2,6 @@ import type { VectorStoreSearchParams } from "../api/vector-stores.js";
 import type { FileSearchResult, Run } from "../api/wire.js";
 import type { Repos } from "../store/repos.js";
 import type { VectorStoreFilesRepo } from "../store/vector-stores-repo.js";
-import type { FileSearchOutcome } from "../runs/builtin-tools.js";
 import type { StoreSearch } from "./store-search.js";
 import type { VectorStoreService } from "./vector-store-service.js";
 
@@ -14,10 +13,6 @@ import type { VectorStoreService } from "./vector-store-service.js";
 export const DEFAULT_TOOL_RESULTS = 5;
 /** How long a run's file_search waits for files still being indexed (attached just before the run). */
 const INGESTION_WAIT_MS = 120_000;
-
-export const FILE_SEARCH_DESCRIPTION =
-  "Search the user's uploaded files for passages relevant to a query. Call it whenever the answer may be in " +
-  "the files. Results are numbered [1], [2], ...; cite the ones you use with their number in square brackets.";
 
 /** The file_search tool of runs and the /vector_stores/{id}/search endpoint. */
 export class FileSearchService {
@@ -55,7 +50,7 @@ export class FileSearchService {
   }
 
   /** Runs one file_search call for a run over the assistant's and the thread's vector stores. */
-  async forRun(run: Run, query: string, signal: AbortSignal): Promise<FileSearchOutcome> {
+  async forRun(run: Run, query: string, signal: AbortSignal): Promise<{ results: FileSearchResult[] }> {
     const storeIds = this.storeIdsOf(run);
     await this.waitForIngestion(storeIds, signal);
     const tool = run.tools.find((t) => t.type === "file_search");

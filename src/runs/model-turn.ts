@@ -3,7 +3,7 @@ import type { ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js
 import type { Cited } from "./citations.js";
 import type { RunRecorder } from "./recorder.js";
 import { ServerShutdown } from "./state.js";
-import { mayBeTextToolCall, parseTextToolCalls } from "./tools.js";
+import { mayBeTextToolCall, parseTextToolCalls } from "./text-tool-calls.js";
 
 /** How often (at most) streamed text is written to the stored message, so pollers see progress. */
 const STORE_INTERVAL_MS = 100;

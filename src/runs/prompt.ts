@@ -1,5 +1,6 @@
 import type { Message, RunStep, TruncationStrategy } from "../api/wire.js";
 import type { ChatMessage } from "../llm/chat-model.js";
+import type { Toolbox } from "../tools/toolbox.js";
 
 /**
  * Builds the chat messages for one model call. Order keeps the prefix byte-stable across turns of a thread
@@ -122,53 +123,19 @@ export function estimate(messages: ChatMessage[]): number {
 }
 
 /**
- * Renders a finished tool_calls step as the assistant call plus one tool result per call. file_search
- * results are numbered from `firstSource` on, the numbers the model cites (see retrieval/citations.ts).
+ * Renders a finished tool_calls step as the assistant call plus one tool result per call, each as its tool
+ * replays it. Passages are numbered from `firstSource` on, the numbers the model cites (see citations.ts).
  */
-export function toolStepTurns(step: RunStep, firstSource = 1): ChatMessage[] {
+export function toolStepTurns(step: RunStep, tools: Toolbox, firstSource = 1): ChatMessage[] {
   if (step.step_details.type !== "tool_calls") return [];
-  const calls = step.step_details.tool_calls;
-  const turns: ChatMessage[] = [
-    {
-      role: "assistant",
-      content: "",
-      tool_calls: calls.map((call) => ({ name: callName(call), arguments: callArguments(call) })),
-    },
-  ];
   let next = firstSource;
-  for (const call of calls) {
-    turns.push({ role: "tool", tool_name: callName(call), content: callOutput(call, next) });
-    if (call.type === "file_search") next += call.file_search.results?.length ?? 0;
-  }
-  return turns;
-}
-
-function callName(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number]): string {
-  return call.type === "function" ? call.function.name : call.type;
-}
-
-function callArguments(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number]): Record<string, unknown> {
-  if (call.type === "function") {
-    try {
-      const parsed: unknown = JSON.parse(call.function.arguments);
-      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-    } catch {
-      return {};
-    }
-  }
-  if (call.type === "code_interpreter") return { code: call.code_interpreter.input };
-  // The model sees what it searched for beside what it found (steps from before `query` was recorded have none).
-  return call.file_search.query === undefined ? {} : { query: call.file_search.query };
-}
-
-function callOutput(call: Extract<RunStep["step_details"], { type: "tool_calls" }>["tool_calls"][number], firstSource: number): string {
-  if (call.type === "function") return call.function.output ?? "";
-  if (call.type === "code_interpreter") {
-    return call.code_interpreter.outputs.map((o) => (o.type === "logs" ? o.logs : `[image file ${o.image.file_id}]`)).join("\n");
-  }
-  const results = call.file_search.results ?? [];
-  if (results.length === 0) return "No passage in the attached files matches this query.";
-  return results
-    .map((r, i) => `[${firstSource + i}] ${r.file_name}${r.page ? ` (page ${r.page})` : ""}:\n${r.content?.map((c) => c.text).join(" ") ?? ""}`)
-    .join("\n\n");
+  const replayed = step.step_details.tool_calls.map((call) => {
+    const r = tools.replay(call, next);
+    next += tools.sources(call).length;
+    return r;
+  });
+  return [
+    { role: "assistant", content: "", tool_calls: replayed.map((r) => ({ name: r.name, arguments: r.arguments })) },
+    ...replayed.map((r): ChatMessage => ({ role: "tool", tool_name: r.name, content: r.output })),
+  ];
 }

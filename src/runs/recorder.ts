@@ -1,25 +1,16 @@
-import type { Annotation, Message, Run, RunStatus, RunStep, StepToolCall, Usage } from "../api/wire.js";
+import type { Annotation, Message, Run, RunStatus, RunStep, Usage } from "../api/wire.js";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
 import type { MessagesRepo } from "../store/messages-repo.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { StepsRepo } from "../store/steps-repo.js";
+import type { ToolCallDelta } from "../tools/builtin-tool.js";
 import type { RunEvents } from "./events.js";
 import { canTransition, IllegalTransitionError, isTerminal } from "./state.js";
 
 type IncompleteReason = NonNullable<Message["incomplete_details"]>["reason"];
 type RunPatch = Partial<Omit<Run, "id" | "object" | "status">>;
 type StepEnd = "completed" | "failed" | "cancelled" | "expired";
-type CodeOutput = Extract<StepToolCall, { type: "code_interpreter" }>["code_interpreter"]["outputs"][number];
-
-/**
- * One entry of a tool_calls step delta: a call appearing whole, or outputs added to a code_interpreter call.
- * Only what is new since the last event: clients append delta strings and arrays to their snapshot.
- */
-export type ToolCallDelta =
-  | ({ index: number } & StepToolCall)
-  | { index: number; type: "code_interpreter"; code_interpreter: { outputs: (CodeOutput & { index: number })[] } };
-
 /**
  * Every change a run makes goes through here: it is stored first, then emitted, so an event's payload is
  * exactly what a polling client reads back.

@@ -1,21 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type OpenAI from "openai";
-import type { BuiltinTools } from "../../src/runs/builtin-tools.js";
+import { codeInterpreterTool } from "../../src/tools/code-interpreter.js";
+import { fileSearchTool } from "../../src/tools/file-search.js";
 import { names, parseSse, postStream, seed, stepsOf, useRunApp } from "../helpers/runs.js";
 import { expectMatchesSchema } from "../helpers/openapi.js";
 
 type ToolCallsDetails = OpenAI.Beta.Threads.Runs.ToolCallsStepDetails;
 
 /** Stand-ins for the sandbox and retrieval, so these tests see only what the run engine streams. */
-const builtins: Partial<BuiltinTools> = {
-  codeInterpreter: async (_run, code) => ({ outputs: [{ type: "logs", logs: `ran ${code.length} chars` }] }),
-  fileSearch: async () => ({
-    results: [{ file_id: "file-abc", file_name: "notes.txt", score: 0.9, content: [{ type: "text", text: "The secret is 7." }] }],
+const tools = [
+  codeInterpreterTool({ run: async (_run, code) => ({ outputs: [{ type: "logs", logs: `ran ${code.length} chars` }] }) }),
+  fileSearchTool({
+    forRun: async () => ({
+      results: [{ file_id: "file-abc", file_name: "notes.txt", score: 0.9, content: [{ type: "text", text: "The secret is 7." }] }],
+    }),
   }),
-};
+];
 
 describe("streaming: built-in tool steps (code_interpreter, file_search)", () => {
-  const app = useRunApp({}, {}, { builtins });
+  const app = useRunApp({}, {}, { tools });
 
   it("code_interpreter: the SDK accumulates the call and its outputs exactly as stored", async () => {
     const t = app();

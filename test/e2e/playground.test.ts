@@ -12,6 +12,7 @@ import type { ServiceOverrides } from "../../src/services.js";
 import { hashEmbedding, type ChatBody } from "../fakes/ollama-fake.js";
 import { makeRunApp, type RunTestApp } from "../helpers/run-app.js";
 import { listen } from "../helpers/test-app.js";
+import { codeInterpreterTool } from "../../src/tools/code-interpreter.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -208,8 +209,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
   }, TEST_TIMEOUT);
 
   it("a function call is answered through the page (requires_action → output → answer), code_interpreter shown", async () => {
-    const codeInterpreter = async (_run: unknown, code: string) => ({ outputs: [{ type: "logs" as const, logs: `42\n(ran ${code.length} chars)` }] });
-    const { t, page, problems } = await open({}, { builtins: { codeInterpreter } });
+    const codeInterpreter = codeInterpreterTool({ run: async (_run, code) => ({ outputs: [{ type: "logs", logs: `42\n(ran ${code.length} chars)` }] }) });
+    const { t, page, problems } = await open({}, { tools: [codeInterpreter] });
     await page.waitForSelector("body[data-ready=true]", WAIT);
 
     await page.getByLabel("Name", { exact: true }).fill("Weather bot");

@@ -1,45 +1,41 @@
-import type { Run, StepToolCall } from "../api/wire.js";
+import type { Run } from "../api/wire.js";
 import type { FileService } from "../files/file-service.js";
 import type { CodeSandbox, SandboxFile, SandboxLimits, SandboxResult } from "../sandbox/index.js";
 import type { Repos } from "../store/repos.js";
-import type { CodeInterpreterOutcome } from "./builtin-tools.js";
-
-type Output = Extract<StepToolCall, { type: "code_interpreter" }>["code_interpreter"]["outputs"][number];
+import type { CodeOutputs, RunCodeRunner } from "./code-interpreter.js";
 
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|svg)$/i;
 
-/** A file the code wrote, stored as an `assistants_output` file; the reply cites it with a file_path annotation. */
-export interface GeneratedFile {
-  file_id: string;
-  name: string;
-}
-
 /**
- * The code_interpreter tool of runs: model-written JavaScript in the QuickJS sandbox. The session is the
- * thread, so variables survive across calls and across runs on the same thread (until the sandbox evicts
- * it). Errors in the code are outputs for the model to read and fix, never run failures.
+ * Runs code_interpreter calls in the QuickJS sandbox. The session is the thread, so variables survive across
+ * calls and across runs on the same thread (until the sandbox evicts it). Errors in the code are outputs for
+ * the model to read and fix, never run failures. Files the code writes become `assistants_output` files,
+ * recorded on the run so its reply can cite them (file_path annotations).
  */
-export class CodeInterpreterTool {
+export class SandboxCodeRunner implements RunCodeRunner {
   constructor(
-    private readonly deps: { repos: Pick<Repos, "assistants" | "threads" | "messages" | "files">; files: FileService; sandbox: CodeSandbox; limits?: Partial<SandboxLimits> },
+    private readonly deps: { repos: Pick<Repos, "assistants" | "threads" | "messages" | "files" | "runs">; files: FileService; sandbox: CodeSandbox; limits?: Partial<SandboxLimits> },
   ) {}
 
-  /** `signal`: the run's; aborting it (cancel) stops the code. */
-  async run(run: Run, code: string, signal?: AbortSignal): Promise<CodeInterpreterOutcome & { generated: GeneratedFile[] }> {
+  async run(run: Run, code: string, signal?: AbortSignal): Promise<{ outputs: CodeOutputs }> {
     const result = await this.deps.sandbox.run(code, {
       sessionKey: run.thread_id,
       files: await this.inputFiles(run),
       ...(this.deps.limits ? { limits: this.deps.limits } : {}),
       ...(signal ? { signal } : {}),
     });
-    const generated: GeneratedFile[] = [];
-    const outputs: Output[] = [{ type: "logs", logs: logsOf(result) }];
+    const generated: { file_id: string; name: string }[] = [];
+    const outputs: CodeOutputs = [{ type: "logs", logs: logsOf(result) }];
     for (const file of result.files) {
       const stored = await this.deps.files.create(file.bytes, file.name, "assistants_output");
       generated.push({ file_id: stored.id, name: stored.filename });
       if (IMAGE_EXTENSIONS.test(file.name)) outputs.push({ type: "image", image: { file_id: stored.id } });
     }
-    return { outputs, generated };
+    if (generated.length > 0) {
+      const options = this.deps.repos.runs.options(run.id);
+      this.deps.repos.runs.setOptions(run.id, { ...options, generated_files: [...(options.generated_files ?? []), ...generated] });
+    }
+    return { outputs };
   }
 
   /** Files of the assistant's and thread's code_interpreter resources and of code_interpreter attachments. */

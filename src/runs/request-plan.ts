@@ -1,0 +1,129 @@
+import type { FileSearchResult, Message, Run, RunStep, Usage } from "../api/wire.js";
+import type { ChatMessage, ChatModel, ChatRequest } from "../llm/chat-model.js";
+import type { ModelCatalog } from "../llm/model-catalog.js";
+import type { Repos } from "../store/repos.js";
+import type { Toolbox } from "../tools/toolbox.js";
+import type { NumberedSource } from "./citations.js";
+import { loadImages } from "./images.js";
+import { buildPrompt, toolStepTurns, type PromptParts } from "./prompt.js";
+
+/** Context to plan for when neither the manifest nor /api/show says (Ollama's own default). */
+const FALLBACK_CONTEXT = 4096;
+/** Upper bound on num_ctx for models the manifest does not list: bigger windows cost Ollama memory. */
+const UNLISTED_CONTEXT_CAP = 8192;
+
+export interface PlanDeps {
+  repos: Pick<Repos, "messages" | "steps" | "runs">;
+  chat: ChatModel;
+  models: ModelCatalog;
+  tools: Toolbox;
+  /** An uploaded file's bytes (images for vision models); null when it is gone. Absent: images are only named. */
+  readFile?: ((fileId: string) => Promise<Uint8Array | null>) | undefined;
+}
+
+/**
+ * What stays the same across one execution's model calls, read once: the model and its context size, and the
+ * thread's history (no message can be added or deleted while the run is active; only this run's own replies
+ * appear, and those come from its steps).
+ */
+export interface RunContext {
+  tag: string;
+  numCtx: number;
+  history: Message[];
+  images?: ReadonlyMap<string, string>;
+}
+
+export type RequestPlan =
+  | { ok: true; request: ChatRequest; sources: NumberedSource[]; files: { file_id: string; name: string }[] }
+  | { ok: false; end: "max_prompt_tokens" | "max_completion_tokens" | "too_long"; tokens: number };
+
+export async function loadRunContext(run: Run, deps: PlanDeps): Promise<RunContext> {
+  const resolved = deps.models.resolveChat(run.model);
+  const details = await deps.chat.details(resolved.tag);
+  const trained = details.context_length ?? null;
+  const numCtx = Math.min(resolved.contextLength ?? UNLISTED_CONTEXT_CAP, trained ?? resolved.contextLength ?? FALLBACK_CONTEXT);
+  const history = deps.repos.messages.all({ thread_id: run.thread_id }).filter((m) => !(m.run_id === run.id && m.role === "assistant"));
+  // A vision model (Ollama reports the capability) gets the images themselves; others get them named.
+  const readFile = deps.readFile;
+  const images = readFile && details.capabilities.includes("vision") ? await loadImages(history, readFile) : undefined;
+  return { tag: resolved.tag, numCtx, history, ...(images ? { images } : {}) };
+}
+
+/** The next model request of a run, sized so Ollama never truncates the prompt itself. */
+export function planRequest(run: Run, usage: Usage, context: RunContext, deps: PlanDeps): RequestPlan {
+  const { repos, tools } = deps;
+  const { numCtx } = context;
+  const completionLeft = run.max_completion_tokens === null ? null : run.max_completion_tokens - usage.completion_tokens;
+  if (completionLeft !== null && completionLeft <= 0) return { ok: false, end: "max_completion_tokens", tokens: 0 };
+  const reserve = completionLeft ?? Math.min(1024, Math.floor(numCtx / 4));
+  const budget = Math.min(numCtx - reserve, run.max_prompt_tokens ?? Number.POSITIVE_INFINITY);
+
+  const steps = repos.steps.all({ run_id: run.id });
+  // tool_choice "required"/named applies to the run's first model call only; later calls are "auto".
+  const choice = steps.some((s) => s.type === "tool_calls") && run.tool_choice !== "none" ? "auto" : run.tool_choice;
+  const offered = tools.offered(run.tools, choice);
+  const options = repos.runs.options(run.id);
+  const hint = offered.length > 0 ? tools.hint(choice) : null;
+  const parts: PromptParts = {
+    instructions: run.instructions,
+    history: context.history,
+    ...(context.images ? { images: context.images } : {}),
+    runTurns: runTurns(steps, deps),
+    additions: [options.additional_instructions, hint].filter((x): x is string => !!x),
+    truncation: run.truncation_strategy,
+  };
+  const prompt = buildPrompt(parts, { promptTokens: budget });
+  if (!prompt.ok) return { ok: false, end: run.max_prompt_tokens !== null && budget === run.max_prompt_tokens ? "max_prompt_tokens" : "too_long", tokens: prompt.estimatedTokens };
+  return {
+    ok: true,
+    sources: numberedSources(steps, tools),
+    files: options.generated_files ?? [],
+    request: {
+      model: context.tag,
+      messages: prompt.messages,
+      ...(offered.length > 0 ? { tools: offered } : {}),
+      ...formatOf(run),
+      options: {
+        num_ctx: numCtx,
+        ...(run.temperature !== null ? { temperature: run.temperature } : {}),
+        ...(run.top_p !== null ? { top_p: run.top_p } : {}),
+        ...(completionLeft !== null ? { num_predict: completionLeft } : {}),
+      },
+    },
+  };
+}
+
+/** This run's replies and tool exchanges so far, in order, with passages numbered across the run. */
+function runTurns(steps: RunStep[], deps: PlanDeps): ChatMessage[] {
+  const turns: ChatMessage[] = [];
+  let nextSource = 1;
+  for (const step of steps) {
+    if (step.step_details.type === "tool_calls") {
+      if (step.status === "completed") turns.push(...toolStepTurns(step, deps.tools, nextSource));
+      nextSource += sourcesIn(step, deps.tools).length;
+      continue;
+    }
+    const message = deps.repos.messages.get(step.step_details.message_creation.message_id);
+    const text = message?.content.map((p) => (p.type === "text" ? p.text.value : "")).join("") ?? "";
+    if (text !== "") turns.push({ role: "assistant", content: text });
+  }
+  return turns;
+}
+
+/** Every passage the run showed the model, numbered in the order it was shown them. */
+function numberedSources(steps: RunStep[], tools: Toolbox): NumberedSource[] {
+  return steps.flatMap((step) => sourcesIn(step, tools)).map((result, i) => ({ n: i + 1, result }));
+}
+
+function sourcesIn(step: RunStep, tools: Toolbox): FileSearchResult[] {
+  if (step.step_details.type !== "tool_calls") return [];
+  return step.step_details.tool_calls.flatMap((c) => tools.sources(c));
+}
+
+function formatOf(run: Run): Pick<ChatRequest, "format"> {
+  const format = run.response_format;
+  if (typeof format !== "object" || format === null) return {};
+  if (format.type === "json_object") return { format: "json" };
+  if (format.type === "json_schema") return { format: format.json_schema.schema ?? "json" };
+  return {};
+}

@@ -1,0 +1,58 @@
+import type { AssistantTool, FileSearchResult, Run, StepToolCall } from "../api/wire.js";
+import type { ToolDefinition } from "../llm/chat-model.js";
+
+/** The tool types a run executes itself (function tools go back to the client). */
+export type BuiltinType = Exclude<AssistantTool["type"], "function">;
+/** A built-in tool's call as a run step stores it (the Assistants wire shape). */
+export type BuiltinCall<T extends BuiltinType = BuiltinType> = Extract<StepToolCall, { type: T }>;
+/** The run's entry for a tool (file_search carries its options there). */
+export type BuiltinConfig<T extends BuiltinType = BuiltinType> = Extract<AssistantTool, { type: T }>;
+
+type CodeOutput = BuiltinCall<"code_interpreter">["code_interpreter"]["outputs"][number];
+
+/**
+ * One entry of a tool_calls step delta: a call appearing whole, or outputs added to a code_interpreter call.
+ * Only what is new since the last event: stream clients append delta strings and arrays to their snapshot.
+ */
+export type ToolCallDelta =
+  | ({ index: number } & StepToolCall)
+  | { index: number; type: "code_interpreter"; code_interpreter: { outputs: (CodeOutput & { index: number })[] } };
+
+/** What a tool call runs with: the run it belongs to and the run's signal (a cancel stops the tool). */
+export interface ToolContext {
+  run: Run;
+  signal: AbortSignal;
+}
+
+/** A finished call as the model is shown it in later turns: what it asked for, and what it got back. */
+export interface ReplayedCall {
+  arguments: Record<string, unknown>;
+  output: string;
+}
+
+/**
+ * A built-in tool, whole: what the model is offered, how its call is recorded and run, how a finished call is
+ * replayed to the model, and what the stream shows of it. The run engine knows tools only through this, so a
+ * new tool is one module plus its registration in the composition root.
+ */
+export interface BuiltinTool<T extends BuiltinType = BuiltinType> {
+  readonly type: T;
+  /** The definition offered to the model (a function, since that is what a local model can call). */
+  readonly definition: ToolDefinition;
+  /** The model's call as the step records it before it runs. */
+  begin(id: string, args: Record<string, unknown>, config: BuiltinConfig<T>): BuiltinCall<T>;
+  /** Runs the call; the returned call carries the outputs. Failures of the tool are outputs, not throws. */
+  run(call: BuiltinCall<T>, context: ToolContext): Promise<BuiltinCall<T>>;
+  /** How the finished call is shown to the model; `firstSource` is the number its first passage gets. */
+  replay(call: BuiltinCall<T>, firstSource: number): ReplayedCall;
+  /** Passages the call showed the model, in order: replies cite them by number across the run. */
+  sources(call: BuiltinCall<T>): FileSearchResult[];
+  /**
+   * What the stream adds once the call finished, beyond the call announced when the step opened; null when its
+   * outputs arrive only with `thread.run.step.completed` (as the hosted API sent file_search results).
+   */
+  outputDelta(call: BuiltinCall<T>, index: number): ToolCallDelta | null;
+}
+
+/** Any one registered tool (a union, since each tool's methods take only its own call type). */
+export type AnyBuiltinTool = { [T in BuiltinType]: BuiltinTool<T> }[BuiltinType];

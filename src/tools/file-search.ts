@@ -1,0 +1,55 @@
+import type { FileSearchResult, Run } from "../api/wire.js";
+import type { BuiltinCall, BuiltinTool } from "./builtin-tool.js";
+
+export const FILE_SEARCH_DESCRIPTION =
+  "Search the user's uploaded files for passages relevant to a query. Call it whenever the answer may be in " +
+  "the files. Results are numbered [1], [2], ...; cite the ones you use with their number in square brackets.";
+
+/** What file_search needs from retrieval: one search over the run's vector stores. */
+export interface RunFileSearcher {
+  /** Results with their content (stripped from API responses unless `include[]` asks for it). */
+  forRun(run: Run, query: string, signal: AbortSignal): Promise<{ results: FileSearchResult[] }>;
+}
+
+/**
+ * file_search: the model names a query, the run's stores answer with numbered passages. The results are
+ * stored on the step, and the model reads those same stored results in later turns, so a resumed run sees
+ * exactly what the first attempt saw.
+ */
+export function fileSearchTool(searcher: RunFileSearcher): BuiltinTool<"file_search"> {
+  return {
+    type: "file_search",
+    definition: {
+      name: "file_search",
+      description: FILE_SEARCH_DESCRIPTION,
+      parameters: {
+        type: "object",
+        properties: { query: { type: "string", description: "What to look for, in the words the documents would use." } },
+        required: ["query"],
+      },
+    },
+    begin(id, args, config) {
+      const ranking = config.file_search?.ranking_options;
+      return { id, type: "file_search", file_search: { ...(ranking ? { ranking_options: ranking } : {}), results: [], query: String(args.query ?? "") } };
+    },
+    async run(call, { run, signal }) {
+      const { results } = await searcher.forRun(run, call.file_search.query ?? "", signal);
+      return { ...call, file_search: { ...call.file_search, results } };
+    },
+    replay(call, firstSource) {
+      // The model sees what it searched for beside what it found (steps from before `query` was recorded have none).
+      return { arguments: call.file_search.query === undefined ? {} : { query: call.file_search.query }, output: passages(call, firstSource) };
+    },
+    sources: (call) => call.file_search.results ?? [],
+    outputDelta: () => null, // results arrive with step.completed, as the hosted API sent them
+  };
+}
+
+/** Numbered passages `[n] file (page p):` — the numbers the model cites (see runs/citations.ts). */
+function passages(call: BuiltinCall<"file_search">, firstSource: number): string {
+  const results = call.file_search.results ?? [];
+  if (results.length === 0) return "No passage in the attached files matches this query.";
+  return results
+    .map((r, i) => `[${firstSource + i}] ${r.file_name}${r.page ? ` (page ${r.page})` : ""}:\n${r.content?.map((c) => c.text).join(" ") ?? ""}`)
+    .join("\n\n");
+}
