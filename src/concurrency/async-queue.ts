@@ -1,7 +1,8 @@
 /**
  * The one wake-queue in the code base: producers `push`, one consumer awaits `next()` (or iterates), and
- * `close()` ends the consumer once what is buffered has been read. Used for run streams, PDF page streams and
- * the ingestion queue, so the "buffer, wake the waiting reader, stop on abort" loop is written only here.
+ * `close()` ends the consumer once what is buffered has been read. Used for run streams, the PDF workers'
+ * page events and the ingestor's read-ahead, so the "buffer, wake the waiting reader, stop on abort" loop is
+ * written only here.
  *
  * `maxBuffered` bounds a consumer that never reads: the push that would exceed it closes the queue with
  * `QueueOverflow` instead (the consumer is dropped; the producer goes on, since `push` only reports false).
@@ -10,6 +11,14 @@ export class QueueOverflow extends Error {
   constructor(readonly limit: number) {
     super(`the reader fell more than ${limit} items behind`);
   }
+}
+
+export interface CloseOptions {
+  /**
+   * With an error: the reader still gets what is buffered, then the error (a stream that failed part-way,
+   * whose items before the failure are good). Default: the error comes at once, the buffer is dropped.
+   */
+  afterBuffered?: boolean;
 }
 
 export interface AsyncQueueOptions {
@@ -51,12 +60,15 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return true;
   }
 
-  /** No more items: the reader gets what is buffered, then the end (or `error`, thrown from `next`). */
-  close(error?: unknown): void {
+  /**
+   * No more items: the reader gets what is buffered, then the end. With `error`, `next` throws it instead:
+   * at once (what is buffered is dropped), or after the buffer with `afterBuffered`.
+   */
+  close(error?: unknown, options: CloseOptions = {}): void {
     if (this.ended) return;
     this.ended = true;
     this.failure = error;
-    if (error !== undefined) this.discard();
+    if (error !== undefined && !options.afterBuffered) this.discard();
     this.wake();
   }
 

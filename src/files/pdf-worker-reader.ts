@@ -13,8 +13,10 @@
  *   tens of MB per thread.
  *
  * One document at a time (the ingestor indexes one file at a time anyway); later callers wait their turn.
+ * Each worker slot is a WorkerHost (starting, idling, deadlines and crashes are handled there).
  */
-import { Worker } from "node:worker_threads";
+import { AsyncQueue } from "../concurrency/async-queue.js";
+import { WorkerHost, type WorkerCrashed } from "../concurrency/worker-host.js";
 import { PAGE_CLAIMS_STOPPED, type FromPdfWorker, type ToPdfWorker } from "./pdf-worker-protocol.js";
 import { PdfLimitError, type PdfPage, type PdfReader } from "./pdf-reader.js";
 
@@ -49,7 +51,7 @@ export interface WorkerPdfReaderOptions {
   stopGraceMs?: number;
 }
 
-type JobEvent = { type: "page"; page: number; text: string } | { type: "done" } | { type: "failed"; error: Error };
+type PdfHost = WorkerHost<FromPdfWorker, ToPdfWorker>;
 
 interface Job {
   id: number;
@@ -57,45 +59,43 @@ interface Job {
   bytes: Uint8Array;
   /** The document's page counter, shared with its workers (see ToPdfWorker). */
   next: Int32Array;
-  events: JobEvent[];
-  /** Wakes the consumer waiting for the next event. */
-  wake: (() => void) | null;
-  /** Workers still parsing this document; it is over when none is left. */
-  workers: Set<Worker>;
-  /** The worker that got the document first; its page count decides on helpers. */
-  first: Worker | null;
+  /** Pages as the workers post them (out of order when several share the document); closed at the end. */
+  events: AsyncQueue<{ page: number; text: string }>;
+  /** Slots still parsing this document; it is over when none is left. */
+  workers: Set<number>;
+  /** The slot that got the document first; its page count decides on helpers. */
+  first: number | null;
   ended: boolean;
   /** Resolves when every worker is done with this job (done, error, crash or time limit). */
   whenEnded: Promise<void>;
   end(): void;
-  timer: NodeJS.Timeout | null;
+  /** Cancels the time limit's deadline (set when the first worker starts on the document). */
+  cancelTimeLimit: (() => void) | null;
 }
 
 export class WorkerPdfReader implements PdfReader {
-  private readonly workers: Array<Worker | null>;
-  /** Workers that have imported pdf.js (posted `ready`). */
-  private readonly ready = new Set<Worker>();
+  private readonly hosts: PdfHost[];
   /** Pages each worker slot has parsed since this reader was made (slot 0 gets every document first). */
   readonly pagesParsed: number[];
   private current: Job | null = null;
   private turn: Promise<void> = Promise.resolve();
-  private idleTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private closed = false;
 
   constructor(private readonly options: WorkerPdfReaderOptions) {
-    this.workers = new Array<Worker | null>(Math.max(1, options.threads ?? 1)).fill(null);
-    this.pagesParsed = this.workers.map(() => 0);
+    const slots = Math.max(1, options.threads ?? 1);
+    this.hosts = Array.from({ length: slots }, (_, slot) => this.newHost(slot));
+    this.pagesParsed = this.hosts.map(() => 0);
   }
 
   /** Whether a worker thread is running now (they start with a document and stop when idle). */
   get hasWorker(): boolean {
-    return this.workers.some((w) => w !== null);
+    return this.hosts.some((h) => h.running);
   }
 
   /** How many worker threads are running now. */
   get workerCount(): number {
-    return this.workers.filter((w) => w !== null).length;
+    return this.hosts.filter((h) => h.running).length;
   }
 
   async *pages(bytes: Uint8Array, signal?: AbortSignal): AsyncGenerator<PdfPage> {
@@ -106,28 +106,20 @@ export class WorkerPdfReader implements PdfReader {
       throw signal.reason;
     }
     const job = this.newJob(bytes);
-    const onAbort = () => job.wake?.();
-    signal?.addEventListener("abort", onAbort);
     try {
       this.start(job);
       // Workers sharing a document finish its pages out of order: a page waits here until its turn.
       const early = new Map<number, string>();
       let want = 1;
       for (;;) {
+        const event = await job.events.next(signal); // throws the job's failure
         if (signal?.aborted) throw signal.reason;
-        const event = job.events.shift();
-        if (!event) {
-          await new Promise<void>((resolve) => (job.wake = resolve));
-          job.wake = null;
-          continue;
-        }
-        if (event.type === "failed") throw event.error;
-        if (event.type === "done") {
+        if (event.done) {
           // Every page a worker claimed was posted before its "done": a gap would be a bug, not a short document.
           if (early.size > 0) throw new Error(`the PDF parser lost page ${want}`);
           return;
         }
-        early.set(event.page, event.text);
+        early.set(event.value.page, event.value.text);
         for (let text = early.get(want); text !== undefined; text = early.get(want)) {
           if (signal?.aborted) throw signal.reason;
           early.delete(want);
@@ -135,14 +127,13 @@ export class WorkerPdfReader implements PdfReader {
         }
       }
     } finally {
-      signal?.removeEventListener("abort", onAbort);
       // Left early (aborted, failed, or the consumer stopped reading): no worker takes another page; one
       // that takes longer than STOP_GRACE_MS to finish its page gets the workers terminated.
       if (!job.ended) {
         Atomics.store(job.next, 0, PAGE_CLAIMS_STOPPED);
-        const grace = setTimeout(() => job.ended || this.fail(new Error("the PDF parse was stopped")), this.options.stopGraceMs ?? STOP_GRACE_MS);
+        const grace = this.hosts[job.first!]!.deadline(this.options.stopGraceMs ?? STOP_GRACE_MS, () => job.ended || this.fail(new Error("the PDF parse was stopped")));
         await job.whenEnded;
-        clearTimeout(grace);
+        grace();
       }
       this.becomeIdle();
       release();
@@ -151,7 +142,6 @@ export class WorkerPdfReader implements PdfReader {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.fail(new Error("the PDF reader was closed"));
   }
 
@@ -168,11 +158,12 @@ export class WorkerPdfReader implements PdfReader {
     let end!: () => void;
     const whenEnded = new Promise<void>((resolve) => (end = resolve));
     const next = new Int32Array(new SharedArrayBuffer(4));
-    const job: Job = { id: this.nextId++, bytes, next, events: [], wake: null, workers: new Set(), first: null, ended: false, whenEnded, timer: null, end: () => {} };
+    const events = new AsyncQueue<{ page: number; text: string }>();
+    const job: Job = { id: this.nextId++, bytes, next, events, workers: new Set(), first: null, ended: false, whenEnded, cancelTimeLimit: null, end: () => {} };
     job.end = () => {
       if (job.ended) return;
       job.ended = true;
-      if (job.timer) clearTimeout(job.timer);
+      job.cancelTimeLimit?.();
       if (this.current === job) this.current = null;
       end();
     };
@@ -182,6 +173,8 @@ export class WorkerPdfReader implements PdfReader {
   private start(job: Job): void {
     try {
       if (this.closed) throw new Error("the PDF reader was closed");
+      // Idle workers are stopped after idleMs: not while a document is being parsed, even by other workers.
+      for (const host of this.hosts) host.busy();
       job.first = this.send(job, 0, job.bytes);
     } catch (err) {
       job.end(); // never reached a worker: nothing to wait for
@@ -194,14 +187,16 @@ export class WorkerPdfReader implements PdfReader {
    * Gives the document (`bytes`) to worker `slot` (starting it if needed); it takes pages from the job's
    * counter and joins the job's workers.
    */
-  private send(job: Job, slot: number, bytes: Uint8Array): Worker {
-    const worker = this.ensureWorker(slot);
+  private send(job: Job, slot: number, bytes: Uint8Array): number {
+    const host = this.hosts[slot]!;
+    host.start();
+    host.busy();
     // A copy (by constructor: Buffer's slice() is a view), transferred: the caller keeps its bytes, and the
     // copy moves to the worker without being copied again.
     const copy = new Uint8Array(bytes);
-    worker.postMessage({ type: "parse", id: job.id, bytes: copy, next: job.next.buffer as SharedArrayBuffer } satisfies ToPdfWorker, [copy.buffer]);
-    job.workers.add(worker);
-    return worker;
+    host.post({ type: "parse", id: job.id, bytes: copy, next: job.next.buffer as SharedArrayBuffer }, [copy.buffer]);
+    job.workers.add(slot);
+    return slot;
   }
 
   /** The first worker loaded a document of `total` pages: long enough to share with helpers? */
@@ -212,12 +207,12 @@ export class WorkerPdfReader implements PdfReader {
     job.bytes = new Uint8Array(0);
     if (claimed >= PAGE_CLAIMS_STOPPED) return; // stopped meanwhile
     const left = total - claimed;
-    const helpers = Math.min(this.workers.length - 1, Math.floor(left / PAGES_PER_WORKER) - 1);
+    const helpers = Math.min(this.hosts.length - 1, Math.floor(left / PAGES_PER_WORKER) - 1);
     for (let slot = 1; slot <= helpers; slot++) {
-      const worker = this.workers[slot];
+      const host = this.hosts[slot]!;
       try {
-        if ((worker && this.ready.has(worker)) || left >= COLD_HELPER_MIN_PAGES) this.send(job, slot, bytes);
-        else this.ensureWorker(slot); // warming up for the next document
+        if (host.ready || left >= COLD_HELPER_MIN_PAGES) this.send(job, slot, bytes);
+        else host.start(); // warming up for the next document
       } catch (err) {
         // The workers on it parse every page by themselves then.
         console.error("could not start a PDF helper thread:", err);
@@ -226,83 +221,69 @@ export class WorkerPdfReader implements PdfReader {
     }
   }
 
-  private ensureWorker(slot: number): Worker {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    const running = this.workers[slot];
-    if (running) {
-      running.ref();
-      return running;
-    }
-    // execArgv []: not the parent's flags, which under tsx load its TypeScript loader (see pdf-pages.mjs).
-    const worker = new Worker(WORKER_ENTRY, {
-      execArgv: [],
+  private newHost(slot: number): PdfHost {
+    return new WorkerHost<FromPdfWorker, ToPdfWorker>({
+      entry: WORKER_ENTRY,
       ...(this.options.memoryMb === null ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb } }),
+      isReady: (msg) => msg.type === "ready",
+      onMessage: (msg) => this.onMessage(slot, msg),
+      // One worker broken: its document fails, and the others on it are stopped too.
+      onCrash: (err) => this.fail(this.crashError(err)),
+      idleMs: this.options.idleMs,
     });
-    worker.on("message", (msg: FromPdfWorker) => this.onMessage(worker, msg));
-    worker.on("error", (err: Error & { code?: string }) => {
-      if (!this.workers.includes(worker)) return;
-      this.fail(
-        err.code === "ERR_WORKER_OUT_OF_MEMORY"
-          ? new PdfLimitError(`the PDF needs more memory than the parser may use (${this.memoryLimit()}, PDF_PARSE_MEMORY_MB): split it into smaller files`)
-          : new Error(`the PDF parser crashed: ${err.message}`),
-      );
-    });
-    worker.on("exit", (code) => {
-      if (this.workers.includes(worker)) this.fail(new Error(`the PDF parser stopped unexpectedly (exit code ${code})`));
-    });
-    this.workers[slot] = worker;
-    return worker;
+  }
+
+  private crashError(err: WorkerCrashed): Error {
+    switch (err.kind) {
+      case "out_of_memory":
+        return new PdfLimitError(`the PDF needs more memory than the parser may use (${this.memoryLimit()}, PDF_PARSE_MEMORY_MB): split it into smaller files`);
+      case "error":
+        return new Error(`the PDF parser crashed: ${err.message}`);
+      case "exit":
+        return new Error(`the PDF parser stopped unexpectedly (exit code ${err.exitCode})`);
+    }
   }
 
   private memoryLimit(): string {
     return this.options.memoryMb === null ? "the default heap limit" : `${this.options.memoryMb} MB`;
   }
 
-  private onMessage(worker: Worker, msg: FromPdfWorker): void {
-    if (msg.type === "ready") {
-      if (this.workers.includes(worker)) this.ready.add(worker);
-      return;
-    }
+  private onMessage(slot: number, msg: FromPdfWorker): void {
+    if (msg.type === "ready") return; // (the host keeps track)
     const job = this.current;
     if (!job || msg.id !== job.id) return; // a stopped job's late pages
     switch (msg.type) {
       case "started":
-        job.timer ??= setTimeout(() => {
+        job.cancelTimeLimit ??= this.hosts[slot]!.deadline(this.options.timeoutMs, () => {
           const seconds = Math.round(this.options.timeoutMs / 100) / 10;
           this.fail(new PdfLimitError(`parsing took longer than ${seconds} s (PDF_PARSE_TIMEOUT_MS): split the PDF into smaller files`));
-        }, this.options.timeoutMs);
+        });
         return;
       case "loaded":
-        if (worker === job.first) this.share(job, msg.total);
+        if (slot === job.first) this.share(job, msg.total);
         return;
       case "page":
-        this.pagesParsed[this.workers.indexOf(worker)]! += 1;
-        this.deliver(job, { type: "page", page: msg.page, text: msg.text });
+        this.pagesParsed[slot]! += 1;
+        job.events.push({ page: msg.page, text: msg.text });
         return;
       case "error":
         // The document is broken for every worker: the others need not take more pages.
         Atomics.store(job.next, 0, PAGE_CLAIMS_STOPPED);
-        this.deliver(job, { type: "failed", error: Object.assign(new Error(msg.message), { name: msg.name }) });
-        this.leave(job, worker);
+        job.events.close(Object.assign(new Error(msg.message), { name: msg.name }), { afterBuffered: true });
+        this.leave(job, slot);
         return;
       case "done":
-        this.leave(job, worker);
+        this.leave(job, slot);
         return;
     }
   }
 
-  /** `worker` is finished with `job`; the job is over when its last worker is. */
-  private leave(job: Job, worker: Worker): void {
-    job.workers.delete(worker);
+  /** Worker `slot` is finished with `job`; the job is over when its last worker is. */
+  private leave(job: Job, slot: number): void {
+    job.workers.delete(slot);
     if (job.workers.size > 0) return;
-    this.deliver(job, { type: "done" });
+    job.events.close();
     job.end();
-  }
-
-  private deliver(job: Job, event: JobEvent): void {
-    job.events.push(event);
-    job.wake?.();
   }
 
   /** Stops every worker (one may be stuck or broken) and ends the current job with `error`. */
@@ -310,25 +291,19 @@ export class WorkerPdfReader implements PdfReader {
     this.stopWorkers();
     const job = this.current;
     if (job) {
-      this.deliver(job, { type: "failed", error });
+      job.events.close(error, { afterBuffered: true });
       job.end();
     }
   }
 
   /** Between documents the workers must not keep the process alive, and are stopped after idleMs. */
   private becomeIdle(): void {
-    if (!this.hasWorker || this.closed) return;
-    for (const worker of this.workers) worker?.unref();
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.current || this.stopWorkers(), this.options.idleMs);
-    this.idleTimer.unref();
+    if (this.closed) return;
+    for (const host of this.hosts) host.idle();
   }
 
-  /** Terminates every worker; their late events are ignored (they are no longer in `workers`). */
+  /** Terminates every worker; their late messages are dropped by their hosts. */
   private stopWorkers(): void {
-    const workers = this.workers.filter((w): w is Worker => w !== null);
-    this.workers.fill(null);
-    this.ready.clear();
-    for (const worker of workers) void worker.terminate();
+    for (const host of this.hosts) void host.stop();
   }
 }

@@ -43,6 +43,16 @@ describe("AsyncQueue", () => {
     await expect(q.next()).rejects.toThrow("boom");
   });
 
+  it("with afterBuffered, gives what was buffered before the close error", async () => {
+    const q = new AsyncQueue<number>();
+    q.push(1);
+    q.push(2);
+    q.close(new Error("failed after two"), { afterBuffered: true });
+    expect(await q.next()).toEqual({ done: false, value: 1 });
+    expect(await q.next()).toEqual({ done: false, value: 2 });
+    await expect(q.next()).rejects.toThrow("failed after two");
+  });
+
   it("closes itself with QueueOverflow when a reader falls too far behind; the producer only sees false", async () => {
     const q = new AsyncQueue<number>({ maxBuffered: 3 });
     expect([1, 2, 3].map((n) => q.push(n))).toEqual([true, true, true]);
