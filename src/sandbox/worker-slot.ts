@@ -3,9 +3,10 @@
  *
  * Calls are sent one at a time so the hard-stop timer measures the call itself, not time spent queued. A call
  * that overruns timeMs + grace (a native built-in that ignores interrupts, say) gets the worker terminated and
- * replaced; every session that lived in it is gone, which the owner is told through `onSessionsLost`.
+ * replaced; every session that lived in it is gone, which the owner is told through `onSessionsLost`. The thread
+ * itself is a WorkerHost's (started with the first call, never stopped for idleness: sessions live in it).
  */
-import { Worker } from "node:worker_threads";
+import { WorkerHost, type WorkerCrashed } from "../concurrency/worker-host.js";
 import type { FromWorker, ToWorker, WorkerData, WorkerSettings } from "./protocol.js";
 import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
 
@@ -36,9 +37,9 @@ function failure(error: string): SandboxResult {
 }
 
 export class WorkerSlot {
-  private worker: Worker | null = null;
-  private ready = false;
-  private current: { job: Job; timer: NodeJS.Timeout } | null = null;
+  private readonly host: WorkerHost<FromWorker, ToWorker>;
+  /** The call the worker is running, and the cancel of its hard-stop deadline. */
+  private current: { job: Job; cancelHardStop: () => void } | null = null;
   private readonly queue: Job[] = [];
   /** Session keys whose state lives in the current worker. */
   private readonly keys = new Set<string>();
@@ -49,7 +50,16 @@ export class WorkerSlot {
    */
   private readonly cancelCell = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(private readonly options: SlotOptions) {}
+  constructor(private readonly options: SlotOptions) {
+    this.host = new WorkerHost<FromWorker, ToWorker>({
+      entry: WORKER_ENTRY,
+      workerData: { ...options.settings, cancel: this.cancelCell.buffer as SharedArrayBuffer } satisfies WorkerData,
+      resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb },
+      isReady: (msg) => msg.type === "ready",
+      onMessage: (msg) => this.onMessage(msg),
+      onCrash: (err) => this.onDeath(err),
+    });
+  }
 
   /** Number of sessions assigned here, for balancing new sessions across slots. */
   get load(): number {
@@ -85,100 +95,71 @@ export class WorkerSlot {
 
   /** Frees a session's state in the worker (after anything already queued for it). */
   dispose(sessionKey: string): void {
-    if (!this.keys.delete(sessionKey) || !this.worker) return;
-    this.post({ type: "dispose", sessionKey });
+    if (!this.keys.delete(sessionKey) || !this.host.running) return;
+    this.host.post({ type: "dispose", sessionKey });
   }
 
   async close(): Promise<void> {
     for (const job of this.queue.splice(0)) job.resolve(failure("sandbox closed"));
     this.finishCurrent(failure("sandbox closed"));
-    const worker = this.worker;
-    this.worker = null;
     this.keys.clear();
-    if (worker) await worker.terminate();
+    await this.host.stop();
   }
 
   private pump(): void {
-    if (!this.current && this.queue.length > 0 && !this.worker) this.spawn();
+    if (!this.current && this.queue.length > 0) this.host.start();
     this.updateRef();
-    if (this.current || this.queue.length === 0 || !this.ready || !this.worker) return;
+    if (this.current || this.queue.length === 0 || !this.host.ready) return;
     const job = this.queue.shift() as Job;
-    const timer = setTimeout(() => this.hardStop(job), job.limits.timeMs + this.options.hardStopGraceMs);
-    this.current = { job, timer };
+    const cancelHardStop = this.host.deadline(job.limits.timeMs + this.options.hardStopGraceMs, () => this.hardStop(job));
+    this.current = { job, cancelHardStop };
     this.keys.add(job.sessionKey);
     const { id, sessionKey, code, files, limits } = job;
-    this.post({ type: "run", id, sessionKey, code, files, limits });
-  }
-
-  private spawn(): void {
-    const worker = new Worker(WORKER_ENTRY, {
-      workerData: { ...this.options.settings, cancel: this.cancelCell.buffer as SharedArrayBuffer } satisfies WorkerData,
-      // Start from a clean flag set: inherited loader flags differ between tsx, vitest and plain node.
-      execArgv: [],
-      resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb },
-    });
-    this.worker = worker;
-    this.ready = false;
-    worker.on("message", (msg: FromWorker) => this.onMessage(worker, msg));
-    worker.on("error", (error) => this.onDeath(worker, `sandbox worker crashed (${error.message})`));
-    worker.on("exit", (code) => this.onDeath(worker, `sandbox worker exited with code ${code}`));
-    this.updateRef();
+    this.host.post({ type: "run", id, sessionKey, code, files, limits });
   }
 
   /** Only a worker with work to do keeps the process alive: the owner may never call close(). */
   private updateRef(): void {
-    if (this.current || this.queue.length > 0) this.worker?.ref();
-    else this.worker?.unref();
+    if (this.current || this.queue.length > 0) this.host.busy();
+    else this.host.idle();
   }
 
-  private onMessage(worker: Worker, msg: FromWorker): void {
-    if (worker !== this.worker) return;
-    if (msg.type === "ready") {
-      this.ready = true;
-    } else if (this.current?.job.id === msg.id) {
-      this.finishCurrent(msg.result);
-    }
+  private onMessage(msg: FromWorker): void {
+    if (msg.type === "result" && this.current?.job.id === msg.id) this.finishCurrent(msg.result);
     this.pump();
   }
 
   private finishCurrent(result: SandboxResult): void {
     if (!this.current) return;
-    clearTimeout(this.current.timer);
+    this.current.cancelHardStop();
     this.current.job.resolve(result);
     this.current = null;
     this.updateRef();
   }
 
+  /** The call overran its deadline: the host has terminated the worker; the next call gets a fresh one. */
   private hardStop(job: Job): void {
-    if (this.current?.job !== job || !this.worker) return;
-    const worker = this.worker;
-    this.replaceWorker(job.sessionKey);
+    if (this.current?.job !== job) return;
+    this.sessionsLost(job.sessionKey);
     this.finishCurrent(failure(`timeout: execution exceeded ${job.limits.timeMs} ms and had to be force-stopped; ${SESSION_GONE}`));
-    void worker.terminate();
     this.pump();
   }
 
   /** A worker died on its own: before it was ready, queued calls fail rather than respawn in a loop. */
-  private onDeath(worker: Worker, reason: string): void {
-    if (worker !== this.worker) return;
-    const wasReady = this.ready;
-    this.replaceWorker(this.current?.job.sessionKey ?? null);
+  private onDeath(err: WorkerCrashed): void {
+    const reason = err.kind === "exit" ? `sandbox worker exited with code ${err.exitCode}` : `sandbox worker crashed (${err.message})`;
+    this.sessionsLost(this.current?.job.sessionKey ?? null);
     this.finishCurrent(failure(`${reason}; ${SESSION_GONE}`));
-    if (!wasReady) {
+    if (err.beforeReady) {
       for (const job of this.queue.splice(0)) job.resolve(failure(`sandbox unavailable: ${reason}`));
     }
     this.pump();
   }
 
-  private replaceWorker(culprit: string | null): void {
+  /** The worker is gone, and with it every session that lived in it. */
+  private sessionsLost(culprit: string | null): void {
     const lost = [...this.keys];
     this.keys.clear();
-    this.worker = null;
-    this.ready = false;
     this.options.onSessionsLost(lost, culprit);
-  }
-
-  private post(msg: ToWorker): void {
-    this.worker?.postMessage(msg);
   }
 }
