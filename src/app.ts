@@ -23,14 +23,14 @@ export function createApp(s: AppServices): Hono {
   const v1 = new Hono();
   if (s.config.apiKey !== null) v1.use("*", requireApiKey(s.config.apiKey));
   v1.use("*", sizeLimit(s));
-  v1.route("/assistants", assistantsRouter(s));
-  v1.route("/threads/:thread_id/messages", messagesRouter(s));
+  v1.route("/assistants", assistantsRouter({ assistants: s.assistants }));
+  v1.route("/threads/:thread_id/messages", messagesRouter({ threads: s.threads }));
   // Steps and runs before threads: `POST /threads/runs` must not be read as "modify thread 'runs'".
-  v1.route("/threads/:thread_id/runs/:run_id/steps", stepsRouter(s));
+  v1.route("/threads/:thread_id/runs/:run_id/steps", stepsRouter({ runs: s.runs, steps: s.repos.steps }));
   v1.route("/threads", runsRouter(s));
-  v1.route("/threads", threadsRouter(s));
-  v1.route("/files", filesRouter(s));
-  v1.route("/vector_stores", vectorStoresRouter(s));
+  v1.route("/threads", threadsRouter({ threads: s.threads }));
+  v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files }));
+  v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
   app.route("/v1", v1);
   app.route("/", playgroundRouter()); // the Playground page at / (static, public; it asks for the key)
 

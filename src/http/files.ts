@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { FileObject } from "../api/wire.js";
 import { ApiError, badRequest, notFound } from "../errors.js";
-import type { AppServices } from "../services.js";
+import type { FileService } from "../files/file-service.js";
+import type { FilesRepo } from "../store/files-repo.js";
 import { listPage, listQuery } from "./list.js";
 import { parseWith } from "./validation.js";
 
@@ -23,10 +24,17 @@ const UploadFields = z.object({
   file: z.instanceof(File, { message: "expected a file upload" }),
 });
 
-export function filesRouter(s: AppServices): Hono {
+export interface FilesRouterDeps {
+  files: FileService;
+  /** Listing reads the table directly: a file row is the wire object. */
+  fileRows: Pick<FilesRepo, "page">;
+}
+
+/** Mounted at /v1/files. */
+export function filesRouter({ files, fileRows }: FilesRouterDeps): Hono {
   const app = new Hono();
   const find = (id: string): FileObject => {
-    const file = s.files.get(id);
+    const file = files.get(id);
     if (!file) throw notFound("file", id);
     return file;
   };
@@ -41,19 +49,19 @@ export function filesRouter(s: AppServices): Hono {
     });
     const { file, purpose } = parseWith(UploadFields, form);
     const bytes = new Uint8Array(await file.arrayBuffer());
-    return c.json(await s.files.create(bytes, file.name, purpose));
+    return c.json(await files.create(bytes, file.name, purpose));
   });
 
   app.get("/", (c) => {
     const q = listQuery(c, FileListQuery);
-    return c.json(listPage(s.repos.files.page(q.purpose ? { purpose: q.purpose } : {}, q), q));
+    return c.json(listPage(fileRows.page(q.purpose ? { purpose: q.purpose } : {}, q), q));
   });
 
   app.get("/:file_id", (c) => c.json(find(c.req.param("file_id"))));
 
   app.get("/:file_id/content", async (c) => {
     const file = find(c.req.param("file_id"));
-    const bytes = await s.files.content(file.id).catch(() => {
+    const bytes = await files.content(file.id).catch(() => {
       throw new ApiError(404, `The bytes of file '${file.id}' are missing from the data directory.`, "invalid_request_error");
     });
     return c.body(new Uint8Array(bytes), 200, {
@@ -64,7 +72,7 @@ export function filesRouter(s: AppServices): Hono {
 
   app.delete("/:file_id", async (c) => {
     const id = c.req.param("file_id");
-    if (!(await s.files.delete(id))) throw notFound("file", id);
+    if (!(await files.delete(id))) throw notFound("file", id);
     return c.json({ id, object: "file", deleted: true });
   });
 

@@ -9,20 +9,29 @@ import {
   VectorStoreSearchParams,
   VectorStoreUpdateParams,
 } from "../api/vector-stores.js";
-import type { AppServices } from "../services.js";
+import type { FileSearchService } from "../retrieval/file-search.js";
+import type { VectorStoreService } from "../retrieval/vector-store-service.js";
+import type { VectorStoreFilesRepo, VectorStoresRepo } from "../store/vector-stores-repo.js";
 import { listPage, listQuery } from "./list.js";
 import { readJson } from "./validation.js";
 
+export interface VectorStoresRouterDeps {
+  vectorStores: VectorStoreService;
+  search: Pick<FileSearchService, "searchEndpoint">;
+  /** Lists read the tables directly (stores are then presented by the service). */
+  storeRows: Pick<VectorStoresRepo, "page">;
+  storeFiles: Pick<VectorStoreFilesRepo, "pageInStore">;
+}
+
 /** Mounted at /v1/vector_stores. */
-export function vectorStoresRouter(s: AppServices): Hono {
+export function vectorStoresRouter({ vectorStores: vs, search, storeRows, storeFiles }: VectorStoresRouterDeps): Hono {
   const app = new Hono();
-  const vs = s.vectorStores;
   const storeId = (c: Context): string => c.req.param("vector_store_id") ?? "";
 
   app.post("/", async (c) => c.json(vs.create(await readJson(c, VectorStoreCreateParams))));
   app.get("/", (c) => {
     const q = listQuery(c, ListQuery);
-    const page = listPage(s.repos.vectorStores.page({}, q), q);
+    const page = listPage(storeRows.page({}, q), q);
     return c.json({ ...page, data: page.data.map((store) => vs.present(store)) });
   });
   app.get("/:vector_store_id", (c) => c.json(vs.find(storeId(c))));
@@ -40,7 +49,7 @@ export function vectorStoresRouter(s: AppServices): Hono {
     const id = storeId(c);
     vs.find(id);
     const p = await readJson(c, VectorStoreSearchParams);
-    return c.json(await s.fileSearch.searchEndpoint(id, p));
+    return c.json(await search.searchEndpoint(id, p));
   });
 
   app.post("/:vector_store_id/files", async (c) => c.json(vs.addFile(storeId(c), await readJson(c, VectorStoreFileCreateParams))));
@@ -48,7 +57,7 @@ export function vectorStoresRouter(s: AppServices): Hono {
     const id = storeId(c);
     vs.find(id);
     const q = listQuery(c, VectorStoreFileListQuery);
-    return c.json(listPage(s.repos.storeFiles.pageInStore(id, q.filter ? { status: q.filter } : {}, q), q));
+    return c.json(listPage(storeFiles.pageInStore(id, q.filter ? { status: q.filter } : {}, q), q));
   });
   app.get("/:vector_store_id/files/:file_id", (c) => c.json(vs.findFile(storeId(c), c.req.param("file_id"))));
   app.post("/:vector_store_id/files/:file_id", async (c) => {
@@ -72,7 +81,7 @@ export function vectorStoresRouter(s: AppServices): Hono {
     const batch = vs.findBatch(storeId(c), c.req.param("batch_id"));
     const q = listQuery(c, VectorStoreFileListQuery);
     const filter = { batch_id: batch.id, ...(q.filter ? { status: q.filter } : {}) };
-    return c.json(listPage(s.repos.storeFiles.pageInStore(batch.vector_store_id, filter, q), q));
+    return c.json(listPage(storeFiles.pageInStore(batch.vector_store_id, filter, q), q));
   });
 
   return app;

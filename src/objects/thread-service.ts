@@ -1,14 +1,16 @@
 import type { MessageCreateInput, ToolResourcesInput } from "../api/common.js";
 import type { Message, Metadata, Thread } from "../api/wire.js";
 import type { Clock } from "../clock.js";
-import { activeRunConflict } from "../errors.js";
+import { activeRunConflict, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { Db } from "../store/db.js";
+import type { Page, PageQuery } from "../store/document-table.js";
 import type { MessagesRepo } from "../store/messages-repo.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { StepsRepo } from "../store/steps-repo.js";
 import type { ThreadsRepo } from "../store/threads-repo.js";
 import { normalizeContent } from "./normalize.js";
+import { applyPatch } from "./patch.js";
 import type { References } from "./references.js";
 
 export interface ThreadRepos {
@@ -19,13 +21,43 @@ export interface ThreadRepos {
   steps: StepsRepo;
 }
 
+/**
+ * What deleting a thread needs from the run engine: the thread's active run stopped (its model call, tools)
+ * before its rows go. A port because objects/ sits below runs/; the composition root fills it.
+ */
+export interface ThreadRunStopper {
+  stopRuns(threadId: string): void;
+}
+
+/** The fields of a thread modify (OpenAI's ThreadUpdateParams). */
+export interface ThreadPatch {
+  tool_resources?: ToolResourcesInput | null | undefined;
+  metadata?: Metadata | null | undefined;
+}
+
 /** Threads and the messages in them: everything that touches more than one of those tables. */
 export class ThreadService {
   constructor(
     private readonly repos: ThreadRepos,
     private readonly refs: References,
     private readonly clock: Clock,
+    private readonly runs: ThreadRunStopper,
   ) {}
+
+  find(threadId: string): Thread {
+    const thread = this.repos.threads.get(threadId);
+    if (!thread) throw notFound("thread", threadId);
+    return thread;
+  }
+
+  /** Applies a modify: keys sent replace the stored value, `metadata: null` clears it. */
+  update(threadId: string, p: ThreadPatch): Thread {
+    const updated = applyPatch(this.find(threadId), {
+      tool_resources: p.tool_resources === undefined ? undefined : this.refs.toolResources(p.tool_resources, "tool_resources"),
+      metadata: p.metadata === undefined ? undefined : (p.metadata ?? {}),
+    });
+    return this.repos.threads.update(updated);
+  }
 
   create(input: {
     messages?: MessageCreateInput[] | undefined;
@@ -51,9 +83,41 @@ export class ThreadService {
 
   /** Adds a user/assistant message; refused while a run holds the thread (the run is reading its history). */
   addMessage(threadId: string, input: MessageCreateInput): Message {
+    this.refuseWhileRunActive(threadId);
+    return this.insertMessage(threadId, input, "attachments");
+  }
+
+  /** The thread's message; 404 names the thread when it is unknown, else the message (also one of another thread). */
+  findMessage(threadId: string, messageId: string): Message {
+    this.find(threadId);
+    const message = this.repos.messages.getInThread(threadId, messageId);
+    if (!message) throw notFound("message", messageId);
+    return message;
+  }
+
+  /** A page of the thread's stored message texts (optionally those one run wrote); null for an unknown cursor. */
+  messageBodies(threadId: string, runId: string | undefined, q: PageQuery): Page<string> | null {
+    const filter: Record<string, string> = { thread_id: threadId };
+    if (runId !== undefined) filter.run_id = runId;
+    return this.repos.messages.pageBodies(filter, q);
+  }
+
+  /** Only metadata can change. Like assistants and threads: left out keeps its value, null clears it. */
+  updateMessage(threadId: string, messageId: string, p: { metadata?: Metadata | null | undefined }): Message {
+    const current = this.findMessage(threadId, messageId);
+    const metadata = p.metadata === undefined ? current.metadata : (p.metadata ?? {});
+    return this.repos.messages.update({ ...current, metadata });
+  }
+
+  /** Deletes a message of the thread. */
+  deleteMessage(threadId: string, messageId: string): void {
+    const message = this.findMessage(threadId, messageId);
+    this.repos.messages.delete(message.id);
+  }
+
+  private refuseWhileRunActive(threadId: string): void {
     const active = this.repos.runs.activeForThread(threadId);
     if (active) throw activeRunConflict(threadId, active.id);
-    return this.insertMessage(threadId, input, "attachments");
   }
 
   /** Inserts a message with no active-run check (initial thread messages and a run's additional_messages). */
@@ -98,14 +162,19 @@ export class ThreadService {
     this.repos.threads.update({ ...thread, tool_resources: { ...thread.tool_resources, file_search: { vector_store_ids: [storeId] } } });
   }
 
-  /** Deletes the thread with its messages, runs and steps in one transaction. */
-  delete(threadId: string): boolean {
-    return this.repos.db.transaction(() => {
+  /**
+   * Stops the thread's active run, then deletes the thread with its messages, runs and steps in one
+   * transaction. 404 when there is no such thread.
+   */
+  delete(threadId: string): void {
+    this.runs.stopRuns(threadId);
+    const deleted = this.repos.db.transaction(() => {
       if (!this.repos.threads.delete(threadId)) return false;
       this.repos.messages.deleteWhere({ thread_id: threadId });
       this.repos.steps.deleteWhere({ thread_id: threadId });
       this.repos.runs.deleteForThread(threadId);
       return true;
     })();
+    if (!deleted) throw notFound("thread", threadId);
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import { sdkError, useTestApp, wireBody } from "../helpers/contract.js";
 import { expectMatchesSchema } from "../helpers/openapi.js";
+import { seed, textOf, useRunApp, waitFor } from "../helpers/runs.js";
 
 describe("threads", () => {
   const app = useTestApp();
@@ -127,5 +128,32 @@ describe("threads", () => {
     expect(err.error.param).toMatch(/^messages\[1\]\.attachments\[0\]/);
     expect(services.repos.threads.all()).toEqual([]);
     expect(services.repos.messages.all()).toEqual([]);
+  });
+});
+
+describe("threads: deleting a thread with a run in progress", () => {
+  // One run at a time: a run left going would hold the only slot for MODEL_TIMEOUT_MS.
+  const app = useRunApp({ RUN_CONCURRENCY: "1" });
+
+  it("stops the run (its slot frees at once) and deletes it with the thread", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    t.ollama.script({ chunks: ["Hel", "lo"], stallAfterChunks: 2 });
+    const run = await t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    await waitFor(async () => {
+      const [m] = (await t.client.beta.threads.messages.list(thread.id)).data;
+      return m?.role === "assistant" && textOf(m) !== "";
+    }, 5000, "the partial reply");
+
+    expect(await t.client.beta.threads.delete(thread.id)).toEqual({ id: thread.id, object: "thread.deleted", deleted: true });
+    const gone = await sdkError(t.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id }), OpenAI.NotFoundError);
+    expect(gone.status).toBe(404);
+    expect(t.services.repos.runs.get(run.id)).toBeNull();
+
+    const other = await t.client.beta.threads.create({ messages: [{ role: "user", content: "next" }] });
+    const started = Date.now();
+    const next = await t.client.beta.threads.runs.createAndPoll(other.id, { assistant_id: assistant.id }, { pollIntervalMs: 5 });
+    expect(next.status).toBe("completed");
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
