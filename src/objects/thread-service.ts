@@ -109,9 +109,10 @@ export class ThreadService {
     return this.repos.messages.update({ ...current, metadata });
   }
 
-  /** Deletes a message of the thread. */
+  /** Deletes a message; refused while a run holds the thread, as adding one is (the run is reading the history). */
   deleteMessage(threadId: string, messageId: string): void {
     const message = this.findMessage(threadId, messageId);
+    this.refuseWhileRunActive(threadId);
     this.repos.messages.delete(message.id);
   }
 

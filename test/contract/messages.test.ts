@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import { sdkError, useTestApp, wireBody } from "../helpers/contract.js";
 import { expectMatchesSchema } from "../helpers/openapi.js";
+import type { RunTestApp } from "../helpers/run-app.js";
+import { seed, textOf, useRunApp, waitFor, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
 
 describe("messages", () => {
   const app = useTestApp();
@@ -143,5 +145,54 @@ describe("messages", () => {
     const { client } = app();
     const err = await sdkError(client.beta.threads.messages.create("thread_nope", { role: "user", content: "x" }), OpenAI.NotFoundError);
     expect(err.error.message).toBe("No thread found with id 'thread_nope'.");
+  });
+});
+
+describe("messages: deleting while a run holds the thread", () => {
+  const app = useRunApp();
+
+  /** Delete and create on a thread with an active run: both refused with one and the same error. */
+  async function expectRefusedLikeCreate(t: RunTestApp, threadId: string, runId: string, messageId: string) {
+    const created = await sdkError(t.client.beta.threads.messages.create(threadId, { role: "user", content: "more" }), OpenAI.BadRequestError);
+    const deleted = await sdkError(t.client.beta.threads.messages.delete(messageId, { thread_id: threadId }), OpenAI.BadRequestError);
+    expect(deleted.status).toBe(400);
+    expect(deleted.error).toEqual(created.error);
+    expect(deleted.error).toEqual({ message: `Thread ${threadId} already has an active run ${runId}.`, type: "invalid_request_error", param: null, code: null });
+    // Nothing was deleted.
+    expect((await t.client.beta.threads.messages.retrieve(messageId, { thread_id: threadId })).id).toBe(messageId);
+  }
+
+  it("a run at requires_action: delete is refused like create; once the run completed, delete works", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t, "weather?", { tools: [WEATHER_TOOL] });
+    const [question] = (await t.client.beta.threads.messages.list(thread.id)).data;
+    t.ollama.script({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }] }, { chunks: ["Sunny."] });
+    const run = await t.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 5 });
+    expect(run.status).toBe("requires_action");
+    await expectRefusedLikeCreate(t, thread.id, run.id, question!.id);
+
+    const call = run.required_action!.submit_tool_outputs.tool_calls[0]!;
+    await t.client.beta.threads.runs.submitToolOutputs(run.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: call.id, output: "sunny" }] });
+    expect((await waitForRun(t.client, thread.id, run.id)).status).toBe("completed");
+    const deleted = await t.client.beta.threads.messages.delete(question!.id, { thread_id: thread.id });
+    expect(deleted).toEqual({ id: question!.id, object: "thread.message.deleted", deleted: true });
+    expect((await t.client.beta.threads.messages.list(thread.id)).data.map((m) => m.role)).toEqual(["assistant"]);
+  });
+
+  it("a run in progress: its own partial reply cannot be deleted either; after cancel, it can", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    t.ollama.script({ chunks: ["Hel", "lo"], stallAfterChunks: 2 });
+    const run = await t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    const reply = await waitFor(async () => {
+      const [m] = (await t.client.beta.threads.messages.list(thread.id)).data;
+      return m?.role === "assistant" && textOf(m) !== "" ? m : null;
+    }, 5000, "the partial reply");
+    await expectRefusedLikeCreate(t, thread.id, run.id, reply.id);
+
+    await t.client.beta.threads.runs.cancel(run.id, { thread_id: thread.id });
+    expect((await waitForRun(t.client, thread.id, run.id, (r) => r.status === "cancelled")).status).toBe("cancelled");
+    expect((await t.client.beta.threads.messages.delete(reply.id, { thread_id: thread.id })).deleted).toBe(true);
+    expect((await t.client.beta.threads.messages.list(thread.id)).data.map((m) => m.role)).toEqual(["user"]);
   });
 });
