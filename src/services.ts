@@ -20,6 +20,7 @@ import { fileSearchTool } from "./tools/file-search.js";
 import { Toolbox } from "./tools/toolbox.js";
 import { RunEngine } from "./runs/engine.js";
 import { RunEvents } from "./runs/events.js";
+import { Outbox } from "./runs/outbox.js";
 import { RunExecutor } from "./runs/executor.js";
 import { RunRecorder } from "./runs/recorder.js";
 import { RunService } from "./runs/run-service.js";
@@ -106,7 +107,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox })),
   ]).with(overrides.tools ?? []);
   const runEvents = new RunEvents();
-  const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, runEvents, clock);
+  const outbox = new Outbox(db, runEvents);
+  const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
   const executor = new RunExecutor({
     repos,
     recorder,
@@ -118,7 +120,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     readFile: async (fileId) => (files.get(fileId) ? new Uint8Array(await files.content(fileId)) : null),
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
-  const runs = new RunService({ db, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
+  const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
   engine.start();
   retrieval.vectorStores.resumeIngestion();
   return {

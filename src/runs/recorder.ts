@@ -5,22 +5,22 @@ import type { MessagesRepo } from "../store/messages-repo.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { StepsRepo } from "../store/steps-repo.js";
 import type { ToolCallDelta } from "../tools/builtin-tool.js";
-import type { RunEvents } from "./events.js";
+import type { Outbox } from "./outbox.js";
 import { canTransition, IllegalTransitionError, isTerminal } from "./state.js";
 
 type IncompleteReason = NonNullable<Message["incomplete_details"]>["reason"];
 type RunPatch = Partial<Omit<Run, "id" | "object" | "status">>;
 type StepEnd = "completed" | "failed" | "cancelled" | "expired";
 /**
- * Every change a run makes goes through here: it is stored first, then emitted, so an event's payload is
- * exactly what a polling client reads back.
+ * Every change a run makes goes through here: it is stored first, then emitted (after its transaction
+ * commits: see Outbox), so an event's payload is exactly what a polling client reads back.
  */
 export class RunRecorder {
   constructor(
     private readonly runs: RunsRepo,
     private readonly steps: StepsRepo,
     private readonly messages: MessagesRepo,
-    readonly events: RunEvents,
+    readonly events: Outbox,
     private readonly clock: Clock,
   ) {}
 

@@ -1,16 +1,20 @@
 import type { RunCreateParams, SubmitToolOutputsParams, ThreadAndRunCreateParams } from "../api/runs.js";
-import type { Assistant, Run, Thread, ToolChoice } from "../api/wire.js";
+import { INCLUDE_FILE_SEARCH_CONTENT } from "../api/runs.js";
+import type { Assistant, Metadata, Run, ToolChoice } from "../api/wire.js";
 import type { Clock } from "../clock.js";
 import { activeRunConflict, badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { normalizeResponseFormat, normalizeTools } from "../objects/normalize.js";
 import type { ThreadService } from "../objects/thread-service.js";
+import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
-import type { Db } from "../store/db.js";
 import type { RunEngine } from "./engine.js";
-import type { RunEventListener } from "./events.js";
+import type { RunEvents } from "./events.js";
+import type { Outbox } from "./outbox.js";
 import type { RunRecorder } from "./recorder.js";
+import { RunStream } from "./run-stream.js";
 import { isTerminal } from "./state.js";
+import { presentEvent } from "./step-view.js";
 
 type RunSettings = Omit<RunCreateParams, "additional_instructions" | "additional_messages">;
 
@@ -18,8 +22,9 @@ type RunSettings = Omit<RunCreateParams, "additional_instructions" | "additional
 export class RunService {
   constructor(
     private readonly deps: {
-      db: Db;
-      repos: Repos;
+      outbox: Outbox;
+      events: RunEvents;
+      repos: Pick<Repos, "assistants" | "threads" | "runs" | "steps">;
       threads: ThreadService;
       recorder: RunRecorder;
       engine: RunEngine;
@@ -28,31 +33,51 @@ export class RunService {
     },
   ) {}
 
-  /**
-   * Creates and queues a run. `listener`, when given, is subscribed before the first event is emitted, so a
-   * streaming client sees `thread.run.created` onwards.
-   */
-  create(threadId: string, p: RunCreateParams, include: string[], listener?: RunEventListener): Run {
+  /** Creates and queues a run. */
+  create(threadId: string, p: RunCreateParams, include: string[]): Run {
+    return this.start(threadId, p, include, null);
+  }
+
+  /** Creates and queues a run, returning its stream from `thread.run.created` on. */
+  createStream(threadId: string, p: RunCreateParams, include: string[]): RunStream {
+    const stream = this.openStream(include);
+    this.start(threadId, p, include, stream);
+    return stream;
+  }
+
+  /** Creates a thread (from `thread`) and a run on it. */
+  createThreadAndRun(p: ThreadAndRunCreateParams): Run {
+    const { threadId, settings } = this.threadForRun(p);
+    return this.start(threadId, settings, [], null);
+  }
+
+  /** The same, streamed: `thread.created` first, then the run's events. */
+  createThreadAndRunStream(p: ThreadAndRunCreateParams): RunStream {
+    const stream = this.openStream([]);
+    const { threadId, settings } = this.threadForRun(p, stream);
+    this.start(threadId, settings, [], stream);
+    return stream;
+  }
+
+  private start(threadId: string, p: RunCreateParams, include: string[], stream: RunStream | null): Run {
     const { repos } = this.deps;
     if (!repos.threads.get(threadId)) throw notFound("thread", threadId);
     const assistant = this.assistant(p.assistant_id);
     const active = repos.runs.activeForThread(threadId);
     if (active) throw activeRunConflict(threadId, active.id);
     const run = this.buildRun(threadId, assistant, p);
-    this.deps.db.transaction(() => {
+    this.commit(run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
       repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, include });
-      if (listener) this.deps.recorder.events.subscribe(run.id, listener);
       this.deps.recorder.announceRun(run);
-    })();
+    });
     this.deps.engine.enqueue(run.id);
     return run;
   }
 
-  /** Creates a thread (from `thread`) and a run on it; `onThread` sees the thread before any run event. */
-  createThreadAndRun(p: ThreadAndRunCreateParams, listener?: RunEventListener, onThread?: (t: Thread) => void): Run {
+  private threadForRun(p: ThreadAndRunCreateParams, stream?: RunStream): { threadId: string; settings: RunCreateParams } {
     // Refuse a bad request before creating a thread nobody asked to keep.
     const assistant = this.assistant(p.assistant_id);
     const { thread: threadInput, tool_resources, ...settings } = p;
@@ -62,12 +87,48 @@ export class RunService {
       metadata: threadInput?.metadata,
       tool_resources: tool_resources ?? threadInput?.tool_resources,
     });
-    onThread?.(thread);
-    return this.create(thread.id, settings, [], listener);
+    stream?.push({ event: "thread.created", data: thread });
+    return { threadId: thread.id, settings };
+  }
+
+  /**
+   * Writes in one transaction whose events go out on commit, with `stream` (if any) following the run first so
+   * it sees every one of them; a write that fails ends the stream.
+   */
+  private commit(runId: string, stream: RunStream | null, write: () => void): void {
+    stream?.follow(runId);
+    try {
+      this.deps.outbox.transaction(write);
+    } catch (err) {
+      stream?.close();
+      throw err;
+    }
+  }
+
+  /** A stream presenting steps as this client asked (file_search result content only with include[]). */
+  private openStream(include: string[]): RunStream {
+    return new RunStream(this.deps.events, presentEvent(include.includes(INCLUDE_FILE_SEARCH_CONTENT)));
   }
 
   /** Resumes a run waiting at requires_action once every requested call has exactly one output. */
-  submitToolOutputs(threadId: string, runId: string, p: SubmitToolOutputsParams, listener?: RunEventListener): Run {
+  submitToolOutputs(threadId: string, runId: string, p: SubmitToolOutputsParams): Run {
+    return this.resume(threadId, runId, p, null);
+  }
+
+  /** The same, streamed: the resumed run's events until it ends or needs the client again. */
+  submitToolOutputsStream(threadId: string, runId: string, p: SubmitToolOutputsParams): RunStream {
+    const stream = this.openStream(this.deps.repos.runs.options(runId).include);
+    this.resume(threadId, runId, p, stream);
+    return stream;
+  }
+
+  /** Run metadata is the one field a client may change on a run; no event (the hosted API sent none). */
+  updateMetadata(threadId: string, runId: string, metadata: Metadata | null | undefined): Run {
+    const run = this.find(threadId, runId);
+    return metadata === undefined || metadata === null ? run : this.deps.recorder.patchRun(run.id, { metadata });
+  }
+
+  private resume(threadId: string, runId: string, p: SubmitToolOutputsParams, stream: RunStream | null): Run {
     const { repos, recorder } = this.deps;
     const run = this.find(threadId, runId);
     if (run.status !== "requires_action" || !run.required_action) {
@@ -86,8 +147,7 @@ export class RunService {
     const missing = expected.filter((id) => !outputs.has(id));
     if (missing.length > 0) throw badRequest(`Expected tool outputs for call ids: ${missing.join(", ")}.`, "tool_outputs");
 
-    if (listener) recorder.events.subscribe(run.id, listener);
-    this.deps.db.transaction(() => {
+    this.commit(run.id, stream, () => {
       for (const step of repos.steps.all({ run_id: run.id })) {
         if (step.status !== "in_progress" || step.step_details.type !== "tool_calls") continue;
         const calls = step.step_details.tool_calls.map((c) =>
@@ -96,7 +156,7 @@ export class RunService {
         recorder.finishStep(recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls }), "completed");
       }
       recorder.setStatus(run.id, "queued", { expires_at: this.deps.clock() + this.deps.expirySeconds });
-    })();
+    });
     this.deps.engine.enqueue(run.id);
     return recorder.current(run.id);
   }
@@ -107,6 +167,12 @@ export class RunService {
       throw badRequest(`Cannot cancel run with status '${run.status}'.`);
     }
     return this.deps.engine.cancel(run);
+  }
+
+  /** A page of a thread's runs (404 for an unknown thread; null when the cursor names no run of it). */
+  page(threadId: string, q: PageQuery): Page<Run> | null {
+    if (!this.deps.repos.threads.get(threadId)) throw notFound("thread", threadId);
+    return this.deps.repos.runs.page({ thread_id: threadId }, q);
   }
 
   find(threadId: string, runId: string): Run {

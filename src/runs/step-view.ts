@@ -1,5 +1,5 @@
 import type { RunStep } from "../api/wire.js";
-import type { RunEvent } from "../runs/events.js";
+import type { RunEvent } from "./events.js";
 
 /** file_search result content is returned only when `include[]` asks for it, as the hosted API did. */
 export function presentStep(step: RunStep, withContent: boolean): RunStep {
