@@ -5,6 +5,7 @@ import { requestId } from "hono/request-id";
 import { ApiError } from "./errors.js";
 import { assistantsRouter } from "./http/assistants.js";
 import { requireApiKey } from "./http/auth.js";
+import { drainUnreadBody } from "./http/drain-body.js";
 import { filesRouter } from "./http/files.js";
 import { messagesRouter } from "./http/messages.js";
 import { runsRouter } from "./http/runs.js";
@@ -12,11 +13,34 @@ import { stepsRouter } from "./http/steps.js";
 import { threadsRouter } from "./http/threads.js";
 import { vectorStoresRouter } from "./http/vector-stores.js";
 import { playgroundRouter } from "./playground/router.js";
-import type { AppServices } from "./services.js";
+import type { Config } from "./config.js";
+import type { FileService } from "./files/file-service.js";
+import type { OllamaProbe } from "./llm/ollama-probe.js";
+import type { AssistantService } from "./objects/assistant-service.js";
+import type { ThreadService } from "./objects/thread-service.js";
+import type { FileSearchService } from "./retrieval/file-search.js";
+import type { VectorStoreService } from "./retrieval/vector-store-service.js";
+import type { RunService } from "./runs/run-service.js";
+import type { Repos } from "./store/repos.js";
+
+/** What the HTTP application is built from (the composition root's services satisfy it). */
+export interface AppDeps {
+  readonly version: string;
+  readonly config: Pick<Config, "apiKey" | "limits">;
+  readonly repos: Pick<Repos, "steps" | "files" | "vectorStores" | "storeFiles">;
+  readonly assistants: AssistantService;
+  readonly threads: ThreadService;
+  readonly runs: RunService;
+  readonly files: FileService;
+  readonly vectorStores: VectorStoreService;
+  readonly fileSearch: Pick<FileSearchService, "searchEndpoint">;
+  probeOllama(): Promise<OllamaProbe>;
+}
 
 /** Builds the HTTP application over already-created services. No I/O happens here. */
-export function createApp(s: AppServices): Hono {
+export function createApp(s: AppDeps): Hono {
   const app = new Hono();
+  app.use("*", drainUnreadBody(s.config.limits.maxJsonBodyBytes)); // a body the handler left unread must not cost the connection
   app.use("*", requestId({ headerName: "x-request-id" }));
   app.get("/health", async (c) => c.json({ status: "ok", version: s.version, ollama: await s.probeOllama() }));
 
@@ -27,7 +51,7 @@ export function createApp(s: AppServices): Hono {
   v1.route("/threads/:thread_id/messages", messagesRouter({ threads: s.threads }));
   // Steps and runs before threads: `POST /threads/runs` must not be read as "modify thread 'runs'".
   v1.route("/threads/:thread_id/runs/:run_id/steps", stepsRouter({ runs: s.runs, steps: s.repos.steps }));
-  v1.route("/threads", runsRouter(s));
+  v1.route("/threads", runsRouter({ runs: s.runs }));
   v1.route("/threads", threadsRouter({ threads: s.threads }));
   v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files }));
   v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
@@ -52,7 +76,7 @@ export function createApp(s: AppServices): Hono {
 }
 
 /** Uploads may be large; JSON bodies are held to a smaller limit. Over the limit → 413 in OpenAI's shape. */
-function sizeLimit(s: AppServices) {
+function sizeLimit(s: Pick<AppDeps, "config">) {
   const limiter = (maxSize: number) =>
     bodyLimit({
       maxSize,
