@@ -6,7 +6,7 @@ import { FileService } from "./files/file-service.js";
 import type { ChatModel, Embedder } from "./llm/chat-model.js";
 import { createRetrieval } from "./retrieval/create-retrieval.js";
 import type { FileSearchService } from "./retrieval/file-search.js";
-import type { Ingestor } from "./retrieval/ingestor.js";
+import type { Ingestor } from "./retrieval/ingestion/index.js";
 import type { PdfReader } from "./files/pdf-reader.js";
 import type { VectorStoreService } from "./retrieval/vector-store-service.js";
 import { createRepos, type Repos } from "./store/repos.js";

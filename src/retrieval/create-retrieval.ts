@@ -9,7 +9,7 @@ import type { ModelCatalog } from "../llm/model-catalog.js";
 import { OllamaEmbedder } from "../llm/ollama-embedder.js";
 import type { Db } from "../store/db.js";
 import { FileSearchService } from "./file-search.js";
-import { Ingestor } from "./ingestor.js";
+import { Ingestor } from "./ingestion/index.js";
 import { LazyIndex } from "./lazy-index.js";
 import { StoreSearch } from "./store-search.js";
 import type { VectorIndex } from "./vector-index.js";

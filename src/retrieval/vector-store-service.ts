@@ -8,7 +8,7 @@ import type { VectorStoreLinks } from "../objects/references.js";
 import type { Db } from "../store/db.js";
 import type { FilesRepo } from "../store/files-repo.js";
 import type { FileBatchesRepo, VectorStoreFilesRepo, VectorStoreIndexRepo, VectorStoresRepo } from "../store/vector-stores-repo.js";
-import type { Ingestor } from "./ingestor.js";
+import type { Ingestor } from "./ingestion/index.js";
 import type { VectorIndex } from "./vector-index.js";
 
 const DAY = 86_400;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chunkPages, type PageText } from "../../src/retrieval/chunker.js";
-import { ingestPages, type IngestTarget } from "../../src/retrieval/ingest.js";
+import { ingestPages, type IngestTarget } from "../../src/retrieval/ingestion/index.js";
 import { chunkRows, type ChunkRow, type VectorIndex } from "../../src/retrieval/vector-index.js";
 
 const STORE = "vs_" + "S".repeat(24);

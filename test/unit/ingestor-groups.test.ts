@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { VectorStoreFile } from "../../src/api/wire.js";
 import type { PdfPage, PdfReader } from "../../src/files/pdf-reader.js";
-import { Ingestor, type IngestorDeps } from "../../src/retrieval/ingestor.js";
+import { Ingestor, type IngestorDeps } from "../../src/retrieval/ingestion/index.js";
 import type { ChunkRow } from "../../src/retrieval/vector-index.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

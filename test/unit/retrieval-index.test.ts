@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Embedder } from "../../src/llm/chat-model.js";
 import { reciprocalRankFusion } from "../../src/retrieval/fusion.js";
-import { embedTexts, indexFile } from "../../src/retrieval/ingest.js";
+import { embedTexts, indexFile } from "../../src/retrieval/ingestion/index.js";
 import { LanceIndex } from "../../src/retrieval/lance-index.js";
 import { chunkRows, InvalidIdError, type SearchHit } from "../../src/retrieval/vector-index.js";
 import { hashEmbedding } from "../fakes/hash-embedding.js";

@@ -2,9 +2,9 @@
  * From extracted pages to searchable chunks: chunk (as pages arrive), embed in batches, add to the index.
  * The ingestor runs ingestPages once per file; tests and benchmarks use indexFile too.
  */
-import type { Embedder } from "../llm/chat-model.js";
-import type { Chunk, ChunkOptions, PageText } from "./chunker.js";
-import { chunkRows, type ChunkRow, type VectorIndex } from "./vector-index.js";
+import type { Embedder } from "../../llm/chat-model.js";
+import type { Chunk, ChunkOptions, PageText } from "../chunker.js";
+import { chunkRows, type ChunkRow, type VectorIndex } from "../vector-index.js";
 
 export interface IndexFileOptions extends ChunkOptions {
   /** Texts per embed() call: Ollama embeds a batch in one request; smaller batches abort sooner. */
@@ -133,7 +133,7 @@ export async function ingestPages(pages: AsyncIterable<PageText>, target: Ingest
 }
 
 // Loaded on first use: the tokenizer's tables cost ~25 MB, which a server that never ingests need not pay.
-const loadChunker = () => import("./chunker.js");
+const loadChunker = () => import("../chunker.js");
 
 /** Embeds `texts` in batches, in order; checks the embedder returned one vector per text. */
 export async function embedTexts(

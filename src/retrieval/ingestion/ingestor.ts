@@ -1,0 +1,152 @@
+/**
+ * Turns attached files into index chunks, one file at a time (job-queue.ts). A failure fails that file only,
+ * with a reason a person can act on; the queue goes on. Two overlaps: once a file's last page is extracted, the
+ * next queued file's extraction starts (read-ahead.ts); and the last chunks of consecutive files of one store
+ * are written together (groups.ts), each file settled once that write is done (settling.ts). This class is
+ * the drain loop that runs them, and the API the vector store service calls.
+ */
+import type { VectorStoreFile } from "../../api/wire.js";
+import { extractPages, type ExtractedPage } from "../../files/extract-text.js";
+import type { FileService } from "../../files/file-service.js";
+import type { PdfReader } from "../../files/pdf-reader.js";
+import type { VectorStoreFilesRepo } from "../../store/vector-stores-repo.js";
+import { GROUP_MAX_MS, GroupWriter } from "./groups.js";
+import { indexOne, type IndexOneDeps } from "./index-one.js";
+import { JobQueue, type JobMatch, type Running } from "./job-queue.js";
+import { ReadAhead, thenRun } from "./read-ahead.js";
+import { failed, Settler } from "./settling.js";
+
+export interface IngestorDeps extends IndexOneDeps {
+  files: FileService;
+  storeFiles: VectorStoreFilesRepo;
+  /** Where PDFs are parsed (a worker thread in the server). */
+  pdf: PdfReader;
+  /** Whether the vector store still exists (it may be deleted while one of its files is indexed). */
+  storeExists(storeId: string): boolean;
+  /** Longest a file's last chunks wait for later files of its store (default GROUP_MAX_MS; tests hold longer). */
+  groupMaxMs?: number;
+}
+
+export class Ingestor {
+  private readonly queue = new JobQueue();
+  private readonly readAhead = new ReadAhead();
+  private readonly settler: Settler;
+  private readonly groups: GroupWriter;
+  private active: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: IngestorDeps) {
+    this.settler = new Settler({
+      ...deps,
+      hasMoreFor: (storeId, settling) => this.queue.hasMoreFor(storeId, settling) || this.groups.fillingFor(storeId),
+    });
+    this.groups = new GroupWriter({ ...deps, settler: this.settler, maxMs: deps.groupMaxMs ?? GROUP_MAX_MS });
+  }
+
+  enqueue(storeId: string, fileId: string, fresh = false): void {
+    if (this.closed) return;
+    this.queue.add(storeId, fileId, fresh, this.groups.held(storeId, fileId) !== undefined);
+    if (!this.active) this.active = this.drain().finally(() => (this.active = null));
+  }
+
+  /**
+   * Stops indexing `fileId` of `storeId` (every file of the store when `fileId` is omitted): a file being
+   * indexed stops (its PDF at the next page) and what it wrote is removed; a file whose extraction started
+   * ahead of its turn stops extracting; a file whose last chunks wait for its group's write is left out of
+   * it. Queued jobs need no stopping: a job whose file is no longer in_progress is skipped.
+   */
+  stop(storeId: string, fileId?: string): void {
+    const matches: JobMatch = (store, file) => store === storeId && (fileId === undefined || file === fileId);
+    const reason = new Error("indexing stopped");
+    this.queue.stopRunning(matches, reason);
+    this.readAhead.stop(matches, reason);
+    this.groups.stop(matches, reason);
+  }
+
+  /** Resolves when nothing is queued, running or held (tests and benchmarks wait on it). */
+  async idle(): Promise<void> {
+    while (this.active) await this.active;
+  }
+
+  /**
+   * Stops the file being indexed too. It and files whose last chunks wait for their group's write stay
+   * in_progress, and are indexed again at the next start (their chunks written so far deleted first); a
+   * group write already running is finished.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.clear();
+    const reason = new Error("the server is shutting down");
+    this.queue.running?.abort.abort(reason);
+    this.readAhead.close(reason);
+    this.groups.close();
+    await this.active;
+    await this.groups.written();
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      const job = this.queue.shift();
+      if (!job) {
+        // Nothing left to join the group: write it, and wait for one its timer is writing. (Files enqueued
+        // meanwhile are picked up by this loop.)
+        await this.groups.write();
+        if (this.queue.length === 0 && !this.groups.filling) return;
+        continue;
+      }
+      // A job for a file whose last chunks wait (re-added meanwhile) runs after they are written and the file
+      // settled: its own job then replaces them (or is skipped, the file being completed already).
+      const again = this.groups.held(job.storeId, job.fileId) !== undefined;
+      if (again || this.groups.mustWriteBefore(job)) {
+        this.queue.waiting = job;
+        await this.groups.write();
+        this.queue.waiting = null;
+        if (this.closed) return;
+      }
+      const mine = this.readAhead.take(job);
+      const running = (this.queue.running = { ...job, abort: mine?.abort ?? new AbortController() });
+      await this.ingest(running, mine?.pages).catch((err: unknown) => console.error(`ingestion of ${job.fileId} crashed:`, err));
+      this.queue.running = null;
+    }
+  }
+
+  private async ingest({ storeId, fileId, fresh, abort }: Running, prefetched?: AsyncIterable<ExtractedPage>): Promise<void> {
+    const member = this.deps.storeFiles.get(`${storeId}/${fileId}`);
+    if (!member || member.status !== "in_progress") {
+      abort.abort(new Error("indexing skipped")); // cancelled or removed while queued: stop its read-ahead, if any
+      return;
+    }
+    try {
+      // After the last page, the next file's extraction starts.
+      const pages = thenRun(prefetched ?? this.pagesOf(member, abort.signal), () => this.prefetchNext());
+      const { usageBytes, held } = await indexOne(this.deps, member, fresh, abort.signal, pages);
+      this.groups.hold({ member, abort, usageBytes, rows: held?.rows ?? [], vectors: held?.vectors ?? null });
+    } catch (err) {
+      // Stopped (removed or cancelled meanwhile): the outcome is discarded in settling.
+      await this.deps.index.deleteFile(storeId, fileId).catch(() => undefined);
+      await this.settler.settleAll(storeId, [{ member, abort, outcome: failed(err, abort) }]);
+      // A failure other than a stop leaves a read-ahead extraction running: it would hold the PDF reader.
+      abort.abort(new Error("indexing failed"));
+    }
+  }
+
+  /** The file's extracted pages, as they come. */
+  private async *pagesOf(member: VectorStoreFile, signal: AbortSignal): AsyncGenerator<ExtractedPage> {
+    const bytes = await this.deps.files.content(member.id);
+    const name = this.deps.files.get(member.id)?.filename ?? member.id;
+    yield* extractPages(bytes, name, { pdf: this.deps.pdf, signal });
+  }
+
+  /**
+   * Starts extracting the next queued file now (the PDF reader is free once the running file's last page is
+   * out), keeping its pages until its turn: its parse then overlaps the running file's last index writes.
+   */
+  private prefetchNext(): void {
+    const job = this.queue.head;
+    if (!job || this.closed || this.readAhead.active) return;
+    const member = this.deps.storeFiles.get(`${job.storeId}/${job.fileId}`);
+    if (!member || member.status !== "in_progress") return;
+    this.readAhead.start(job, (signal) => this.pagesOf(member, signal));
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Settling: a file's outcome (completed, failed) recorded once its indexing is over, unless the file was
+ * removed, cancelled or added again meanwhile; and the store's deferred index work finished when its last
+ * file settles.
+ */
+import type { VectorStoreFile } from "../../api/wire.js";
+import { ExtractionError } from "../../files/extract-text.js";
+import { ModelError } from "../../llm/chat-model.js";
+import type { VectorStoreFilesRepo } from "../../store/vector-stores-repo.js";
+import type { VectorIndex } from "../vector-index.js";
+
+export type Outcome = Pick<VectorStoreFile, "status" | "last_error" | "usage_bytes">;
+
+export interface SettlingFile {
+  member: VectorStoreFile;
+  abort: AbortController;
+  outcome: Outcome;
+}
+
+export interface SettlerDeps {
+  storeFiles: Pick<VectorStoreFilesRepo, "get" | "update">;
+  index: Pick<VectorIndex, "flush" | "deleteFile" | "drop">;
+  storeExists(storeId: string): boolean;
+  /** Whether another file of the store is still to come (queued, held or being indexed) besides `settling`. */
+  hasMoreFor(storeId: string, settling: ReadonlySet<string>): boolean;
+}
+
+export class Settler {
+  constructor(private readonly deps: SettlerDeps) {}
+
+  async settleAll(storeId: string, files: SettlingFile[]): Promise<void> {
+    // The store's last files: finish the index's deferred work before reporting them, so that a store whose
+    // files all completed ranks its new chunks like its old ones. (Another file of the store still to come
+    // will do it: queued, held, or being indexed while a group's timer wrote this.)
+    const settling = new Set(files.map((f) => f.member.id));
+    if (!this.deps.hasMoreFor(storeId, settling)) await this.deps.index.flush(storeId).catch(() => undefined);
+    for (const f of files) {
+      // One file's bookkeeping failing must not leave the others of its group in progress.
+      await this.settle(f.member, f.abort, f.outcome).catch((err: unknown) => console.error(`recording the outcome of ${f.member.id} failed:`, err));
+    }
+  }
+
+  /** Records a file's outcome, unless it was removed, cancelled or re-added meanwhile. */
+  private async settle(member: VectorStoreFile, abort: AbortController, outcome: Outcome): Promise<void> {
+    const { storeFiles } = this.deps;
+    const storeId = member.vector_store_id;
+    const current = storeFiles.get(`${storeId}/${member.id}`);
+    if (!current || current.status === "cancelled") {
+      await this.discard(storeId, member.id);
+      return;
+    }
+    if (current.status !== "in_progress") return; // settled meanwhile by a later job for the same file
+    // Stopped, then re-added; or re-added with another chunking strategy while indexing: the job the re-add
+    // queued indexes it again.
+    if (abort.signal.aborted || JSON.stringify(current.chunking_strategy) !== JSON.stringify(member.chunking_strategy)) return;
+    storeFiles.update({ ...current, ...outcome });
+  }
+
+  /**
+   * Removed or cancelled while indexing: its chunks must not stay searchable. If its whole store was deleted
+   * meanwhile, our write may have re-created the store's table after the drop: drop it again.
+   */
+  private async discard(storeId: string, fileId: string): Promise<void> {
+    const cleanup = this.deps.storeExists(storeId) ? this.deps.index.deleteFile(storeId, fileId) : this.deps.index.drop(storeId);
+    await cleanup.catch(() => undefined);
+  }
+}
+
+/** The failed outcome of a file; a stopped file's is discarded anyway (see settle). */
+export function failed(err: unknown, abort: AbortController): Outcome {
+  return { status: "failed", last_error: abort.signal.aborted ? null : describeFailure(err), usage_bytes: 0 };
+}
+
+function describeFailure(err: unknown): NonNullable<VectorStoreFile["last_error"]> {
+  if (err instanceof ExtractionError) return { code: err.code, message: err.message };
+  if (err instanceof ModelError) return { code: "server_error", message: `Could not embed the file: ${err.message}` };
+  console.error("ingestion failed:", err);
+  return { code: "server_error", message: `Indexing failed: ${err instanceof Error ? err.message : String(err)}` };
+}
