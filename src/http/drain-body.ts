@@ -1,0 +1,44 @@
+import type { MiddlewareHandler } from "hono";
+
+/**
+ * Reads and discards a request body nobody read (a DELETE sent with a body, a 404, a 413 for a body over the
+ * limit), so that the client gets its answer and, where it can, keeps its connection.
+ *
+ * Why: once anything has looked at `c.req.raw.body` (bodyLimit does, for every non-GET request), the node
+ * adapter's body stream holds the socket paused under back-pressure. After the answer the adapter's own
+ * clean-up cannot drain past that and, 500 ms on, closes the socket: the next request on the keep-alive
+ * connection finds it gone, and a client still sending its body (anything slower than loopback, or one that
+ * sends it all before reading) gets a broken pipe or a reset instead of the answer.
+ *
+ * A body within `maxBytes` (by its Content-Length) is read to its end before the answer goes out: the adapter
+ * then has nothing to clean up and the connection stays open. A longer one, or one of unknown length, is
+ * read in the background while the answer goes out; the adapter still closes the connection after at most
+ * 500 ms or 64 MiB, but the client is not stopped mid-send before then and can read the answer.
+ * A body some other reader stopped in (bodyLimit's, over the limit while counting a chunked body) is locked
+ * and left to the adapter, as before.
+ */
+export function drainUnreadBody(maxBytes: number): MiddlewareHandler {
+  return async (c, next) => {
+    const raw = c.req.raw; // the request as it came: bodyLimit may swap c.req.raw for a buffered copy
+    await next();
+    if (raw.method === "GET" || raw.method === "HEAD" || raw.bodyUsed) return;
+    const declared = raw.headers.get("content-length");
+    if (declared === "0" || (declared === null && !raw.headers.has("transfer-encoding"))) return; // no body
+    const body = raw.body;
+    if (body === null || body.locked) return;
+    if (declared !== null && Number(declared) <= maxBytes) await discard(body);
+    else void discard(body);
+  };
+}
+
+/** Reads `body` to its end, dropping the bytes. A client that hangs up mid-body ends it too. */
+async function discard(body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // the peer went away mid-body (or the adapter closed the connection): nobody is left to answer
+  } finally {
+    reader.releaseLock();
+  }
+}
