@@ -76,8 +76,7 @@ export class RunExecutor {
 
   /** Creates the tool_calls step, runs built-in tools inline, and stops for function outputs if any. */
   private async runToolCalls(run: Run, modelCalls: ModelToolCall[], callUsage: Usage, runUsage: Usage, signal: AbortSignal): Promise<"continue" | "requires_action"> {
-    const { recorder } = this.deps;
-    const { tools } = this.deps;
+    const { recorder, tools } = this.deps;
     const calls = (run.parallel_tool_calls ? modelCalls : modelCalls.slice(0, 1)).map((c) => tools.stepCall(run, c));
     // Announced empty, then the calls as one delta: stream clients (the SDK) append every delta to the
     // snapshot from step.created, so calls already in that snapshot would come out doubled ("call_xcall_x").
