@@ -20,7 +20,7 @@ export class RunRecorder {
     private readonly runs: RunsRepo,
     private readonly steps: StepsRepo,
     private readonly messages: MessagesRepo,
-    readonly events: Outbox,
+    private readonly events: Outbox,
     private readonly clock: Clock,
   ) {}
 
