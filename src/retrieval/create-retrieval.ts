@@ -8,6 +8,7 @@ import type { Embedder } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { OllamaEmbedder } from "../llm/ollama-embedder.js";
 import type { Db } from "../store/db.js";
+import { KeyedCondition } from "../concurrency/keyed-condition.js";
 import { FileSearchService } from "./file-search.js";
 import { Ingestor } from "./ingestion/index.js";
 import { LazyIndex } from "./lazy-index.js";
@@ -51,6 +52,8 @@ export function createRetrieval(deps: {
   const embedder = deps.embedder !== undefined ? deps.embedder : tag === null ? null : embedderFor(tag);
   // The PDF workers are started by the first PDF and stopped after 30 s without one.
   const pdf = deps.pdf ?? new WorkerPdfReader({ ...config.pdf, idleMs: 30_000 });
+  // Notified per store id when its files settle: a run's file_search waits on it for files still indexing.
+  const settled = new KeyedCondition<string>();
   const ingestor = new Ingestor({
     pdf,
     files: deps.files,
@@ -61,10 +64,11 @@ export function createRetrieval(deps: {
     embedderFor,
     storeExists: (id) => repos.vectorStores.get(id) !== null,
     ...(deps.ingestGroupMs !== undefined ? { groupMaxMs: deps.ingestGroupMs } : {}),
+    onSettled: (storeId) => settled.notify(storeId),
   });
   const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos }, index, ingestor, deps.clock);
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: repos.files, embedderFor });
-  const fileSearch = new FileSearchService({ repos, storeFiles: repos.storeFiles, search, stores: vectorStores });
+  const fileSearch = new FileSearchService({ repos, storeFiles: repos.storeFiles, search, stores: vectorStores, settled });
   deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
   return { vectorStores, fileSearch, ingestor, index, pdf };
 }

@@ -1,5 +1,6 @@
 import type { VectorStoreSearchParams } from "../api/vector-stores.js";
 import type { FileSearchResult, Run } from "../api/wire.js";
+import type { KeyedCondition } from "../concurrency/keyed-condition.js";
 import type { Repos } from "../store/repos.js";
 import type { VectorStoreFilesRepo } from "../store/vector-stores-repo.js";
 import type { StoreSearch } from "./store-search.js";
@@ -17,7 +18,14 @@ const INGESTION_WAIT_MS = 120_000;
 /** The file_search tool of runs and the /vector_stores/{id}/search endpoint. */
 export class FileSearchService {
   constructor(
-    private readonly deps: { repos: Pick<Repos, "assistants" | "threads">; storeFiles: VectorStoreFilesRepo; search: StoreSearch; stores: VectorStoreService },
+    private readonly deps: {
+      repos: Pick<Repos, "assistants" | "threads">;
+      storeFiles: Pick<VectorStoreFilesRepo, "counts">;
+      search: Pick<StoreSearch, "search">;
+      stores: Pick<VectorStoreService, "exists" | "find" | "touch">;
+      /** Notified with a store's id when files of it settle (the ingestor's onSettled). */
+      settled: Pick<KeyedCondition<string>, "until">;
+    },
   ) {}
 
   async searchEndpoint(storeId: string, p: VectorStoreSearchParams) {
@@ -58,6 +66,7 @@ export class FileSearchService {
     const hits = await this.deps.search.search(storeIds, query, {
       limit: options?.max_num_results ?? DEFAULT_TOOL_RESULTS,
       scoreThreshold: options?.ranking_options?.score_threshold ?? 0,
+      signal, // a cancelled run stops embedding its query
     });
     for (const id of storeIds) this.deps.stores.touch(id);
     const results: FileSearchResult[] = hits.map((h) => ({
@@ -80,12 +89,13 @@ export class FileSearchService {
     return [...new Set(ids)].filter((id) => this.deps.stores.exists(id));
   }
 
-  /** Files attached moments before the run may still be indexing: answer from them, not without them. */
+  /**
+   * Files attached moments before the run may still be indexing: answer from them, not without them. Checked
+   * again each time files of one of the stores settle; after INGESTION_WAIT_MS the search goes on with what is
+   * indexed. Rejects when the run is cancelled.
+   */
   private async waitForIngestion(storeIds: string[], signal: AbortSignal): Promise<void> {
-    const deadline = Date.now() + INGESTION_WAIT_MS;
-    while (storeIds.some((id) => this.deps.storeFiles.counts(id).in_progress > 0) && Date.now() < deadline) {
-      signal.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const indexed = () => storeIds.every((id) => this.deps.storeFiles.counts(id).in_progress === 0);
+    await this.deps.settled.until(storeIds, indexed, { signal, timeoutMs: INGESTION_WAIT_MS });
   }
 }

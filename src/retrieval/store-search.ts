@@ -16,6 +16,8 @@ export interface StoreSearchOptions {
   limit: number;
   scoreThreshold?: number;
   filter?: AttributeFilter | undefined;
+  /** Stops embedding the query (a cancelled run); the search then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -40,7 +42,7 @@ export class StoreSearch {
       storeIds.map(async (storeId) => {
         const fileIds = options.filter ? this.filteredFileIds(storeId, options.filter) : this.whileIndexing(storeId);
         const model = this.deps.indexSettings.get(storeId)?.embedding_model ?? null;
-        const vector = model === null ? null : await this.embedOnce(vectors, model, query);
+        const vector = model === null ? null : await this.embedOnce(vectors, model, query, options.signal);
         const hits = await this.deps.index.search(storeId, { text: query, vector, limit: options.limit, ...(fileIds ? { fileIds } : {}) });
         return hits.map((hit) => this.describe(storeId, hit));
       }),
@@ -69,14 +71,18 @@ export class StoreSearch {
   }
 
   /** One embedding per model per search, and none at all when the model cannot be reached. */
-  private embedOnce(cache: Map<string, Promise<number[] | null>>, model: string, query: string): Promise<number[] | null> {
+  private embedOnce(cache: Map<string, Promise<number[] | null>>, model: string, query: string, signal?: AbortSignal): Promise<number[] | null> {
     let vector = cache.get(model);
     if (!vector) {
       vector = this.deps
         .embedderFor(model)
-        .embed([query])
+        .embed([query], signal)
         .then((v) => v[0] ?? null)
-        .catch(() => null);
+        .catch(() => {
+          // Stopped, not unreachable: the caller wants no answer at all, not a BM25-only one.
+          signal?.throwIfAborted();
+          return null;
+        });
       cache.set(model, vector);
     }
     return vector;

@@ -27,6 +27,8 @@ function world(options: WorldOptions) {
   const members = new Map<string, VectorStoreFile>();
   const contents = new Map<string, string>();
   const log: string[] = [];
+  /** Store ids the ingestor told were settled, with the file statuses at that moment. */
+  const settledLog: string[] = [];
   let indexClosed = false;
   const queues = new Map<string, Promise<unknown>>();
   // One write at a time per store, as LanceIndex does.
@@ -70,6 +72,10 @@ function world(options: WorldOptions) {
     },
     storeExists: () => true,
     groupMaxMs: options.groupMaxMs,
+    onSettled: (storeId: string) => {
+      const statuses = [...members.values()].filter((m) => m.vector_store_id === storeId).map((m) => `${m.id}:${m.status}`);
+      settledLog.push(`${storeId} ${statuses.join(" ")}`.trim());
+    },
   };
   const ingestor = new Ingestor(deps as unknown as IngestorDeps);
   /** What the service does to add a file (or add it again): an in_progress row, then a job. */
@@ -96,7 +102,7 @@ function world(options: WorldOptions) {
   };
   const chunks = (id: string) => (rows.get("S") ?? []).filter((r) => r.file_id === id).map((r) => r.text);
   const status = (id: string) => members.get(`S/${id}`)?.status;
-  return { ingestor, add, remove, chunks, status, members, log, closeIndex: () => (indexClosed = true) };
+  return { ingestor, add, remove, chunks, status, members, log, settledLog, closeIndex: () => (indexClosed = true) };
 }
 
 /** A PDF of `pages` pages, one every `ms`, counting the pages it yields. */
@@ -118,6 +124,21 @@ function slowPdf(pages: number, ms: number) {
 
 beforeAll(async () => {
   await import("../../src/retrieval/chunker.js"); // the tokenizer loads once, outside every timing below
+});
+
+describe("Ingestor: telling waiters (onSettled)", () => {
+  it("tells the store once its group's files are recorded, and at once when a queued file is removed", async () => {
+    const slow = slowPdf(3, 30);
+    const w = world({ groupMaxMs: 10_000, pdf: slow.reader });
+    w.add("pdf1", "%PDF-1.4");
+    w.add("b", "beta text");
+    // b is only queued (pdf1 parses): its removal is told now, not when its job would have come up.
+    w.remove("b");
+    expect(w.settledLog).toEqual(["S pdf1:in_progress"]);
+    await w.ingestor.idle();
+    // Told after pdf1's outcome is recorded: a waiter checking then sees it settled.
+    expect(w.settledLog).toEqual(["S pdf1:in_progress", "S pdf1:completed"]);
+  });
 });
 
 describe("Ingestor: last batches of consecutive files written together", () => {

@@ -25,6 +25,11 @@ export interface IngestorDeps extends IndexOneDeps {
   storeExists(storeId: string): boolean;
   /** Longest a file's last chunks wait for later files of its store (default GROUP_MAX_MS; tests hold longer). */
   groupMaxMs?: number;
+  /**
+   * Told when files of a store are no longer in progress: settled here (completed or failed), or taken out of
+   * indexing by `stop` (removed, cancelled, store deleted). A run's file_search waits on it.
+   */
+  onSettled?(storeId: string): void;
 }
 
 export class Ingestor {
@@ -54,6 +59,9 @@ export class Ingestor {
    * indexed stops (its PDF at the next page) and what it wrote is removed; a file whose extraction started
    * ahead of its turn stops extracting; a file whose last chunks wait for its group's write is left out of
    * it. Queued jobs need no stopping: a job whose file is no longer in_progress is skipped.
+   *
+   * Called once the file is no longer in_progress (the service removed or cancelled it, or deleted its store),
+   * so waiters on the store are told now: a queued file's job may not come up for a long while.
    */
   stop(storeId: string, fileId?: string): void {
     const matches: JobMatch = (store, file) => store === storeId && (fileId === undefined || file === fileId);
@@ -61,6 +69,7 @@ export class Ingestor {
     this.queue.stopRunning(matches, reason);
     this.readAhead.stop(matches, reason);
     this.groups.stop(matches, reason);
+    this.deps.onSettled?.(storeId);
   }
 
   /** Resolves when nothing is queued, running or held (tests and benchmarks wait on it). */

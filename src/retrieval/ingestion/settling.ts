@@ -23,6 +23,8 @@ export interface SettlerDeps {
   storeExists(storeId: string): boolean;
   /** Whether another file of the store is still to come (queued, held or being indexed) besides `settling`. */
   hasMoreFor(storeId: string, settling: ReadonlySet<string>): boolean;
+  /** Told after files of the store settled (a run's file_search waits for its stores' files on it). */
+  onSettled?(storeId: string): void;
 }
 
 export class Settler {
@@ -38,6 +40,7 @@ export class Settler {
       // One file's bookkeeping failing must not leave the others of its group in progress.
       await this.settle(f.member, f.abort, f.outcome).catch((err: unknown) => console.error(`recording the outcome of ${f.member.id} failed:`, err));
     }
+    this.deps.onSettled?.(storeId);
   }
 
   /** Records a file's outcome, unless it was removed, cancelled or re-added meanwhile. */
