@@ -5,7 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import type { Env } from "../src/config.js";
-import type { ServiceOverrides } from "../src/services.js";
+import type { ServiceOverrides } from "../src/composition/services.js";
 import { listen, makeTestApp, type TestApp } from "../test/helpers/test-app.js";
 
 /** The test harness's app (same wiring as the tests), whose close() also removes a temp DATA_DIR. */

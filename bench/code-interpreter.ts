@@ -33,7 +33,7 @@ import { getQuickJS } from "quickjs-emscripten";
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import type { ChatChunk, ChatModel, ChatRequest, ModelDetails } from "../src/llm/chat-model.js";
-import { createServices } from "../src/services.js";
+import { createServices } from "../src/composition/services.js";
 
 const RUNS = Number(process.argv[2] ?? 100);
 const WARMUP = 20;

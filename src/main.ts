@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { answerClientError } from "./http/client-error.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { createServices } from "./services.js";
+import { createServices } from "./composition/services.js";
 
 /** Composition root: config → storage and services → HTTP app → listen. */
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import type { Env } from "../../src/config.js";
-import type { ServiceOverrides } from "../../src/services.js";
+import type { ServiceOverrides } from "../../src/composition/services.js";
 import { hashEmbedding, type ChatBody } from "../fakes/ollama-fake.js";
 import { makeRunApp, type RunTestApp } from "../helpers/run-app.js";
 import { listen } from "../helpers/test-app.js";

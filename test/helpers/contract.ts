@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { afterEach, beforeEach, expect } from "vitest";
 import OpenAI, { APIError } from "openai";
-import type { ServiceOverrides } from "../../src/services.js";
+import type { ServiceOverrides } from "../../src/composition/services.js";
 import type { Env } from "../../src/config.js";
 import { BASE_URL, makeTestApp, type TestApp } from "./test-app.js";
 

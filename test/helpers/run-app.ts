@@ -1,5 +1,5 @@
 import type { Env } from "../../src/config.js";
-import type { ServiceOverrides } from "../../src/services.js";
+import type { ServiceOverrides } from "../../src/composition/services.js";
 import { startOllamaFake, type OllamaFake, type OllamaFakeOptions } from "../fakes/ollama-fake.js";
 import { makeTestApp, type TestApp } from "./test-app.js";
 

@@ -5,7 +5,7 @@
 import { expect } from "vitest";
 import type OpenAI from "openai";
 import type { Env } from "../../src/config.js";
-import type { ServiceOverrides } from "../../src/services.js";
+import type { ServiceOverrides } from "../../src/composition/services.js";
 import type { OllamaFakeOptions } from "../fakes/ollama-fake.js";
 import { expectMatchesSchema } from "./openapi.js";
 import { useFresh, wireBody } from "./contract.js";

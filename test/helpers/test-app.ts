@@ -6,7 +6,7 @@ import OpenAI from "openai";
 import type { Hono } from "hono";
 import { createApp } from "../../src/app.js";
 import { loadConfig, type Env } from "../../src/config.js";
-import { createServices, type AppServices, type ServiceOverrides } from "../../src/services.js";
+import { createServices, type AppServices, type ServiceOverrides } from "../../src/composition/services.js";
 
 export interface TestApp {
   app: Hono;

@@ -1,7 +1,7 @@
 /**
  * The import rules of docs/ARCHITECTURE.md, checked over src/: no import cycles (type-only imports count: a
  * type cycle couples modules as tightly), and every import goes to a layer its layer may use. The composition
- * root (services.ts) builds everything, and nothing but main.ts imports it.
+ * root (composition/) builds everything, and nothing in src/ but main.ts imports it.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -39,8 +39,8 @@ export const ALLOWED: Record<string, string[]> = {
   playground: [...BASE],
   app: [...BASE, "http", "playground", "objects", "runs", "files", "retrieval", "store", "llm"],
   doctor: [...BASE, "llm"],
-  // The composition root and the entry points may use everything.
-  services: ["*"],
+  // The composition root and the entry point may use everything.
+  composition: ["*"],
   main: ["*"],
 };
 
@@ -139,6 +139,13 @@ describe("layering of src/", () => {
 
   it("imports only go where docs/ARCHITECTURE.md's layers allow", () => {
     expect(layerViolations(graph)).toEqual([]);
+  });
+
+  it("nothing in src/ but main.ts imports the composition root", () => {
+    const importers = [...graph.entries()]
+      .filter(([from, targets]) => layerOf(from) !== "composition" && targets.some((t) => layerOf(t) === "composition"))
+      .map(([from]) => path.relative(SRC, from));
+    expect(importers).toEqual(["main.ts"]);
   });
 
   it("every layer is in the table (a new folder needs a rule)", () => {

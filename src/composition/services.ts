@@ -1,34 +1,34 @@
-import type { Clock } from "./clock.js";
-import { systemClock } from "./clock.js";
-import type { Config } from "./config.js";
-import { BlobStore } from "./files/blob-store.js";
-import { FileService } from "./files/file-service.js";
-import type { ChatModel, Embedder } from "./llm/chat-model.js";
-import { createRetrieval } from "./retrieval/create-retrieval.js";
-import type { FileSearchService } from "./retrieval/file-search.js";
-import type { Ingestor } from "./retrieval/ingestion/index.js";
-import type { PdfReader } from "./files/pdf-reader.js";
-import type { VectorStoreService } from "./retrieval/vector-store-service.js";
-import { createRepos, type Repos } from "./store/repos.js";
-import { ModelCatalog } from "./llm/model-catalog.js";
-import { OllamaChatModel } from "./llm/ollama-chat.js";
-import { createQuickJsSandbox, type CodeSandbox } from "./sandbox/index.js";
-import type { AnyBuiltinTool } from "./tools/builtin-tool.js";
-import { codeInterpreterTool } from "./tools/code-interpreter.js";
-import { SandboxCodeRunner } from "./tools/code-runner.js";
-import { fileSearchTool } from "./tools/file-search.js";
-import { Toolbox } from "./tools/toolbox.js";
-import { RunEngine } from "./runs/engine.js";
-import { RunEvents } from "./runs/events.js";
-import { Outbox } from "./runs/outbox.js";
-import { RunExecutor } from "./runs/executor.js";
-import { RunRecorder } from "./runs/recorder.js";
-import { RunService } from "./runs/run-service.js";
-import { probeOllama, type OllamaProbe } from "./llm/ollama-probe.js";
-import { AssistantService } from "./objects/assistant-service.js";
-import { References } from "./objects/references.js";
-import { ThreadService } from "./objects/thread-service.js";
-import { openDb, type Db } from "./store/db.js";
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import type { Config } from "../config.js";
+import { BlobStore } from "../files/blob-store.js";
+import { FileService } from "../files/file-service.js";
+import type { ChatModel, Embedder } from "../llm/chat-model.js";
+import { wireRetrieval } from "./retrieval.js";
+import type { FileSearchService } from "../retrieval/file-search.js";
+import type { Ingestor } from "../retrieval/ingestion/index.js";
+import type { PdfReader } from "../files/pdf-reader.js";
+import type { VectorStoreService } from "../retrieval/vector-store-service.js";
+import { createRepos, type Repos } from "../store/repos.js";
+import { ModelCatalog } from "../llm/model-catalog.js";
+import { OllamaChatModel } from "../llm/ollama-chat.js";
+import { createQuickJsSandbox, type CodeSandbox } from "../sandbox/index.js";
+import type { AnyBuiltinTool } from "../tools/builtin-tool.js";
+import { codeInterpreterTool } from "../tools/code-interpreter.js";
+import { SandboxCodeRunner } from "../tools/code-runner.js";
+import { fileSearchTool } from "../tools/file-search.js";
+import { Toolbox } from "../tools/toolbox.js";
+import { RunEngine } from "../runs/engine.js";
+import { RunEvents } from "../runs/events.js";
+import { Outbox } from "../runs/outbox.js";
+import { RunExecutor } from "../runs/executor.js";
+import { RunRecorder } from "../runs/recorder.js";
+import { RunService } from "../runs/run-service.js";
+import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
+import { AssistantService } from "../objects/assistant-service.js";
+import { References } from "../objects/references.js";
+import { ThreadService } from "../objects/thread-service.js";
+import { openDb, type Db } from "../store/db.js";
 
 export const VERSION = "0.1.0";
 
@@ -71,7 +71,7 @@ export interface ServiceOverrides {
   ingestGroupMs?: number;
 }
 
-/** Opens storage and wires every service. The only place objects are constructed. */
+/** Opens storage and wires every service: the composition root (with ./retrieval.ts), the only place services are built. */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<AppServices> {
   const clock = overrides.clock ?? systemClock;
   const db = openDb(overrides.database ?? config.dataDir);
@@ -80,7 +80,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
-  const retrieval = createRetrieval({
+  const retrieval = wireRetrieval({
     config,
     db,
     repos,

@@ -9,12 +9,12 @@ import type { ModelCatalog } from "../llm/model-catalog.js";
 import { OllamaEmbedder } from "../llm/ollama-embedder.js";
 import type { Db } from "../store/db.js";
 import { KeyedCondition } from "../concurrency/keyed-condition.js";
-import { FileSearchService } from "./file-search.js";
-import { Ingestor } from "./ingestion/index.js";
-import { LazyIndex } from "./lazy-index.js";
-import { StoreSearch } from "./store-search.js";
-import type { VectorIndex } from "./vector-index.js";
-import { VectorStoreService } from "./vector-store-service.js";
+import { FileSearchService } from "../retrieval/file-search.js";
+import { Ingestor } from "../retrieval/ingestion/index.js";
+import { LazyIndex } from "../retrieval/lazy-index.js";
+import { StoreSearch } from "../retrieval/store-search.js";
+import type { VectorIndex } from "../retrieval/vector-index.js";
+import { VectorStoreService } from "../retrieval/vector-store-service.js";
 import type { Repos } from "../store/repos.js";
 
 export interface Retrieval {
@@ -25,8 +25,8 @@ export interface Retrieval {
   pdf: PdfReader;
 }
 
-/** Wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
-export function createRetrieval(deps: {
+/** The composition root's retrieval part: wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
+export function wireRetrieval(deps: {
   config: Config;
   db: Db;
   repos: Repos;
@@ -39,7 +39,7 @@ export function createRetrieval(deps: {
 }): Retrieval {
   const { config, db, repos } = deps;
   const index = new LazyIndex(async () => {
-    const { LanceIndex } = await import("./lance-index.js");
+    const { LanceIndex } = await import("../retrieval/lance-index.js");
     return LanceIndex.open(path.join(config.dataDir, "lancedb"));
   });
   const embedders = new Map<string, Embedder>();
