@@ -7,7 +7,9 @@ import { assistantsRouter } from "./http/assistants.js";
 import { requireApiKey } from "./http/auth.js";
 import { drainUnreadBody } from "./http/drain-body.js";
 import { filesRouter } from "./http/files.js";
+import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
+import { originCheck, originGuard } from "./http/origin-guard.js";
 import { runsRouter } from "./http/runs.js";
 import { stepsRouter } from "./http/steps.js";
 import { threadsRouter } from "./http/threads.js";
@@ -26,7 +28,7 @@ import type { Repos } from "./store/repos.js";
 /** What the HTTP application is built from (the composition root's services satisfy it). */
 export interface AppDeps {
   readonly version: string;
-  readonly config: Pick<Config, "apiKey" | "limits">;
+  readonly config: Pick<Config, "apiKey" | "limits" | "host" | "allowedHosts" | "allowedOrigins">;
   readonly repos: Pick<Repos, "steps" | "files" | "vectorStores" | "storeFiles">;
   readonly assistants: AssistantService;
   readonly threads: ThreadService;
@@ -44,6 +46,10 @@ export function createApp(s: AppDeps): Hono {
   // so GETs (the hot path) pass no extra middleware.
   app.on(["POST", "PUT", "PATCH", "DELETE", "OPTIONS"], "*", drainUnreadBody(s.config.limits.maxJsonBodyBytes));
   app.use("*", requestId({ headerName: "x-request-id" }));
+  // Browser-borne attacks: DNS rebinding (Host), cross-site writes and CORS (Origin). Before every route.
+  const hosts = hostCheck(s.config);
+  if (hosts !== null) app.use("*", hostGuard(hosts));
+  app.use("*", originGuard(originCheck(s.config)));
   app.get("/health", async (c) => c.json({ status: "ok", version: s.version, ollama: await s.probeOllama() }));
 
   const v1 = new Hono();

@@ -12,6 +12,8 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
   API_KEY: z.string().min(1).optional(),
+  ALLOWED_HOSTS: z.string().optional(),
+  ALLOWED_ORIGINS: z.string().optional(),
   MODELS_FILE: z.string().min(1).optional(),
   CHAT_MODEL: z.string().min(1).optional(),
   EMBEDDING_MODEL: z.string().optional(),
@@ -38,6 +40,10 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly apiKey: string | null;
+  /** Host header values answered beyond loopback names and HOST (lowercase; `*` any, `*.x` subdomains of x). */
+  readonly allowedHosts: readonly string[];
+  /** Origins allowed to call cross-origin beyond loopback ones (`*` any; `*` inside an entry matches any run). */
+  readonly allowedOrigins: readonly string[];
   readonly ollama: { readonly host: string; readonly timeoutMs: number };
   readonly models: {
     /** Path of the model manifest (public names → Ollama tags). */
@@ -82,6 +88,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
     apiKey: e.API_KEY ?? null,
+    allowedHosts: Object.freeze(listOf(e.ALLOWED_HOSTS, "ALLOWED_HOSTS", ALLOWED_HOST_ENTRY, "a host name such as app.example, app.example:8080 or *.example")),
+    allowedOrigins: Object.freeze(listOf(e.ALLOWED_ORIGINS, "ALLOWED_ORIGINS", ALLOWED_ORIGIN_ENTRY, "an origin such as https://app.example:8443 or https://*.example").map((o) => o.replace(/\/+$/, ""))),
     ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
     models: Object.freeze({
       manifestFile: path.resolve(e.MODELS_FILE ?? defaultManifestPath()),
@@ -122,6 +130,19 @@ function assertSafeBinding(config: Config): void {
 
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** A host name, `[IPv6]`, either with `:port`; or `*`, or `*.suffix`. */
+const ALLOWED_HOST_ENTRY = /^(\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,5})?)$/;
+/** `*`, or an origin `scheme://host[:port]` in which `*` may stand for any run of characters. */
+const ALLOWED_ORIGIN_ENTRY = /^(\*|[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+\/?)$/;
+
+/** A comma-separated list, trimmed and lowercased; an entry not matching `entry` is a ConfigError. */
+function listOf(value: string | undefined, name: string, entry: RegExp, expected: string): string[] {
+  const items = (value ?? "").split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+  const bad = items.find((s) => !entry.test(s));
+  if (bad !== undefined) throw new ConfigError(`Invalid configuration: ${name}: ${JSON.stringify(bad)} is not ${expected}.`);
+  return items;
 }
 
 function defaultManifestPath(): string {

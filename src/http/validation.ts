@@ -4,17 +4,21 @@ import { ApiError, badRequest } from "../errors.js";
 
 /** Deeper JSON than this is refused before it reaches recursive code (schema walkers, JSON.stringify). */
 const MAX_JSON_DEPTH = 64;
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
 
 /**
  * Reads a JSON request body and validates it. An empty body counts as `{}` (the SDK sends none for
- * body-less POSTs such as cancel). Every failure is a 400 in OpenAI's shape; nothing here can 500.
+ * body-less POSTs such as cancel); a non-empty one needs `Content-Type: application/json`. Every failure is
+ * a 400 in OpenAI's shape; nothing here can 500.
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   const text = await c.req.text();
   let body: unknown = {};
   if (text.trim() !== "") {
+    // Required: a body without one is what a cross-site `fetch(…, {mode: "no-cors", body: blob})` sends.
     const type = c.req.header("content-type") ?? "";
-    if (type !== "" && !/^application\/(.+\+)?json\b/i.test(type)) {
+    if (type === "") throw badRequest("Missing Content-Type header: a request body must be sent as application/json.", null, "invalid_content_type");
+    if (!JSON_TYPE.test(type)) {
       throw badRequest(`Invalid Content-Type header (${type}), expected application/json.`, null, "invalid_content_type");
     }
     body = parseJson(text);
