@@ -7,6 +7,7 @@ import { assistantsRouter } from "./http/assistants.js";
 import { requireApiKey } from "./http/auth.js";
 import { drainUnreadBody } from "./http/drain-body.js";
 import { filesRouter } from "./http/files.js";
+import { healthHandler } from "./http/health.js";
 import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
 import { originCheck, originGuard } from "./http/origin-guard.js";
@@ -50,10 +51,11 @@ export function createApp(s: AppDeps): Hono {
   const hosts = hostCheck(s.config);
   if (hosts !== null) app.use("*", hostGuard(hosts));
   app.use("*", originGuard(originCheck(s.config)));
-  app.get("/health", async (c) => c.json({ status: "ok", version: s.version, ollama: await s.probeOllama() }));
+  const auth = s.config.apiKey === null ? null : requireApiKey(s.config.apiKey);
+  app.get("/health", healthHandler({ version: s.version, probeOllama: () => s.probeOllama(), auth }));
 
   const v1 = new Hono();
-  if (s.config.apiKey !== null) v1.use("*", requireApiKey(s.config.apiKey));
+  if (auth !== null) v1.use("*", auth);
   v1.use("*", sizeLimit(s));
   v1.route("/assistants", assistantsRouter({ assistants: s.assistants }));
   v1.route("/threads/:thread_id/messages", messagesRouter({ threads: s.threads }));

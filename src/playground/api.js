@@ -104,10 +104,14 @@ export async function* streamEvents(path, body, signal) {
   }
 }
 
-/** `GET /health`: server version and what Ollama has. Not under /v1, needs no key. */
+/**
+ * `GET /health`: server version and what Ollama has. Not under /v1 and never 401; on a server with a key,
+ * it answers only `{status: "ok"}` unless the request carries the key, so the page sends it when it has one.
+ */
 export async function health() {
   try {
-    const res = await fetch("/health", { cache: "no-store" });
+    const key = apiKey();
+    const res = await fetch("/health", { cache: "no-store", headers: key ? { authorization: `Bearer ${key}` } : {} });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return await res.json();
   } catch {

@@ -27,7 +27,12 @@ window.addEventListener("unhandledrejection", (e) => {
 window.addEventListener("dragover", (e) => e.preventDefault());
 window.addEventListener("drop", (e) => e.preventDefault());
 
-onUnauthorized(promptForKey);
+// After a new key, /health can say more (a server with a key tells only "up" without it).
+onUnauthorized(async (/** @type {string} */ message) => {
+  const ok = await promptForKey(message);
+  if (ok) void refreshHealth();
+  return ok;
+});
 bindUi();
 void boot();
 

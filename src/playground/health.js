@@ -25,7 +25,12 @@ export async function refreshHealth() {
   }
   const o = res.ollama ?? { reachable: false, models: [] };
   state.models = (o.models ?? []).filter((/** @type {string} */ m) => !EMBEDDING_NAME.test(m));
-  if (!o.reachable) {
+  if (!res.ollama) {
+    // A server with an API key tells only that it is up until the page has the key.
+    pill.className = "pill";
+    pill.textContent = "Server up";
+    setBanner("health", null);
+  } else if (!o.reachable) {
     pill.className = "pill bad";
     pill.textContent = "Ollama not reachable";
     setBanner("health", o.error ?? "Ollama is not reachable: start it with `ollama serve`.");
@@ -71,7 +76,8 @@ export function showModelHint() {
   const reachable = state.health?.ollama?.reachable;
   let text = "";
   let warn = true;
-  if (!reachable) text = "Ollama is not reachable, so the list of models is unknown.";
+  if (state.health && !state.health.ollama) text = "Enter the API key to see the models Ollama has.";
+  else if (!reachable) text = "Ollama is not reachable, so the list of models is unknown.";
   else if (OPENAI_MODEL_NAME.test(model)) {
     text = "OpenAI model names run the server's default chat model.";
     warn = false;

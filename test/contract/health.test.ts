@@ -21,3 +21,23 @@ describe("health", () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
+
+describe("health with API_KEY set", () => {
+  const app = useTestApp({ OLLAMA_HOST: "http://127.0.0.1:9", API_KEY: "sk-health" });
+
+  it("says only that the server is up without a valid key (no version, no Ollama or model details)", async () => {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: "Basic c2staGVhbHRo" }] as Record<string, string>[]) {
+      const res = await app().request("/health", { headers });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "ok" });
+    }
+  });
+
+  it("gives version and Ollama details with the key", async () => {
+    const res = await app().request("/health", { headers: { authorization: "Bearer sk-health" } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; version: string; ollama: { reachable: boolean } };
+    expect(body).toMatchObject({ status: "ok", ollama: { reachable: false } });
+    expect(typeof body.version).toBe("string");
+  });
+});

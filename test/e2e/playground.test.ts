@@ -336,6 +336,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     });
     const dialog = page.getByRole("dialog", { name: "API key" });
     await dialog.waitFor(WAIT);
+    // Without the key, /health says only that the server is up; with it, what Ollama has.
+    await page.locator("#health", { hasText: "Server up" }).waitFor(WAIT);
     await shot(page, "11-api-key-asked");
     await dialog.getByLabel("API key").fill("wrong-key");
     await dialog.getByRole("button", { name: "Use this key" }).click();
@@ -343,6 +345,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     await dialog.getByLabel("API key").fill("sk-local-e2e");
     await dialog.getByRole("button", { name: "Use this key" }).click();
     await page.locator("#assistant-list").getByText("Behind a key").waitFor(WAIT);
+    await page.getByText("Ollama 0.12.3 · 2 models").waitFor(WAIT);
     expect(await dialog.isHidden()).toBe(true);
     expect(await page.evaluate(() => sessionStorage.getItem("local-assistants.apiKey"))).toBe("sk-local-e2e");
     // Asked once: a reload in the same tab goes straight in.

@@ -1,0 +1,39 @@
+import type { Handler, MiddlewareHandler } from "hono";
+import { ApiError } from "../errors.js";
+
+export interface HealthDeps {
+  readonly version: string;
+  /** What Ollama answers (reachable, version, models); app.ts hands in the llm layer's probe. */
+  probeOllama(): Promise<object>;
+  /** The /v1 key check, or null when the server has no key. */
+  readonly auth: MiddlewareHandler | null;
+}
+
+/**
+ * `GET /health`. Without a key configured the server answers only loopback (config refuses anything else,
+ * and the Host guard refuses rebound names), so everyone who can ask is this machine's user: the full answer
+ * (version, Ollama's reachability, version and models: the Playground shows them). With a key configured,
+ * only a request carrying a valid key gets that; any other learns only that the server is up,
+ * `{"status":"ok"}` (200 either way, so monitors need no key).
+ */
+export function healthHandler(s: HealthDeps): Handler {
+  const auth = s.auth;
+  return async (c) => {
+    if (auth !== null && !(await passes(auth, c))) return c.json({ status: "ok" });
+    return c.json({ status: "ok", version: s.version, ollama: await s.probeOllama() });
+  };
+}
+
+/** Whether `auth` lets the request through (its 401 is the answer "no"). */
+async function passes(auth: MiddlewareHandler, c: Parameters<MiddlewareHandler>[0]): Promise<boolean> {
+  let through = false;
+  try {
+    await auth(c, async () => {
+      through = true;
+    });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return false;
+    throw err;
+  }
+  return through;
+}
