@@ -31,6 +31,7 @@ class TopLevelScanner {
   private prevEnd = 0;
   /** A rewritten class declaration: waiting for its body ("head") or inside it ("body"). */
   private classState: "none" | "head" | "body" = "none";
+  /** In order of position, never overlapping (the scanner only moves forward). */
   readonly edits: Edit[] = [];
 
   constructor(private readonly code: string) {}
@@ -151,13 +152,22 @@ class TopLevelScanner {
   }
 }
 
-/** The code with top-level lexical declarations turned into `var`; unchanged if there are none. */
+/**
+ * The code with top-level lexical declarations turned into `var`; unchanged if there are none. One pass:
+ * the scanner finds the edits in order of position, and the output is joined from the pieces between them
+ * (applying each edit to the whole string had made 400 KB of declarations take ~10 s, outside QuickJS's
+ * interrupt).
+ */
 export function topLevelDeclarationsAsVar(code: string): string {
   const scanner = new TopLevelScanner(code);
   scanner.run();
-  let out = code;
-  for (const edit of [...scanner.edits].reverse()) {
-    out = out.slice(0, edit.at) + edit.insert + out.slice(edit.at + edit.remove);
+  if (scanner.edits.length === 0) return code;
+  const parts: string[] = [];
+  let from = 0;
+  for (const edit of scanner.edits) {
+    parts.push(code.slice(from, edit.at), edit.insert);
+    from = edit.at + edit.remove;
   }
-  return out;
+  parts.push(code.slice(from));
+  return parts.join("");
 }
