@@ -4,9 +4,11 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { ApiError } from "./errors.js";
 import { assistantsRouter } from "./http/assistants.js";
-import { requireApiKey } from "./http/auth.js";
+import { apiKeysRouter } from "./http/api-keys.js";
+import { anonymous, requireKey } from "./http/auth.js";
 import { drainUnreadBody } from "./http/drain-body.js";
 import { filesRouter } from "./http/files.js";
+import { dataDirectoryFull, isDiskFull } from "./http/storage-errors.js";
 import { healthHandler } from "./http/health.js";
 import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
@@ -18,6 +20,7 @@ import { vectorStoresRouter } from "./http/vector-stores.js";
 import { playgroundRouter } from "./playground/router.js";
 import type { Config } from "./config.js";
 import type { FileService } from "./files/file-service.js";
+import type { ApiKeyService } from "./objects/api-keys.js";
 import type { OllamaProbe } from "./llm/ollama-probe.js";
 import type { AssistantService } from "./objects/assistant-service.js";
 import type { ThreadService } from "./objects/thread-service.js";
@@ -31,6 +34,7 @@ export interface AppDeps {
   readonly version: string;
   readonly config: Pick<Config, "apiKey" | "limits" | "host" | "allowedHosts" | "allowedOrigins">;
   readonly repos: Pick<Repos, "steps" | "files" | "vectorStores" | "storeFiles">;
+  readonly apiKeys: ApiKeyService;
   readonly assistants: AssistantService;
   readonly threads: ThreadService;
   readonly runs: RunService;
@@ -51,11 +55,12 @@ export function createApp(s: AppDeps): Hono {
   const hosts = hostCheck(s.config);
   if (hosts !== null) app.use("*", hostGuard(hosts));
   app.use("*", originGuard(originCheck(s.config)));
-  const auth = s.config.apiKey === null ? null : requireApiKey(s.config.apiKey);
+  // The key's project scopes everything the request does (store/project-scope.ts); no keys: the default project.
+  const auth = s.apiKeys.required ? requireKey(s.apiKeys) : null;
   app.get("/health", healthHandler({ version: s.version, probeOllama: () => s.probeOllama(), auth }));
 
   const v1 = new Hono();
-  if (auth !== null) v1.use("*", auth);
+  v1.use("*", auth ?? anonymous());
   v1.use("*", sizeLimit(s));
   v1.route("/assistants", assistantsRouter({ assistants: s.assistants }));
   v1.route("/threads/:thread_id/messages", messagesRouter({ threads: s.threads }));
@@ -63,8 +68,9 @@ export function createApp(s: AppDeps): Hono {
   v1.route("/threads/:thread_id/runs/:run_id/steps", stepsRouter({ runs: s.runs, steps: s.repos.steps }));
   v1.route("/threads", runsRouter({ runs: s.runs }));
   v1.route("/threads", threadsRouter({ threads: s.threads }));
-  v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files }));
+  v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files, uploads: s.config.limits }));
   v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
+  v1.route("/organization", apiKeysRouter({ keys: s.apiKeys }));
   app.route("/v1", v1);
   app.route("/", playgroundRouter()); // the Playground page at / (static, public; it asks for the key)
 
@@ -78,6 +84,10 @@ export function createApp(s: AppDeps): Hono {
       // Nobody will read this answer; it is the client's fault, not a server error worth logging.
       return c.json(new ApiError(400, "The client closed the connection before the request body was complete.").toJSON(), 400);
     }
+    if (isDiskFull(err)) {
+      c.header("x-should-retry", "false"); // retrying will not make room
+      return c.json(dataDirectoryFull().toJSON(), 507);
+    }
     console.error(`[${c.get("requestId")}] ${c.req.method} ${c.req.path} failed:`, err);
     const internal = new ApiError(500, "The server had an error while processing your request.", "server_error");
     return c.json(internal.toJSON(), 500);
@@ -85,7 +95,10 @@ export function createApp(s: AppDeps): Hono {
   return app;
 }
 
-/** Uploads may be large; JSON bodies are held to a smaller limit. Over the limit → 413 in OpenAI's shape. */
+/**
+ * JSON bodies are held to MAX_JSON_BODY_BYTES; over the limit → 413 in OpenAI's shape. Uploads pass: the files
+ * router streams them to disk and holds them to MAX_UPLOAD_BYTES itself (bodyLimit would buffer a chunked one).
+ */
 function sizeLimit(s: Pick<AppDeps, "config">) {
   const limiter = (maxSize: number) =>
     bodyLimit({
@@ -94,13 +107,12 @@ function sizeLimit(s: Pick<AppDeps, "config">) {
         throw new ApiError(413, `Request body too large: the limit is ${maxSize} bytes.`, "invalid_request_error", null, "request_too_large");
       },
     });
-  const upload = limiter(s.config.limits.maxUploadBytes);
   const json = limiter(s.config.limits.maxJsonBodyBytes);
-  return (c: Parameters<typeof upload>[0], next: Parameters<typeof upload>[1]) => {
+  return (c: Parameters<typeof json>[0], next: Parameters<typeof json>[1]) => {
     // GET/HEAD carry no body (the node adapter drops one); bodyLimit's look at `raw.body` would build a full
     // Request for nothing, a third of the cost of a cached GET.
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    return c.req.method === "POST" && c.req.path === "/v1/files" ? upload(c, next) : json(c, next);
+    return c.req.method === "POST" && c.req.path === "/v1/files" ? next() : json(c, next);
   };
 }
 

@@ -12,6 +12,10 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
   API_KEY: z.string().min(1).optional(),
+  API_KEYS_FILE: z.string().min(1).optional(),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  ALLOW_PLAINTEXT: z.enum(["0", "1", "false", "true"]).optional(),
   ALLOWED_HOSTS: z.string().optional(),
   ALLOWED_ORIGINS: z.string().optional(),
   MODELS_FILE: z.string().min(1).optional(),
@@ -19,6 +23,9 @@ const EnvSchema = z.object({
   EMBEDDING_MODEL: z.string().optional(),
   MAX_JSON_BODY_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  MAX_CONCURRENT_UPLOADS: z.coerce.number().int().min(1).max(256).default(4),
+  DATA_ENCRYPTION_KEY: z.string().min(1).optional(),
+  DATA_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
   RUN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   RUN_EXPIRY_SECONDS: z.coerce.number().int().positive().default(600),
@@ -40,6 +47,12 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly apiKey: string | null;
+  /** API_KEYS_FILE: keys (as SHA-256) with their projects; objects/api-keys.ts reads it. null: unset. */
+  readonly apiKeysFile: string | null;
+  /** TLS_CERT_FILE + TLS_KEY_FILE (PEM): HTTPS only (src/tls.ts reads and checks them); null: plaintext HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** ALLOW_PLAINTEXT=1: a non-loopback bind may speak plaintext HTTP (e.g. behind a TLS-terminating proxy). */
+  readonly allowPlaintext: boolean;
   /** Host header values answered beyond loopback names and HOST (lowercase; `*` any, `*.x` subdomains of x). */
   readonly allowedHosts: readonly string[];
   /** Origins allowed to call cross-origin beyond loopback ones (`*` any; `*` inside an entry matches any run). */
@@ -52,7 +65,9 @@ export interface Config {
     readonly chatModel: string | null;
     readonly embeddingModel: string | null;
   };
-  readonly limits: { readonly maxJsonBodyBytes: number; readonly maxUploadBytes: number };
+  readonly limits: { readonly maxJsonBodyBytes: number; readonly maxUploadBytes: number; readonly maxConcurrentUploads: number };
+  /** Encryption at rest (store/data-key.ts turns it into keys): the key itself, or the file holding it; null: off. */
+  readonly encryption: { readonly key: string } | { readonly keyFile: string } | null;
   readonly runs: { readonly concurrency: number; readonly expirySeconds: number };
   readonly sandbox: {
     readonly workers: number;
@@ -76,6 +91,10 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
+function configError(message: string): never {
+  throw new ConfigError(message);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const parsed = EnvSchema.safeParse(stripEmpty(env));
   if (!parsed.success) {
@@ -88,6 +107,12 @@ export function loadConfig(env: Env = process.env): Config {
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
     apiKey: e.API_KEY ?? null,
+    apiKeysFile: e.API_KEYS_FILE === undefined ? null : path.resolve(e.API_KEYS_FILE),
+    tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
+      ? Object.freeze({ certFile: path.resolve(e.TLS_CERT_FILE), keyFile: path.resolve(e.TLS_KEY_FILE) })
+      : e.TLS_CERT_FILE === undefined && e.TLS_KEY_FILE === undefined ? null
+      : configError(`Set both TLS_CERT_FILE and TLS_KEY_FILE (PEM certificate and its private key) for HTTPS, or neither for plaintext HTTP: only ${e.TLS_CERT_FILE === undefined ? "TLS_KEY_FILE" : "TLS_CERT_FILE"} is set.`),
+    allowPlaintext: e.ALLOW_PLAINTEXT === "1" || e.ALLOW_PLAINTEXT === "true",
     allowedHosts: Object.freeze(listOf(e.ALLOWED_HOSTS, "ALLOWED_HOSTS", ALLOWED_HOST_ENTRY, "a host name such as app.example, app.example:8080 or *.example")),
     allowedOrigins: Object.freeze(listOf(e.ALLOWED_ORIGINS, "ALLOWED_ORIGINS", ALLOWED_ORIGIN_ENTRY, "an origin such as https://app.example:8443 or https://*.example").map((o) => o.replace(/\/+$/, ""))),
     ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
@@ -96,7 +121,11 @@ export function loadConfig(env: Env = process.env): Config {
       chatModel: e.CHAT_MODEL ?? null,
       embeddingModel: env.EMBEDDING_MODEL === undefined ? null : e.EMBEDDING_MODEL ?? "",
     }),
-    limits: Object.freeze({ maxJsonBodyBytes: e.MAX_JSON_BODY_BYTES, maxUploadBytes: e.MAX_UPLOAD_BYTES }),
+    limits: Object.freeze({ maxJsonBodyBytes: e.MAX_JSON_BODY_BYTES, maxUploadBytes: e.MAX_UPLOAD_BYTES, maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS }),
+    encryption: e.DATA_ENCRYPTION_KEY !== undefined && e.DATA_ENCRYPTION_KEY_FILE !== undefined
+      ? configError("Set DATA_ENCRYPTION_KEY or DATA_ENCRYPTION_KEY_FILE, not both.")
+      : e.DATA_ENCRYPTION_KEY !== undefined ? Object.freeze({ key: e.DATA_ENCRYPTION_KEY })
+      : e.DATA_ENCRYPTION_KEY_FILE !== undefined ? Object.freeze({ keyFile: path.resolve(e.DATA_ENCRYPTION_KEY_FILE) }) : null,
     runs: Object.freeze({ concurrency: e.RUN_CONCURRENCY, expirySeconds: e.RUN_EXPIRY_SECONDS }),
     sandbox: Object.freeze({
       workers: e.SANDBOX_WORKERS,
@@ -118,12 +147,28 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
-/** Refuse to expose an unauthenticated server beyond this machine. */
+/**
+ * Refuse to expose the server beyond this machine without a key (anyone could read everything) or without TLS
+ * (keys, prompts and documents would cross the network in clear) unless ALLOW_PLAINTEXT=1 says a proxy encrypts.
+ */
 function assertSafeBinding(config: Config): void {
-  if (config.apiKey === null && !isLoopback(config.host)) {
+  if (isLoopback(config.host)) return;
+  const noKey = config.apiKey === null && config.apiKeysFile === null;
+  const plaintext = config.tls === null && !config.allowPlaintext;
+  const tlsFix =
+    "set TLS_CERT_FILE=<cert.pem> and TLS_KEY_FILE=<key.pem> to serve HTTPS, or ALLOW_PLAINTEXT=1 if a TLS proxy in front of the server encrypts the traffic";
+  if (noKey) {
     throw new ConfigError(
       `Refusing to listen on ${config.host} without API_KEY: anyone on the network could read your ` +
-        `assistants and files. Set API_KEY=<secret> (clients send it as the Bearer token), or bind HOST=127.0.0.1.`,
+        `assistants and files. Set API_KEY=<secret> (clients send it as the Bearer token) or API_KEYS_FILE` +
+        (plaintext ? `, and ${tlsFix}` : "") +
+        `; or bind HOST=127.0.0.1.`,
+    );
+  }
+  if (plaintext) {
+    throw new ConfigError(
+      `Refusing to listen on ${config.host} over plaintext HTTP: API keys, prompts and documents would cross the ` +
+        `network unencrypted. S${tlsFix.slice(1)}; or bind HOST=127.0.0.1.`,
     );
   }
 }

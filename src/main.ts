@@ -1,19 +1,32 @@
 import { serve } from "@hono/node-server";
+import { createServer as createHttpsServer } from "node:https";
 import { createApp } from "./app.js";
 import { answerClientError } from "./http/client-error.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createServices } from "./composition/services.js";
+import { certificateValidity, loadTlsCredentials, MIN_TLS_VERSION } from "./tls.js";
 
 /** Composition root: config → storage and services → HTTP app → listen. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Read and checked before anything opens: a bad certificate or key refuses the start, saying what to fix.
+  const tls = config.tls === null ? null : loadTlsCredentials(config.tls);
+  if (tls !== null && certificateValidity(tls.certificate, new Date()).daysLeft < 0) {
+    console.warn(`warning: the certificate in TLS_CERT_FILE expired on ${tls.certificate.validTo}; clients will refuse it (npm run doctor).`);
+  }
   const services = await createServices(config);
   const app = createApp(services);
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-    console.log(`local-assistants ${services.version} listening on http://${config.host}:${info.port}/v1`);
-    console.log(`Playground: http://${config.host}:${info.port}/`);
+  const listen = { fetch: app.fetch, hostname: config.host, port: config.port };
+  const scheme = tls === null ? "http" : "https";
+  const onListening = (info: { port: number }): void => {
+    console.log(`local-assistants ${services.version} listening on ${scheme}://${config.host}:${info.port}/v1`);
+    console.log(`Playground: ${scheme}://${config.host}:${info.port}/`);
     console.log(`data in ${config.dataDir}; Ollama at ${config.ollama.host}`);
-  });
+  };
+  // With TLS there is only the HTTPS listener: a plaintext request to the port fails its handshake.
+  const server = tls === null
+    ? serve(listen, onListening)
+    : serve({ ...listen, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key, minVersion: MIN_TLS_VERSION } }, onListening);
   server.on("clientError", answerClientError);
   const shutdown = (): void => {
     server.close();

@@ -25,10 +25,12 @@ import { RunExecutor } from "../runs/executor.js";
 import { RunRecorder } from "../runs/recorder.js";
 import { RunService } from "../runs/run-service.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
+import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
 import { AssistantService } from "../objects/assistant-service.js";
 import { References } from "../objects/references.js";
 import { ThreadService } from "../objects/thread-service.js";
 import { openDb, type Db } from "../store/db.js";
+import { resolveDataKey } from "../store/data-key.js";
 
 export const VERSION = "0.1.0";
 
@@ -40,6 +42,7 @@ export interface AppServices {
   readonly db: Db;
   readonly repos: Repos;
   readonly refs: References;
+  readonly apiKeys: ApiKeyService;
   readonly assistants: AssistantService;
   readonly threads: ThreadService;
   readonly files: FileService;
@@ -74,9 +77,14 @@ export interface ServiceOverrides {
 /** Opens storage and wires every service: the composition root (with ./retrieval.ts), the only place services are built. */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<AppServices> {
   const clock = overrides.clock ?? systemClock;
-  const db = openDb(overrides.database ?? config.dataDir);
+  const fileKeys = config.apiKeysFile === null ? null : readKeysFile(config.apiKeysFile); // a bad file: ConfigError
+  // Encryption at rest: a wrong key, or a key that does not match the data directory, stops here (ConfigError).
+  const dataKey = resolveDataKey(config.dataDir, config.encryption);
+  const db = openDb(overrides.database ?? config.dataDir, dataKey);
   const repos = createRepos(db);
-  const blobs = new BlobStore(config.dataDir);
+  // API_KEY, API_KEYS_FILE's keys and those created over HTTP, each with its project.
+  const apiKeys = new ApiKeyService(repos.apiKeys, clock, { apiKey: config.apiKey, fileKeys });
+  const blobs = new BlobStore(config.dataDir, dataKey?.files ?? null);
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
@@ -130,6 +138,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     db,
     repos,
     refs,
+    apiKeys,
     assistants,
     threads,
     files,

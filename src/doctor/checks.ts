@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { OllamaProbe } from "../llm/ollama-probe.js";
+import { checkTls } from "./tls.js";
 
 /** One finding: `problem` blocks running an assistant, `warning` degrades it. `fix` is the exact thing to do. */
 export interface Finding {
@@ -17,11 +18,13 @@ export interface DoctorDeps {
   models: ModelCatalog;
   chat: ChatModel;
   probe(): Promise<OllamaProbe>;
+  /** The time certificate expiry is judged at (tests); default: now. */
+  now?: Date;
 }
 
 /** Checks what a first run needs. Never throws: every failure becomes a finding with its fix. */
 export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
-  const findings: Finding[] = [await checkDataDir(deps.config.dataDir)];
+  const findings: Finding[] = [await checkDataDir(deps.config.dataDir), ...checkTls(deps.config, deps.now)];
   const probe = await deps.probe();
   if (!probe.reachable) {
     findings.push({

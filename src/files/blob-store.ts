@@ -1,32 +1,121 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { Readable, Transform } from "node:stream";
 import { isOurId } from "../ids.js";
+import { BlobOpener, BlobSealer, CHUNK_BYTES, TAG_BYTES } from "./blob-crypto.js";
 
 /**
  * Uploaded bytes on disk under `<dataDir>/files/<file id>`. The path comes only from ids we minted,
  * never from the uploaded file name, so a name like `../../etc/passwd` cannot escape the folder.
+ *
+ * Bytes arrive as a stream into `<file id>.partial` (removed if anything fails; stale ones from a crash are
+ * removed at boot), are flushed to disk, then renamed: a blob under a file id is always whole. With a files key
+ * (encryption at rest) every blob is sealed in chunks (blob-crypto.ts) and checked as it is read.
  */
 export class BlobStore {
   private readonly dir: string;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, private readonly filesKey: Buffer | null = null) {
     this.dir = path.join(dataDir, "files");
   }
 
+  get encrypted(): boolean {
+    return this.filesKey !== null;
+  }
+
+  /** Creates the folder and removes `.partial` files an earlier process left behind (nothing can finish them). */
   async init(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
+    for (const name of await fs.readdir(this.dir)) {
+      if (name.endsWith(".partial")) await fs.rm(path.join(this.dir, name), { force: true });
+    }
   }
 
-  /** Writes to a temporary name, then renames, so a crash never leaves a half-written blob under the id. */
+  /**
+   * Writes `source` to the file's `.partial` and flushes it; returns the number of (plaintext) bytes. On any
+   * failure (the source's too: an upload cut off, a full disk) the partial file is removed and the error thrown.
+   */
+  async receive(fileId: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
+    const temp = this.partialOf(fileId);
+    const handle = await fs.open(temp, "w", 0o600);
+    let bytes = 0;
+    try {
+      const sealer = this.filesKey === null ? null : new BlobSealer(this.filesKey, fileId);
+      if (sealer) await writeAll(handle, sealer.header);
+      for await (const chunk of source) {
+        bytes += chunk.byteLength;
+        if (sealer === null) await writeAll(handle, chunk);
+        else for (const sealed of sealer.push(chunk)) await writeAll(handle, sealed);
+      }
+      if (sealer) await writeAll(handle, sealer.end());
+      await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+    await handle.close();
+    return bytes;
+  }
+
+  /** Puts a received file under its id. */
+  async commit(fileId: string): Promise<void> {
+    await fs.rename(this.partialOf(fileId), this.pathOf(fileId));
+  }
+
+  /** Drops a received file that will not be committed. */
+  async discard(fileId: string): Promise<void> {
+    await fs.rm(this.partialOf(fileId), { force: true });
+  }
+
   async write(fileId: string, bytes: Uint8Array): Promise<void> {
-    const target = this.pathOf(fileId);
-    const temp = `${target}.partial`;
-    await fs.writeFile(temp, bytes);
-    await fs.rename(temp, target);
+    await this.receive(fileId, [bytes]);
+    await this.commit(fileId);
   }
 
+  /** The whole file; a blob that fails its integrity check throws BlobIntegrityError. */
   async read(fileId: string): Promise<Buffer> {
-    return fs.readFile(this.pathOf(fileId));
+    const stored = await fs.readFile(this.pathOf(fileId));
+    if (this.filesKey === null) return stored;
+    const opener = new BlobOpener(this.filesKey, fileId);
+    const parts = opener.push(stored);
+    parts.push(opener.end());
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /**
+   * The file as a stream (memory O(1) however large). Rejects (ENOENT) when the bytes are missing. An encrypted
+   * blob is checked as it is read: one whose header or first chunk fails (another file's bytes, a changed start)
+   * rejects with BlobIntegrityError before anything is handed out; damage further on errors the stream there.
+   */
+  async open(fileId: string): Promise<Readable> {
+    const handle = await fs.open(this.pathOf(fileId), "r");
+    const raw = handle.createReadStream({ highWaterMark: CHUNK_BYTES + TAG_BYTES });
+    if (this.filesKey === null) return raw;
+    const opener = new BlobOpener(this.filesKey, fileId);
+    const plain = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        try {
+          for (const part of opener.push(chunk)) this.push(part);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+      flush(done) {
+        try {
+          this.push(opener.end());
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+    });
+    raw.on("error", (err) => plain.destroy(err));
+    plain.on("close", () => raw.destroy());
+    const out = raw.pipe(plain);
+    await firstChunk(out);
+    return out;
   }
 
   async remove(fileId: string): Promise<void> {
@@ -37,12 +126,36 @@ export class BlobStore {
     if (!isOurId(fileId, "file-")) throw new Error(`not a file id: ${JSON.stringify(fileId)}`);
     return path.join(this.dir, fileId);
   }
+
+  private partialOf(fileId: string): string {
+    return `${this.pathOf(fileId)}.partial`;
+  }
 }
 
-/** A display name safe to store and echo back: last path segment, no control characters, bounded length. */
-export function safeFilename(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? "";
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 255);
-  return cleaned === "" || cleaned === "." || cleaned === ".." ? "upload" : cleaned;
+async function writeAll(handle: fs.FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Waits until `stream` has its first bytes buffered (or ended); rejects with its error if it fails first. */
+function firstChunk(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      stream.off("readable", onReadable);
+      stream.off("error", done);
+      stream.off("end", onEnd);
+      if (err) {
+        stream.destroy();
+        reject(err);
+      } else resolve();
+    };
+    const onReadable = (): void => done();
+    const onEnd = (): void => done();
+    stream.once("readable", onReadable);
+    stream.once("error", done);
+    stream.once("end", onEnd);
+  });
 }

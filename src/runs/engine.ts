@@ -1,5 +1,6 @@
 import type { Run } from "../api/wire.js";
 import type { Clock } from "../clock.js";
+import { allProjects, inProject } from "../store/project-scope.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
@@ -8,6 +9,9 @@ import { ServerShutdown } from "./state.js";
 /**
  * Runs queued runs with bounded concurrency, one AbortController each. Also ends what nobody will finish:
  * runs a crash left behind (at boot) and runs whose expiry passed (swept every second).
+ *
+ * A run executes in its own project (store/project-scope.ts), entered here from its row: a queued run is
+ * started by whichever run ended before it (another project's, perhaps), and the sweep by a timer.
  */
 export class RunEngine {
   private readonly queue: string[] = [];
@@ -21,8 +25,8 @@ export class RunEngine {
 
   /** Ends runs a previous process left unfinished, then starts the expiry sweep. Call once at boot. */
   start(): void {
-    this.recover();
-    this.sweeper = setInterval(() => this.sweepExpired(), 1000);
+    allProjects(() => this.recover());
+    this.sweeper = setInterval(() => allProjects(() => this.sweepExpired()), 1000);
     this.sweeper.unref();
   }
 
@@ -64,7 +68,7 @@ export class RunEngine {
     if (this.sweeper) clearInterval(this.sweeper);
     const shutdown = new ServerShutdown();
     for (const runId of this.queue.splice(0)) {
-      this.deps.recorder.setStatus(runId, "failed", { last_error: { code: "server_error", message: shutdown.message } });
+      this.inRunProject(runId, () => this.deps.recorder.setStatus(runId, "failed", { last_error: { code: "server_error", message: shutdown.message } }));
     }
     const pending = [...this.running.values()];
     for (const r of pending) r.controller.abort(shutdown);
@@ -78,8 +82,10 @@ export class RunEngine {
       if ((run.status === "queued" || run.status === "requires_action") && run.expires_at !== null && run.expires_at <= now && !this.running.has(run.id)) {
         const index = this.queue.indexOf(run.id);
         if (index !== -1) this.queue.splice(index, 1);
-        this.deps.recorder.closeOpenSteps(run.id, "expired");
-        this.deps.recorder.setStatus(run.id, "expired");
+        this.inRunProject(run.id, () => {
+          this.deps.recorder.closeOpenSteps(run.id, "expired");
+          this.deps.recorder.setStatus(run.id, "expired");
+        });
       }
     }
   }
@@ -88,8 +94,7 @@ export class RunEngine {
     while (this.running.size < this.deps.concurrency && this.queue.length > 0) {
       const runId = this.queue.shift()!;
       const controller = new AbortController();
-      const done = this.deps.executor
-        .execute(runId, controller.signal)
+      const done = this.inRunProject(runId, () => this.deps.executor.execute(runId, controller.signal))
         .catch((err: unknown) => console.error(`run ${runId}: executor crashed:`, err))
         .finally(() => {
           this.running.delete(runId);
@@ -101,18 +106,28 @@ export class RunEngine {
 
   /** No run survives a restart half-done: nobody is streaming it and its model call is gone. */
   private recover(): void {
-    const { recorder } = this.deps;
     for (const run of this.deps.runs.unfinished()) {
       if (run.status === "requires_action") continue; // still waiting for the client; the sweep expires it
-      recorder.closeOpenSteps(run.id, "failed", { code: "server_error", message: "The server restarted during this step." });
-      for (const message of recorder.openMessages(run.id)) recorder.finishMessage(message, textOf(message), "run_failed");
-      if (run.status === "cancelling") recorder.setStatus(run.id, "cancelled");
-      else {
-        recorder.setStatus(run.id, "failed", {
-          last_error: { code: "server_error", message: "The server stopped while this run was active (crash or restart). Create a new run to try again." },
-        });
-      }
+      this.inRunProject(run.id, () => this.endAfterCrash(run));
     }
+  }
+
+  private endAfterCrash(run: Run): void {
+    const { recorder } = this.deps;
+    recorder.closeOpenSteps(run.id, "failed", { code: "server_error", message: "The server restarted during this step." });
+    for (const message of recorder.openMessages(run.id)) recorder.finishMessage(message, textOf(message), "run_failed");
+    if (run.status === "cancelling") recorder.setStatus(run.id, "cancelled");
+    else {
+      recorder.setStatus(run.id, "failed", {
+        last_error: { code: "server_error", message: "The server stopped while this run was active (crash or restart). Create a new run to try again." },
+      });
+    }
+  }
+
+  /** Runs `fn` in the run's project, read from its row (all projects if the row is gone). */
+  private inRunProject<T>(runId: string, fn: () => T): T {
+    const project = this.deps.runs.projectOf(runId);
+    return project === null ? allProjects(fn) : inProject(project, fn);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import type { Db } from "./db.js";
+import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
 
 /** A column kept beside the JSON body so it can be filtered on; its value is derived from the object. */
 export interface IndexedColumn<T> {
@@ -22,6 +23,40 @@ export interface Page<T> {
 type Filter = Record<string, string | number | null>;
 
 /**
+ * One query prepared twice: for the current project (`AND project = ?` where `sql` has `{project}`, the
+ * project bound after the caller's parameters) and for all projects (outside any scope). Repositories write
+ * their own queries over object tables with it, so those are isolated like DocumentTable's.
+ */
+export class ScopedStatement {
+  private readonly scoped: Statement;
+  private readonly unscoped: Statement;
+
+  constructor(db: Db, sql: string, pluck = false) {
+    this.scoped = db.prepare(sql.replaceAll("{project}", " AND project = ?"));
+    this.unscoped = db.prepare(sql.replaceAll("{project}", ""));
+    if (pluck) {
+      this.scoped.pluck();
+      this.unscoped.pluck();
+    }
+  }
+
+  get(...params: unknown[]): unknown {
+    const project = currentProject();
+    return project === undefined ? this.unscoped.get(...params) : this.scoped.get(...params, project);
+  }
+
+  all(...params: unknown[]): unknown[] {
+    const project = currentProject();
+    return project === undefined ? this.unscoped.all(...params) : this.scoped.all(...params, project);
+  }
+
+  run(...params: unknown[]): { changes: number } {
+    const project = currentProject();
+    return project === undefined ? this.unscoped.run(...params) : this.scoped.run(...params, project);
+  }
+}
+
+/**
  * List pages kept per table between writes. Every write clears them (writes go through this class only:
  * each table has one repository), so a cached page is never older than the table.
  */
@@ -30,12 +65,17 @@ const PAGE_CACHE_ENTRIES = 256;
 /**
  * Stores wire objects as JSON rows. Each repository wraps one of these; this class owns the SQL
  * (prepared once), the cursor pagination and the column bookkeeping so repositories stay declarative.
+ *
+ * Every row belongs to a project (its `project` column): inserts stamp the current one (project-scope.ts),
+ * and reads, updates and deletes see only its rows, as if the others did not exist (a cursor naming another
+ * project's object is no cursor). Outside any project scope they see all rows.
  */
 export class DocumentTable<T extends { id: string; created_at: number }> {
   private readonly insertStmt;
   private readonly updateStmt;
   private readonly getStmt;
   private readonly deleteStmt;
+  private readonly projectStmt;
   private readonly pageCache = new Map<string, Page<string> | null>();
   private readonly cachedStmts = new Map<string, Statement>();
 
@@ -48,21 +88,24 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   ) {
     const names = columns.map((c) => c.name);
     this.insertStmt = db.prepare(
-      `INSERT INTO ${table} (id, created_at, ${names.map((n) => `${n}, `).join("")}body) ` +
-        `VALUES (?, ?, ${names.map(() => "?, ").join("")}?)`,
+      `INSERT INTO ${table} (id, created_at, project, ${names.map((n) => `${n}, `).join("")}body) ` +
+        `VALUES (?, ?, ?, ${names.map(() => "?, ").join("")}?)`,
     );
-    this.updateStmt = db.prepare(`UPDATE ${table} SET ${names.map((n) => `${n} = ?, `).join("")}body = ? WHERE id = ?`);
-    this.getStmt = db.prepare(`SELECT body FROM ${table} WHERE id = ?`).pluck();
-    this.deleteStmt = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+    this.updateStmt = new ScopedStatement(db, `UPDATE ${table} SET ${names.map((n) => `${n} = ?, `).join("")}body = ? WHERE id = ?{project}`);
+    this.getStmt = new ScopedStatement(db, `SELECT body FROM ${table} WHERE id = ?{project}`, true);
+    this.deleteStmt = new ScopedStatement(db, `DELETE FROM ${table} WHERE id = ?{project}`);
+    this.projectStmt = db.prepare(`SELECT project FROM ${table} WHERE id = ?`).pluck();
   }
 
+  /** Stores a new object in the current project (DEFAULT_PROJECT outside any scope). */
   insert(object: T): T {
     this.pageCache.clear();
-    this.insertStmt.run(this.keyOf(object), object.created_at, ...this.columnValues(object), JSON.stringify(object));
+    const project = currentProject() ?? DEFAULT_PROJECT;
+    this.insertStmt.run(this.keyOf(object), object.created_at, project, ...this.columnValues(object), JSON.stringify(object));
     return object;
   }
 
-  /** Replaces the stored object (same id). */
+  /** Replaces the stored object (same id); its project stays. */
   update(object: T): T {
     this.pageCache.clear();
     this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object));
@@ -78,6 +121,14 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   delete(id: string): boolean {
     this.pageCache.clear();
     return this.deleteStmt.run(id).changes > 0;
+  }
+
+  /**
+   * The project a row belongs to, whatever the current scope (null: no such row). For work that must enter
+   * its object's project itself: a run executing, a file being indexed.
+   */
+  projectOf(id: string): string | null {
+    return (this.projectStmt.get(id) as string | undefined) ?? null;
   }
 
   deleteWhere(filter: Filter): number {
@@ -112,7 +163,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
    * Pages are cached until the next write to this table (clients poll message lists while runs stream).
    */
   pageBodies(filter: Filter, q: PageQuery): Page<string> | null {
-    const key = JSON.stringify([filter, q.limit, q.order, q.after, q.before]);
+    const key = JSON.stringify([currentProject() ?? null, filter, q.limit, q.order, q.after, q.before]);
     const cached = this.pageCache.get(key);
     if (cached !== undefined) return cached;
     const page = this.readPage(filter, q);
@@ -157,10 +208,11 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   }
 }
 
-/** Column names come from code, never from requests; only values are bound. */
+/** Column names come from code, never from requests; only values are bound. The current project comes first. */
 function whereClause(filter: Filter): { sql: string; values: (string | number)[] } {
-  const parts: string[] = ["1 = 1"];
-  const values: (string | number)[] = [];
+  const project = currentProject();
+  const parts: string[] = [project === undefined ? "1 = 1" : "project = ?"];
+  const values: (string | number)[] = project === undefined ? [] : [project];
   for (const [column, value] of Object.entries(filter)) {
     if (value === null) parts.push(`${column} IS NULL`);
     else {

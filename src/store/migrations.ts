@@ -14,6 +14,13 @@ const objectTable = (name: string, extraColumns = ""): string => `
     body TEXT NOT NULL
   );`;
 
+/**
+ * A table for a new kind of object (responses, conversations, …): like the others since the projects migration,
+ * with the `project` column DocumentTable filters on. Index its list columns behind `project`.
+ */
+export const projectTable = (name: string, extraColumns = ""): string =>
+  objectTable(name, `project TEXT NOT NULL DEFAULT 'default',\n    ${extraColumns}`);
+
 export const MIGRATIONS: readonly string[] = [
   `
   ${objectTable("assistants")}
@@ -52,5 +59,43 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE vector_store_files ADD COLUMN usage_bytes INTEGER NOT NULL DEFAULT 0;
   UPDATE vector_store_files SET usage_bytes = COALESCE(json_extract(body, '$.usage_bytes'), 0);
   CREATE INDEX vector_store_files_by_store_status ON vector_store_files(vector_store_id, status, usage_bytes);
+  `,
+  // Projects: every object belongs to the project of the key that created it (document-table.ts filters by it).
+  // Rows from before keys had projects are the default project's (API_KEY's, or no key's). Lists walk
+  // (project, parent, seq); a store's counts stay one covering index read.
+  `
+  ${["assistants", "threads", "messages", "files", "runs", "run_steps", "vector_stores", "vector_store_files", "vector_store_file_batches"]
+    .map((t) => `ALTER TABLE ${t} ADD COLUMN project TEXT NOT NULL DEFAULT 'default';`).join("\n  ")}
+  CREATE INDEX assistants_by_project ON assistants(project, seq);
+  CREATE INDEX vector_stores_by_project ON vector_stores(project, seq);
+  CREATE INDEX files_by_project ON files(project, seq);
+  DROP INDEX files_by_purpose;
+  CREATE INDEX files_by_purpose ON files(project, purpose, seq);
+  DROP INDEX messages_by_thread;
+  CREATE INDEX messages_by_thread ON messages(project, thread_id, seq);
+  DROP INDEX runs_by_thread;
+  CREATE INDEX runs_by_thread ON runs(project, thread_id, seq);
+  DROP INDEX run_steps_by_run;
+  CREATE INDEX run_steps_by_run ON run_steps(project, run_id, seq);
+  DROP INDEX vector_store_files_by_store;
+  CREATE INDEX vector_store_files_by_store ON vector_store_files(project, vector_store_id, seq);
+  DROP INDEX vector_store_files_by_store_status;
+  CREATE INDEX vector_store_files_by_store_status ON vector_store_files(project, vector_store_id, status, usage_bytes);
+  `,
+  // API keys created over HTTP and those of API_KEYS_FILE (source 'file', synced at boot): never the key, only
+  // its SHA-256. A revoked key keeps its row (revoked_at), so a file key revoked over HTTP stays revoked.
+  `
+  CREATE TABLE api_keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    project TEXT NOT NULL,
+    admin INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    redacted_value TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
   `,
 ];

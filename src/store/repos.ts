@@ -1,3 +1,4 @@
+import { ApiKeysRepo } from "./api-keys-repo.js";
 import { AssistantsRepo } from "./assistants-repo.js";
 import type { Db } from "./db.js";
 import { FilesRepo } from "./files-repo.js";
@@ -19,6 +20,8 @@ export interface Repos {
   readonly storeFiles: VectorStoreFilesRepo;
   readonly batches: FileBatchesRepo;
   readonly indexSettings: VectorStoreIndexRepo;
+  /** Not an object table: keys span projects. */
+  readonly apiKeys: ApiKeysRepo;
 }
 
 export function createRepos(db: Db): Repos {
@@ -33,5 +36,6 @@ export function createRepos(db: Db): Repos {
     storeFiles: new VectorStoreFilesRepo(db),
     batches: new FileBatchesRepo(db),
     indexSettings: new VectorStoreIndexRepo(db),
+    apiKeys: new ApiKeysRepo(db),
   };
 }

@@ -1,6 +1,6 @@
 import type { Run } from "../api/wire.js";
 import type { Db } from "./db.js";
-import { DocumentTable } from "./document-table.js";
+import { DocumentTable, ScopedStatement } from "./document-table.js";
 
 const ACTIVE = "('queued', 'in_progress', 'requires_action', 'cancelling')";
 
@@ -25,11 +25,11 @@ export class RunsRepo extends DocumentTable<Run> {
       { name: "thread_id", of: (r) => r.thread_id },
       { name: "status", of: (r) => r.status },
     ]);
-    this.activeStmt = db.prepare(`SELECT body FROM runs WHERE thread_id = ? AND status IN ${ACTIVE} LIMIT 1`).pluck();
-    this.unfinishedStmt = db.prepare(`SELECT body FROM runs WHERE status IN ${ACTIVE} ORDER BY seq`).pluck();
+    this.activeStmt = new ScopedStatement(db, `SELECT body FROM runs WHERE thread_id = ? AND status IN ${ACTIVE}{project} LIMIT 1`, true);
+    this.unfinishedStmt = new ScopedStatement(db, `SELECT body FROM runs WHERE status IN ${ACTIVE}{project} ORDER BY seq`, true);
     this.setOptionsStmt = db.prepare("INSERT OR REPLACE INTO run_options (run_id, body) VALUES (?, ?)");
     this.getOptionsStmt = db.prepare("SELECT body FROM run_options WHERE run_id = ?").pluck();
-    this.deleteOptionsStmt = db.prepare("DELETE FROM run_options WHERE run_id IN (SELECT id FROM runs WHERE thread_id = ?)");
+    this.deleteOptionsStmt = new ScopedStatement(db, "DELETE FROM run_options WHERE run_id IN (SELECT id FROM runs WHERE thread_id = ?{project})");
   }
 
   getInThread(threadId: string, runId: string): Run | null {

@@ -1,6 +1,6 @@
 import type { FileCounts, VectorStore, VectorStoreFile, VectorStoreFileBatch } from "../api/wire.js";
 import type { Db } from "./db.js";
-import { DocumentTable, type Page, type PageQuery } from "./document-table.js";
+import { DocumentTable, ScopedStatement, type Page, type PageQuery } from "./document-table.js";
 
 export class VectorStoresRepo extends DocumentTable<VectorStore> {
   constructor(db: Db) {
@@ -44,9 +44,10 @@ const key = (storeId: string, fileId: string): string => `${storeId}/${fileId}`;
 /** A file's membership in a store; one row per (store, file). */
 export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batch_id?: string | null }> {
   private readonly countsStmt;
+  private readonly batchCountsStmt;
   private readonly bytesStmt;
 
-  constructor(private readonly database: Db) {
+  constructor(database: Db) {
     super(
       database,
       "vector_store_files",
@@ -59,10 +60,13 @@ export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batc
       ],
       (f) => key(f.vector_store_id, f.id),
     );
-    this.countsStmt = database.prepare("SELECT status, COUNT(*) AS n FROM vector_store_files WHERE vector_store_id = ? GROUP BY status");
-    this.bytesStmt = database
-      .prepare("SELECT COALESCE(SUM(usage_bytes), 0) FROM vector_store_files WHERE vector_store_id = ? AND status = 'completed'")
-      .pluck();
+    this.countsStmt = new ScopedStatement(database, "SELECT status, COUNT(*) AS n FROM vector_store_files WHERE vector_store_id = ?{project} GROUP BY status");
+    this.batchCountsStmt = new ScopedStatement(database, "SELECT status, COUNT(*) AS n FROM vector_store_files WHERE batch_id = ?{project} GROUP BY status");
+    this.bytesStmt = new ScopedStatement(
+      database,
+      "SELECT COALESCE(SUM(usage_bytes), 0) FROM vector_store_files WHERE vector_store_id = ? AND status = 'completed'{project}",
+      true,
+    );
   }
 
   find(storeId: string, fileId: string): VectorStoreFile | null {
@@ -80,9 +84,7 @@ export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batc
   }
 
   counts(storeId: string, batchId?: string): FileCounts {
-    const rows = (batchId === undefined
-      ? this.countsStmt.all(storeId)
-      : this.database.prepare("SELECT status, COUNT(*) AS n FROM vector_store_files WHERE batch_id = ? GROUP BY status").all(batchId)) as { status: string; n: number }[];
+    const rows = (batchId === undefined ? this.countsStmt.all(storeId) : this.batchCountsStmt.all(batchId)) as { status: string; n: number }[];
     const counts: FileCounts = { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: 0 };
     for (const { status, n } of rows) {
       if (status in counts) counts[status as keyof FileCounts] += n;

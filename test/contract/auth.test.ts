@@ -89,8 +89,8 @@ describe("auth: config refuses an open network binding", () => {
     expect(message).toContain("API_KEY");
   });
 
-  it("HOST=0.0.0.0 with API_KEY is allowed", () => {
-    expect(loadConfig({ HOST: "0.0.0.0", API_KEY: KEY }).apiKey).toBe(KEY);
+  it("HOST=0.0.0.0 with API_KEY is allowed (with TLS, or ALLOW_PLAINTEXT=1: test/unit/tls-config.test.ts)", () => {
+    expect(loadConfig({ HOST: "0.0.0.0", API_KEY: KEY, ALLOW_PLAINTEXT: "1" }).apiKey).toBe(KEY);
   });
 
   it.each(["127.0.0.1", "localhost", "::1"])("HOST=%s without API_KEY is allowed", (host) => {

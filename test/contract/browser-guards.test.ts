@@ -133,9 +133,9 @@ describe("DNS rebinding: ALLOWED_HOSTS and the configured HOST", () => {
   });
 
   it("bound beyond loopback (API_KEY required), Host is checked only when ALLOWED_HOSTS is set; HOST itself is allowed", async () => {
-    const open = await appWith({ HOST: "192.168.7.20", API_KEY: "k" });
+    const open = await appWith({ HOST: "192.168.7.20", API_KEY: "k", ALLOW_PLAINTEXT: "1" });
     expect(await status(open, EVIL)).toBe(200);
-    const checked = await appWith({ HOST: "192.168.7.20", API_KEY: "k", ALLOWED_HOSTS: "assistants.lan" });
+    const checked = await appWith({ HOST: "192.168.7.20", API_KEY: "k", ALLOW_PLAINTEXT: "1", ALLOWED_HOSTS: "assistants.lan" });
     expect(await status(checked, "192.168.7.20:8080")).toBe(200);
     expect(await status(checked, "assistants.lan:8080")).toBe(200);
     expect(await status(checked, "127.0.0.1:8080")).toBe(200);

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -13,13 +14,15 @@ export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CONFIG_VARS = [
   "HOST", "PORT", "DATA_DIR", "OLLAMA_HOST", "API_KEY", "MODELS_FILE", "CHAT_MODEL", "EMBEDDING_MODEL",
   "MAX_JSON_BODY_BYTES", "MAX_UPLOAD_BYTES", "RUN_CONCURRENCY", "MODEL_TIMEOUT_MS", "RUN_EXPIRY_SECONDS",
+  "TLS_CERT_FILE", "TLS_KEY_FILE", "ALLOW_PLAINTEXT",
+  "MAX_CONCURRENT_UPLOADS", "DATA_ENCRYPTION_KEY", "DATA_ENCRYPTION_KEY_FILE",
 ];
 
 export interface ServerProcess {
   readonly port: number;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https://` when TLS_CERT_FILE is set) */
   readonly origin: string;
-  /** `http://127.0.0.1:<port>/v1`, for the SDK's baseURL. */
+  /** `<origin>/v1`, for the SDK's baseURL. */
   readonly baseURL: string;
   readonly pid: number;
   readonly child: ChildProcess;
@@ -46,8 +49,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node --import tsx src/main.ts` with `env` and resolves once `/health` answers 200. */
-export async function startServer(env: Record<string, string>, opts: { healthTimeoutMs?: number } = {}): Promise<ServerProcess> {
+/**
+ * Starts `node --import tsx src/main.ts` with `env` and resolves once `/health` answers 200. With TLS_CERT_FILE
+ * in `env` it speaks HTTPS: /health is asked over TLS trusting `opts.ca` (default: the certificate itself).
+ */
+export async function startServer(env: Record<string, string>, opts: { healthTimeoutMs?: number; ca?: string | Buffer } = {}): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const base: Record<string, string | undefined> = { ...process.env };
   for (const name of CONFIG_VARS) delete base[name];
@@ -63,7 +69,8 @@ export async function startServer(env: Record<string, string>, opts: { healthTim
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const origin = `http://127.0.0.1:${port}`;
+  const ca = env.TLS_CERT_FILE === undefined ? undefined : opts.ca ?? readIfPossible(env.TLS_CERT_FILE);
+  const origin = `${env.TLS_CERT_FILE === undefined ? "http" : "https"}://127.0.0.1:${port}`;
   const server: ServerProcess = {
     port,
     origin,
@@ -86,22 +93,42 @@ export async function startServer(env: Record<string, string>, opts: { healthTim
       signalGroup(child.pid!, "SIGKILL"); // esbuild's helper, if it outlived node
     },
   };
-  await waitForHealth(server, exited, opts.healthTimeoutMs ?? 30_000);
+  await waitForHealth(server, exited, opts.healthTimeoutMs ?? 30_000, ca);
   return server;
 }
 
-async function waitForHealth(server: ServerProcess, exited: Promise<void>, timeoutMs: number): Promise<void> {
+async function waitForHealth(server: ServerProcess, exited: Promise<void>, timeoutMs: number, ca: string | Buffer | undefined): Promise<void> {
   let gone = false;
   void exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (gone) throw new Error(`server exited before it was healthy (code ${server.child.exitCode}):\n${server.stderr()}${server.stdout()}`);
-    const ok = await fetch(`${server.origin}/health`).then((r) => r.ok, () => false);
+    const ok = server.origin.startsWith("https:") ? await httpsOk(`${server.origin}/health`, ca) : await fetch(`${server.origin}/health`).then((r) => r.ok, () => false);
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   await server.kill();
   throw new Error(`server not healthy after ${timeoutMs} ms:\n${server.stderr()}`);
+}
+
+/** GET over TLS trusting `ca` (fetch cannot be given a CA without undici's Agent): true on a 200. */
+function httpsOk(url: string, ca: string | Buffer | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { ca, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy());
+  });
+}
+
+function readIfPossible(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined; // the server will refuse the file itself; the test reads why from its stderr
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -49,7 +49,8 @@ describe("security: binding", () => {
     for (const host of ["0.0.0.0", "::", "192.168.1.10", "10.0.0.5", "example.com", "localhost.evil.com", "127.0.0.1.nip.io", "[::]"]) {
       expect(() => loadConfig({ HOST: host }), host).toThrow(ConfigError);
       expect(() => loadConfig({ HOST: host, API_KEY: "" }), `${host} with an empty key`).toThrow(/API_KEY/);
-      expect(loadConfig({ HOST: host, API_KEY: KEY }).host).toBe(host);
+      expect(() => loadConfig({ HOST: host, API_KEY: KEY }), `${host} with a key, without TLS`).toThrow(/over plaintext HTTP/);
+      expect(loadConfig({ HOST: host, API_KEY: KEY, ALLOW_PLAINTEXT: "1" }).host).toBe(host);
       figures.add("binds_refused");
     }
     for (const host of ["127.0.0.1", "localhost", "::1", "127.8.9.10"]) expect(loadConfig({ HOST: host }).host).toBe(host);

@@ -3,6 +3,7 @@
  * one group) against an in-memory index whose writes run one at a time per store and can be slowed down or
  * made to fail: the races that the API cannot time. (From a review that found each of these broken.)
  */
+import { DEFAULT_PROJECT } from "../../src/store/project-scope.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { VectorStoreFile } from "../../src/api/wire.js";
 import type { PdfPage, PdfReader } from "../../src/files/pdf-reader.js";
@@ -58,6 +59,7 @@ function world(options: WorldOptions) {
     },
     storeFiles: {
       get: (key: string) => members.get(key) ?? null,
+      projectOf: (key: string) => (members.has(key) ? DEFAULT_PROJECT : null),
       update: (m: VectorStoreFile) => {
         members.set(`${m.vector_store_id}/${m.id}`, m);
         return m;

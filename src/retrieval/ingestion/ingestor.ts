@@ -9,10 +9,11 @@ import type { VectorStoreFile } from "../../api/wire.js";
 import { extractPages, type ExtractedPage } from "../../files/extract-text.js";
 import type { FileService } from "../../files/file-service.js";
 import type { PdfReader } from "../../files/pdf-reader.js";
+import { allProjects, inProject } from "../../store/project-scope.js";
 import type { VectorStoreFilesRepo } from "../../store/vector-stores-repo.js";
 import { GROUP_MAX_MS, GroupWriter } from "./groups.js";
 import { indexOne, type IndexOneDeps } from "./index-one.js";
-import { JobQueue, type JobMatch, type Running } from "./job-queue.js";
+import { JobQueue, type Job, type JobMatch, type Running } from "./job-queue.js";
 import { ReadAhead, thenRun } from "./read-ahead.js";
 import { failed, Settler } from "./settling.js";
 
@@ -48,10 +49,16 @@ export class Ingestor {
     this.groups = new GroupWriter({ ...deps, settler: this.settler, maxMs: deps.groupMaxMs ?? GROUP_MAX_MS });
   }
 
+  /**
+   * Queues indexing `fileId` of `storeId`. The drain loop serves every project's jobs, so it runs outside any
+   * (it would otherwise keep the scope of the request that started it); each job's own work runs in its
+   * store's project, read from the row here.
+   */
   enqueue(storeId: string, fileId: string, fresh = false): void {
     if (this.closed) return;
-    this.queue.add(storeId, fileId, fresh, this.groups.held(storeId, fileId) !== undefined);
-    if (!this.active) this.active = this.drain().finally(() => (this.active = null));
+    const project = this.deps.storeFiles.projectOf(`${storeId}/${fileId}`);
+    this.queue.add(storeId, fileId, fresh, this.groups.held(storeId, fileId) !== undefined, project);
+    if (!this.active) this.active = allProjects(() => this.drain()).finally(() => (this.active = null));
   }
 
   /**
@@ -115,7 +122,7 @@ export class Ingestor {
       }
       const mine = this.readAhead.take(job);
       const running = (this.queue.running = { ...job, abort: mine?.abort ?? new AbortController() });
-      await this.ingest(running, mine?.pages).catch((err: unknown) => console.error(`ingestion of ${job.fileId} crashed:`, err));
+      await inJobProject(job, () => this.ingest(running, mine?.pages)).catch((err: unknown) => console.error(`ingestion of ${job.fileId} crashed:`, err));
       this.queue.running = null;
     }
   }
@@ -154,8 +161,16 @@ export class Ingestor {
   private prefetchNext(): void {
     const job = this.queue.head;
     if (!job || this.closed || this.readAhead.active) return;
-    const member = this.deps.storeFiles.get(`${job.storeId}/${job.fileId}`);
-    if (!member || member.status !== "in_progress") return;
-    this.readAhead.start(job, (signal) => this.pagesOf(member, signal));
+    inJobProject(job, () => {
+      const member = this.deps.storeFiles.get(`${job.storeId}/${job.fileId}`);
+      if (!member || member.status !== "in_progress") return;
+      // Started here, the read-ahead keeps this job's project (not the running job's) while it reads.
+      this.readAhead.start(job, (signal) => this.pagesOf(member, signal));
+    });
   }
+}
+
+/** Runs `fn` in the job's project (all projects when its row was gone at enqueue: the job finds nothing). */
+function inJobProject<T>(job: Job, fn: () => T): T {
+  return job.project === null ? allProjects(fn) : inProject(job.project, fn);
 }

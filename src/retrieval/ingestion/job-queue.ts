@@ -4,8 +4,11 @@
  * workers parse one document at a time.
  */
 
-/** `fresh`: the file was never in this store's index (skips the delete-before-index, a table scan). */
-export type Job = { storeId: string; fileId: string; fresh: boolean };
+/**
+ * `fresh`: the file was never in this store's index (skips the delete-before-index, a table scan). `project`:
+ * the store's, which the job's work runs in (null: its row is gone; the job is skipped).
+ */
+export type Job = { storeId: string; fileId: string; fresh: boolean; project: string | null };
 
 /** The job being indexed, with the means to stop it (its file was cancelled or removed meanwhile). */
 export type Running = Job & { abort: AbortController };
@@ -33,10 +36,10 @@ export class JobQueue {
    * Queues a job for `fileId` of `storeId`. It is fresh only when asked and when no other job for the same file
    * is queued or running, nor `held` (its last chunks waiting for a group write): each may yet write chunks.
    */
-  add(storeId: string, fileId: string, fresh: boolean, held: boolean): void {
+  add(storeId: string, fileId: string, fresh: boolean, held: boolean, project: string | null): void {
     const same = (j: Job) => j.storeId === storeId && j.fileId === fileId;
     const busy = (this.running !== null && same(this.running)) || held;
-    this.jobs.push({ storeId, fileId, fresh: fresh && !busy && !this.jobs.some(same) });
+    this.jobs.push({ storeId, fileId, fresh: fresh && !busy && !this.jobs.some(same), project });
   }
 
   shift(): Job | undefined {
