@@ -77,6 +77,17 @@ export function failed(err: unknown, abort: AbortController): Outcome {
 function describeFailure(err: unknown): NonNullable<VectorStoreFile["last_error"]> {
   if (err instanceof ExtractionError) return { code: err.code, message: err.message };
   if (err instanceof ModelError) return { code: "server_error", message: `Could not embed the file: ${err.message}` };
-  console.error("ingestion failed:", err);
-  return { code: "server_error", message: `Indexing failed: ${err instanceof Error ? err.message : String(err)}` };
+  console.error("ingestion failed:", err); // the operator's log keeps the whole error, locations included
+  return { code: "server_error", message: `Indexing failed: ${withoutSourceLocations(err instanceof Error ? err.message : String(err))}` };
+}
+
+/**
+ * LanceDB's errors name where in its Rust source they were raised (`…: expected 480, got 437,
+ * /home/runner/work/lance/lance/rust/lance/src/io/local.rs:121:31`). That tells a user nothing and shows the
+ * build machine's paths, so last_error keeps the message and drops each location.
+ */
+const RUST_SOURCE_LOCATION = /,?\s*(?:at\s+)?(?:[A-Za-z]:)?[^\s,()]*\.rs:\d+(?::\d+)?/g;
+
+export function withoutSourceLocations(message: string): string {
+  return message.replace(RUST_SOURCE_LOCATION, "").trim();
 }
