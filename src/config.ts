@@ -42,6 +42,9 @@ const EnvSchema = z.object({
 
 export type Env = Record<string, string | undefined>;
 
+/** Every environment variable the server reads (tests clear them all before starting a server process). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
 export interface Config {
   readonly host: string;
   readonly port: number;

@@ -7,16 +7,12 @@ import fs from "node:fs";
 import https from "node:https";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { CONFIG_VARIABLES } from "../../src/config.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Variables the server reads; never inherited from the caller's environment, so a run is reproducible. */
-const CONFIG_VARS = [
-  "HOST", "PORT", "DATA_DIR", "OLLAMA_HOST", "API_KEY", "MODELS_FILE", "CHAT_MODEL", "EMBEDDING_MODEL",
-  "MAX_JSON_BODY_BYTES", "MAX_UPLOAD_BYTES", "RUN_CONCURRENCY", "MODEL_TIMEOUT_MS", "RUN_EXPIRY_SECONDS",
-  "TLS_CERT_FILE", "TLS_KEY_FILE", "ALLOW_PLAINTEXT",
-  "MAX_CONCURRENT_UPLOADS", "DATA_ENCRYPTION_KEY", "DATA_ENCRYPTION_KEY_FILE",
-];
+const CONFIG_VARS = CONFIG_VARIABLES;
 
 export interface ServerProcess {
   readonly port: number;
