@@ -10,7 +10,7 @@ import { toFile } from "openai";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/objects/api-keys.js";
-import { rawError, sdkError, sdkFor } from "../helpers/contract.js";
+import { rawError, sdkError, sdkFor, type WireError } from "../helpers/contract.js";
 import type { RunTestApp } from "../helpers/run-app.js";
 import { useRunApp, waitForRun } from "../helpers/runs.js";
 
@@ -55,9 +55,14 @@ async function alicesWorld(t: RunTestApp, alice: OpenAI) {
 /** The call fails for another project's `id` exactly as it does for an id that never existed. */
 async function sameAsMissing(id: string, prefix: string, call: (id: string) => Promise<unknown>): Promise<void> {
   const missing = `${prefix}${"x".repeat(24)}`;
-  const [theirs, none] = [await sdkError(call(id), OpenAI.APIError), await sdkError(call(missing), OpenAI.APIError)];
-  expect(theirs.status).toBeGreaterThanOrEqual(400);
-  expect([theirs.status, theirs.error.message.replaceAll(id, missing), theirs.error.param, theirs.error.code]).toEqual([none.status, none.error.message, none.error.param, none.error.code]);
+  const answer = async (of: string) => {
+    const err = await sdkError(call(of), OpenAI.APIError);
+    const { message, param, code } = err.error as WireError;
+    return [err.status, message.replaceAll(of, "<id>"), param, code];
+  };
+  const theirs = await answer(id);
+  expect(theirs[0]).toBeGreaterThanOrEqual(400);
+  expect(theirs).toEqual(await answer(missing));
 }
 
 async function notFound(call: Promise<unknown>): Promise<void> {
