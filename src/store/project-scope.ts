@@ -12,22 +12,35 @@ import { AsyncLocalStorage } from "node:async_hooks";
  *
  * Outside any scope (boot, tests reading the tables, benches seeding them) the store sees every project and
  * inserts into DEFAULT_PROJECT, the project of `API_KEY` and of a server without keys.
+ *
+ * Isolation is switched on (`isolateProjects`) only where there can be more than one project: API_KEYS_FILE is
+ * set, or the database already holds another project's rows (composition/services.ts decides at boot). Until
+ * then every row is the default project's, so seeing all of them is seeing the default project's, and nothing
+ * enters an AsyncLocalStorage: on Node 20 using one turns on async hooks for every promise in the process, which
+ * cost about a quarter of the throughput of a cached GET (bench/api-throughput.ts measures both modes). Once
+ * on, it stays on for the process (a process serves one configuration).
  */
 export const DEFAULT_PROJECT = "default";
 
 const scope = new AsyncLocalStorage<string>();
+let isolating = false;
 
-/** The current project, or undefined: all projects. */
+/** From now on, requests and work see their own project's rows only. */
+export function isolateProjects(): void {
+  isolating = true;
+}
+
+/** The current project, or undefined: all projects (always, until isolateProjects). */
 export function currentProject(): string | undefined {
-  return scope.getStore();
+  return isolating ? scope.getStore() : undefined;
 }
 
 /** Runs `fn` (and every async continuation it starts) in `project`. */
 export function inProject<T>(project: string, fn: () => T): T {
-  return scope.run(project, fn);
+  return isolating ? scope.run(project, fn) : fn();
 }
 
 /** Runs `fn` (and its continuations) outside any project: the store sees all of them. */
 export function allProjects<T>(fn: () => T): T {
-  return scope.getStore() === undefined ? fn() : scope.exit(fn);
+  return isolating && scope.getStore() !== undefined ? scope.exit(fn) : fn();
 }

@@ -13,6 +13,7 @@ import { sha256Hex } from "../../src/objects/api-keys.js";
 import { rawError, sdkError, sdkFor, type WireError } from "../helpers/contract.js";
 import type { RunTestApp } from "../helpers/run-app.js";
 import { useRunApp, waitForRun } from "../helpers/runs.js";
+import { startServer } from "../helpers/server-process.js";
 
 const ALICE = "sk-proj-alice-secret";
 const BOB = "sk-proj-bob-secret";
@@ -212,4 +213,33 @@ describe("projects: the admin key manages keys over HTTP", () => {
     expect(err.message).toMatch(/project names/);
     await rawError(await admin(t, "/projects/c/api_keys", { method: "POST", body: JSON.stringify({}) }), 400);
   });
+});
+
+describe("projects: a restart without API_KEYS_FILE keeps projects apart", () => {
+  // Real server processes: whether to isolate is decided once per process, at boot.
+  it("API_KEY alone on a data directory that holds other projects' objects sees none of them", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-projects-"));
+    try {
+      const withKeys = await startServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9", API_KEYS_FILE: KEYS_FILE });
+      let aliceAssistant: string;
+      try {
+        const alice = new OpenAI({ apiKey: ALICE, baseURL: withKeys.baseURL, maxRetries: 0 });
+        aliceAssistant = (await alice.beta.assistants.create({ model: "gpt-4o", name: "alice's" })).id;
+      } finally {
+        await withKeys.stop();
+      }
+      const plain = await startServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9", API_KEY: DEFAULT });
+      try {
+        const client = new OpenAI({ apiKey: DEFAULT, baseURL: plain.baseURL, maxRetries: 0 });
+        expect((await client.beta.assistants.list()).data).toEqual([]);
+        await notFound(client.beta.assistants.retrieve(aliceAssistant));
+        const own = await client.beta.assistants.create({ model: "gpt-4o", name: "default's" });
+        expect((await client.beta.assistants.list()).data.map((a) => a.id)).toEqual([own.id]);
+      } finally {
+        await plain.stop();
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Assistant, Run, VectorStoreFile } from "../../src/api/wire.js";
 import { openDb } from "../../src/store/db.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
-import { allProjects, currentProject, DEFAULT_PROJECT, inProject } from "../../src/store/project-scope.js";
+import { allProjects, currentProject, DEFAULT_PROJECT, inProject, isolateProjects } from "../../src/store/project-scope.js";
 import { createRepos } from "../../src/store/repos.js";
 
 const assistant = (id: string, name = id): Assistant => ({
@@ -21,6 +21,9 @@ const run = (id: string, threadId: string): Run => ({ id, object: "thread.run", 
 const member = (storeId: string, fileId: string, status: string, usage_bytes: number): VectorStoreFile & { batch_id: string | null } =>
   ({ id: fileId, object: "vector_store.file", created_at: 1, vector_store_id: storeId, status, usage_bytes, last_error: null, chunking_strategy: { type: "auto" }, attributes: {}, batch_id: "vsfb_1" }) as never;
 const q = { limit: 10, order: "asc" as const };
+
+// The process-wide switch composition/services.ts turns on where more than one project can exist.
+isolateProjects();
 
 describe("project scope in the store", () => {
   it("get, getBody, page, pageBodies, all, update, delete and deleteWhere see the current project's rows only", () => {
