@@ -78,11 +78,12 @@ export class RunExecutor {
   private async runToolCalls(run: Run, modelCalls: ModelToolCall[], callUsage: Usage, runUsage: Usage, signal: AbortSignal): Promise<"continue" | "requires_action"> {
     const { recorder, tools } = this.deps;
     const calls = (run.parallel_tool_calls ? modelCalls : modelCalls.slice(0, 1)).map((c) => tools.stepCall(run, c));
-    // Announced empty, then the calls as one delta: stream clients (the SDK) append every delta to the
-    // snapshot from step.created, so calls already in that snapshot would come out doubled ("call_xcall_x").
+    // Announced empty, then each call in deltas: stream clients (the SDK) append every delta to the snapshot
+    // from step.created, so calls already in that snapshot would come out doubled ("call_xcall_x"). Each call
+    // opens in one delta and gets what the model wrote in the next, as the hosted API streamed it.
     let step = recorder.startStep(run, { type: "tool_calls", tool_calls: [] });
     step = recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls });
-    recorder.stepDelta(step, calls.map((c, index) => ({ index, ...c })));
+    for (const [index, call] of calls.entries()) for (const delta of tools.inputDeltas(call, index)) recorder.stepDelta(step, [delta]);
     for (const [index, call] of calls.entries()) {
       if (call.type === "function") continue;
       calls[index] = await tools.run(call, { run, signal });

@@ -11,11 +11,14 @@ export type BuiltinConfig<T extends BuiltinType = BuiltinType> = Extract<Assista
 type CodeOutput = BuiltinCall<"code_interpreter">["code_interpreter"]["outputs"][number];
 
 /**
- * One entry of a tool_calls step delta: a call appearing whole, or outputs added to a code_interpreter call.
+ * One entry of a tool_calls step delta: a call opening (whole, or with the text the model wrote still empty),
+ * that text (a function's `arguments`, code_interpreter's `input`), or outputs added to a code_interpreter call.
  * Only what is new since the last event: stream clients append delta strings and arrays to their snapshot.
  */
 export type ToolCallDelta =
   | ({ index: number } & StepToolCall)
+  | { index: number; type: "function"; function: { arguments: string } }
+  | { index: number; type: "code_interpreter"; code_interpreter: { input: string } }
   | { index: number; type: "code_interpreter"; code_interpreter: { outputs: (CodeOutput & { index: number })[] } };
 
 /** What a tool call runs with: the run it belongs to and the run's signal (a cancel stops the tool). */
@@ -47,6 +50,12 @@ export interface BuiltinTool<T extends BuiltinType = BuiltinType> {
   replay(call: BuiltinCall<T>, firstSource: number): ReplayedCall;
   /** Passages the call showed the model, in order: replies cite them by number across the run. */
   sources(call: BuiltinCall<T>): FileSearchResult[];
+  /**
+   * How the stream shows the call before it runs, as the hosted API streamed it: a first delta that opens it
+   * (index, id, type, the model's text empty), then that text; clients tell "created" from "delta" by this
+   * (the SDKs report a call's first delta as created). A call with no text of the model's opens whole.
+   */
+  inputDeltas(call: BuiltinCall<T>, index: number): ToolCallDelta[];
   /**
    * What the stream adds once the call finished, beyond the call announced when the step opened; null when its
    * outputs arrive only with `thread.run.step.completed` (as the hosted API sent file_search results).

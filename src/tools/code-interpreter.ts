@@ -34,6 +34,10 @@ export function codeInterpreterTool(runner: RunCodeRunner): BuiltinTool<"code_in
     }),
     sources: () => [],
     // Outputs stream as one delta once the code ran, each with its index (as deltas of arrays must carry).
+    inputDeltas: (call, index) => [
+      { index, id: call.id, type: "code_interpreter", code_interpreter: { input: "", outputs: [] } },
+      { index, type: "code_interpreter", code_interpreter: { input: call.code_interpreter.input } },
+    ],
     outputDelta: (call, index) => ({
       index,
       type: "code_interpreter",

@@ -41,6 +41,7 @@ export function fileSearchTool(searcher: RunFileSearcher): BuiltinTool<"file_sea
       return { arguments: call.file_search.query === undefined ? {} : { query: call.file_search.query }, output: passages(call, firstSource) };
     },
     sources: (call) => call.file_search.results ?? [],
+    inputDeltas: (call, index) => [{ index, ...call }], // nothing the model wrote to stream: it opens whole
     outputDelta: () => null, // results arrive with step.completed, as the hosted API sent them
   };
 }

@@ -73,6 +73,18 @@ export class Toolbox {
     return call.type === "function" ? [] : (this.byType.get(call.type)?.sources(call) ?? []);
   }
 
+  /** The deltas that open a call and carry what the model wrote (see BuiltinTool.inputDeltas). */
+  inputDeltas(call: StepToolCall, index: number): ToolCallDelta[] {
+    if (call.type === "function") {
+      const { name, arguments: args } = call.function;
+      return [
+        { index, id: call.id, type: "function", function: { name, arguments: "", output: null } },
+        { index, type: "function", function: { arguments: args } },
+      ];
+    }
+    return this.byType.get(call.type)?.inputDeltas(call, index) ?? [{ index, ...call }];
+  }
+
   outputDelta(call: StepToolCall, index: number): ToolCallDelta | null {
     return call.type === "function" ? null : (this.byType.get(call.type)?.outputDelta(call, index) ?? null);
   }

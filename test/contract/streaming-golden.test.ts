@@ -82,17 +82,19 @@ describe("streaming: golden event order (raw SSE)", () => {
       "run.step.created",
       "run.step.in_progress",
       "run.step.delta",
+      "run.step.delta",
       "run.requires_action",
       "done",
     ]);
     expectPayloadSchemas(first);
     // Clients append deltas to the step.created snapshot, so the calls must not be in both.
     expect(first.find((e) => e.event === "thread.run.step.created")!.data.step_details).toEqual({ type: "tool_calls", tool_calls: [] });
-    const delta = first.find((e) => e.event === "thread.run.step.delta")!.data;
-    expect(delta.delta.step_details.tool_calls[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather", arguments: '{"city":"Lima"}' } });
+    // As the hosted API streamed a call: one delta opens it (id, name, empty arguments), the next has the arguments.
+    const [opening, args] = first.filter((e) => e.event === "thread.run.step.delta").map((e) => e.data.delta.step_details.tool_calls);
     const run = first.at(-2)!.data;
     const callId = run.required_action.submit_tool_outputs.tool_calls[0].id;
-    expect(delta.delta.step_details.tool_calls[0].id).toBe(callId);
+    expect(opening).toEqual([{ index: 0, id: callId, type: "function", function: { name: "get_weather", arguments: "", output: null } }]);
+    expect(args).toEqual([{ index: 0, type: "function", function: { arguments: '{"city":"Lima"}' } }]);
 
     const res = await postStream(t, `/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, { tool_outputs: [{ tool_call_id: callId, output: "25°C" }] });
     const second = parseSse(await res.text());

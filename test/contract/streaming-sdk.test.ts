@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type OpenAI from "openai";
 import type { AssistantStream } from "openai/lib/AssistantStream";
-import { seed, stepsOf, textOf, useRunApp, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
+import { seed, stepsOf, textOf, TIME_TOOL, useRunApp, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
 
 type StreamEvent = OpenAI.Beta.Assistants.AssistantStreamEvent;
 
@@ -59,13 +59,23 @@ describe("streaming through the SDK's AssistantStream", () => {
     const first = t.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
     const seenFirst = watch(first);
     const created: OpenAI.Beta.Threads.Runs.ToolCall[] = [];
-    first.on("toolCallCreated", (call) => created.push(call));
+    const deltas: OpenAI.Beta.Threads.Runs.ToolCallDelta[] = [];
+    const doneCalls: OpenAI.Beta.Threads.Runs.ToolCall[] = [];
+    // Cloned: the SDK hands out its accumulating snapshot, which later deltas change.
+    first.on("toolCallCreated", (call) => created.push(structuredClone(call)));
+    first.on("toolCallDelta", (delta) => deltas.push(structuredClone(delta)));
+    first.on("runStepDone", (step) => step.step_details.type === "tool_calls" && doneCalls.push(...step.step_details.tool_calls));
     const waiting = await first.finalRun();
     expect(waiting.status).toBe("requires_action");
-    expect(created).toHaveLength(1);
     const call = waiting.required_action!.submit_tool_outputs.tool_calls[0]!;
-    expect(created[0]!.id).toBe(call.id);
-    expect((created[0] as OpenAI.Beta.Threads.Runs.FunctionToolCall).function).toMatchObject({ name: "get_weather", arguments: '{"city":"Oslo"}' });
+    // As the hosted API streamed it: created with the name and empty arguments, the arguments in a delta.
+    expect(created).toEqual([{ index: 0, id: call.id, type: "function", function: { name: "get_weather", arguments: "", output: null } }]);
+    expect(deltas).toEqual([{ index: 0, type: "function", function: { arguments: '{"city":"Oslo"}' } }]);
+    const steps = await t.client.beta.threads.runs.steps.list(waiting.id, { thread_id: thread.id });
+    const stored = steps.data[0]!.step_details.type === "tool_calls" ? steps.data[0]!.step_details.tool_calls : [];
+    expect(stored).toEqual([{ id: call.id, type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}', output: null } }]);
+    expect(call.function.arguments).toBe('{"city":"Oslo"}');
+    expect(doneCalls).toEqual([]); // the step stays open until the outputs arrive
 
     const second = t.client.beta.threads.runs.submitToolOutputsStream(waiting.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: call.id, output: "-3°C" }] });
     const seenSecond = watch(second);
@@ -74,6 +84,30 @@ describe("streaming through the SDK's AssistantStream", () => {
     expect(done.status).toBe("completed");
     expect(seenSecond.deltas.join("")).toBe("Cold in Oslo.");
     expect(t.ollama.chatRequests[1]!.messages.at(-1)).toEqual({ role: "tool", content: "-3°C", tool_name: "get_weather" });
+  });
+
+  it("parallel function calls stream one after the other; the SDK's snapshot equals the stored step (ids and arguments not doubled)", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t, "weather and time?", { tools: [WEATHER_TOOL, TIME_TOOL] });
+    t.ollama.script({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }, { name: "get_time", arguments: { city: "Lima" } }] });
+    const stream = t.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+    const order: string[] = [];
+    let snapshot: OpenAI.Beta.Threads.Runs.RunStep | undefined;
+    stream.on("toolCallCreated", (c) => order.push(`created ${c.id}`));
+    stream.on("toolCallDelta", (d) => order.push(`delta ${d.index}`));
+    stream.on("toolCallDone", (c) => order.push(`done ${c.id}`));
+    stream.on("runStepDelta", (_delta, step) => (snapshot = structuredClone(step)));
+    const waiting = await stream.finalRun();
+    const [a, b] = waiting.required_action!.submit_tool_outputs.tool_calls.map((c) => c.id);
+    expect(order).toEqual([`created ${a}`, "delta 0", `done ${a}`, `created ${b}`, "delta 1", `done ${b}`]);
+    if (!snapshot) throw new Error("no step delta reached the SDK");
+    const stored = (await t.client.beta.threads.runs.steps.retrieve(snapshot.id, { thread_id: thread.id, run_id: waiting.id })).step_details;
+    const withoutIndex = (calls: unknown) => JSON.parse(JSON.stringify(calls), (k, v: unknown) => (k === "index" ? undefined : v));
+    expect(snapshot.step_details.type === "tool_calls" && withoutIndex(snapshot.step_details.tool_calls)).toEqual(stored.type === "tool_calls" && stored.tool_calls);
+    expect(waiting.required_action!.submit_tool_outputs.tool_calls.map((c) => [c.function.name, c.function.arguments])).toEqual([
+      ["get_weather", '{"city":"Oslo"}'],
+      ["get_time", '{"city":"Lima"}'],
+    ]);
   });
 
   it("event payloads equal what runs, steps and messages return afterwards", async () => {
