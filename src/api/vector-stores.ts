@@ -48,16 +48,54 @@ export const VectorStoreFileListQuery = ListQuery.extend({
   filter: z.enum(["in_progress", "completed", "failed", "cancelled"]).optional(),
 });
 
+/**
+ * Bounds of a search's attribute filter. A filter is evaluated against every file of the store, so its size is
+ * work per file: unbounded, a 4 MB filter over 500 files held the event loop ~1.8 s per search. The limits sit
+ * far above what a real filter needs (attribute keys and string values are at most 64 and 512 characters,
+ * OpenAI's own limits on attributes; a few dozen comparisons express any practical query).
+ */
+export const FILTER_LIMITS = Object.freeze({ depth: 8, nodes: 256, inValues: 100, stringChars: 512 });
+
+// Lengths are checked by the whole-filter walk below, which can say which limit a value broke (a union's
+// own error would only say "Invalid input").
 const ComparisonFilter = z.strictObject({
   type: z.enum(["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]),
   key: z.string().min(1).max(64),
-  value: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()])).max(100)]),
+  value: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]),
 });
 export type ComparisonFilter = z.infer<typeof ComparisonFilter>;
 export type AttributeFilter = ComparisonFilter | { type: "and" | "or"; filters: AttributeFilter[] };
-export const AttributeFilter: z.ZodType<AttributeFilter> = z.lazy(() =>
-  z.union([ComparisonFilter, z.strictObject({ type: z.enum(["and", "or"]), filters: z.array(AttributeFilter).max(32) })]),
+const FilterNode: z.ZodType<AttributeFilter> = z.lazy(() =>
+  z.union([ComparisonFilter, z.strictObject({ type: z.enum(["and", "or"]), filters: z.array(FilterNode).max(32) })]),
 );
+/** A whole filter: its nodes and nesting counted once, before anything evaluates it. */
+export const AttributeFilter: z.ZodType<AttributeFilter> = FilterNode.superRefine((filter, ctx) => {
+  let nodes = 0;
+  let deepest = 0;
+  let valueProblem: string | null = null;
+  const walk = (f: AttributeFilter, depth: number): void => {
+    nodes += 1;
+    deepest = Math.max(deepest, depth);
+    if ("filters" in f) {
+      for (const child of f.filters) walk(child, depth + 1);
+      return;
+    }
+    const values = Array.isArray(f.value) ? f.value : [f.value];
+    if (Array.isArray(f.value) && f.value.length > FILTER_LIMITS.inValues) {
+      valueProblem ??= `the value of a '${f.type}' filter on '${f.key}' lists ${f.value.length} values; at most ${FILTER_LIMITS.inValues} are allowed`;
+    } else if (values.some((v) => typeof v === "string" && v.length > FILTER_LIMITS.stringChars)) {
+      valueProblem ??= `a string value of the filter on '${f.key}' is longer than ${FILTER_LIMITS.stringChars} characters`;
+    }
+  };
+  walk(filter, 1);
+  if (valueProblem !== null) {
+    ctx.addIssue({ code: "custom", message: valueProblem });
+  } else if (deepest > FILTER_LIMITS.depth) {
+    ctx.addIssue({ code: "custom", message: `filters nest ${deepest} levels deep; at most ${FILTER_LIMITS.depth} are allowed` });
+  } else if (nodes > FILTER_LIMITS.nodes) {
+    ctx.addIssue({ code: "custom", message: `filters have ${nodes} comparison and compound filters; at most ${FILTER_LIMITS.nodes} are allowed` });
+  }
+});
 
 export const VectorStoreSearchParams = z.strictObject({
   query: z.union([z.string().min(1).max(4096), z.array(z.string().min(1).max(4096)).min(1).max(8)]),

@@ -1,28 +1,40 @@
 import type { AttributeFilter } from "../api/vector-stores.js";
 import type { FileAttributes } from "../api/wire.js";
 
+/** A filter made into a test of one file's attributes. */
+export type AttributePredicate = (attributes: FileAttributes) => boolean;
+
 /**
- * Evaluates a search `filters` object against one file's attributes. Filtering happens here, in code, over
+ * Compiles a search `filters` object once per search into a predicate that each file of the store is tested
+ * with: the JSON is walked once, `in`/`nin` lists become Sets, so testing a file costs a few comparisons per
+ * node (the schema bounds the nodes: api/vector-stores.ts FILTER_LIMITS). Filtering happens here, in code, over
  * validated values: the index only ever sees the resulting list of file ids.
  */
-export function matchesFilter(filter: AttributeFilter, attributes: FileAttributes): boolean {
+export function compileFilter(filter: AttributeFilter): AttributePredicate {
   if ("filters" in filter) {
-    const test = (f: AttributeFilter): boolean => matchesFilter(f, attributes);
-    return filter.type === "and" ? filter.filters.every(test) : filter.filters.some(test);
+    const parts = filter.filters.map(compileFilter);
+    return filter.type === "and" ? (a) => parts.every((p) => p(a)) : (a) => parts.some((p) => p(a));
   }
-  const actual = attributes[filter.key];
-  const expected = filter.value;
+  const { key, value: expected } = filter;
   switch (filter.type) {
     case "eq":
-      return actual === expected;
+      return (a) => a[key] === expected;
     case "ne":
-      return actual !== expected;
+      return (a) => a[key] !== expected;
     case "in":
-      return Array.isArray(expected) && actual !== undefined && typeof actual !== "boolean" && expected.includes(actual);
-    case "nin":
-      return Array.isArray(expected) && !(actual !== undefined && typeof actual !== "boolean" && expected.includes(actual));
-    default:
-      return compare(filter.type, actual, expected);
+    case "nin": {
+      // A scalar `value` with in/nin matches nothing (in) or everything (nin), as before.
+      const values = new Set<unknown>(Array.isArray(expected) ? expected : []);
+      const member = (a: FileAttributes): boolean => {
+        const actual = a[key];
+        return actual !== undefined && typeof actual !== "boolean" && values.has(actual);
+      };
+      return filter.type === "in" ? member : (a) => !member(a);
+    }
+    default: {
+      const op = filter.type;
+      return (a) => compare(op, a[key], expected);
+    }
   }
 }
 

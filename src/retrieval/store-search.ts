@@ -3,7 +3,7 @@ import type { FileAttributes } from "../api/wire.js";
 import type { Embedder } from "../llm/chat-model.js";
 import type { FilesRepo } from "../store/files-repo.js";
 import type { VectorStoreFilesRepo, VectorStoreIndexRepo } from "../store/vector-stores-repo.js";
-import { matchesFilter } from "./attribute-filter.js";
+import { compileFilter, type AttributePredicate } from "./attribute-filter.js";
 import type { SearchHit, VectorIndex } from "./vector-index.js";
 
 export interface StoreHit extends SearchHit {
@@ -38,9 +38,10 @@ export class StoreSearch {
 
   async search(storeIds: string[], query: string, options: StoreSearchOptions): Promise<StoreHit[]> {
     const vectors = new Map<string, Promise<number[] | null>>();
+    const matches = options.filter ? compileFilter(options.filter) : null; // once per search, not per store or file
     const perStore = await Promise.all(
       storeIds.map(async (storeId) => {
-        const fileIds = options.filter ? this.filteredFileIds(storeId, options.filter) : this.whileIndexing(storeId);
+        const fileIds = matches ? this.filteredFileIds(storeId, matches) : this.whileIndexing(storeId);
         const model = this.deps.indexSettings.get(storeId)?.embedding_model ?? null;
         const vector = model === null ? null : await this.embedOnce(vectors, model, query, options.signal);
         const hits = await this.deps.index.search(storeId, { text: query, vector, limit: options.limit, ...(fileIds ? { fileIds } : {}) });
@@ -63,10 +64,10 @@ export class StoreSearch {
     return this.deps.storeFiles.all({ vector_store_id: storeId, status: "completed" }).map((m) => m.id);
   }
 
-  private filteredFileIds(storeId: string, filter: AttributeFilter): string[] {
+  private filteredFileIds(storeId: string, matches: AttributePredicate): string[] {
     return this.deps.storeFiles
       .all({ vector_store_id: storeId, status: "completed" })
-      .filter((m) => matchesFilter(filter, m.attributes))
+      .filter((m) => matches(m.attributes))
       .map((m) => m.id);
   }
 
