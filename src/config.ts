@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   SANDBOX_OUTPUT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   SANDBOX_MAX_SESSIONS: z.coerce.number().int().min(1).default(16),
   SANDBOX_SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(1800),
+  SANDBOX_MAX_FILE_BYTES: z.coerce.number().int().positive().optional(),
+  SANDBOX_MAX_INPUT_BYTES: z.coerce.number().int().positive().optional(),
   PDF_PARSE_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
   PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65536).optional(),
   PDF_PARSE_THREADS: z.coerce.number().int().min(1).max(16).optional(),
@@ -79,6 +81,10 @@ export interface Config {
     readonly outputBytes: number;
     readonly maxSessions: number;
     readonly sessionIdleMs: number;
+    /** Largest attached file given to the sandbox; larger ones are skipped with a readable error. */
+    readonly maxFileBytes: number;
+    /** Most bytes of attached files given to one call, all together. */
+    readonly maxInputBytes: number;
   };
   /** Limits of the PDF worker: a PDF past either fails alone, with a message naming the limit. */
   readonly pdf: {
@@ -137,6 +143,9 @@ export function loadConfig(env: Env = process.env): Config {
       outputBytes: e.SANDBOX_OUTPUT_BYTES,
       maxSessions: e.SANDBOX_MAX_SESSIONS,
       sessionIdleMs: e.SANDBOX_SESSION_IDLE_SECONDS * 1000,
+      // A guest can read at most a quarter of its memory in one piece (host-bridge), so a larger file is no use.
+      maxFileBytes: e.SANDBOX_MAX_FILE_BYTES ?? Math.floor((e.SANDBOX_MEMORY_MB * 1024 * 1024) / 4),
+      maxInputBytes: e.SANDBOX_MAX_INPUT_BYTES ?? e.SANDBOX_MEMORY_MB * 1024 * 1024,
     }),
     pdf: Object.freeze({
       timeoutMs: e.PDF_PARSE_TIMEOUT_MS,

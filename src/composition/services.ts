@@ -115,7 +115,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // The built-in tools: one module each, registered here.
   const tools = new Toolbox([
     fileSearchTool(retrieval.fileSearch),
-    codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox })),
+    codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox, maxFileBytes: config.sandbox.maxFileBytes, maxInputBytes: config.sandbox.maxInputBytes })),
   ]).with(overrides.tools ?? []);
   const runEvents = new RunEvents();
   const outbox = new Outbox(db, runEvents);

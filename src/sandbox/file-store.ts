@@ -2,7 +2,8 @@
  * The files one session can see: inputs given by the caller plus files the code wrote. Lives in the worker,
  * outside the WASM heap, so written bytes are bounded here separately from the memory cap.
  */
-import type { SandboxFile } from "./types.js";
+import type { InputFile } from "./protocol.js";
+import type { SandboxFile, SkippedFile } from "./types.js";
 
 const MAX_NAME_LENGTH = 200;
 // Empty files cost no bytes, so the byte budget alone would not stop a loop creating millions of them.
@@ -27,15 +28,39 @@ export class FileStore {
   private writtenTotal = 0;
   /** Content of each file written in the current call, as it was before the call. */
   private before = new Map<string, Uint8Array | undefined>();
+  /** Content key of each input as it was given (dropped when code overwrites the file). */
+  private readonly inputKeys = new Map<string, string>();
+  /** Inputs of the current call that were not loaded, and why. */
+  private skipped = new Map<string, string>();
 
   constructor(private readonly maxWrittenBytes: number) {}
 
-  /** Starts a call: inputs replace same-named files, and change tracking restarts. */
-  beginCall(inputs: readonly SandboxFile[]): void {
+  /** Whether every input sent without bytes is held here with the same key. */
+  holds(inputs: readonly InputFile[]): boolean {
+    return inputs.every((f) => f.bytes !== undefined || (f.key !== undefined && this.inputKeys.get(f.name) === f.key && this.files.has(f.name)));
+  }
+
+  /**
+   * Starts a call: inputs replace same-named files (those sent without bytes are already here, see `holds`),
+   * skipped inputs are not readable, and change tracking restarts.
+   */
+  beginCall(inputs: readonly InputFile[], skipped: readonly SkippedFile[] = []): void {
     this.before = new Map();
+    this.skipped = new Map();
     for (const file of inputs) {
+      if (file.bytes === undefined) continue;
       this.files.set(file.name, file.bytes);
       this.forgetWritten(file.name);
+      if (file.key !== undefined) this.inputKeys.set(file.name, file.key);
+      else this.inputKeys.delete(file.name);
+    }
+    for (const { name, reason } of skipped) {
+      // An earlier input of that name must not be read in its place; a file the code wrote stays.
+      if (!this.writtenSizes.has(name)) {
+        this.files.delete(name);
+        this.inputKeys.delete(name);
+      }
+      this.skipped.set(name, reason);
     }
   }
 
@@ -46,6 +71,8 @@ export class FileStore {
   read(name: string): Uint8Array {
     const bytes = this.files.get(name);
     if (bytes) return bytes;
+    const skipped = this.skipped.get(name);
+    if (skipped !== undefined) throw new Error(`file ${JSON.stringify(name)} was not loaded into the sandbox: ${skipped}`);
     const names = this.names();
     const known = names.length ? `available files: ${names.map((n) => JSON.stringify(n)).join(", ")}` : "no files are available";
     throw new Error(`file not found: ${JSON.stringify(name)} (${known})`);
@@ -62,6 +89,7 @@ export class FileStore {
     }
     if (!this.before.has(name)) this.before.set(name, this.files.get(name));
     this.files.set(name, bytes);
+    this.inputKeys.delete(name);
     this.writtenSizes.set(name, bytes.byteLength);
     this.writtenTotal = total;
   }

@@ -9,7 +9,8 @@ import { MAX_STACK_BYTES } from "./limits.js";
 import type { CappedModule, ModulePool } from "./module-pool.js";
 import { capText, OutputBuffer } from "./output-buffer.js";
 import { topLevelDeclarationsAsVar } from "./top-level-vars.js";
-import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
+import type { InputFile } from "./protocol.js";
+import type { SandboxLimits, SandboxResult, SkippedFile } from "./types.js";
 
 // Budget for formatting a thrown value or the result after the code's own time is used up.
 const FORMAT_MS = 250;
@@ -73,10 +74,10 @@ export class GuestSession {
    * Runs one call. Never throws: host-level faults of the module become a reset outcome. `isCancelled` is
    * polled with the deadline; when it turns true the code is interrupted like at a timeout.
    */
-  run(code: string, files: readonly SandboxFile[], limits: SandboxLimits, isCancelled: () => boolean = () => false): CallOutcome {
+  run(code: string, files: readonly InputFile[], limits: SandboxLimits, isCancelled: () => boolean = () => false, skipped: readonly SkippedFile[] = []): CallOutcome {
     this.isCancelled = isCancelled;
     this.cancelled = false;
-    this.store.beginCall(files);
+    this.store.beginCall(files, skipped);
     this.output = new OutputBuffer(limits.outputBytes);
     if (Buffer.byteLength(code) > MAX_CODE_BYTES) {
       return this.outcome(`code is too long (${Buffer.byteLength(code)} bytes; the limit is ${MAX_CODE_BYTES})`);
@@ -90,6 +91,11 @@ export class GuestSession {
     } catch (hostError) {
       return this.crashed(hostError);
     }
+  }
+
+  /** Whether the inputs sent without bytes are already here (else the pool must send them all). */
+  holds(files: readonly InputFile[]): boolean {
+    return this.store.holds(files);
   }
 
   /** Frees the runtime; the module is reused only if it can be trusted (no memory error, no crash). */

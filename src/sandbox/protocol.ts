@@ -1,7 +1,7 @@
 /**
  * Messages between the pool (main thread) and a sandbox worker. Everything here is structured-clone data.
  */
-import type { SandboxFile, SandboxLimits, SandboxResult } from "./types.js";
+import type { SandboxFile, SandboxLimits, SandboxResult, SkippedFile } from "./types.js";
 
 /** Settings fixed for the life of a worker. */
 export interface WorkerSettings {
@@ -18,10 +18,17 @@ export interface WorkerData extends WorkerSettings {
   cancel: SharedArrayBuffer;
 }
 
+/** An input as sent: without `bytes` when the pool believes the session already holds `key` under `name`. */
+export type InputFile = Omit<SandboxFile, "bytes"> & { bytes?: Uint8Array };
+
 export type ToWorker =
-  | { type: "run"; id: number; sessionKey: string; code: string; files: SandboxFile[]; limits: SandboxLimits }
+  | { type: "run"; id: number; sessionKey: string; code: string; files: InputFile[]; skipped: SkippedFile[]; limits: SandboxLimits }
   | { type: "dispose"; sessionKey: string };
 
 export type FromWorker =
   | { type: "ready" }
+  /** The inputs arrived and are stored: the call's own time starts now (the hard stop is timed from here). */
+  | { type: "started"; id: number }
+  /** The session lacks an input sent without bytes (it was reset, or the code overwrote it): send them all. */
+  | { type: "missing"; id: number }
   | { type: "result"; id: number; result: SandboxResult };

@@ -75,7 +75,7 @@ class QuickJsSandbox implements CodeSandbox {
     const entry = this.route(opts.sessionKey);
     entry.pending++;
     try {
-      const result = await entry.slot.run(opts.sessionKey, code, opts.files.map(compactFile), limits, opts.signal);
+      const result = await entry.slot.run(opts.sessionKey, code, opts.files.map(compactFile), limits, opts.signal, opts.skipped ?? []);
       return this.withNotice(opts.sessionKey, result);
     } finally {
       entry.pending--;
@@ -176,7 +176,7 @@ class QuickJsSandbox implements CodeSandbox {
 /** Posting a view clones its whole underlying buffer (a Buffer may sit in a larger pool): send only its bytes. */
 function compactFile(file: SandboxFile): SandboxFile {
   const { bytes } = file;
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? file : { name: file.name, bytes: bytes.slice() };
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? file : { ...file, bytes: bytes.slice() };
 }
 
 function formatDuration(ms: number): string {

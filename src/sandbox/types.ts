@@ -7,6 +7,17 @@
 export interface SandboxFile {
   name: string;
   bytes: Uint8Array;
+  /**
+   * Identity of the content (inputs only; e.g. the file id, whose bytes never change). A session that already
+   * holds this key under this name is not sent the bytes again.
+   */
+  key?: string;
+}
+
+/** An input that was not loaded (over a size cap): reading it in the sandbox throws an error giving `reason`. */
+export interface SkippedFile {
+  name: string;
+  reason: string;
 }
 
 /** Per-call resource limits; any field left out takes the sandbox's default. */
@@ -39,6 +50,8 @@ export interface SandboxRunOptions {
   sessionKey: string;
   /** Files to make readable by name; they replace session files of the same name. */
   files: SandboxFile[];
+  /** Inputs left out (too large): the code sees their names and reasons when it tries to read them. */
+  skipped?: SkippedFile[];
   limits?: Partial<SandboxLimits>;
   /**
    * Aborting it (the run was cancelled) stops the code at its next interrupt check, or drops the call if it

@@ -32,7 +32,8 @@ async function openSession(sessionKey: string, memoryBytes: number): Promise<Gue
   return session;
 }
 
-async function run(msg: Extract<ToWorker, { type: "run" }>): Promise<SandboxResult> {
+/** A call's result, or null when the session lacks inputs sent without bytes (the pool resends them). */
+async function run(msg: Extract<ToWorker, { type: "run" }>): Promise<SandboxResult | null> {
   let session: GuestSession;
   try {
     session = await openSession(msg.sessionKey, msg.limits.memoryBytes);
@@ -40,7 +41,10 @@ async function run(msg: Extract<ToWorker, { type: "run" }>): Promise<SandboxResu
     const message = error instanceof Error ? error.message : String(error);
     return { logs: "", error: `sandbox could not start: ${message}`, files: [] };
   }
-  const { result, resetReason } = session.run(msg.code, msg.files, msg.limits, () => Atomics.load(cancelCell, 0) === msg.id);
+  if (!session.holds(msg.files)) return null;
+  // The inputs are here (the message is deserialized): the pool times the call from this point.
+  port.postMessage({ type: "started", id: msg.id } satisfies FromWorker);
+  const { result, resetReason } = session.run(msg.code, msg.files, msg.limits, () => Atomics.load(cancelCell, 0) === msg.id, msg.skipped);
   if (resetReason !== null) {
     sessions.delete(msg.sessionKey);
     session.dispose(false);
@@ -54,9 +58,13 @@ async function handle(msg: ToWorker): Promise<void> {
     sessions.delete(msg.sessionKey);
     return;
   }
-  let result: SandboxResult;
+  let result: SandboxResult | null;
   try {
     result = await run(msg);
+    if (result === null) {
+      port.postMessage({ type: "missing", id: msg.id } satisfies FromWorker);
+      return;
+    }
   } catch (error) {
     // A bug here must not wedge the queue: answer the call, drop its session.
     sessions.delete(msg.sessionKey);

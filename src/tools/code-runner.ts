@@ -1,6 +1,6 @@
 import type { Run } from "../api/wire.js";
 import type { FileService } from "../files/file-service.js";
-import type { CodeSandbox, SandboxFile, SandboxLimits, SandboxResult } from "../sandbox/index.js";
+import type { CodeSandbox, SandboxFile, SandboxLimits, SandboxResult, SkippedFile } from "../sandbox/index.js";
 import type { Repos } from "../store/repos.js";
 import type { CodeOutputs, RunCodeRunner } from "./code-interpreter.js";
 
@@ -10,22 +10,35 @@ const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|svg)$/i;
  * Runs code_interpreter calls in the QuickJS sandbox. The session is the thread, so variables survive across
  * calls and across runs on the same thread (until the sandbox evicts it). Errors in the code are outputs for
  * the model to read and fix, never run failures. Files the code writes become `assistants_output` files,
- * recorded on the run so its reply can cite them (file_path annotations).
+ * recorded on the run so its reply can cite them (file_path annotations). Attached files over `maxFileBytes`,
+ * or beyond `maxInputBytes` for the call in all, are not loaded: the code gets an error naming the cap when it
+ * reads one, and the output says which were skipped; the others work.
  */
 export class SandboxCodeRunner implements RunCodeRunner {
   constructor(
-    private readonly deps: { repos: Pick<Repos, "assistants" | "threads" | "messages" | "files" | "runs">; files: FileService; sandbox: CodeSandbox; limits?: Partial<SandboxLimits> },
+    private readonly deps: {
+      repos: Pick<Repos, "assistants" | "threads" | "messages" | "files" | "runs">;
+      files: FileService;
+      sandbox: CodeSandbox;
+      limits?: Partial<SandboxLimits>;
+      /** Largest file given to the sandbox (default 16 MiB). */
+      maxFileBytes?: number;
+      /** Most bytes of files given to one call (default 64 MiB). */
+      maxInputBytes?: number;
+    },
   ) {}
 
   async run(run: Run, code: string, signal?: AbortSignal): Promise<{ outputs: CodeOutputs }> {
+    const { files, skipped } = await this.inputFiles(run);
     const result = await this.deps.sandbox.run(code, {
       sessionKey: run.thread_id,
-      files: await this.inputFiles(run),
+      files,
+      ...(skipped.length > 0 ? { skipped } : {}),
       ...(this.deps.limits ? { limits: this.deps.limits } : {}),
       ...(signal ? { signal } : {}),
     });
     const generated: { file_id: string; name: string }[] = [];
-    const outputs: CodeOutputs = [{ type: "logs", logs: logsOf(result) }];
+    const outputs: CodeOutputs = [{ type: "logs", logs: notesOf(skipped) + logsOf(result) }];
     for (const file of result.files) {
       const stored = await this.deps.files.create(file.bytes, file.name, "assistants_output");
       generated.push({ file_id: stored.id, name: stored.filename });
@@ -39,7 +52,7 @@ export class SandboxCodeRunner implements RunCodeRunner {
   }
 
   /** Files of the assistant's and thread's code_interpreter resources and of code_interpreter attachments. */
-  private async inputFiles(run: Run): Promise<SandboxFile[]> {
+  private async inputFiles(run: Run): Promise<{ files: SandboxFile[]; skipped: SkippedFile[] }> {
     const { repos } = this.deps;
     const ids = new Set<string>([
       ...(repos.assistants.get(run.assistant_id)?.tool_resources?.code_interpreter?.file_ids ?? []),
@@ -50,14 +63,37 @@ export class SandboxCodeRunner implements RunCodeRunner {
         .filter((a) => a.tools.some((t) => t.type === "code_interpreter"))
         .map((a) => a.file_id),
     ]);
+    const maxFile = this.deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const maxInput = this.deps.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
     const files: SandboxFile[] = [];
+    const skipped: SkippedFile[] = [];
+    const taken: string[] = [];
+    let total = 0;
     for (const id of ids) {
       const meta = repos.files.get(id);
       if (!meta) continue; // deleted since it was attached
-      files.push({ name: uniqueName(meta.filename, files), bytes: new Uint8Array(await this.deps.files.content(id)) });
+      const name = uniqueName(meta.filename, taken);
+      taken.push(name);
+      // Sizes come from the file row, so a skipped file is never read from disk.
+      if (meta.bytes > maxFile) {
+        skipped.push({ name, reason: `it is ${meta.bytes} bytes, over the limit of ${maxFile} bytes per file (SANDBOX_MAX_FILE_BYTES)` });
+      } else if (total + meta.bytes > maxInput) {
+        skipped.push({ name, reason: `the files attached to this call would total ${total + meta.bytes} bytes, over the limit of ${maxInput} bytes (SANDBOX_MAX_INPUT_BYTES)` });
+      } else {
+        total += meta.bytes;
+        files.push({ name, key: id, bytes: new Uint8Array(await this.deps.files.content(id)) });
+      }
     }
-    return files;
+    return { files, skipped };
   }
+}
+
+const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** One line per attached file that was left out, before the code's own output. */
+function notesOf(skipped: SkippedFile[]): string {
+  return skipped.map((f) => `[sandbox] note: file ${JSON.stringify(f.name)} was not loaded: ${f.reason}\n`).join("");
 }
 
 /** What the model reads back: console output, then the error or the last expression's value. */
@@ -71,9 +107,9 @@ function logsOf(result: SandboxResult): string {
 }
 
 /** Two attached files with the same name stay distinguishable: report.csv, report (2).csv. */
-function uniqueName(name: string, taken: SandboxFile[]): string {
-  if (!taken.some((f) => f.name === name)) return name;
+function uniqueName(name: string, taken: string[]): string {
+  if (!taken.includes(name)) return name;
   const dot = name.lastIndexOf(".");
   const [base, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
-  for (let i = 2; ; i++) if (!taken.some((f) => f.name === `${base} (${i})${ext}`)) return `${base} (${i})${ext}`;
+  for (let i = 2; ; i++) if (!taken.includes(`${base} (${i})${ext}`)) return `${base} (${i})${ext}`;
 }
