@@ -37,7 +37,11 @@ const EnvSchema = z.object({
   SANDBOX_SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(1800),
   SANDBOX_MAX_FILE_BYTES: z.coerce.number().int().positive().optional(),
   SANDBOX_MAX_INPUT_BYTES: z.coerce.number().int().positive().optional(),
-  PDF_PARSE_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
+  // 60 s: the 117-page test PDF parses in ~0.5–0.7 s (~6 ms a page), so a 60 s limit leaves ~100x for slow
+  // machines and PDF_MAX_PAGES-sized documents, while a hostile one holds its PDF worker for at most a minute.
+  PDF_PARSE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  PDF_MAX_PAGES: z.coerce.number().int().positive().default(10_000),
+  PDF_MAX_INFLATED_MB: z.coerce.number().positive().default(256),
   PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65536).optional(),
   PDF_PARSE_THREADS: z.coerce.number().int().min(1).max(16).optional(),
 });
@@ -93,6 +97,10 @@ export interface Config {
     readonly memoryMb: number | null;
     /** Most worker threads parsing one PDF's pages side by side. */
     readonly threads: number;
+    /** Most pages of one PDF (PDF_MAX_PAGES). */
+    readonly maxPages: number;
+    /** Most bytes one PDF's compressed non-image streams may inflate to (PDF_MAX_INFLATED_MB). */
+    readonly maxInflatedBytes: number;
   };
 }
 
@@ -153,6 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
       // Two threads share a long PDF's pages where there are two CPUs (bench/ingestion.ts). More are not the
       // default: each loads the whole document again, and only two CPUs were at hand to measure them.
       threads: e.PDF_PARSE_THREADS ?? Math.min(2, availableParallelism()),
+      maxPages: e.PDF_MAX_PAGES,
+      maxInflatedBytes: Math.round(e.PDF_MAX_INFLATED_MB * 1024 * 1024),
     }),
   });
   assertSafeBinding(config);

@@ -148,7 +148,8 @@ async function* extractPdf(bytes: Uint8Array, reader: PdfReader, signal?: AbortS
 
 function toExtractionError(err: unknown): ExtractionError {
   if (err instanceof ExtractionError) return err;
-  if (err instanceof PdfLimitError) return new ExtractionError("invalid_file", `could not parse PDF: ${err.message}`);
+  // By name too: pdf-pages.mjs (plain JavaScript) names its limit errors so.
+  if (err instanceof PdfLimitError || (err instanceof Error && err.name === "PdfLimitError")) return new ExtractionError("invalid_file", `could not parse PDF: ${err.message}`);
   const name = err instanceof Error ? err.name : "";
   if (name === "PasswordException") {
     return new ExtractionError("invalid_file", "PDF is password-protected: remove the password and upload again");

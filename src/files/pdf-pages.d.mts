@@ -12,6 +12,15 @@ export interface PdfPagesOptions {
   claim?: () => number | null;
   /** Called once the document is loaded, with its page count, before any page is parsed. */
   onLoad?: (total: number) => void;
+  /** A document past either limit fails with an error named "PdfLimitError" naming the limit and its env var. */
+  limits?: PdfLimits;
+}
+
+export interface PdfLimits {
+  /** Most pages (checked once the document is loaded, before any page is parsed). */
+  maxPages?: number;
+  /** Most bytes the document's Flate-compressed non-image streams may inflate to, together. */
+  maxInflatedBytes?: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 // PDF text, page by page, with pdf-parse: the only importer of pdf-parse. Plain JavaScript (types in
 // pdf-pages.d.mts) so that the PDF worker thread (pdf-worker.mjs) runs it without a TypeScript loader: under
 // tsx's loader, loading and running pdf.js took ~200 MB of heap for a 4-page PDF; plainly, ~20 MB.
+import { constants, createInflate, inflateSync } from "node:zlib";
 
 /**
  * Yields each page's cleaned text as soon as that page is parsed: by default every page in order. Errors are
@@ -14,11 +15,17 @@
  *   owned: the caller gives the bytes away (pdf.js may detach them); claim: the next page to parse, or null
  *   for none (default: 1, 2, 3, ...; pages past the last are not parsed); onLoad: called once the document
  *   is loaded, with its page count, before any page is parsed
+ * @param {{ maxPages?: number, maxInflatedBytes?: number }} [options.limits] a document past either fails with an
+ *   error named "PdfLimitError" whose message names the limit (pdf.js has no cap of its own on either: a page tree
+ *   that reuses one node has millions of pages, a content stream can inflate a thousandfold)
  */
 export async function* pdfPages(bytes, options = {}) {
   // Loaded on first use: pdf.js is large (import ~0.1 s; the first parse pays more set-up), and a process
   // may never see a PDF. The ESM loader caches the module, so later calls pay nothing for it.
   const { PDFParse } = await import("pdf-parse");
+  const limits = options.limits ?? {};
+  // Before pdf.js sees the bytes (which the caller may give away): pdf.js would inflate a bomb in full.
+  if (limits.maxInflatedBytes !== undefined) await checkInflatedSize(bytes, limits.maxInflatedBytes);
   // pdf.js transfers (detaches) the buffer it is given: unless the caller gives its bytes away, hand it a copy
   // (by constructor: Buffer's slice() would be a view of the same memory).
   const parser = new PDFParse({ data: options.owned ? bytes : new Uint8Array(bytes), verbosity: 0 });
@@ -28,6 +35,9 @@ export async function* pdfPages(bytes, options = {}) {
     // Loads the document and parses no page (none is numbered 0): a thread claims pages only once it can
     // parse them right away. PDFParse keeps the document loaded for the calls below.
     const { total } = await parser.getText({ partial: [0] });
+    if (limits.maxPages !== undefined && total > limits.maxPages) {
+      throw limitError(`the PDF has ${total} pages, more than the ${limits.maxPages} allowed (PDF_MAX_PAGES): split it into smaller files`);
+    }
     options.onLoad?.(total);
     for (let page = claim(); page !== null && page <= total; page = claim()) {
       const result = await parser.getText({ partial: [page] });
@@ -54,4 +64,105 @@ function cleanPdfText(text) {
     .replace(/[ \u00a0]+/g, " ")
     .replace(/ *\n */g, "\n")
     .trim();
+}
+
+function limitError(message) {
+  return Object.assign(new Error(message), { name: "PdfLimitError" });
+}
+
+/**
+ * Fails (PdfLimitError) when the document's Flate-compressed streams other than images inflate to more than
+ * `max` bytes together: content streams, fonts, object streams, what pdf.js inflates to read text. Streams are
+ * found in the raw bytes (a stream is never inside another object's stream) and inflated only to count their
+ * size, stopping at the limit, so a bomb costs the time to inflate `max` bytes and little memory. Images are
+ * left out: text extraction does not decode them. A stream that does not inflate (encrypted, corrupt) counts
+ * what came out before its error; pdf.js reports the damage if it matters.
+ * @param {Uint8Array} bytes
+ * @param {number} max
+ */
+async function checkInflatedSize(bytes, max) {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let total = 0;
+  for (const { data, layers } of flateStreams(buf)) {
+    total += await inflatedSize(data, layers, max - total);
+    if (total > max) {
+      const mb = Math.round((max / 1048576) * 10) / 10;
+      throw limitError(`the PDF's compressed streams inflate to more than ${mb} MB (PDF_MAX_INFLATED_MB): split it into smaller files`);
+    }
+  }
+}
+
+const STREAM = Buffer.from("stream");
+const END_STREAM = Buffer.from("endstream");
+
+/**
+ * The Flate-compressed, non-image streams of a PDF's raw bytes; `layers`: how many times FlateDecode is
+ * applied (a filter array may repeat it).
+ * @param {Buffer} buf
+ * @returns {Generator<{ data: Buffer, layers: number }>}
+ */
+function* flateStreams(buf) {
+  let from = 0;
+  for (;;) {
+    const at = buf.indexOf(STREAM, from);
+    if (at < 0) return;
+    from = at + STREAM.length;
+    // "endstream" contains "stream": only a keyword after a dictionary's ">>" opens a stream.
+    if (at >= 3 && buf.toString("latin1", at - 3, at) === "end") continue;
+    let start = from;
+    if (buf[start] === 0x0d) start++;
+    if (buf[start] === 0x0a) start++;
+    // The stream's dictionary: back to the "obj" that opens it (bounded, so a huge dictionary is not re-read).
+    const head = buf.toString("latin1", Math.max(0, at - 4096), at);
+    const dict = head.slice(head.lastIndexOf("obj") + 1);
+    if (!/>>\s*$/.test(dict)) continue;
+    const end = buf.indexOf(END_STREAM, start);
+    const stop = end < 0 ? buf.length : end;
+    from = Math.max(from, stop);
+    const layers = (dict.match(/\/(?:FlateDecode|Fl)\b/g) ?? []).length;
+    if (layers === 0 || /\/Subtype\s*\/Image\b/.test(dict)) continue;
+    yield { data: buf.subarray(start, stop), layers };
+  }
+}
+
+// Below this compressed size a stream is inflated at once (at most ~1032 times as many bytes, and never more
+// than the budget's); above, as a stream, so a bomb is never held in memory.
+const SMALL_STREAM = 64 * 1024;
+
+/**
+ * Bytes `data` inflates to through `layers` Flate decoders, counting stops once past `budget`.
+ * @param {Buffer} data
+ * @param {number} layers
+ * @param {number} budget
+ * @returns {Promise<number>}
+ */
+function inflatedSize(data, layers, budget) {
+  if (layers === 1 && data.length <= SMALL_STREAM) {
+    try {
+      return Promise.resolve(inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: Math.max(1, budget + 1) }).length);
+    } catch (err) {
+      // Past maxOutputLength: over the budget. Anything else: a broken stream, counted as nothing.
+      return Promise.resolve(err?.code === "ERR_BUFFER_TOO_LARGE" ? budget + 1 : 0);
+    }
+  }
+  return new Promise((resolve) => {
+    const chain = Array.from({ length: Math.min(layers, 4) }, () => createInflate({ finishFlush: constants.Z_SYNC_FLUSH }));
+    let count = 0;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      for (const z of chain) z.destroy();
+      resolve(count);
+    };
+    for (let i = 0; i + 1 < chain.length; i++) chain[i].pipe(chain[i + 1]);
+    for (const z of chain) z.on("error", finish);
+    const last = chain[chain.length - 1];
+    last.on("data", (chunk) => {
+      count += chunk.length;
+      if (count > budget) finish();
+    });
+    last.on("end", finish);
+    chain[0].end(data);
+  });
 }

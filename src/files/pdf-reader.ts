@@ -17,7 +17,7 @@ export interface PdfReader {
   close(): Promise<void>;
 }
 
-/** A parse stopped by a resource limit (time or memory); `message` says which and what to do. */
+/** A parse stopped by a resource limit (time, memory, pages, inflated bytes); `message` says which and what to do. */
 export class PdfLimitError extends Error {
   override readonly name = "PdfLimitError";
 }

@@ -1,11 +1,13 @@
 /** Messages between WorkerPdfReader and its worker threads (pdf-worker.mjs). */
+import type { PdfLimits } from "./pdf-pages.mjs";
 
 /**
  * To a worker: parse document `id`, taking pages from the shared counter `next` (an Int32 cell; a worker
  * claims page n by adding 1 and getting n - 1). Every worker on one document gets the same counter, so each
- * page is parsed once. The reader stops a document by setting the counter to PAGE_CLAIMS_STOPPED.
+ * page is parsed once. The reader stops a document by setting the counter to PAGE_CLAIMS_STOPPED. `limits`: the
+ * document's page and inflated-size caps, checked by the first worker only (helpers join a document that passed).
  */
-export type ToPdfWorker = { type: "parse"; id: number; bytes: Uint8Array; next: SharedArrayBuffer };
+export type ToPdfWorker = { type: "parse"; id: number; bytes: Uint8Array; next: SharedArrayBuffer; limits?: PdfLimits };
 
 /** A counter at or past this hands out no more pages (far above any real page count, far below 2^31). */
 export const PAGE_CLAIMS_STOPPED = 2 ** 30;

@@ -18,6 +18,7 @@
 import { AsyncQueue } from "../concurrency/async-queue.js";
 import { WorkerHost, type WorkerCrashed } from "../concurrency/worker-host.js";
 import { PAGE_CLAIMS_STOPPED, type FromPdfWorker, type ToPdfWorker } from "./pdf-worker-protocol.js";
+import type { PdfLimits } from "./pdf-pages.mjs";
 import { PdfLimitError, type PdfPage, type PdfReader } from "./pdf-reader.js";
 
 const WORKER_ENTRY = new URL("./pdf-worker.mjs", import.meta.url);
@@ -49,6 +50,10 @@ export interface WorkerPdfReaderOptions {
   threads?: number;
   /** How long stopped workers may take to finish their page before they are terminated (default STOP_GRACE_MS). */
   stopGraceMs?: number;
+  /** Most pages of one document (PDF_MAX_PAGES); none when omitted. */
+  maxPages?: number;
+  /** Most bytes one document's compressed streams may inflate to (PDF_MAX_INFLATED_MB); none when omitted. */
+  maxInflatedBytes?: number;
 }
 
 type PdfHost = WorkerHost<FromPdfWorker, ToPdfWorker>;
@@ -175,7 +180,7 @@ export class WorkerPdfReader implements PdfReader {
       if (this.closed) throw new Error("the PDF reader was closed");
       // Idle workers are stopped after idleMs: not while a document is being parsed, even by other workers.
       for (const host of this.hosts) host.busy();
-      job.first = this.send(job, 0, job.bytes);
+      job.first = this.send(job, 0, job.bytes, this.limits());
     } catch (err) {
       job.end(); // never reached a worker: nothing to wait for
       throw err;
@@ -187,16 +192,24 @@ export class WorkerPdfReader implements PdfReader {
    * Gives the document (`bytes`) to worker `slot` (starting it if needed); it takes pages from the job's
    * counter and joins the job's workers.
    */
-  private send(job: Job, slot: number, bytes: Uint8Array): number {
+  private send(job: Job, slot: number, bytes: Uint8Array, limits?: PdfLimits): number {
     const host = this.hosts[slot]!;
     host.start();
     host.busy();
     // A copy (by constructor: Buffer's slice() is a view), transferred: the caller keeps its bytes, and the
     // copy moves to the worker without being copied again.
     const copy = new Uint8Array(bytes);
-    host.post({ type: "parse", id: job.id, bytes: copy, next: job.next.buffer as SharedArrayBuffer }, [copy.buffer]);
+    const msg: ToPdfWorker = { type: "parse", id: job.id, bytes: copy, next: job.next.buffer as SharedArrayBuffer, ...(limits ? { limits } : {}) };
+    host.post(msg, [copy.buffer]);
     job.workers.add(slot);
     return slot;
+  }
+
+  /** The caps the first worker checks (helpers join a document that passed them). */
+  private limits(): PdfLimits | undefined {
+    const { maxPages, maxInflatedBytes } = this.options;
+    if (maxPages === undefined && maxInflatedBytes === undefined) return undefined;
+    return { ...(maxPages === undefined ? {} : { maxPages }), ...(maxInflatedBytes === undefined ? {} : { maxInflatedBytes }) };
   }
 
   /** The first worker loaded a document of `total` pages: long enough to share with helpers? */
@@ -269,7 +282,7 @@ export class WorkerPdfReader implements PdfReader {
       case "error":
         // The document is broken for every worker: the others need not take more pages.
         Atomics.store(job.next, 0, PAGE_CLAIMS_STOPPED);
-        job.events.close(Object.assign(new Error(msg.message), { name: msg.name }), { afterBuffered: true });
+        job.events.close(msg.name === "PdfLimitError" ? new PdfLimitError(msg.message) : Object.assign(new Error(msg.message), { name: msg.name }), { afterBuffered: true });
         this.leave(job, slot);
         return;
       case "done":

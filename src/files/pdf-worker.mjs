@@ -13,7 +13,7 @@ port.postMessage({ type: "ready" });
 // pdf-worker-protocol.ts's PAGE_CLAIMS_STOPPED (this file runs without a TypeScript loader, so not imported).
 const PAGE_CLAIMS_STOPPED = 2 ** 30;
 
-async function parse(id, bytes, nextCell) {
+async function parse(id, bytes, nextCell, limits) {
   // The page counter is shared with the reader and any other worker on this document. Shared memory, not
   // messages: pdf.js parses in one long chain of promises, so a "stop" message would wait until the end.
   const next = new Int32Array(nextCell);
@@ -30,7 +30,7 @@ async function parse(id, bytes, nextCell) {
   try {
     // The bytes were transferred to this thread: nobody else uses them, no copy needed.
     const onLoad = (total) => port.postMessage({ type: "loaded", id, total });
-    for await (const { page, text } of pdfPages(bytes, { owned: true, claim, onLoad })) {
+    for await (const { page, text } of pdfPages(bytes, { owned: true, claim, onLoad, limits })) {
       port.postMessage({ type: "page", id, page, text });
     }
     port.postMessage({ type: "done", id });
@@ -43,5 +43,5 @@ async function parse(id, bytes, nextCell) {
 // Parses run one after another: the reader sends this worker the next document only after this one's done/error.
 let queue = Promise.resolve();
 port.on("message", (msg) => {
-  queue = queue.then(() => parse(msg.id, msg.bytes, msg.next));
+  queue = queue.then(() => parse(msg.id, msg.bytes, msg.next, msg.limits));
 });

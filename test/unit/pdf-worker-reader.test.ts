@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ExtractionError, extractText } from "../../src/files/extract-text.js";
 import { inThreadPdfReader, PdfLimitError, type PdfPage, type PdfReader } from "../../src/files/pdf-reader.js";
 import { WorkerPdfReader, type WorkerPdfReaderOptions } from "../../src/files/pdf-worker-reader.js";
+import { deflateSync } from "node:zlib";
+import { inflateBomb, pageTreeBomb } from "../helpers/pdf-bombs.js";
 import { pdf } from "../helpers/vector-stores.js";
 
 const DEFAULTS: WorkerPdfReaderOptions = { timeoutMs: 60_000, memoryMb: null, idleMs: 60_000 };
@@ -196,5 +198,58 @@ describe("WorkerPdfReader", () => {
     await r.close();
     expect((await rejection(parsing)).message).toMatch(/closed/);
     expect((await rejection(allPages(r, pdf("pdflatex-4-pages.pdf")))).message).toMatch(/closed/);
+  });
+});
+
+describe("WorkerPdfReader, page and inflated-size caps (PDF bombs made by the test)", () => {
+  const LIMITS = { maxPages: 10_000, maxInflatedBytes: 8 * 1024 * 1024 };
+
+  it("fails a page tree of 2^20 pages that reuses one node right after loading it, naming PDF_MAX_PAGES", async () => {
+    const bomb = pageTreeBomb(20);
+    expect(bomb.length).toBeLessThan(4096);
+    const r = reader(LIMITS);
+    const err = await rejection(allPages(r, bomb));
+    expect(err).toBeInstanceOf(PdfLimitError);
+    expect(err.message).toBe("the PDF has 1048576 pages, more than the 10000 allowed (PDF_MAX_PAGES): split it into smaller files");
+    expect(r.pagesParsed).toEqual([0]);
+    // The same tree, small enough, is a valid PDF whose pages all parse: the cap, not a broken file, stopped it.
+    expect((await allPages(r, pageTreeBomb(3))).map((p) => p.text)).toEqual(Array(8).fill("page tree bomb"));
+  });
+
+  it("fails a content stream that inflates past the cap before pdf.js inflates it, naming PDF_MAX_INFLATED_MB", async () => {
+    const bomb = await inflateBomb(64 * 1024 * 1024);
+    const r = reader(LIMITS);
+    const err = await rejection(allPages(r, bomb));
+    expect(err).toBeInstanceOf(PdfLimitError);
+    expect(err.message).toBe("the PDF's compressed streams inflate to more than 8 MB (PDF_MAX_INFLATED_MB): split it into smaller files");
+    const viaExtract = await rejection(extractText(bomb, "bomb.pdf", { pdf: r }));
+    expect(viaExtract).toBeInstanceOf(ExtractionError);
+    expect(viaExtract.message).toBe(`could not parse PDF: ${err.message}`);
+    // Below the cap the same construction parses, and the reader goes on with the next documents.
+    expect((await allPages(r, await inflateBomb(4 * 1024 * 1024))).map((p) => p.text)).toEqual(["inflate bomb"]);
+    expect(await allPages(r, pdf("GeoTopo-komprimiert.pdf"))).toHaveLength(117);
+  });
+
+  it("counts every FlateDecode layer: a doubly deflated stream cannot hide its size", async () => {
+    const inner = await inflateBomb(64 * 1024 * 1024);
+    // Re-deflate the content stream's data once more and declare both filters.
+    const text = inner.toString("latin1");
+    const start = text.indexOf("stream\n") + "stream\n".length;
+    const end = text.indexOf("\nendstream");
+    const twice = deflateSync(inner.subarray(start, end));
+    const doubled = Buffer.concat([
+      Buffer.from(text.slice(0, start).replace("/Filter /FlateDecode", "/Filter [/FlateDecode /FlateDecode]").replace(/\/Length \d+/, `/Length ${twice.length}`), "latin1"),
+      twice,
+      inner.subarray(end),
+    ]);
+    const err = await rejection(allPages(reader(LIMITS), doubled));
+    expect(err.message).toContain("(PDF_MAX_INFLATED_MB)");
+  });
+
+  it("leaves the fixtures alone at the default caps", async () => {
+    const r = reader({ maxPages: 10_000, maxInflatedBytes: 256 * 1024 * 1024 });
+    for (const name of ["GeoTopo-komprimiert.pdf", "pdflatex-4-pages.pdf", "multicolumn.pdf"]) {
+      expect(await allPages(r, pdf(name))).toEqual(await allPages(inThreadPdfReader, pdf(name)));
+    }
   });
 });
