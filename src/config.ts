@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   PDF_PARSE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   PDF_MAX_PAGES: z.coerce.number().int().positive().default(10_000),
   PDF_MAX_INFLATED_MB: z.coerce.number().positive().default(256),
+  INGESTION_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65536).optional(),
   PDF_PARSE_THREADS: z.coerce.number().int().min(1).max(16).optional(),
 });
@@ -102,6 +103,8 @@ export interface Config {
     /** Most bytes one PDF's compressed non-image streams may inflate to (PDF_MAX_INFLATED_MB). */
     readonly maxInflatedBytes: number;
   };
+  /** Lanes of the ingestor: files of different stores indexed side by side (INGESTION_CONCURRENCY). */
+  readonly ingestion: { readonly concurrency: number };
 }
 
 export class ConfigError extends Error {
@@ -164,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxPages: e.PDF_MAX_PAGES,
       maxInflatedBytes: Math.round(e.PDF_MAX_INFLATED_MB * 1024 * 1024),
     }),
+    ingestion: Object.freeze({ concurrency: e.INGESTION_CONCURRENCY }),
   });
   assertSafeBinding(config);
   return config;

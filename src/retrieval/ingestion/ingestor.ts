@@ -1,9 +1,14 @@
 /**
- * Turns attached files into index chunks, one file at a time (job-queue.ts). A failure fails that file only,
- * with a reason a person can act on; the queue goes on. Two overlaps: once a file's last page is extracted, the
- * next queued file's extraction starts (read-ahead.ts); and the last chunks of consecutive files of one store
- * are written together (groups.ts), each file settled once that write is done (settling.ts). This class is
- * the drain loop that runs them, and the API the vector store service calls.
+ * Turns attached files into index chunks. A failure fails that file only, with a reason a person can act on;
+ * the queue goes on. The Ingestor serves stores on `concurrency` lanes (default 2): a store's files go to one
+ * lane while that lane has work of the store, a store with none to the least busy lane, so one slow file (a
+ * hostile PDF, a slow embedding) holds back its own lane's stores only, and never two writers share a store's
+ * table. Each lane indexes one file at a time (job-queue.ts), with two overlaps: once a file's last page is
+ * extracted, the next queued file's extraction starts (read-ahead.ts); and the last chunks of consecutive files
+ * of one store are written together (groups.ts), each file settled once that write is done (settling.ts).
+ * A lane is the drain loop that runs them; the Ingestor is the API the vector store service calls.
+ * PDFs of all lanes share the one PdfReader, which parses one document at a time (its caps and time limit
+ * bound how long one document can take).
  */
 import type { VectorStoreFile } from "../../api/wire.js";
 import { extractPages, type ExtractedPage } from "../../files/extract-text.js";
@@ -31,15 +36,61 @@ export interface IngestorDeps extends IndexOneDeps {
    * indexing by `stop` (removed, cancelled, store deleted). A run's file_search waits on it.
    */
   onSettled?(storeId: string): void;
+  /** Lanes indexing files of different stores side by side (default DEFAULT_CONCURRENCY). */
+  concurrency?: number;
 }
 
+/** Two lanes: one store's slow file leaves a lane for the others, without more than two index writers at once. */
+export const DEFAULT_CONCURRENCY = 2;
+
 export class Ingestor {
+  private readonly lanes: IngestLane[];
+
+  constructor(private readonly deps: IngestorDeps) {
+    const n = Math.max(1, Math.floor(deps.concurrency ?? DEFAULT_CONCURRENCY));
+    // A lane tells waiters on stores it stops; the Ingestor's stop tells them once itself.
+    this.lanes = Array.from({ length: n }, () => new IngestLane(deps));
+  }
+
+  /** Queues indexing `fileId` of `storeId` on the lane that has the store's work, else the least busy one. */
+  enqueue(storeId: string, fileId: string, fresh = false): void {
+    const lane = this.lanes.find((l) => l.serves(storeId)) ?? leastBusy(this.lanes);
+    lane.enqueue(storeId, fileId, fresh);
+  }
+
+  /** See IngestLane.stop; waiters on the store are told once. */
+  stop(storeId: string, fileId?: string): void {
+    for (const lane of this.lanes) lane.stop(storeId, fileId);
+    this.deps.onSettled?.(storeId);
+  }
+
+  /** Resolves when nothing is queued, running or held on any lane (tests and benchmarks wait on it). */
+  async idle(): Promise<void> {
+    while (this.lanes.some((l) => l.busy)) await Promise.all(this.lanes.map((l) => l.idle()));
+  }
+
+  /** See IngestLane.close. */
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.close()));
+  }
+}
+
+function leastBusy(lanes: IngestLane[]): IngestLane {
+  let best = lanes[0]!;
+  for (const lane of lanes) if (lane.load < best.load) best = lane;
+  return best;
+}
+
+/** One drain loop: the files of the stores it serves, one at a time. */
+class IngestLane {
   private readonly queue = new JobQueue();
   private readonly readAhead = new ReadAhead();
   private readonly settler: Settler;
   private readonly groups: GroupWriter;
   private active: Promise<void> | null = null;
   private closed = false;
+  /** Stores enqueued here since this lane's drain loop started: theirs until it ends (nothing left in flight). */
+  private readonly stores = new Set<string>();
 
   constructor(private readonly deps: IngestorDeps) {
     this.settler = new Settler({
@@ -47,6 +98,20 @@ export class Ingestor {
       hasMoreFor: (storeId, settling) => this.queue.hasMoreFor(storeId, settling) || this.groups.fillingFor(storeId),
     });
     this.groups = new GroupWriter({ ...deps, settler: this.settler, maxMs: deps.groupMaxMs ?? GROUP_MAX_MS });
+  }
+
+  /** Whether this lane has work of `storeId` queued, running, held or settling: the store's next file joins it. */
+  serves(storeId: string): boolean {
+    return this.active !== null && this.stores.has(storeId);
+  }
+
+  get busy(): boolean {
+    return this.active !== null;
+  }
+
+  /** Jobs queued or running here. */
+  get load(): number {
+    return this.queue.length + (this.active !== null ? 1 : 0);
   }
 
   /**
@@ -58,7 +123,13 @@ export class Ingestor {
     if (this.closed) return;
     const project = this.deps.storeFiles.projectOf(`${storeId}/${fileId}`);
     this.queue.add(storeId, fileId, fresh, this.groups.held(storeId, fileId) !== undefined, project);
-    if (!this.active) this.active = allProjects(() => this.drain()).finally(() => (this.active = null));
+    this.stores.add(storeId);
+    if (!this.active) {
+      this.active = allProjects(() => this.drain()).finally(() => {
+        this.active = null;
+        this.stores.clear();
+      });
+    }
   }
 
   /**
@@ -67,8 +138,8 @@ export class Ingestor {
    * ahead of its turn stops extracting; a file whose last chunks wait for its group's write is left out of
    * it. Queued jobs need no stopping: a job whose file is no longer in_progress is skipped.
    *
-   * Called once the file is no longer in_progress (the service removed or cancelled it, or deleted its store),
-   * so waiters on the store are told now: a queued file's job may not come up for a long while.
+   * Called once the file is no longer in_progress (the service removed or cancelled it, or deleted its store);
+   * the Ingestor then tells waiters on the store: a queued file's job may not come up for a long while.
    */
   stop(storeId: string, fileId?: string): void {
     const matches: JobMatch = (store, file) => store === storeId && (fileId === undefined || file === fileId);
@@ -76,7 +147,6 @@ export class Ingestor {
     this.queue.stopRunning(matches, reason);
     this.readAhead.stop(matches, reason);
     this.groups.stop(matches, reason);
-    this.deps.onSettled?.(storeId);
   }
 
   /** Resolves when nothing is queued, running or held (tests and benchmarks wait on it). */
