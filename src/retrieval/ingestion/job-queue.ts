@@ -1,7 +1,7 @@
 /**
- * The ingestor's queue: jobs waiting their turn, the job being indexed, and the one the drain loop holds back
- * until its group is written. Files are indexed one at a time: LanceDB wants one writer per table, and the PDF
- * workers parse one document at a time.
+ * One ingestor lane's queue: jobs waiting their turn, the job being indexed, and the one the drain loop holds
+ * back until its group is written. A lane indexes one file at a time, and a store's files stay on one lane while
+ * it has work of the store (ingestor.ts): LanceDB wants one writer per table.
  */
 
 /**
