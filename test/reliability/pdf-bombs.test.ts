@@ -33,7 +33,7 @@ async function start(env: Record<string, string> = {}): Promise<OpenAI> {
   return new OpenAI({ baseURL: server.baseURL, apiKey: "local", maxRetries: 0, timeout: 30_000 });
 }
 
-async function attach(client: OpenAI, storeId: string, bytes: Uint8Array, name: string): Promise<string> {
+async function attach(client: OpenAI, storeId: string, bytes: Uint8Array | string, name: string): Promise<string> {
   const file = await client.files.create({ file: await toFile(Buffer.from(bytes), name), purpose: "assistants" });
   await client.vectorStores.files.create(storeId, { file_id: file.id });
   return file.id;
