@@ -63,6 +63,7 @@ export function wireRetrieval(deps: {
     embedder,
     embedderFor,
     storeExists: (id) => repos.vectorStores.get(id) !== null,
+    concurrency: config.ingestion.concurrency,
     ...(deps.ingestGroupMs !== undefined ? { groupMaxMs: deps.ingestGroupMs } : {}),
     onSettled: (storeId) => settled.notify(storeId),
   });
