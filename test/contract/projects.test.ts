@@ -228,6 +228,11 @@ describe("projects: a restart without API_KEYS_FILE keeps projects apart", () =>
       } finally {
         await withKeys.stop();
       }
+      // The operator removes alice's key: a file with only a default-project key, booted once. Her key's row
+      // is gone, her objects are not.
+      const onlyDefault = path.join(keysDir, "only-default.json");
+      fs.writeFileSync(onlyDefault, JSON.stringify({ keys: [{ name: "plain", sha256: sha256Hex("sk-other-default"), project: "default" }] }));
+      await (await startServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9", API_KEYS_FILE: onlyDefault })).stop();
       const plain = await startServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9", API_KEY: DEFAULT });
       try {
         const client = new OpenAI({ apiKey: DEFAULT, baseURL: plain.baseURL, maxRetries: 0 });
