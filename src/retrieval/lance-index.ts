@@ -58,7 +58,8 @@ const BIG_WRITE_ROWS = 256;
 // Exact vector search costs ~3.5 ms per 1,000 chunks (hybrid p95 91 ms at 20k, 600 ms at 100k: bench/search-latency.ts
 // --hybrid), so past this size a store gets an IVF-RQ index (builds in about a second per 100k rows).
 const VECTOR_INDEX_MIN_ROWS = 10_000;
-// IVF-RQ recall ≈ 0.9 at nprobes 40 with a refine step over 10× the candidates (../shared/DEPENDENCIES.md).
+// IVF-RQ recall ≈ 0.9 at nprobes 40 with a refine step over 10× the candidates (LanceDB 0.37 on Node 20, as the
+// project's original dependency notes recorded it; bench/search-latency.ts times the search).
 const VECTOR_NPROBES = 40;
 const VECTOR_REFINE_FACTOR = 10;
 
