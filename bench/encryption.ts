@@ -12,20 +12,19 @@
  *
  * Figures only, no goal: value is with the key, baseline the same server without one.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { startServer, type ServerProcess } from "../test/helpers/server-process.js";
+import { streamDownload, streamUpload } from "../test/helpers/streamed-files.js";
 import { readCorpus } from "./cranfield-data.js";
 import { median } from "./bench-app.js";
 import { benchLine, round, sleep } from "./bench-report.js";
 
 const [ROUNDS = 3, UPLOAD_MB = 64, DOCS = 300, GET_SECONDS = 4] = process.argv.slice(2).map(Number);
 const MB = 1024 * 1024;
-const BOUNDARY = "bench-encryption-boundary";
 
 interface Mode {
   name: "plain" | "encrypted";
@@ -54,17 +53,17 @@ async function main(): Promise<void> {
     const corpus = readCorpus().filter((d) => d.text.trim().length > 0); // a few abstracts are empty: no text to index
     for (const m of modes) {
       // Warm-up: JIT, SQLite's cache, the upload and download paths.
-      await upload(m.server.origin, 4, "warm.bin");
+      await streamUpload(m.server.origin, 4, "warm.bin");
       await autocannon({ url: m.assistantUrl, connections: 10, duration: 1 });
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const m of r % 2 === 0 ? modes : [...modes].reverse()) {
         const add = (k: string, v: number) => (m.samples[k] ??= []).push(v);
         let t0 = performance.now();
-        const file = await upload(m.server.origin, UPLOAD_MB, `round${r}.bin`);
+        const file = await streamUpload(m.server.origin, UPLOAD_MB, `round${r}.bin`);
         add("upload_mb_per_s", UPLOAD_MB / ((performance.now() - t0) / 1000));
         t0 = performance.now();
-        const down = await download(m.server.origin, file.id);
+        const down = await streamDownload(m.server.origin, file.id);
         if (down.sha !== file.sha) throw new Error(`${m.name}: download differs from upload`);
         add("download_mb_per_s", UPLOAD_MB / ((performance.now() - t0) / 1000));
         for (const [key, url] of [["get_assistant_rps", m.assistantUrl], ["get_messages_rps", m.messagesUrl]] as const) {
@@ -154,52 +153,6 @@ async function ingest(baseURL: string, docs: Array<{ id: string; title: string; 
   }
 }
 
-/** A streamed multipart upload of `mb` MiB of pseudo-random bytes; the file id and the bytes' sha256. */
-function upload(origin: string, mb: number, name: string): Promise<{ id: string; sha: string }> {
-  const head = Buffer.from(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n` +
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
-  const block = randomBytes(MB);
-  const hash = createHash("sha256");
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${origin}/v1/files`, {
-      method: "POST",
-      headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}`, "content-length": head.length + mb * MB + tail.length },
-    });
-    req.on("error", reject);
-    req.on("response", (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (d: string) => (text += d));
-      res.on("end", () => (res.statusCode === 200 ? resolve({ id: (JSON.parse(text) as { id: string }).id, sha: hash.digest("hex") }) : reject(new Error(`upload: ${res.statusCode} ${text}`))));
-    });
-    let i = 0;
-    const step = (): void => {
-      for (;;) {
-        if (i === mb) return void req.end(tail);
-        block.writeUInt32BE(i++, 0);
-        hash.update(block);
-        if (!req.write(Buffer.from(block))) return void req.once("drain", step);
-      }
-    };
-    req.write(head);
-    step();
-  });
-}
-
-function download(origin: string, id: string): Promise<{ sha: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${origin}/v1/files/${id}/content`, (res) => {
-        const hash = createHash("sha256");
-        res.on("data", (d: Buffer) => hash.update(d));
-        res.on("end", () => (res.statusCode === 200 ? resolve({ sha: hash.digest("hex") }) : reject(new Error(`download: ${res.statusCode}`))));
-        res.on("error", reject);
-      })
-      .on("error", reject);
-  });
-}
 
 main().catch((err: unknown) => {
   console.error(err);

@@ -4,13 +4,13 @@
  * downloads stream back byte for byte; with encryption at rest on, the same, plus a restart with a wrong key
  * (refused, with the message, nothing changed) and with the right one (everything reads back).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startServer, type ServerProcess } from "../helpers/server-process.js";
+import { streamDownload, streamUpload } from "../helpers/streamed-files.js";
 import { byProfile, Figures } from "./support/figures.js";
 
 const MB = 1024 * 1024;
@@ -19,63 +19,6 @@ const PARALLEL = 4;
 const PARALLEL_MB = byProfile(50, 25);
 /** Peak RSS may grow by this much over the process's peak before the uploads (it was ~3x the upload). */
 const PEAK_GROWTH_LIMIT_MB = 64;
-const BOUNDARY = "reliability-upload-boundary";
-
-/** Streams a multipart upload of `mb` MiB of pseudo-random bytes (never held whole here either); its sha256. */
-function uploadStream(origin: string, mb: number, name: string): Promise<{ id: string; sha: string; bytes: number }> {
-  const head = Buffer.from(
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n` +
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
-  const block = randomBytes(MB);
-  const hash = createHash("sha256");
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${origin}/v1/files`, {
-      method: "POST",
-      headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}`, "content-length": head.length + mb * MB + tail.length },
-    });
-    req.on("error", reject);
-    req.on("response", (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (d: string) => (text += d));
-      res.on("end", () => {
-        if (res.statusCode !== 200) return reject(new Error(`upload: ${res.statusCode} ${text}`));
-        const file = JSON.parse(text) as { id: string; bytes: number };
-        resolve({ id: file.id, sha: hash.digest("hex"), bytes: file.bytes });
-      });
-    });
-    let i = 0;
-    const step = (): void => {
-      for (;;) {
-        if (i === mb) return void req.end(tail);
-        block.writeUInt32BE(i++, 0); // every MiB differs
-        hash.update(block);
-        if (!req.write(Buffer.from(block))) return void req.once("drain", step);
-      }
-    };
-    req.write(head);
-    step();
-  });
-}
-
-/** Downloads a file's content streaming; its sha256 and length. */
-function downloadSha(origin: string, id: string): Promise<{ sha: string; bytes: number; status: number }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${origin}/v1/files/${id}/content`, (res) => {
-        const hash = createHash("sha256");
-        let bytes = 0;
-        res.on("data", (d: Buffer) => {
-          bytes += d.length;
-          hash.update(d);
-        });
-        res.on("end", () => resolve({ sha: hash.digest("hex"), bytes, status: res.statusCode ?? 0 }));
-        res.on("error", reject);
-      })
-      .on("error", reject);
-  });
-}
 
 const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
 
@@ -100,26 +43,26 @@ describe.each([
   it(`a ${BIG_MB} MB upload, then ${PARALLEL} × ${PARALLEL_MB} MB in parallel: peak RSS grows by less than ${PEAK_GROWTH_LIMIT_MB} MB`, async () => {
     const s = await start();
     // Warm up every path once (first upload and download load their code), then take the peak so far.
-    const warm = await uploadStream(s.origin, 1, "warm.bin");
-    expect((await downloadSha(s.origin, warm.id)).sha).toBe(warm.sha);
+    const warm = await streamUpload(s.origin, 1, "warm.bin");
+    expect((await streamDownload(s.origin, warm.id)).sha).toBe(warm.sha);
     const before = s.rssKb("VmHWM");
 
     let t0 = performance.now();
-    const big = await uploadStream(s.origin, BIG_MB, "big.bin");
+    const big = await streamUpload(s.origin, BIG_MB, "big.bin");
     const bigSeconds = (performance.now() - t0) / 1000;
     expect(big.bytes).toBe(BIG_MB * MB);
     const afterBig = s.rssKb("VmHWM");
 
     t0 = performance.now();
-    const parallel = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => uploadStream(s.origin, PARALLEL_MB, `p${i}.bin`)));
+    const parallel = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => streamUpload(s.origin, PARALLEL_MB, `p${i}.bin`)));
     const parallelSeconds = (performance.now() - t0) / 1000;
     const afterParallel = s.rssKb("VmHWM");
 
     t0 = performance.now();
-    const down = await downloadSha(s.origin, big.id);
+    const down = await streamDownload(s.origin, big.id);
     const downSeconds = (performance.now() - t0) / 1000;
     expect(down).toEqual({ sha: big.sha, bytes: BIG_MB * MB, status: 200 });
-    for (const p of parallel) expect((await downloadSha(s.origin, p.id)).sha).toBe(p.sha);
+    for (const p of parallel) expect((await streamDownload(s.origin, p.id)).sha).toBe(p.sha);
     const afterDownloads = s.rssKb("VmHWM");
     uploaded.push(big, ...parallel);
 
@@ -153,7 +96,7 @@ describe.each([
     figures.add("faults_injected");
 
     const s = await start();
-    for (const f of uploaded) expect((await downloadSha(s.origin, f.id)).sha).toBe(f.sha);
+    for (const f of uploaded) expect((await streamDownload(s.origin, f.id)).sha).toBe(f.sha);
     const list = (await (await fetch(`${s.baseURL}/files`)).json()) as { data: Array<{ id: string }> };
     for (const f of uploaded) expect(list.data.map((x) => x.id)).toContain(f.id);
   });
