@@ -3,15 +3,13 @@
  * one group) against an in-memory index whose writes run one at a time per store and can be slowed down or
  * made to fail: the races that the API cannot time. (From a review that found each of these broken.)
  */
-import { DEFAULT_PROJECT } from "../../src/store/project-scope.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { VectorStoreFile } from "../../src/api/wire.js";
 import type { PdfPage, PdfReader } from "../../src/files/pdf-reader.js";
-import { Ingestor, type IngestorDeps } from "../../src/retrieval/ingestion/index.js";
+import { DEFAULT_CHUNKING, fakeIngestor } from "../helpers/ingestor-fakes.js";
 import type { ChunkRow } from "../../src/retrieval/vector-index.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const DEFAULT_CHUNKING: VectorStoreFile["chunking_strategy"] = { type: "static", static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 } };
 const SMALL_CHUNKS: VectorStoreFile["chunking_strategy"] = { type: "static", static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 0 } };
 
 interface WorldOptions {
@@ -25,8 +23,6 @@ interface WorldOptions {
 /** An ingestor over fakes: store files in a map, an index of rows per store, a log of index calls. */
 function world(options: WorldOptions) {
   const rows = new Map<string, ChunkRow[]>();
-  const members = new Map<string, VectorStoreFile>();
-  const contents = new Map<string, string>();
   const log: string[] = [];
   /** Store ids the ingestor told were settled, with the file statuses at that moment. */
   const settledLog: string[] = [];
@@ -52,50 +48,16 @@ function world(options: WorldOptions) {
     flush: (store: string) => serial(store, async () => void log.push("flush")),
     drop: (store: string) => serial(store, async () => void rows.delete(store)),
   };
-  const deps = {
-    files: {
-      content: async (id: string) => Buffer.from(contents.get(id)!),
-      get: (id: string) => ({ filename: id.startsWith("pdf") ? `${id}.pdf` : `${id}.txt` }),
-    },
-    storeFiles: {
-      get: (key: string) => members.get(key) ?? null,
-      projectOf: (key: string) => (members.has(key) ? DEFAULT_PROJECT : null),
-      update: (m: VectorStoreFile) => {
-        members.set(`${m.vector_store_id}/${m.id}`, m);
-        return m;
-      },
-    },
-    indexSettings: { get: () => ({ embedding_model: null, dims: null }), set: () => {} },
+  const { ingestor, members, add: addTo } = fakeIngestor({
     index,
     pdf: options.pdf ?? { pages: async function* () {}, close: async () => {} },
-    embedder: null,
-    embedderFor: () => {
-      throw new Error("no embedder here");
-    },
-    storeExists: () => true,
     groupMaxMs: options.groupMaxMs,
-    onSettled: (storeId: string) => {
-      const statuses = [...members.values()].filter((m) => m.vector_store_id === storeId).map((m) => `${m.id}:${m.status}`);
+    onSettled: (storeId, files) => {
+      const statuses = [...files.values()].filter((m) => m.vector_store_id === storeId).map((m) => `${m.id}:${m.status}`);
       settledLog.push(`${storeId} ${statuses.join(" ")}`.trim());
     },
-  };
-  const ingestor = new Ingestor(deps as unknown as IngestorDeps);
-  /** What the service does to add a file (or add it again): an in_progress row, then a job. */
-  const add = (id: string, text: string, fresh = true, chunking = DEFAULT_CHUNKING) => {
-    contents.set(id, text);
-    members.set(`S/${id}`, {
-      id,
-      object: "vector_store.file",
-      usage_bytes: 0,
-      created_at: 0,
-      vector_store_id: "S",
-      status: "in_progress",
-      last_error: null,
-      chunking_strategy: chunking,
-      attributes: {},
-    });
-    ingestor.enqueue("S", id, fresh);
-  };
+  });
+  const add = (id: string, text: string, fresh = true, chunking = DEFAULT_CHUNKING) => addTo("S", id, text, fresh, chunking);
   /** What the service does to remove a file from its store. */
   const remove = (id: string) => {
     members.delete(`S/${id}`);

@@ -1,14 +1,12 @@
 /**
  * The Ingestor's lanes: one store's file that does not finish (a hostile PDF, a stuck parse) must not hold
  * other stores' files back, while one store's files still run one at a time (one writer per store table).
- * Fakes as in ingestor-groups.test.ts: store files in a map, an index that keeps nothing; a PDF reader whose
+ * Fakes from test/helpers/ingestor-fakes.ts, an index that keeps nothing; a PDF reader whose
  * documents parse only when the test lets them.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { VectorStoreFile } from "../../src/api/wire.js";
 import type { PdfPage, PdfReader } from "../../src/files/pdf-reader.js";
-import { Ingestor, type IngestorDeps } from "../../src/retrieval/ingestion/index.js";
-import { DEFAULT_PROJECT } from "../../src/store/project-scope.js";
+import { fakeIngestor } from "../helpers/ingestor-fakes.js";
 
 /** A PDF reader whose every document waits for `release()` before its one page; `started`: documents begun. */
 function gatedPdf() {
@@ -27,8 +25,6 @@ function gatedPdf() {
 }
 
 function world(pdf: PdfReader, concurrency?: number) {
-  const members = new Map<string, VectorStoreFile>();
-  const contents = new Map<string, string>();
   const settled: string[] = [];
   const index = {
     add: async () => {},
@@ -36,47 +32,8 @@ function world(pdf: PdfReader, concurrency?: number) {
     flush: async () => {},
     drop: async () => {},
   };
-  const deps = {
-    files: {
-      content: async (id: string) => Buffer.from(contents.get(id)!),
-      get: (id: string) => ({ filename: id.startsWith("pdf") ? `${id}.pdf` : `${id}.txt` }),
-    },
-    storeFiles: {
-      get: (key: string) => members.get(key) ?? null,
-      projectOf: (key: string) => (members.has(key) ? DEFAULT_PROJECT : null),
-      update: (m: VectorStoreFile) => {
-        members.set(`${m.vector_store_id}/${m.id}`, m);
-        return m;
-      },
-    },
-    indexSettings: { get: () => ({ embedding_model: null, dims: null }), set: () => {} },
-    index,
-    pdf,
-    embedder: null,
-    embedderFor: () => {
-      throw new Error("no embedder here");
-    },
-    storeExists: () => true,
-    groupMaxMs: 0,
-    onSettled: (storeId: string) => settled.push(storeId),
-    ...(concurrency === undefined ? {} : { concurrency }),
-  };
-  const ingestor = new Ingestor(deps as unknown as IngestorDeps);
-  const add = (store: string, id: string) => {
-    contents.set(id, id.startsWith("pdf") ? `%PDF-1.4 ${store}/${id}` : `the text of ${id} in ${store}`);
-    members.set(`${store}/${id}`, {
-      id,
-      object: "vector_store.file",
-      usage_bytes: 0,
-      created_at: 0,
-      vector_store_id: store,
-      status: "in_progress",
-      last_error: null,
-      chunking_strategy: { type: "static", static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 } },
-      attributes: {},
-    });
-    ingestor.enqueue(store, id, true);
-  };
+  const { ingestor, members, add: addTo } = fakeIngestor({ index, pdf, groupMaxMs: 0, concurrency, onSettled: (storeId) => settled.push(storeId) });
+  const add = (store: string, id: string) => addTo(store, id, id.startsWith("pdf") ? `%PDF-1.4 ${store}/${id}` : `the text of ${id} in ${store}`);
   const status = (store: string, id: string) => members.get(`${store}/${id}`)?.status;
   /** Resolves once `store/id` is no longer in_progress (told through onSettled, as a run's file_search is). */
   const settledFile = async (store: string, id: string) => {
