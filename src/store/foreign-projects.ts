@@ -10,6 +10,7 @@ export function hasObjectsOutside(db: Db, project: string): boolean {
     .prepare("SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'project' AND m.name <> 'api_keys'")
     .pluck()
     .all() as string[];
-  // Table names come from the schema, never from a request; each lookup is one index probe or short scan.
-  return tables.some((t) => db.prepare(`SELECT 1 FROM "${t}" WHERE project <> ? LIMIT 1`).get(project) !== undefined);
+  // Table names come from the schema, never from a request. `<` or `>` rather than `<>`: SQLite searches the
+  // project-led index for each range (two probes), where `<>` would scan it.
+  return tables.some((t) => db.prepare(`SELECT 1 FROM "${t}" WHERE project < ? OR project > ? LIMIT 1`).get(project, project) !== undefined);
 }

@@ -98,4 +98,10 @@ export const MIGRATIONS: readonly string[] = [
     revoked_at INTEGER
   );
   `,
+  // Every object table leads an index with project, so "is anything outside the default project?" at boot is
+  // two index probes per table (store/foreign-projects.ts), never a scan.
+  `
+  CREATE INDEX threads_by_project ON threads(project, seq);
+  CREATE INDEX vector_store_file_batches_by_project ON vector_store_file_batches(project, seq);
+  `,
 ];
