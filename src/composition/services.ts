@@ -87,7 +87,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // API_KEY, API_KEYS_FILE's keys and those created over HTTP, each with its project.
   const apiKeys = new ApiKeyService(repos.apiKeys, clock, { apiKey: config.apiKey, fileKeys });
   // Projects are kept apart only where there can be more than one (store/project-scope.ts says why not always).
-  if (fileKeys !== null || repos.apiKeys.hasKeysOutside(DEFAULT_PROJECT) || hasObjectsOutside(db, DEFAULT_PROJECT)) isolateProjects();
+  if (fileKeys !== null || hasObjectsOutside(db, DEFAULT_PROJECT)) isolateProjects();
   const blobs = new BlobStore(config.dataDir, dataKey?.files ?? null);
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);

@@ -30,7 +30,6 @@ export class ApiKeysRepo {
   private readonly updateFileStmt;
   private readonly fileRowsStmt;
   private readonly deleteStmt;
-  private readonly otherProjectStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
@@ -43,15 +42,6 @@ export class ApiKeysRepo {
     this.updateFileStmt = db.prepare("UPDATE api_keys SET name = ?, project = ?, admin = ? WHERE sha256 = ?");
     this.fileRowsStmt = db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE source = 'file'`);
     this.deleteStmt = db.prepare("DELETE FROM api_keys WHERE id = ?");
-    this.otherProjectStmt = db.prepare("SELECT 1 FROM api_keys WHERE project <> ? LIMIT 1").pluck();
-  }
-
-  /**
-   * Whether any key, live or revoked, ever belonged to a project other than `project`. Only such a key can have
-   * made objects outside it (keys made over HTTP need an admin key, which only API_KEYS_FILE provides).
-   */
-  hasKeysOutside(project: string): boolean {
-    return this.otherProjectStmt.get(project) !== undefined;
   }
 
   insert(row: ApiKeyRow): void {
