@@ -3,7 +3,9 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { ApiError } from "./errors.js";
+import { assistantFilesRouter, messageFilesRouter } from "./http/assistant-files.js";
 import { assistantsRouter } from "./http/assistants.js";
+import { assistantsVersion } from "./http/assistants-version.js";
 import { apiKeysRouter } from "./http/api-keys.js";
 import { anonymous, requireKey } from "./http/auth.js";
 import { drainUnreadBody } from "./http/drain-body.js";
@@ -32,7 +34,7 @@ import type { Repos } from "./store/repos.js";
 /** What the HTTP application is built from (the composition root's services satisfy it). */
 export interface AppDeps {
   readonly version: string;
-  readonly config: Pick<Config, "apiKey" | "limits" | "host" | "allowedHosts" | "allowedOrigins">;
+  readonly config: Pick<Config, "apiKey" | "limits" | "host" | "allowedHosts" | "allowedOrigins" | "runs">;
   readonly repos: Pick<Repos, "steps" | "files" | "vectorStores" | "storeFiles">;
   readonly apiKeys: ApiKeyService;
   readonly assistants: AssistantService;
@@ -62,7 +64,13 @@ export function createApp(s: AppDeps): Hono {
   const v1 = new Hono();
   v1.use("*", auth ?? anonymous());
   v1.use("*", sizeLimit(s));
+  // `OpenAI-Beta: assistants=v1` gets the v1 wire format over the same store (objects/v1-view.ts).
+  const version = assistantsVersion({ assistants: s.assistants, runExpirySeconds: s.config.runs.expirySeconds });
+  v1.use("/assistants/*", version);
+  v1.use("/threads/*", version);
+  v1.route("/assistants/:assistant_id/files", assistantFilesRouter({ assistants: s.assistants }));
   v1.route("/assistants", assistantsRouter({ assistants: s.assistants }));
+  v1.route("/threads/:thread_id/messages/:message_id/files", messageFilesRouter({ threads: s.threads }));
   v1.route("/threads/:thread_id/messages", messagesRouter({ threads: s.threads }));
   // Steps and runs before threads: `POST /threads/runs` must not be read as "modify thread 'runs'".
   v1.route("/threads/:thread_id/runs/:run_id/steps", stepsRouter({ runs: s.runs, steps: s.repos.steps }));

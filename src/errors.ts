@@ -29,7 +29,9 @@ export type ObjectKind =
   | "file"
   | "vector store"
   | "vector store file"
-  | "vector store file batch";
+  | "vector store file batch"
+  | "assistant file"
+  | "message file";
 
 export function notFound(kind: ObjectKind, id: string): ApiError {
   return new ApiError(404, `No ${kind} found with id '${id}'.`, "invalid_request_error", null, null);

@@ -4,8 +4,9 @@ import { MessageCreate, Metadata, ResponseFormat, Temperature, ToolResources, To
 const ToolChoice = z.union([
   z.enum(["none", "auto", "required"]),
   z.strictObject({ type: z.literal("function"), function: z.strictObject({ name: z.string().min(1) }) }),
-  z.strictObject({ type: z.enum(["file_search", "code_interpreter"]) }),
+  z.strictObject({ type: z.enum(["file_search", "code_interpreter", "retrieval"]) }), // retrieval: v1's file_search
 ]);
+export type ToolChoiceInput = z.infer<typeof ToolChoice>;
 
 const TruncationStrategy = z.strictObject({
   type: z.enum(["auto", "last_messages"]),

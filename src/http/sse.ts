@@ -15,13 +15,14 @@ export interface EventSource {
  * The client going away closes the stream (the run goes on); a stream that fails ends with `event: error`.
  */
 export function sseResponse(c: Context, events: EventSource): Response {
+  const present = c.get("present") ?? ((data: unknown) => data); // the wire format asked for (assistants-version.ts)
   return streamSSE(c, async (stream) => {
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
     const keepAlive = setInterval(() => void stream.write(": keep-alive\n\n").catch(() => gone.abort()), KEEP_ALIVE_MS);
     try {
       for (let step = await events.next(gone.signal); !step.done; step = await events.next(gone.signal)) {
-        await stream.writeSSE({ event: step.value.event, data: JSON.stringify(step.value.data) });
+        await stream.writeSSE({ event: step.value.event, data: JSON.stringify(present(step.value.data)) });
       }
       if (!gone.signal.aborted) await stream.writeSSE({ event: "done", data: "[DONE]" });
     } catch (err) {

@@ -6,6 +6,7 @@ import type { Clock } from "../clock.js";
 import { ConfigError } from "../config.js";
 import { newId } from "../ids.js";
 import type { ApiKeyRow, ApiKeysRepo } from "../store/api-keys-repo.js";
+import { pageOfArray } from "../store/array-page.js";
 import { DEFAULT_PROJECT } from "../store/project-scope.js";
 
 /** Who a request's key says it is: the project its objects belong to, and whether it may manage keys. */
@@ -133,16 +134,9 @@ export class ApiKeyService {
 
   /** A page of the live keys of a kind (admin keys, or one project's keys); null when `after` names none of them. */
   page(kind: KeyKind, q: KeyPageQuery): { data: ApiKeyRow[]; has_more: boolean } | null {
-    const rows = this.repo.active().filter((r) => matches(r, kind));
-    if (q.order === "desc") rows.reverse();
-    let start = 0;
-    if (q.after !== undefined) {
-      const at = rows.findIndex((r) => r.id === q.after);
-      if (at === -1) return null;
-      start = at + 1;
-    }
-    return { data: rows.slice(start, start + q.limit), has_more: rows.length > start + q.limit };
+    return pageOfArray(this.repo.active().filter((r) => matches(r, kind)), q);
   }
+
 
   find(id: string, kind: KeyKind): ApiKeyRow | null {
     return this.repo.active().find((r) => r.id === id && matches(r, kind)) ?? null;

@@ -1,8 +1,9 @@
 import type { AssistantCreateParams, AssistantUpdateParams } from "../api/assistants.js";
 import type { ToolResourcesInput } from "../api/common.js";
 import type { Assistant } from "../api/wire.js";
+import type { AssistantFile } from "../api/wire-v1.js";
 import type { Clock } from "../clock.js";
-import { notFound } from "../errors.js";
+import { badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { AssistantsRepo } from "../store/assistants-repo.js";
 import type { Page, PageQuery } from "../store/document-table.js";
@@ -12,24 +13,29 @@ import { applyPatch } from "./patch.js";
 import type { References } from "./references.js";
 
 /**
- * What a modify with v1 `file_ids` needs from vector stores: their files replaced. A port, as objects/ sits
+ * What v1 `file_ids` need from vector stores: a store's files, read and replaced. A port, as objects/ sits
  * beside retrieval/ (VectorStoreService fills it).
  */
-export interface StoreFileSetter {
+export interface StoreFiles {
   /** Makes `fileIds` the store's files (missing ones added and indexed, the others removed). */
   setFiles(storeId: string, fileIds: string[]): void;
+  /** The store's files, oldest first, with when each joined. */
+  members(storeId: string): { id: string; created_at: number }[];
 }
+
+/** v1 attached at most 20 files to an assistant. */
+const V1_MAX_ASSISTANT_FILES = 20;
 
 export interface AssistantServiceDeps {
   assistants: AssistantsRepo;
   /** Read only, for the v1 marker in a store's metadata. */
   vectorStores: Pick<VectorStoresRepo, "get">;
-  storeFiles: StoreFileSetter;
+  storeFiles: StoreFiles;
   refs: References;
   clock: Clock;
 }
 
-/** Assistants: creation with the stored defaults, modify, delete, and the v1 `file_ids` compatibility. */
+/** Assistants: creation with the stored defaults, modify, delete, and the v1 `file_ids` and assistant files. */
 export class AssistantService {
   constructor(private readonly deps: AssistantServiceDeps) {}
 
@@ -55,6 +61,11 @@ export class AssistantService {
       response_format: normalizeResponseFormat(p.response_format),
     };
     return this.deps.assistants.insert(assistant);
+  }
+
+  /** The assistant, or null when there is none with this id. */
+  get(id: string): Assistant | null {
+    return this.deps.assistants.get(id);
   }
 
   find(id: string): Assistant {
@@ -97,6 +108,52 @@ export class AssistantService {
 
   delete(id: string): void {
     if (!this.deps.assistants.delete(id)) throwNotFound(id);
+  }
+
+  /**
+   * The assistant's files as v1 saw them (`file_ids`, `/assistants/{id}/files`): those of its file_search
+   * stores and its code_interpreter files, each once, in the order they were attached. A store member joined
+   * when its row was made; a code_interpreter file has no such record, so it dates from its upload (or the
+   * assistant's creation, if later). Deleting an upload removes it from stores; here it also leaves the list.
+   */
+  attachedFiles(a: Assistant): AssistantFile[] {
+    const attachedAt = new Map<string, number>();
+    for (const storeId of a.tool_resources?.file_search?.vector_store_ids ?? []) {
+      for (const member of this.deps.storeFiles.members(storeId)) if (!attachedAt.has(member.id)) attachedAt.set(member.id, member.created_at);
+    }
+    for (const fileId of a.tool_resources?.code_interpreter?.file_ids ?? []) {
+      const upload = attachedAt.has(fileId) ? null : this.deps.refs.file(fileId);
+      if (upload) attachedAt.set(fileId, Math.max(a.created_at, upload.created_at)); // a deleted upload is no file of it
+    }
+    return [...attachedAt]
+      .map(([id, created_at]): AssistantFile => ({ id, object: "assistant.file", created_at, assistant_id: a.id }))
+      .sort((x, y) => x.created_at - y.created_at);
+  }
+
+  findFile(id: string, fileId: string): AssistantFile {
+    const file = this.attachedFiles(this.find(id)).find((f) => f.id === fileId);
+    if (!file) throw notFound("assistant file", fileId);
+    return file;
+  }
+
+  /** v1's `POST /assistants/{id}/files`: one more file, as a modify with the longer `file_ids` would attach it. */
+  attachFile(id: string, fileId: string): AssistantFile {
+    const attached = this.attachedFiles(this.find(id));
+    const existing = attached.find((f) => f.id === fileId);
+    if (existing) return existing; // attaching twice is attaching once
+    if (this.deps.refs.file(fileId) === null) throw badRequest(`No file found with id '${fileId}'.`, "file_id", "invalid_file_id");
+    if (attached.length >= V1_MAX_ASSISTANT_FILES) {
+      throw badRequest(`An assistant can have at most ${V1_MAX_ASSISTANT_FILES} files attached.`, "file_id");
+    }
+    this.update(id, { file_ids: [...attached.map((f) => f.id), fileId] });
+    return this.findFile(id, fileId);
+  }
+
+  /** v1's `DELETE /assistants/{id}/files/{file_id}`: the modify with that file left out. The file itself stays. */
+  detachFile(id: string, fileId: string): void {
+    const attached = this.attachedFiles(this.find(id));
+    if (!attached.some((f) => f.id === fileId)) throw notFound("assistant file", fileId);
+    this.update(id, { file_ids: attached.filter((f) => f.id !== fileId).map((f) => f.id) });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { MessageCreateInput, ResponseFormatInput, ToolInput, ToolResourcesInput } from "../api/common.js";
-import type { AssistantTool, MessageContentPart, ResponseFormat } from "../api/wire.js";
+import type { ToolChoiceInput } from "../api/runs.js";
+import type { AssistantTool, MessageContentPart, ResponseFormat, ToolChoice } from "../api/wire.js";
 
 /** Turns request tools into the stored form the hosted API echoed back (defaults filled, v1 names mapped). */
 export function normalizeTools(tools: ToolInput[]): AssistantTool[] {
@@ -33,6 +34,12 @@ export function normalizeTools(tools: ToolInput[]): AssistantTool[] {
         };
     }
   });
+}
+
+/** v1 named file_search `retrieval` in tool_choice too. */
+export function normalizeToolChoice(choice: ToolChoiceInput | null | undefined): ToolChoice {
+  if (choice === null || choice === undefined) return "auto";
+  return typeof choice === "object" && choice.type === "retrieval" ? { type: "file_search" } : (choice as ToolChoice);
 }
 
 export function normalizeResponseFormat(format: ResponseFormatInput | null | undefined): ResponseFormat {

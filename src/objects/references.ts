@@ -1,5 +1,5 @@
 import type { MessageCreateInput, ToolResourcesInput } from "../api/common.js";
-import type { MessageAttachment, ToolResources } from "../api/wire.js";
+import type { FileObject, MessageAttachment, ToolResources } from "../api/wire.js";
 import { badRequest } from "../errors.js";
 import type { FilesRepo } from "../store/files-repo.js";
 
@@ -37,6 +37,11 @@ export class References {
       ...attachments.map((a) => ({ file_id: a.file_id, tools: a.tools ?? [] })),
       ...(input.file_ids ?? []).map((file_id) => ({ file_id, tools: [{ type: "file_search" as const }] })),
     ];
+  }
+
+  /** The uploaded file, or null (v1's assistant files date themselves by it). */
+  file(id: string): FileObject | null {
+    return this.files.get(id);
   }
 
   get links(): VectorStoreLinks {

@@ -134,6 +134,11 @@ export class VectorStoreService implements VectorStoreLinks {
     for (const fileId of wanted) if (!present.has(fileId)) this.addFile(storeId, { file_id: fileId });
   }
 
+  /** The store's files, oldest first: id and when each joined. */
+  members(storeId: string): { id: string; created_at: number }[] {
+    return this.repos.storeFiles.all({ vector_store_id: storeId }).map(({ id, created_at }) => ({ id, created_at }));
+  }
+
   addFiles(storeId: string, fileIds: string[]): void {
     for (const file_id of fileIds) this.addFile(storeId, { file_id });
   }

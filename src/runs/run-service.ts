@@ -4,7 +4,7 @@ import type { Assistant, Metadata, Run, ToolChoice } from "../api/wire.js";
 import type { Clock } from "../clock.js";
 import { activeRunConflict, badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import { normalizeResponseFormat, normalizeTools } from "../objects/normalize.js";
+import { normalizeResponseFormat, normalizeToolChoice, normalizeTools } from "../objects/normalize.js";
 import type { ThreadService } from "../objects/thread-service.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
@@ -81,7 +81,7 @@ export class RunService {
     // Refuse a bad request before creating a thread nobody asked to keep.
     const assistant = this.assistant(p.assistant_id);
     const { thread: threadInput, tool_resources, ...settings } = p;
-    checkToolChoice(settings.tool_choice ?? "auto", settings.tools ? normalizeTools(settings.tools) : assistant.tools);
+    checkToolChoice(normalizeToolChoice(settings.tool_choice), settings.tools ? normalizeTools(settings.tools) : assistant.tools);
     const thread = this.deps.threads.create({
       messages: threadInput?.messages,
       metadata: threadInput?.metadata,
@@ -191,7 +191,7 @@ export class RunService {
   private buildRun(threadId: string, assistant: Assistant, p: RunSettings): Run {
     const now = this.deps.clock();
     const tools = p.tools ? normalizeTools(p.tools) : assistant.tools;
-    const toolChoice: ToolChoice = p.tool_choice ?? "auto";
+    const toolChoice = normalizeToolChoice(p.tool_choice);
     checkToolChoice(toolChoice, tools);
     return {
       id: newId("run_"),
