@@ -69,7 +69,7 @@ export function wireRetrieval(deps: {
   });
   const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos }, index, ingestor, deps.clock);
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: repos.files, embedderFor });
-  const fileSearch = new FileSearchService({ repos, storeFiles: repos.storeFiles, search, stores: vectorStores, settled });
+  const fileSearch = new FileSearchService({ storeFiles: repos.storeFiles, search, stores: vectorStores, settled });
   deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
   return { vectorStores, fileSearch, ingestor, index, pdf };
 }

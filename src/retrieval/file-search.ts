@@ -1,7 +1,6 @@
-import type { VectorStoreSearchParams } from "../api/vector-stores.js";
-import type { FileSearchResult, Run } from "../api/wire.js";
+import type { AttributeFilter, VectorStoreSearchParams } from "../api/vector-stores.js";
+import type { AssistantTool, FileSearchResult } from "../api/wire.js";
 import type { KeyedCondition } from "../concurrency/keyed-condition.js";
-import type { Repos } from "../store/repos.js";
 import type { VectorStoreFilesRepo } from "../store/vector-stores-repo.js";
 import type { StoreSearch } from "./store-search.js";
 import type { VectorStoreService } from "./vector-store-service.js";
@@ -15,11 +14,18 @@ export const DEFAULT_TOOL_RESULTS = 5;
 /** How long a run's file_search waits for files still being indexed (attached just before the run). */
 const INGESTION_WAIT_MS = 120_000;
 
-/** The file_search tool of runs and the /vector_stores/{id}/search endpoint. */
+/** What one file_search call searches: tools/builtin-tool.ts's ToolScope has these fields. */
+export interface SearchScope {
+  vectorStoreIds: readonly string[];
+  /** The tools as configured; file_search's entry carries max_num_results and the score threshold. */
+  tools: readonly AssistantTool[];
+  filters?: AttributeFilter | undefined;
+}
+
+/** The file_search tool of runs and responses, and the /vector_stores/{id}/search endpoint. */
 export class FileSearchService {
   constructor(
     private readonly deps: {
-      repos: Pick<Repos, "assistants" | "threads">;
       storeFiles: Pick<VectorStoreFilesRepo, "counts">;
       search: Pick<StoreSearch, "search">;
       stores: Pick<VectorStoreService, "exists" | "find" | "touch">;
@@ -57,15 +63,16 @@ export class FileSearchService {
     };
   }
 
-  /** Runs one file_search call for a run over the assistant's and the thread's vector stores. */
-  async forRun(run: Run, query: string, signal: AbortSignal): Promise<{ results: FileSearchResult[] }> {
-    const storeIds = this.storeIdsOf(run);
+  /** One file_search call over the scope's stores (those that still exist), with its tool's options. */
+  async search(scope: SearchScope, query: string, signal: AbortSignal): Promise<{ results: FileSearchResult[] }> {
+    const storeIds = [...new Set(scope.vectorStoreIds)].filter((id) => this.deps.stores.exists(id));
     await this.waitForIngestion(storeIds, signal);
-    const tool = run.tools.find((t) => t.type === "file_search");
+    const tool = scope.tools.find((t) => t.type === "file_search");
     const options = tool?.type === "file_search" ? tool.file_search : undefined;
     const hits = await this.deps.search.search(storeIds, query, {
       limit: options?.max_num_results ?? DEFAULT_TOOL_RESULTS,
       scoreThreshold: options?.ranking_options?.score_threshold ?? 0,
+      ...(scope.filters ? { filter: scope.filters } : {}),
       signal, // a cancelled run stops embedding its query
     });
     for (const id of storeIds) this.deps.stores.touch(id);
@@ -77,16 +84,6 @@ export class FileSearchService {
       content: [{ type: "text", text: h.text }],
     }));
     return { results };
-  }
-
-  storeIdsOf(run: Run): string[] {
-    const assistant = this.deps.repos.assistants.get(run.assistant_id);
-    const thread = this.deps.repos.threads.get(run.thread_id);
-    const ids = [
-      ...(assistant?.tool_resources?.file_search?.vector_store_ids ?? []),
-      ...(thread?.tool_resources?.file_search?.vector_store_ids ?? []),
-    ];
-    return [...new Set(ids)].filter((id) => this.deps.stores.exists(id));
   }
 
   /**

@@ -10,12 +10,13 @@ import { streamModelTurn } from "./model-turn.js";
 import type { RunRecorder } from "./recorder.js";
 import { loadRunContext, planRequest, type RequestPlan } from "./request-plan.js";
 import { ServerShutdown } from "./state.js";
+import { runToolScope } from "./tool-scope.js";
 
 /** A run that keeps calling built-in tools without answering is stopped after this many model calls. */
 const MAX_MODEL_CALLS = 12;
 
 export interface ExecutorDeps {
-  repos: Pick<Repos, "messages" | "steps" | "runs">;
+  repos: Pick<Repos, "messages" | "steps" | "runs" | "assistants" | "threads">;
   recorder: RunRecorder;
   chat: ChatModel;
   models: ModelCatalog;
@@ -77,7 +78,8 @@ export class RunExecutor {
   /** Creates the tool_calls step, runs built-in tools inline, and stops for function outputs if any. */
   private async runToolCalls(run: Run, modelCalls: ModelToolCall[], callUsage: Usage, runUsage: Usage, signal: AbortSignal): Promise<"continue" | "requires_action"> {
     const { recorder, tools } = this.deps;
-    const calls = (run.parallel_tool_calls ? modelCalls : modelCalls.slice(0, 1)).map((c) => tools.stepCall(run, c));
+    const calls = (run.parallel_tool_calls ? modelCalls : modelCalls.slice(0, 1)).map((c) => tools.stepCall(run.tools, c));
+    const scope = runToolScope(run, this.deps.repos);
     // Announced empty, then each call in deltas: stream clients (the SDK) append every delta to the snapshot
     // from step.created, so calls already in that snapshot would come out doubled ("call_xcall_x"). Each call
     // opens in one delta and gets what the model wrote in the next, as the hosted API streamed it.
@@ -86,7 +88,7 @@ export class RunExecutor {
     for (const [index, call] of calls.entries()) for (const delta of tools.inputDeltas(call, index)) recorder.stepDelta(step, [delta]);
     for (const [index, call] of calls.entries()) {
       if (call.type === "function") continue;
-      calls[index] = await tools.run(call, { run, signal });
+      calls[index] = await tools.run(call, { scope, signal });
       // Cancelled meanwhile (the built-in may have stopped early because of it): the step ends cancelled.
       signal.throwIfAborted();
       step = recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls });

@@ -1,4 +1,5 @@
-import type { AssistantTool, FileSearchResult, Run, StepToolCall } from "../api/wire.js";
+import type { AttributeFilter } from "../api/vector-stores.js";
+import type { AssistantTool, FileSearchResult, StepToolCall } from "../api/wire.js";
 import type { ToolDefinition } from "../llm/chat-model.js";
 
 /** The tool types a run executes itself (function tools go back to the client). */
@@ -21,9 +22,28 @@ export type ToolCallDelta =
   | { index: number; type: "code_interpreter"; code_interpreter: { input: string } }
   | { index: number; type: "code_interpreter"; code_interpreter: { outputs: (CodeOutput & { index: number })[] } };
 
-/** What a tool call runs with: the run it belongs to and the run's signal (a cancel stops the tool). */
+/**
+ * What built-in calls work on, resolved once by whoever executes them: a run from its assistant and thread
+ * (runs/tool-scope.ts), a response from its request. Tools see no Run or Response, so both APIs share them.
+ */
+export interface ToolScope {
+  /** The tools as configured (file_search takes its options from its entry). */
+  tools: readonly AssistantTool[];
+  /** The vector stores file_search reads (ids that no longer exist are skipped). */
+  vectorStoreIds: readonly string[];
+  /** An attribute filter on file_search's results (the Responses API's `filters`). */
+  filters?: AttributeFilter | undefined;
+  /** The sandbox session code_interpreter runs in: variables live on across calls with the same key. */
+  sessionKey: string;
+  /** Uploaded files code_interpreter loads into the sandbox. */
+  codeFileIds: readonly string[];
+  /** Told about the files code wrote, once stored, so the reply can cite them. */
+  filesWritten?: ((files: { file_id: string; name: string }[]) => void) | undefined;
+}
+
+/** What a tool call runs with: its scope, and the signal of its run or response (a cancel stops the tool). */
 export interface ToolContext {
-  run: Run;
+  scope: ToolScope;
   signal: AbortSignal;
 }
 

@@ -1,17 +1,16 @@
-import type { Run } from "../api/wire.js";
 import { SANDBOX_API_DESCRIPTION } from "../sandbox/index.js";
-import type { BuiltinCall, BuiltinTool } from "./builtin-tool.js";
+import type { BuiltinCall, BuiltinTool, ToolScope } from "./builtin-tool.js";
 
 export type CodeOutputs = BuiltinCall<"code_interpreter">["code_interpreter"]["outputs"];
 
-/** What code_interpreter needs: something that runs the model's JavaScript for a run (the sandbox). */
-export interface RunCodeRunner {
-  /** `signal`: the run's; aborting it (cancel) stops the code. Errors in the code are outputs, not throws. */
-  run(run: Run, code: string, signal: AbortSignal): Promise<{ outputs: CodeOutputs }>;
+/** What code_interpreter needs: something that runs the model's JavaScript in a scope's session (the sandbox). */
+export interface ScopeCodeRunner {
+  /** `signal`: the run's or response's; aborting it (cancel) stops the code. Errors in the code are outputs, not throws. */
+  run(scope: ToolScope, code: string, signal: AbortSignal): Promise<{ outputs: CodeOutputs }>;
 }
 
 /** code_interpreter: the model writes JavaScript, the sandbox runs it, the console output comes back. */
-export function codeInterpreterTool(runner: RunCodeRunner): BuiltinTool<"code_interpreter"> {
+export function codeInterpreterTool(runner: ScopeCodeRunner): BuiltinTool<"code_interpreter"> {
   return {
     type: "code_interpreter",
     definition: {
@@ -24,8 +23,8 @@ export function codeInterpreterTool(runner: RunCodeRunner): BuiltinTool<"code_in
       },
     },
     begin: (id, args) => ({ id, type: "code_interpreter", code_interpreter: { input: String(args.code ?? ""), outputs: [] } }),
-    async run(call, { run, signal }) {
-      const { outputs } = await runner.run(run, call.code_interpreter.input, signal);
+    async run(call, { scope, signal }) {
+      const { outputs } = await runner.run(scope, call.code_interpreter.input, signal);
       return { ...call, code_interpreter: { ...call.code_interpreter, outputs } };
     },
     replay: (call) => ({

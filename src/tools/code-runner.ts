@@ -1,23 +1,23 @@
-import type { Run } from "../api/wire.js";
 import type { FileService } from "../files/file-service.js";
 import type { CodeSandbox, SandboxFile, SandboxLimits, SandboxResult, SkippedFile } from "../sandbox/index.js";
 import type { Repos } from "../store/repos.js";
-import type { CodeOutputs, RunCodeRunner } from "./code-interpreter.js";
+import type { ToolScope } from "./builtin-tool.js";
+import type { CodeOutputs, ScopeCodeRunner } from "./code-interpreter.js";
 
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|svg)$/i;
 
 /**
- * Runs code_interpreter calls in the QuickJS sandbox. The session is the thread, so variables survive across
- * calls and across runs on the same thread (until the sandbox evicts it). Errors in the code are outputs for
- * the model to read and fix, never run failures. Files the code writes become `assistants_output` files,
- * recorded on the run so its reply can cite them (file_path annotations). Attached files over `maxFileBytes`,
+ * Runs code_interpreter calls in the QuickJS sandbox, in the scope's session (a run's thread, so variables
+ * survive across calls and runs on it until the sandbox evicts it). Errors in the code are outputs for the
+ * model to read and fix, never failures. Files the code writes become `assistants_output` files, handed to
+ * the scope's `filesWritten` so the reply can cite them (file_path annotations). Attached files over `maxFileBytes`,
  * or beyond `maxInputBytes` for the call in all, are not loaded: the code gets an error naming the cap when it
  * reads one, and the output says which were skipped; the others work.
  */
-export class SandboxCodeRunner implements RunCodeRunner {
+export class SandboxCodeRunner implements ScopeCodeRunner {
   constructor(
     private readonly deps: {
-      repos: Pick<Repos, "assistants" | "threads" | "messages" | "files" | "runs">;
+      repos: Pick<Repos, "files">;
       files: FileService;
       sandbox: CodeSandbox;
       limits?: Partial<SandboxLimits>;
@@ -28,10 +28,10 @@ export class SandboxCodeRunner implements RunCodeRunner {
     },
   ) {}
 
-  async run(run: Run, code: string, signal?: AbortSignal): Promise<{ outputs: CodeOutputs }> {
-    const { files, skipped } = await this.inputFiles(run);
+  async run(scope: ToolScope, code: string, signal?: AbortSignal): Promise<{ outputs: CodeOutputs }> {
+    const { files, skipped } = await this.inputFiles(scope.codeFileIds);
     const result = await this.deps.sandbox.run(code, {
-      sessionKey: run.thread_id,
+      sessionKey: scope.sessionKey,
       files,
       ...(skipped.length > 0 ? { skipped } : {}),
       ...(this.deps.limits ? { limits: this.deps.limits } : {}),
@@ -44,25 +44,14 @@ export class SandboxCodeRunner implements RunCodeRunner {
       generated.push({ file_id: stored.id, name: stored.filename });
       if (IMAGE_EXTENSIONS.test(file.name)) outputs.push({ type: "image", image: { file_id: stored.id } });
     }
-    if (generated.length > 0) {
-      const options = this.deps.repos.runs.options(run.id);
-      this.deps.repos.runs.setOptions(run.id, { ...options, generated_files: [...(options.generated_files ?? []), ...generated] });
-    }
+    if (generated.length > 0) scope.filesWritten?.(generated);
     return { outputs };
   }
 
-  /** Files of the assistant's and thread's code_interpreter resources and of code_interpreter attachments. */
-  private async inputFiles(run: Run): Promise<{ files: SandboxFile[]; skipped: SkippedFile[] }> {
+  /** The scope's files, loaded within the per-file and per-call caps. */
+  private async inputFiles(fileIds: readonly string[]): Promise<{ files: SandboxFile[]; skipped: SkippedFile[] }> {
     const { repos } = this.deps;
-    const ids = new Set<string>([
-      ...(repos.assistants.get(run.assistant_id)?.tool_resources?.code_interpreter?.file_ids ?? []),
-      ...(repos.threads.get(run.thread_id)?.tool_resources?.code_interpreter?.file_ids ?? []),
-      ...repos.messages
-        .all({ thread_id: run.thread_id })
-        .flatMap((m) => m.attachments ?? [])
-        .filter((a) => a.tools.some((t) => t.type === "code_interpreter"))
-        .map((a) => a.file_id),
-    ]);
+    const ids = new Set(fileIds);
     const maxFile = this.deps.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const maxInput = this.deps.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
     const files: SandboxFile[] = [];

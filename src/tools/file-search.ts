@@ -1,22 +1,22 @@
-import type { FileSearchResult, Run } from "../api/wire.js";
-import type { BuiltinCall, BuiltinTool } from "./builtin-tool.js";
+import type { FileSearchResult } from "../api/wire.js";
+import type { BuiltinCall, BuiltinTool, ToolScope } from "./builtin-tool.js";
 
 export const FILE_SEARCH_DESCRIPTION =
   "Search the user's uploaded files for passages relevant to a query. Call it whenever the answer may be in " +
   "the files. Results are numbered [1], [2], ...; cite the ones you use with their number in square brackets.";
 
-/** What file_search needs from retrieval: one search over the run's vector stores. */
-export interface RunFileSearcher {
+/** What file_search needs from retrieval: one search over the scope's vector stores. */
+export interface ScopeFileSearcher {
   /** Results with their content (stripped from API responses unless `include[]` asks for it). */
-  forRun(run: Run, query: string, signal: AbortSignal): Promise<{ results: FileSearchResult[] }>;
+  search(scope: ToolScope, query: string, signal: AbortSignal): Promise<{ results: FileSearchResult[] }>;
 }
 
 /**
- * file_search: the model names a query, the run's stores answer with numbered passages. The results are
+ * file_search: the model names a query, the scope's stores answer with numbered passages. The results are
  * stored on the step, and the model reads those same stored results in later turns, so a resumed run sees
  * exactly what the first attempt saw.
  */
-export function fileSearchTool(searcher: RunFileSearcher): BuiltinTool<"file_search"> {
+export function fileSearchTool(searcher: ScopeFileSearcher): BuiltinTool<"file_search"> {
   return {
     type: "file_search",
     definition: {
@@ -32,8 +32,8 @@ export function fileSearchTool(searcher: RunFileSearcher): BuiltinTool<"file_sea
       const ranking = config.file_search?.ranking_options;
       return { id, type: "file_search", file_search: { ...(ranking ? { ranking_options: ranking } : {}), results: [], query: String(args.query ?? "") } };
     },
-    async run(call, { run, signal }) {
-      const { results } = await searcher.forRun(run, call.file_search.query ?? "", signal);
+    async run(call, { scope, signal }) {
+      const { results } = await searcher.search(scope, call.file_search.query ?? "", signal);
       return { ...call, file_search: { ...call.file_search, results } };
     },
     replay(call, firstSource) {

@@ -1,4 +1,4 @@
-import type { AssistantTool, FileSearchResult, Run, StepToolCall, ToolChoice } from "../api/wire.js";
+import type { AssistantTool, FileSearchResult, StepToolCall, ToolChoice } from "../api/wire.js";
 import { newId } from "../ids.js";
 import type { ModelToolCall, ToolDefinition } from "../llm/chat-model.js";
 import type { AnyBuiltinTool, BuiltinConfig, BuiltinTool, BuiltinType, ReplayedCall, ToolCallDelta, ToolContext } from "./builtin-tool.js";
@@ -47,10 +47,10 @@ export class Toolbox {
     return null;
   }
 
-  /** The model's call as the step records it: a built-in the run has, or else a function call. */
-  stepCall(run: Run, call: ModelToolCall): StepToolCall {
+  /** The model's call as a step records it: a built-in among `configured`, or else a function call. */
+  stepCall(configured: readonly AssistantTool[], call: ModelToolCall): StepToolCall {
     const id = newId("call_");
-    const config = run.tools.find((t) => t.type !== "function" && this.byType.get(t.type)?.definition.name === call.name);
+    const config = configured.find((t) => t.type !== "function" && this.byType.get(t.type)?.definition.name === call.name);
     if (config && config.type !== "function") return this.byType.get(config.type)!.begin(id, call.arguments, config as BuiltinConfig);
     return { id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments), output: null } };
   }

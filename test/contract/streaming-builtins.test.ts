@@ -9,9 +9,9 @@ type ToolCallsDetails = OpenAI.Beta.Threads.Runs.ToolCallsStepDetails;
 
 /** Stand-ins for the sandbox and retrieval, so these tests see only what the run engine streams. */
 const tools = [
-  codeInterpreterTool({ run: async (_run, code) => ({ outputs: [{ type: "logs", logs: `ran ${code.length} chars` }] }) }),
+  codeInterpreterTool({ run: async (_scope, code) => ({ outputs: [{ type: "logs", logs: `ran ${code.length} chars` }] }) }),
   fileSearchTool({
-    forRun: async () => ({
+    search: async () => ({
       results: [{ file_id: "file-abc", file_name: "notes.txt", score: 0.9, content: [{ type: "text", text: "The secret is 7." }] }],
     }),
   }),

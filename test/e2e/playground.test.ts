@@ -209,7 +209,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
   }, TEST_TIMEOUT);
 
   it("a function call is answered through the page (requires_action → output → answer), code_interpreter shown", async () => {
-    const codeInterpreter = codeInterpreterTool({ run: async (_run, code) => ({ outputs: [{ type: "logs", logs: `42\n(ran ${code.length} chars)` }] }) });
+    const codeInterpreter = codeInterpreterTool({ run: async (_scope, code) => ({ outputs: [{ type: "logs", logs: `42\n(ran ${code.length} chars)` }] }) });
     const { t, page, problems } = await open({}, { tools: [codeInterpreter] });
     await page.waitForSelector("body[data-ready=true]", WAIT);
 

@@ -1,15 +1,15 @@
 /**
- * FileSearchService.forRun over fakes: its wait for files still indexing ends on the settle notification (no
+ * FileSearchService.search over fakes: its wait for files still indexing ends on the settle notification (no
  * timer involved), and a cancelled run's signal reaches the embedder computing the query's vector.
  */
 import { describe, expect, it } from "vitest";
-import type { Run } from "../../src/api/wire.js";
+import type { SearchScope } from "../../src/retrieval/file-search.js";
 import { KeyedCondition } from "../../src/concurrency/keyed-condition.js";
 import type { Embedder } from "../../src/llm/chat-model.js";
 import { FileSearchService } from "../../src/retrieval/file-search.js";
 import { StoreSearch } from "../../src/retrieval/store-search.js";
 
-const RUN = { assistant_id: "asst_1", thread_id: "thread_1", tools: [{ type: "file_search" }] } as unknown as Run;
+const SCOPE: SearchScope = { vectorStoreIds: ["vs_1"], tools: [{ type: "file_search" }] };
 
 /** Lets pending callbacks run: a 50 ms poll would not have fired by then. */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -18,10 +18,6 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 function service(search: Pick<StoreSearch, "search">, inProgress: { n: number }) {
   const settled = new KeyedCondition<string>();
   const files = new FileSearchService({
-    repos: {
-      assistants: { get: () => ({ tool_resources: { file_search: { vector_store_ids: ["vs_1"] } } }) },
-      threads: { get: () => null },
-    } as never,
     storeFiles: { counts: () => ({ in_progress: inProgress.n, completed: 1, failed: 0, cancelled: 0, total: inProgress.n + 1 }) },
     search,
     stores: { exists: () => true, find: () => undefined as never, touch: () => {} },
@@ -30,13 +26,13 @@ function service(search: Pick<StoreSearch, "search">, inProgress: { n: number })
   return { files, settled };
 }
 
-describe("FileSearchService.forRun", () => {
+describe("FileSearchService.search", () => {
   it("waits for files indexing and searches as soon as the store's files settle", async () => {
     const inProgress = { n: 1 };
     const searched: string[] = [];
     const { files, settled } = service({ search: async (_ids, query) => (searched.push(query), []) }, inProgress);
     let done = false;
-    const call = files.forRun(RUN, "titan", new AbortController().signal).then(() => (done = true));
+    const call = files.search(SCOPE, "titan", new AbortController().signal).then(() => (done = true));
     await turn();
     expect(searched).toEqual([]); // still waiting
     settled.notify("vs_1"); // told, but a file is still in progress
@@ -53,7 +49,7 @@ describe("FileSearchService.forRun", () => {
   it("a cancelled run stops waiting, with the cancel's reason", async () => {
     const { files } = service({ search: async () => [] }, { n: 1 });
     const abort = new AbortController();
-    const call = files.forRun(RUN, "titan", abort.signal);
+    const call = files.search(SCOPE, "titan", abort.signal);
     await turn();
     abort.abort(new Error("run cancelled"));
     await expect(call).rejects.toThrow("run cancelled");
@@ -80,7 +76,7 @@ describe("FileSearchService.forRun", () => {
     });
     const { files } = service(search, { n: 0 });
     const abort = new AbortController();
-    const call = files.forRun(RUN, "titan", abort.signal);
+    const call = files.search(SCOPE, "titan", abort.signal);
     await turn();
     expect(embedSignal).toBeDefined();
     expect(embedSignal!.aborted).toBe(false);
