@@ -15,6 +15,7 @@ import { healthHandler } from "./http/health.js";
 import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
 import { originCheck, originGuard } from "./http/origin-guard.js";
+import { responsesRouter } from "./http/responses.js";
 import { runsRouter } from "./http/runs.js";
 import { stepsRouter } from "./http/steps.js";
 import { threadsRouter } from "./http/threads.js";
@@ -28,6 +29,7 @@ import type { AssistantService } from "./objects/assistant-service.js";
 import type { ThreadService } from "./objects/thread-service.js";
 import type { FileSearchService } from "./retrieval/file-search.js";
 import type { VectorStoreService } from "./retrieval/vector-store-service.js";
+import type { ResponseService } from "./responses/response-service.js";
 import type { RunService } from "./runs/run-service.js";
 import type { Repos } from "./store/repos.js";
 
@@ -40,6 +42,7 @@ export interface AppDeps {
   readonly assistants: AssistantService;
   readonly threads: ThreadService;
   readonly runs: RunService;
+  readonly responses: ResponseService;
   readonly files: FileService;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: Pick<FileSearchService, "searchEndpoint">;
@@ -78,6 +81,7 @@ export function createApp(s: AppDeps): Hono {
   v1.route("/threads", threadsRouter({ threads: s.threads }));
   v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files, uploads: s.config.limits }));
   v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
+  v1.route("/responses", responsesRouter({ responses: s.responses }));
   v1.route("/organization", apiKeysRouter({ keys: s.apiKeys }));
   app.route("/v1", v1);
   app.route("/", playgroundRouter()); // the Playground page at / (static, public; it asks for the key)

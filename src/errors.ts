@@ -31,7 +31,8 @@ export type ObjectKind =
   | "vector store file"
   | "vector store file batch"
   | "assistant file"
-  | "message file";
+  | "message file"
+  | "response";
 
 export function notFound(kind: ObjectKind, id: string): ApiError {
   return new ApiError(404, `No ${kind} found with id '${id}'.`, "invalid_request_error", null, null);

@@ -24,6 +24,7 @@ import { Outbox } from "../runs/outbox.js";
 import { RunExecutor } from "../runs/executor.js";
 import { RunRecorder } from "../runs/recorder.js";
 import { RunService } from "../runs/run-service.js";
+import { ResponseService } from "../responses/response-service.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
 import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
 import { AssistantService } from "../objects/assistant-service.js";
@@ -50,6 +51,7 @@ export interface AppServices {
   readonly files: FileService;
   readonly models: ModelCatalog;
   readonly runs: RunService;
+  readonly responses: ResponseService;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: FileSearchService;
   readonly ingestor: Ingestor;
@@ -121,10 +123,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const runEvents = new RunEvents();
   const outbox = new Outbox(db, runEvents);
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
+  const chat = overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs });
   const executor = new RunExecutor({
     repos,
     recorder,
-    chat: overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs }),
+    chat,
     models,
     tools,
     clock,
@@ -133,6 +136,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
+  const responses = new ResponseService({ repos, chat, models, tools, clock });
   engine.start();
   retrieval.vectorStores.resumeIngestion();
   return {
@@ -148,6 +152,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     files,
     models,
     runs,
+    responses,
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,
     ingestor: retrieval.ingestor,
@@ -156,6 +161,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     probeOllama: () => probeOllama(config.ollama.host, 1000),
     close: async () => {
       await engine.close();
+      await responses.close();
       await retrieval.ingestor.close();
       await retrieval.pdf.close();
       await retrieval.index.close();

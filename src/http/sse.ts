@@ -10,11 +10,20 @@ export interface EventSource {
   close(): void;
 }
 
+export interface SseOptions {
+  /**
+   * The name of the event carrying the final `data: [DONE]`: `done` for the Assistants API (default), none for
+   * the Responses API, whose streams end with a bare `data: [DONE]`.
+   */
+  doneEvent?: string | null;
+}
+
 /**
- * Writes a run stream as Assistants-API server-sent events, ending with `event: done` / `data: [DONE]`.
- * The client going away closes the stream (the run goes on); a stream that fails ends with `event: error`.
+ * Writes an event stream as server-sent events, ending with `[DONE]`. The client going away closes the stream
+ * (the run or response goes on); a stream that fails ends with `event: error`.
  */
-export function sseResponse(c: Context, events: EventSource): Response {
+export function sseResponse(c: Context, events: EventSource, options: SseOptions = {}): Response {
+  const doneEvent = options.doneEvent === undefined ? "done" : options.doneEvent;
   const present = c.get("present") ?? ((data: unknown) => data); // the wire format asked for (assistants-version.ts)
   return streamSSE(c, async (stream) => {
     const gone = new AbortController();
@@ -24,7 +33,7 @@ export function sseResponse(c: Context, events: EventSource): Response {
       for (let step = await events.next(gone.signal); !step.done; step = await events.next(gone.signal)) {
         await stream.writeSSE({ event: step.value.event, data: JSON.stringify(present(step.value.data)) });
       }
-      if (!gone.signal.aborted) await stream.writeSSE({ event: "done", data: "[DONE]" });
+      if (!gone.signal.aborted) await stream.writeSSE(doneEvent === null ? { data: "[DONE]" } : { event: doneEvent, data: "[DONE]" });
     } catch (err) {
       if (!gone.signal.aborted) {
         const error = { message: `The event stream broke: ${err instanceof Error ? err.message : String(err)}`, type: "server_error", param: null, code: null };

@@ -38,15 +38,27 @@ export type RequestPlan =
   | { ok: false; end: "max_prompt_tokens" | "max_completion_tokens" | "too_long"; tokens: number };
 
 export async function loadRunContext(run: Run, deps: PlanDeps): Promise<RunContext> {
-  const resolved = deps.models.resolveChat(run.model);
-  const details = await deps.chat.details(resolved.tag);
-  const trained = details.context_length ?? null;
-  const numCtx = Math.min(resolved.contextLength ?? UNLISTED_CONTEXT_CAP, trained ?? resolved.contextLength ?? FALLBACK_CONTEXT);
+  const { tag, numCtx, details } = await resolveModel(run.model, deps);
   const history = deps.repos.messages.all({ thread_id: run.thread_id }).filter((m) => !(m.run_id === run.id && m.role === "assistant"));
   // A vision model (Ollama reports the capability) gets the images themselves; others get them named.
   const readFile = deps.readFile;
   const images = readFile && details.capabilities.includes("vision") ? await loadImages(history, readFile) : undefined;
-  return { tag: resolved.tag, numCtx, history, ...(images ? { images } : {}) };
+  return { tag, numCtx, history, ...(images ? { images } : {}) };
+}
+
+/**
+ * A public model name as Ollama serves it: its tag, the context window to allocate (the manifest's size, capped
+ * by what the model was trained for per /api/show), and its details. Runs and responses size prompts by it.
+ */
+export async function resolveModel(
+  name: string,
+  deps: Pick<PlanDeps, "models" | "chat">,
+): Promise<{ tag: string; numCtx: number; details: Awaited<ReturnType<ChatModel["details"]>> }> {
+  const resolved = deps.models.resolveChat(name);
+  const details = await deps.chat.details(resolved.tag);
+  const trained = details.context_length ?? null;
+  const numCtx = Math.min(resolved.contextLength ?? UNLISTED_CONTEXT_CAP, trained ?? resolved.contextLength ?? FALLBACK_CONTEXT);
+  return { tag: resolved.tag, numCtx, details };
 }
 
 /** The next model request of a run, sized so Ollama never truncates the prompt itself. */

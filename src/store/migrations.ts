@@ -104,4 +104,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX threads_by_project ON threads(project, seq);
   CREATE INDEX vector_store_file_batches_by_project ON vector_store_file_batches(project, seq);
   `,
+  // The Responses API: stored responses (the wire object), and each response's input items in order (a row key
+  // "<response>/<item>", since an item given back as input appears in several responses).
+  `
+  ${projectTable("responses", "status TEXT NOT NULL,")}
+  CREATE INDEX responses_by_project ON responses(project, seq);
+  ${projectTable("response_items", "response_id TEXT NOT NULL,")}
+  CREATE INDEX response_items_by_response ON response_items(project, response_id, seq);
+  `,
 ];

@@ -3,6 +3,7 @@ import { AssistantsRepo } from "./assistants-repo.js";
 import type { Db } from "./db.js";
 import { FilesRepo } from "./files-repo.js";
 import { MessagesRepo } from "./messages-repo.js";
+import { ResponseItemsRepo, ResponsesRepo } from "./responses-repo.js";
 import { RunsRepo } from "./runs-repo.js";
 import { StepsRepo } from "./steps-repo.js";
 import { ThreadsRepo } from "./threads-repo.js";
@@ -20,6 +21,8 @@ export interface Repos {
   readonly storeFiles: VectorStoreFilesRepo;
   readonly batches: FileBatchesRepo;
   readonly indexSettings: VectorStoreIndexRepo;
+  readonly responses: ResponsesRepo;
+  readonly responseItems: ResponseItemsRepo;
   /** Not an object table: keys span projects. */
   readonly apiKeys: ApiKeysRepo;
 }
@@ -36,6 +39,8 @@ export function createRepos(db: Db): Repos {
     storeFiles: new VectorStoreFilesRepo(db),
     batches: new FileBatchesRepo(db),
     indexSettings: new VectorStoreIndexRepo(db),
+    responses: new ResponsesRepo(db),
+    responseItems: new ResponseItemsRepo(db),
     apiKeys: new ApiKeysRepo(db),
   };
 }

@@ -46,32 +46,45 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 let ajv: Ajv2020 | undefined;
-const validators = new Map<SchemaName, ValidateFunction>();
+const validators = new Map<string, ValidateFunction>();
 
 /** Throws an Error listing every ajv complaint (path, problem, offending value) when `value` breaks the schema. */
 export function expectMatchesSchema(value: unknown, name: SchemaName): void {
-  const validate = validatorFor(name);
+  check(value, name, `${SPEC_ID}#/components/schemas/${name}`);
+}
+
+/**
+ * The same check against test/fixtures/spec/responses.openapi.json (the Responses, Conversations, chat and
+ * models document), for any of its component schemas (`Response`, `ResponseTextDeltaEvent`, `ResponseItemList`…).
+ */
+export function expectMatchesResponsesSchema(value: unknown, name: string): void {
+  check(value, name, `${RESPONSES_SPEC_ID}#/components/schemas/${name}`);
+}
+
+function check(value: unknown, name: string, ref: string): void {
+  let validate = validators.get(ref);
+  if (!validate) {
+    validate = instance().compile({ $ref: ref });
+    validators.set(ref, validate);
+  }
   if (validate(value)) return;
   const lines = (validate.errors ?? []).map((e) => `  ${describe(e, value)}`);
   throw new Error(`Response does not match ${name}:\n${lines.join("\n")}\nvalue: ${preview(value)}`);
 }
 
-function validatorFor(name: SchemaName): ValidateFunction {
-  let validate = validators.get(name);
-  if (!validate) {
-    validate = instance().compile({ $ref: `${SPEC_ID}#/components/schemas/${name}` });
-    validators.set(name, validate);
-  }
-  return validate;
-}
+export const RESPONSES_SPEC_FILE = new URL("../fixtures/spec/responses.openapi.json", import.meta.url).pathname;
+const RESPONSES_SPEC_ID = "https://local-assistants.test/responses.openapi.json";
 
-/** One ajv per process, the spec loaded and converted on first use. */
+/** One ajv per process, both specs loaded and converted on first use. */
 function instance(): Ajv2020 {
   if (ajv) return ajv;
   const spec = JSON.parse(fs.readFileSync(SPEC_FILE, "utf8")) as { components: { schemas: JsonObject } };
   const schemas = nullableToUnion(spec.components.schemas) as JsonObject;
   applyKnownDeviations(schemas);
   requireObjects(schemas);
+  const responsesSpec = JSON.parse(fs.readFileSync(RESPONSES_SPEC_FILE, "utf8")) as { components: { schemas: JsonObject } };
+  const responsesSchemas = nullableToUnion(responsesSpec.components.schemas) as JsonObject;
+  requireObjects(responsesSchemas);
   ajv = new Ajv2020({ strict: false, allErrors: true });
   ajv.addFormat("unixtime", {
     type: "number",
@@ -81,7 +94,9 @@ function instance(): Ajv2020 {
   ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
   ajv.addFormat("uri", (s: string) => URL.canParse(s));
   ajv.addFormat("binary", () => true);
+  ajv.addFormat("float", { type: "number", validate: () => true });
   ajv.addSchema({ $id: SPEC_ID, components: { schemas } });
+  ajv.addSchema({ $id: RESPONSES_SPEC_ID, components: { schemas: responsesSchemas } });
   return ajv;
 }
 

@@ -35,9 +35,10 @@ export const ALLOWED: Record<string, string[]> = {
   retrieval: [...BASE, "store", "llm", "files", "objects"],
   tools: [...BASE, "store", "llm", "files", "sandbox", "retrieval"],
   runs: [...BASE, "store", "llm", "objects", "tools"],
-  http: [...BASE, "store", "files", "objects", "retrieval", "runs"],
+  responses: [...BASE, "store", "llm", "objects", "tools", "runs"],
+  http: [...BASE, "store", "files", "objects", "retrieval", "runs", "responses"],
   playground: [...BASE],
-  app: [...BASE, "http", "playground", "objects", "runs", "files", "retrieval", "store", "llm"],
+  app: [...BASE, "http", "playground", "objects", "runs", "responses", "files", "retrieval", "store", "llm"],
   doctor: [...BASE, "llm"],
   // The composition root and the entry point may use everything.
   composition: ["*"],

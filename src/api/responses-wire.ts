@@ -1,0 +1,91 @@
+/** Wire shapes of the Responses API (names follow openai-node's `Responses` types). */
+
+export type ItemStatus = "in_progress" | "completed" | "incomplete";
+
+export type InputContent =
+  | { type: "input_text"; text: string }
+  | { type: "output_text"; text: string; annotations: unknown[]; logprobs?: unknown[] };
+
+export interface OutputText {
+  type: "output_text";
+  text: string;
+  annotations: unknown[];
+  logprobs: unknown[];
+}
+
+export interface MessageItem {
+  id: string;
+  type: "message";
+  role: "user" | "assistant" | "system" | "developer";
+  status: ItemStatus;
+  content: (InputContent | OutputText)[];
+}
+
+export interface FunctionCallItem {
+  id: string;
+  type: "function_call";
+  status: ItemStatus;
+  call_id: string;
+  name: string;
+  arguments: string;
+}
+
+export interface FunctionCallOutputItem {
+  id: string;
+  type: "function_call_output";
+  status: ItemStatus;
+  call_id: string;
+  output: string;
+}
+
+/** An item as stored and listed: input items, and the output items the model produced. */
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem;
+export type OutputItem = MessageItem | FunctionCallItem;
+
+export type ResponseStatus = "queued" | "in_progress" | "completed" | "failed" | "incomplete" | "cancelled";
+
+export interface ResponseUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+export interface Response {
+  id: string;
+  object: "response";
+  created_at: number;
+  status: ResponseStatus;
+  completed_at: number | null;
+  error: { code: string; message: string } | null;
+  incomplete_details: { reason: "max_output_tokens" | "content_filter" } | null;
+  instructions: string | null;
+  max_output_tokens: number | null;
+  max_tool_calls: number | null;
+  model: string;
+  output: OutputItem[];
+  parallel_tool_calls: boolean;
+  previous_response_id: string | null;
+  reasoning: { effort: string | null; summary: string | null };
+  store: boolean;
+  background: boolean;
+  temperature: number;
+  top_p: number;
+  text: { format: Record<string, unknown>; verbosity: string };
+  tool_choice: unknown;
+  tools: Record<string, unknown>[];
+  truncation: "auto" | "disabled";
+  /** Known once the model answered (absent while it runs, as the document types it: an object when present). */
+  usage?: ResponseUsage;
+  metadata: Record<string, string>;
+  service_tier: string;
+  prompt_cache_key: string | null;
+  safety_identifier: string | null;
+  top_logprobs: number;
+  /** Echoed when the request gave one (deprecated by OpenAI for safety_identifier and prompt_cache_key). */
+  user?: string;
+}
+
+/** A streamed event: `type` plus its fields; `sequence_number` is added by the writer. */
+export type ResponseEvent = { type: string; sequence_number: number } & Record<string, unknown>;

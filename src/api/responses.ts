@@ -1,0 +1,124 @@
+import { z } from "zod";
+import { Metadata, Temperature, TopP } from "./common.js";
+
+/**
+ * Request schema of `POST /v1/responses` (names follow openai-node's ResponseCreateParams). Strict: a field we
+ * do not serve is a 400 naming it, never silently ignored. What this version does not execute yet (built-in
+ * tools, background, images and files in input) is refused in ResponseService with a 400 that says so.
+ */
+
+const InputText = z.strictObject({ type: z.literal("input_text"), text: z.string() });
+const OutputText = z.strictObject({
+  type: z.literal("output_text"),
+  text: z.string(),
+  annotations: z.array(z.unknown()).optional(),
+  logprobs: z.array(z.unknown()).optional(),
+});
+const InputImage = z.strictObject({
+  type: z.literal("input_image"),
+  image_url: z.string().nullable().optional(),
+  file_id: z.string().nullable().optional(),
+  detail: z.enum(["auto", "low", "high"]).optional(),
+});
+const InputFile = z.strictObject({
+  type: z.literal("input_file"),
+  file_id: z.string().nullable().optional(),
+  file_data: z.string().optional(),
+  filename: z.string().optional(),
+  file_url: z.string().optional(),
+});
+const ContentPart = z.discriminatedUnion("type", [InputText, OutputText, InputImage, InputFile]);
+
+/** A message item; the SDK's EasyInputMessage leaves out `type`. */
+const MessageItem = z.strictObject({
+  type: z.literal("message"),
+  id: z.string().optional(),
+  role: z.enum(["user", "assistant", "system", "developer"]),
+  content: z.union([z.string(), z.array(ContentPart)]),
+  status: z.enum(["in_progress", "completed", "incomplete"]).optional(),
+  phase: z.unknown().optional(),
+});
+const FunctionCallItem = z.strictObject({
+  type: z.literal("function_call"),
+  id: z.string().optional(),
+  call_id: z.string().min(1),
+  name: z.string().min(1),
+  arguments: z.string(),
+  status: z.enum(["in_progress", "completed", "incomplete"]).optional(),
+});
+const FunctionCallOutputItem = z.strictObject({
+  type: z.literal("function_call_output"),
+  id: z.string().nullable().optional(),
+  call_id: z.string().min(1),
+  output: z.union([z.string(), z.array(z.union([InputText, InputImage, InputFile]))]),
+  status: z.enum(["in_progress", "completed", "incomplete"]).nullable().optional(),
+});
+const ItemReference = z.strictObject({ type: z.literal("item_reference"), id: z.string().min(1) });
+
+const InputItem = z.preprocess(
+  (item) => (typeof item === "object" && item !== null && !("type" in item) && "role" in item ? { type: "message", ...item } : item),
+  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ItemReference]),
+);
+export type InputItemParam = z.infer<typeof InputItem>;
+
+const FunctionTool = z.strictObject({
+  type: z.literal("function"),
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "function names are 1-64 characters of a-z, A-Z, 0-9, underscores and dashes"),
+  description: z.string().max(8192).nullable().optional(),
+  parameters: z.record(z.string(), z.unknown()).nullable().optional(),
+  strict: z.boolean().nullable().optional(),
+});
+/** Built-in tools are parsed loosely here and refused by the service until they are served. */
+const BuiltinTool = z.looseObject({ type: z.enum(["file_search", "code_interpreter", "web_search", "web_search_preview", "mcp", "image_generation", "computer_use_preview", "local_shell", "custom"]) });
+const Tool = z.union([FunctionTool, BuiltinTool]);
+export type FunctionToolParam = z.infer<typeof FunctionTool>;
+
+const ToolChoice = z.union([
+  z.enum(["auto", "none", "required"]),
+  z.strictObject({ type: z.literal("function"), name: z.string().min(1) }),
+  z.strictObject({
+    type: z.literal("allowed_tools"),
+    mode: z.enum(["auto", "required"]),
+    tools: z.array(z.looseObject({ type: z.string() })),
+  }),
+]);
+export type ResponseToolChoice = z.infer<typeof ToolChoice>;
+
+const TextFormat = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("text") }),
+  z.strictObject({ type: z.literal("json_object") }),
+  z.strictObject({
+    type: z.literal("json_schema"),
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+    schema: z.record(z.string(), z.unknown()),
+    description: z.string().optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
+]);
+export type TextFormatParam = z.infer<typeof TextFormat>;
+
+export const ResponseCreateParams = z.strictObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(InputItem)]).optional(),
+  instructions: z.string().nullable().optional(),
+  previous_response_id: z.string().nullable().optional(),
+  store: z.boolean().nullable().optional(),
+  stream: z.boolean().nullable().optional(),
+  background: z.boolean().nullable().optional(),
+  tools: z.array(Tool).max(128).optional(),
+  tool_choice: ToolChoice.optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  max_tool_calls: z.int().min(1).nullable().optional(),
+  max_output_tokens: z.int().min(16).nullable().optional(),
+  temperature: Temperature.nullable().optional(),
+  top_p: TopP.nullable().optional(),
+  text: z.strictObject({ format: TextFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullable().optional() }).nullable().optional(),
+  truncation: z.enum(["auto", "disabled"]).nullable().optional(),
+  include: z.array(z.string()).nullable().optional(),
+  metadata: Metadata.nullable().optional(),
+  prompt_cache_key: z.string().optional(),
+  safety_identifier: z.string().optional(),
+  service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullable().optional(),
+  user: z.string().optional(),
+});
+export type ResponseCreateParams = z.infer<typeof ResponseCreateParams>;

@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import { ListQuery } from "../api/common.js";
+import { ResponseCreateParams } from "../api/responses.js";
+import type { ResponseEvents, ResponseService } from "../responses/response-service.js";
+import { listPage, listQuery } from "./list.js";
+import { sseResponse, type EventSource } from "./sse.js";
+import { readJson } from "./validation.js";
+
+export interface ResponsesRouterDeps {
+  responses: ResponseService;
+}
+
+/** Mounted at /v1/responses. */
+export function responsesRouter(s: ResponsesRouterDeps): Hono {
+  const app = new Hono();
+
+  app.post("/", async (c) => {
+    const p = await readJson(c, ResponseCreateParams);
+    if (p.stream) return sseResponse(c, asEventSource(s.responses.createStream(p)), { doneEvent: null });
+    return c.json(await s.responses.create(p));
+  });
+
+  app.get("/:response_id", (c) => c.json(s.responses.get(c.req.param("response_id"))));
+  app.delete("/:response_id", (c) => c.json(s.responses.delete(c.req.param("response_id"))));
+
+  app.get("/:response_id/input_items", (c) => {
+    const q = listQuery(c, ListQuery);
+    return c.json(listPage(s.responses.inputItems(c.req.param("response_id"), q), q));
+  });
+
+  return app;
+}
+
+/** Responses events are named by their `type` (`event:` equals it) and carry themselves as data. */
+function asEventSource(events: ResponseEvents): EventSource {
+  return {
+    next: async (signal) => {
+      const step = await events.next(signal);
+      return step.done ? step : { done: false, value: { event: step.value.type, data: step.value } };
+    },
+    close: () => events.close(),
+  };
+}

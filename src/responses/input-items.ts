@@ -1,0 +1,100 @@
+import type { InputItemParam } from "../api/responses.js";
+import type { Response, ResponseItem } from "../api/responses-wire.js";
+import { badRequest } from "../errors.js";
+import { newId } from "../ids.js";
+import type { ChatMessage } from "../llm/chat-model.js";
+import type { ResponseItemsRepo, ResponsesRepo } from "../store/responses-repo.js";
+
+/** Longest chain of previous responses followed (a guard against a cycle in a damaged store, not a product limit). */
+const MAX_CHAIN = 10_000;
+
+/**
+ * A request's `input` as stored items, each with an id: a string is one user message; item references are
+ * resolved against `context` (the items of the previous responses). Refuses what this server cannot use yet,
+ * naming the field, rather than sending the model less than the caller gave.
+ */
+export function inputItems(input: string | InputItemParam[] | undefined, context: readonly ResponseItem[]): ResponseItem[] {
+  if (input === undefined) return [];
+  if (typeof input === "string") return [{ id: newId("msg_"), type: "message", role: "user", status: "completed", content: [{ type: "input_text", text: input }] }];
+  return input.map((item, i): ResponseItem => {
+    const param = `input[${i}]`;
+    switch (item.type) {
+      case "message": {
+        const content = typeof item.content === "string" ? [{ type: "input_text" as const, text: item.content }] : item.content;
+        const parts = content.map((part, j) => {
+          if (part.type === "input_text") return part;
+          if (part.type === "output_text") return { type: "output_text" as const, text: part.text, annotations: part.annotations ?? [], logprobs: part.logprobs ?? [] };
+          throw badRequest(`Content of type '${part.type}' is not supported by this server yet.`, `${param}.content[${j}].type`, "unsupported_value");
+        });
+        return { id: item.id ?? newId("msg_"), type: "message", role: item.role, status: "completed", content: parts };
+      }
+      case "function_call":
+        return { id: item.id ?? newId("fc_"), type: "function_call", status: "completed", call_id: item.call_id, name: item.name, arguments: item.arguments };
+      case "function_call_output": {
+        if (typeof item.output !== "string") throw badRequest("Only text function call outputs are supported by this server yet.", `${param}.output`, "unsupported_value");
+        return { id: item.id ?? newId("fco_"), type: "function_call_output", status: "completed", call_id: item.call_id, output: item.output };
+      }
+      case "item_reference": {
+        const found = context.find((c) => c.id === item.id);
+        if (!found) throw badRequest(`Item with id '${item.id}' not found.`, `${param}.id`);
+        return found;
+      }
+    }
+  });
+}
+
+/**
+ * What a stored response continues from, oldest first: for each response of the chain, its input items and its
+ * output (instructions are not carried over, as the hosted API does). Throws a 400 when the id names no response.
+ */
+export function chainItems(previousId: string, repos: { responses: ResponsesRepo; responseItems: ResponseItemsRepo }): ResponseItem[] {
+  const chain: Response[] = [];
+  for (let id: string | null = previousId; id !== null && chain.length < MAX_CHAIN; ) {
+    const response = repos.responses.get(id);
+    if (!response) {
+      if (chain.length === 0) throw badRequest(`Previous response with id '${previousId}' not found.`, "previous_response_id", "previous_response_not_found");
+      break; // an older link was deleted: the history starts after it
+    }
+    chain.push(response);
+    id = response.previous_response_id;
+  }
+  return chain.reverse().flatMap((r) => [...repos.responseItems.all(r.id), ...r.output]);
+}
+
+/**
+ * The model's view of the items: messages as turns (developer is system), function calls as the assistant's
+ * tool calls and their outputs as tool results under the call's name. An output whose call is in none of the
+ * items is a 400, as the hosted API answers.
+ */
+export function toChatMessages(items: readonly ResponseItem[]): ChatMessage[] {
+  const names = new Map<string, string>();
+  const out: ChatMessage[] = [];
+  for (const item of items) {
+    if (item.type === "message") {
+      const text = item.content.map((p) => p.text).join("\n");
+      if (item.role === "assistant") out.push({ role: "assistant", content: text });
+      else out.push({ role: item.role === "user" ? "user" : "system", content: text });
+    } else if (item.type === "function_call") {
+      names.set(item.call_id, item.name);
+      const call = { name: item.name, arguments: parseObject(item.arguments) };
+      const last = out.at(-1);
+      // Parallel calls are one assistant turn with several tool calls, as the model made them.
+      if (last?.role === "assistant" && last.content === "" && last.tool_calls) last.tool_calls.push(call);
+      else out.push({ role: "assistant", content: "", tool_calls: [call] });
+    } else {
+      const name = names.get(item.call_id);
+      if (name === undefined) throw badRequest(`No tool call found for function call output with call_id ${item.call_id}.`, "input");
+      out.push({ role: "tool", tool_name: name, content: item.output });
+    }
+  }
+  return out;
+}
+
+function parseObject(json: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

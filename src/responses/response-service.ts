@@ -1,0 +1,245 @@
+import type { ResponseCreateParams, ResponseToolChoice, TextFormatParam } from "../api/responses.js";
+import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
+import type { AssistantTool, ToolChoice } from "../api/wire.js";
+import type { Clock } from "../clock.js";
+import { AsyncQueue } from "../concurrency/async-queue.js";
+import { badRequest, notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import type { ChatMessage, ChatModel, ChatRequest } from "../llm/chat-model.js";
+import type { ModelCatalog } from "../llm/model-catalog.js";
+import { estimate } from "../runs/prompt.js";
+import { resolveModel } from "../runs/request-plan.js";
+import { MAX_BUFFERED_EVENTS } from "../runs/run-stream.js";
+import { ServerShutdown } from "../runs/state.js";
+import type { Page, PageQuery } from "../store/document-table.js";
+import type { Repos } from "../store/repos.js";
+import type { Toolbox } from "../tools/toolbox.js";
+import { errorOf, executeResponse } from "./executor.js";
+import { chainItems, inputItems, toChatMessages } from "./input-items.js";
+import { ResponseWriter } from "./response-writer.js";
+
+export interface ResponseServiceDeps {
+  repos: Pick<Repos, "responses" | "responseItems">;
+  chat: ChatModel;
+  models: ModelCatalog;
+  tools: Toolbox;
+  clock: Clock;
+}
+
+/** A streaming response as the HTTP layer writes it: its events until the last. */
+export type ResponseEvents = AsyncQueue<ResponseEvent>;
+
+/** Everything a response is executed from, settled before anything is stored or streamed. */
+interface Prepared {
+  response: Response;
+  input: ResponseItem[];
+  messages: ChatMessage[];
+  offered: AssistantTool[];
+  choice: ToolChoice;
+  format: ChatRequest["format"] | undefined;
+}
+
+/**
+ * The Responses API over the store: a response is prepared (validated, its history resolved), stored with its
+ * input items, executed on the model through a ResponseWriter, and stored again as it ended. A streaming request
+ * gets the writer's events; a plain one waits for the end. With `store: false` nothing is kept.
+ */
+export class ResponseService {
+  private readonly active = new Map<string, AbortController>();
+  private closed = false;
+
+  constructor(private readonly deps: ResponseServiceDeps) {}
+
+  async create(p: ResponseCreateParams): Promise<Response> {
+    const prepared = this.prepare(p);
+    return this.execute(prepared, () => undefined);
+  }
+
+  /** Starts the response and returns its events; a reader that leaves stops reading, not the response. */
+  createStream(p: ResponseCreateParams): ResponseEvents {
+    const prepared = this.prepare(p);
+    const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS });
+    void this.execute(prepared, (event) => void events.push(event)).finally(() => events.close());
+    return events;
+  }
+
+  get(id: string): Response {
+    const response = this.deps.repos.responses.get(id);
+    if (!response) throw notFound("response", id);
+    return response;
+  }
+
+  delete(id: string): { id: string; object: "response"; deleted: true } {
+    this.get(id);
+    this.active.get(id)?.abort();
+    this.deps.repos.responseItems.deleteFor(id);
+    this.deps.repos.responses.delete(id);
+    return { id, object: "response", deleted: true };
+  }
+
+  inputItems(id: string, q: PageQuery): Page<ResponseItem> | null {
+    this.get(id);
+    return this.deps.repos.responseItems.page(id, q);
+  }
+
+  /** Responses still executing end `failed` (server_error), as a restart would leave them. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const shutdown = new ServerShutdown();
+    for (const controller of this.active.values()) controller.abort(shutdown);
+  }
+
+  private prepare(p: ResponseCreateParams): Prepared {
+    if (this.closed) throw new ServerShutdown();
+    refuseUnserved(p);
+    const store = p.store ?? true;
+    const history = p.previous_response_id ? chainItems(p.previous_response_id, this.deps.repos) : [];
+    const input = inputItems(p.input, history);
+    if (input.length === 0) throw badRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+    const functions = (p.tools ?? []).flatMap((t): AssistantTool[] =>
+      t.type === "function"
+        ? [{ type: "function", function: { name: t.name as string, ...(t.description ? { description: t.description as string } : {}), parameters: (t.parameters ?? { type: "object", properties: {} }) as Record<string, unknown>, strict: (t.strict as boolean | null | undefined) ?? null } }]
+        : [],
+    );
+    const { offered, choice } = narrowTools(functions, p.tool_choice ?? "auto");
+    const messages = toChatMessages([...history, ...input]);
+    const instructions = p.instructions ?? null;
+    const response: Response = {
+      id: newId("resp_"),
+      object: "response",
+      created_at: this.deps.clock(),
+      status: "in_progress",
+      completed_at: null,
+      error: null,
+      incomplete_details: null,
+      instructions,
+      max_output_tokens: p.max_output_tokens ?? null,
+      max_tool_calls: p.max_tool_calls ?? null,
+      model: p.model,
+      output: [],
+      parallel_tool_calls: p.parallel_tool_calls ?? true,
+      previous_response_id: p.previous_response_id ?? null,
+      reasoning: { effort: null, summary: null },
+      store,
+      background: false,
+      temperature: p.temperature ?? 1,
+      top_p: p.top_p ?? 1,
+      text: { format: p.text?.format ?? { type: "text" }, verbosity: p.text?.verbosity ?? "medium" },
+      tool_choice: p.tool_choice ?? "auto",
+      tools: (p.tools ?? []).map((t) => ({ ...t, ...(t.type === "function" ? { description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true } : {}) })),
+      truncation: p.truncation ?? "disabled",
+      metadata: p.metadata ?? {},
+      service_tier: p.service_tier === "auto" || !p.service_tier ? "default" : p.service_tier,
+      prompt_cache_key: p.prompt_cache_key ?? null,
+      safety_identifier: p.safety_identifier ?? null,
+      top_logprobs: 0,
+      ...(p.user !== undefined ? { user: p.user } : {}),
+    };
+    const system: ChatMessage[] = instructions ? [{ role: "system", content: instructions }] : [];
+    return { response, input, messages: [...system, ...messages], offered, choice, format: formatOf(p.text?.format) };
+  }
+
+  private async execute(prepared: Prepared, sink: (event: ResponseEvent) => void): Promise<Response> {
+    const { response, input } = prepared;
+    const { repos, clock } = this.deps;
+    if (response.store) {
+      repos.responses.insert(response);
+      repos.responseItems.insertAll(response.id, response.created_at, input);
+    }
+    const controller = new AbortController();
+    this.active.set(response.id, controller);
+    const writer = new ResponseWriter(response, sink, clock);
+    writer.start();
+    let ended: Response;
+    try {
+      const request = await this.request(prepared);
+      ended = "error" in request ? writer.fail(request.error) : await executeResponse(writer, request, { chat: this.deps.chat, parallelToolCalls: response.parallel_tool_calls }, controller.signal);
+    } catch (err) {
+      ended = writer.fail(errorOf(err, controller.signal));
+    } finally {
+      this.active.delete(response.id);
+    }
+    // Deleted while it ran: nothing to store again.
+    if (response.store && repos.responses.get(response.id)) repos.responses.update(ended);
+    return ended;
+  }
+
+  /** The model request: the resolved model, the prompt fitted to its context (truncation), tools and format. */
+  private async request(prepared: Prepared): Promise<ChatRequest | { error: { code: string; message: string } }> {
+    const { response } = prepared;
+    const { tag, numCtx } = await resolveModel(response.model, this.deps);
+    const reserve = response.max_output_tokens ?? Math.min(1024, Math.floor(numCtx / 4));
+    const budget = numCtx - reserve;
+    const hint = prepared.offered.length > 0 ? this.deps.tools.hint(prepared.choice) : null;
+    const tools = this.deps.tools.offered(prepared.offered, prepared.choice);
+    const messages = fit([...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])], budget, response.truncation);
+    if (!messages) {
+      return {
+        error: {
+          code: "invalid_prompt",
+          message: `The input does not fit in the model's context window (about ${estimate(prepared.messages)} tokens for ${budget} available). Shorten the input, set truncation to "auto" to drop the oldest items, or use a model with a larger context.`,
+        },
+      };
+    }
+    return {
+      model: tag,
+      messages,
+      ...(tools.length > 0 ? { tools } : {}),
+      ...(prepared.format ? { format: prepared.format } : {}),
+      options: {
+        num_ctx: numCtx,
+        ...(response.temperature !== 1 ? { temperature: response.temperature } : {}),
+        ...(response.top_p !== 1 ? { top_p: response.top_p } : {}),
+        ...(response.max_output_tokens !== null ? { num_predict: response.max_output_tokens } : {}),
+      },
+    };
+  }
+}
+
+/**
+ * The prompt within `budget` tokens. `auto` drops the oldest turns after the system messages (never the last
+ * user turn and what follows it); `disabled`, or nothing left to drop, gives null.
+ */
+function fit(messages: ChatMessage[], budget: number, truncation: "auto" | "disabled"): ChatMessage[] | null {
+  if (estimate(messages) <= budget) return messages;
+  if (truncation === "disabled") return null;
+  const lead = messages.findIndex((m) => m.role !== "system");
+  const lastUser = messages.findLastIndex((m) => m.role === "user");
+  if (lead === -1 || lastUser <= lead) return null;
+  const kept = [...messages];
+  let dropFrom = lead;
+  while (dropFrom < lastUser && estimate(kept) > budget) {
+    kept.splice(lead, 1);
+    dropFrom++;
+  }
+  // A tool result must not lead the history without the call it answers.
+  while (kept[lead]?.role === "tool") kept.splice(lead, 1);
+  return estimate(kept) <= budget ? kept : null;
+}
+
+/** tool_choice in the Assistants shape the Toolbox applies, and the tools `allowed_tools` leaves. */
+function narrowTools(tools: AssistantTool[], choice: ResponseToolChoice): { offered: AssistantTool[]; choice: ToolChoice } {
+  if (typeof choice === "string") return { offered: tools, choice };
+  if (choice.type === "function") {
+    if (!tools.some((t) => t.type === "function" && t.function.name === choice.name)) {
+      throw badRequest(`Tool choice '${choice.name}' not found in 'tools' parameter.`, "tool_choice");
+    }
+    return { offered: tools, choice: { type: "function", function: { name: choice.name } } };
+  }
+  const allowed = new Set(choice.tools.map((t) => (typeof t.name === "string" ? t.name : "")));
+  return { offered: tools.filter((t) => t.type === "function" && allowed.has(t.function.name)), choice: choice.mode };
+}
+
+function formatOf(format: TextFormatParam | undefined): ChatRequest["format"] | undefined {
+  if (!format || format.type === "text") return undefined;
+  return format.type === "json_object" ? "json" : format.schema;
+}
+
+/** What this version does not execute yet is a 400 naming the field, never a silent no-op. */
+function refuseUnserved(p: ResponseCreateParams): void {
+  if (p.background) throw badRequest("Background responses are not supported by this server yet.", "background", "unsupported_value");
+  const index = (p.tools ?? []).findIndex((t) => t.type !== "function");
+  if (index !== -1) throw badRequest(`Tools of type '${p.tools![index]!.type}' are not supported in responses by this server yet.`, `tools[${index}].type`, "unsupported_value");
+  if (p.include && p.include.length > 0) throw badRequest(`Include '${p.include[0]}' is not supported by this server yet.`, "include[0]", "unsupported_value");
+  if (p.max_tool_calls != null) throw badRequest("max_tool_calls applies to built-in tools, which responses on this server do not run yet.", "max_tool_calls", "unsupported_value");
+}

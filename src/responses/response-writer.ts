@@ -1,0 +1,118 @@
+import type { FunctionCallItem, MessageItem, OutputText, Response, ResponseEvent, ResponseUsage } from "../api/responses-wire.js";
+import type { Clock } from "../clock.js";
+import { newId } from "../ids.js";
+
+export type ResponseEventSink = (event: ResponseEvent) => void;
+
+/**
+ * Builds one response's output and the events that describe it, in the hosted API's order: created,
+ * in_progress, then per item added → (content part added → text deltas → text done → part done) → item done,
+ * then completed / incomplete / failed. Every event carries the next `sequence_number`; snapshots in events are
+ * copies, so later changes never reach an event already sent.
+ */
+export class ResponseWriter {
+  private sequence = 0;
+  private message: MessageItem | null = null;
+  private sentText = "";
+
+  constructor(
+    readonly response: Response,
+    private readonly sink: ResponseEventSink,
+    private readonly clock: Clock,
+  ) {}
+
+  start(): void {
+    this.emit("response.created", { response: this.snapshot() });
+    this.emit("response.in_progress", { response: this.snapshot() });
+  }
+
+  /** The reply so far (whole text): opens the message and its text part on the first text, then streams the rest. */
+  text(fullText: string): void {
+    if (fullText.length <= this.sentText.length) return;
+    const message = this.message ?? this.openMessage();
+    const delta = fullText.slice(this.sentText.length);
+    this.sentText = fullText;
+    (message.content[0] as OutputText).text = fullText;
+    this.emit("response.output_text.delta", { ...this.at(message), content_index: 0, delta, logprobs: [] });
+  }
+
+  /** Ends the message (if any text was written): text done, part done, item done. */
+  finishMessage(status: "completed" | "incomplete"): void {
+    const message = this.message;
+    if (!message) return;
+    this.message = null;
+    const part = message.content[0] as OutputText;
+    message.status = status;
+    this.emit("response.output_text.done", { ...this.at(message), content_index: 0, text: part.text, logprobs: [] });
+    this.emit("response.content_part.done", { ...this.at(message), content_index: 0, part: clone(part) });
+    this.emit("response.output_item.done", { output_index: this.indexOf(message), item: clone(message) });
+  }
+
+  /** A function call, whole: item added (arguments empty), the arguments as one delta, done, item done. */
+  functionCall(name: string, args: string): FunctionCallItem {
+    const item: FunctionCallItem = { id: newId("fc_"), type: "function_call", status: "in_progress", call_id: newId("call_"), name, arguments: "" };
+    this.response.output.push(item);
+    this.emit("response.output_item.added", { output_index: this.indexOf(item), item: clone(item) });
+    this.emit("response.function_call_arguments.delta", { ...this.at(item), delta: args });
+    item.arguments = args;
+    this.emit("response.function_call_arguments.done", { ...this.at(item), name, arguments: args });
+    item.status = "completed";
+    this.emit("response.output_item.done", { output_index: this.indexOf(item), item: clone(item) });
+    return item;
+  }
+
+  complete(usage: ResponseUsage): Response {
+    return this.end("completed", { usage, completed_at: this.clock() }, "response.completed");
+  }
+
+  incomplete(usage: ResponseUsage, reason: "max_output_tokens"): Response {
+    return this.end("incomplete", { usage, incomplete_details: { reason } }, "response.incomplete");
+  }
+
+  /** Ends the response failed; an open message ends incomplete (its text so far stays). */
+  fail(error: { code: string; message: string }, usage: ResponseUsage = zeroUsage()): Response {
+    if (this.message) this.finishMessage("incomplete");
+    return this.end("failed", { error, usage }, "response.failed");
+  }
+
+  private end(status: Response["status"], fields: Partial<Response>, event: string): Response {
+    Object.assign(this.response, { status, ...fields });
+    this.emit(event, { response: this.snapshot() });
+    return this.snapshot();
+  }
+
+  private openMessage(): MessageItem {
+    const message: MessageItem = { id: newId("msg_"), type: "message", role: "assistant", status: "in_progress", content: [] };
+    this.response.output.push(message);
+    this.emit("response.output_item.added", { output_index: this.indexOf(message), item: clone(message) });
+    const part: OutputText = { type: "output_text", text: "", annotations: [], logprobs: [] };
+    message.content.push(part);
+    this.emit("response.content_part.added", { ...this.at(message), content_index: 0, part: clone(part) });
+    this.message = message;
+    return message;
+  }
+
+  private at(item: { id: string }): { item_id: string; output_index: number } {
+    return { item_id: item.id, output_index: this.indexOf(item) };
+  }
+
+  private indexOf(item: { id: string }): number {
+    return this.response.output.findIndex((o) => o.id === item.id);
+  }
+
+  private snapshot(): Response {
+    return clone(this.response);
+  }
+
+  private emit(type: string, fields: Record<string, unknown>): void {
+    this.sink({ type, sequence_number: this.sequence++, ...fields });
+  }
+}
+
+export function zeroUsage(): ResponseUsage {
+  return { input_tokens: 0, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}

@@ -1,0 +1,48 @@
+/** Shared pieces of the Responses API suites: schema checks of responses, items and every streamed event. */
+import { expect } from "vitest";
+import { expectMatchesResponsesSchema } from "./openapi.js";
+
+/** Each event type the server streams, and its schema in responses.openapi.json. */
+const EVENT_SCHEMAS: Record<string, string> = {
+  "response.created": "ResponseCreatedEvent",
+  "response.in_progress": "ResponseInProgressEvent",
+  "response.output_item.added": "ResponseOutputItemAddedEvent",
+  "response.output_item.done": "ResponseOutputItemDoneEvent",
+  "response.content_part.added": "ResponseContentPartAddedEvent",
+  "response.content_part.done": "ResponseContentPartDoneEvent",
+  "response.output_text.delta": "ResponseTextDeltaEvent",
+  "response.output_text.done": "ResponseTextDoneEvent",
+  "response.function_call_arguments.delta": "ResponseFunctionCallArgumentsDeltaEvent",
+  "response.function_call_arguments.done": "ResponseFunctionCallArgumentsDoneEvent",
+  "response.completed": "ResponseCompletedEvent",
+  "response.incomplete": "ResponseIncompleteEvent",
+  "response.failed": "ResponseFailedEvent",
+};
+
+export function expectResponseSchema(response: unknown): void {
+  expectMatchesResponsesSchema(response, "Response");
+}
+
+/** Every event matches its own schema, and sequence numbers count up from 0 without a gap. */
+export function expectEventsSchema(events: readonly { type: string; sequence_number: number }[]): void {
+  events.forEach((event, i) => {
+    const schema = EVENT_SCHEMAS[event.type];
+    expect(schema, `no schema known for ${event.type}`).toBeDefined();
+    expectMatchesResponsesSchema(event, schema!);
+    expect(event.sequence_number).toBe(i);
+  });
+}
+
+/** A raw Responses SSE body as `{event, data}` blocks; the last block must be a bare `data: [DONE]`. */
+export function parseResponsesSse(text: string): { event: string | null; data: string }[] {
+  const blocks = text
+    .split("\n\n")
+    .map((b) => b.split("\n").filter((l) => l !== "" && !l.startsWith(":")))
+    .filter((lines) => lines.length > 0)
+    .map((lines) => ({
+      event: lines.find((l) => l.startsWith("event: "))?.slice(7) ?? null,
+      data: lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n"),
+    }));
+  expect(blocks.at(-1)).toEqual({ event: null, data: "[DONE]" });
+  return blocks;
+}
