@@ -38,9 +38,26 @@ export interface FunctionCallOutputItem {
   output: string;
 }
 
+export interface FileSearchResultItem {
+  file_id: string;
+  filename: string;
+  text: string;
+  score: number;
+  attributes: Record<string, string | number | boolean>;
+}
+
+export interface FileSearchCallItem {
+  id: string;
+  type: "file_search_call";
+  status: "in_progress" | "searching" | "completed" | "incomplete" | "failed";
+  queries: string[];
+  /** Stored always (the model's later turns read them); shown only with include file_search_call.results. */
+  results: FileSearchResultItem[] | null;
+}
+
 /** An item as stored and listed: input items, and the output items the model produced. */
-export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem;
-export type OutputItem = MessageItem | FunctionCallItem;
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | FileSearchCallItem;
+export type OutputItem = MessageItem | FunctionCallItem | FileSearchCallItem;
 
 export type ResponseStatus = "queued" | "in_progress" | "completed" | "failed" | "incomplete" | "cancelled";
 

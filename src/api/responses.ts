@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { Metadata, Temperature, TopP } from "./common.js";
+import { FileSearchRankingOptions, Metadata, Temperature, TopP } from "./common.js";
+import { AttributeFilter } from "./vector-stores.js";
 
 /**
  * Request schema of `POST /v1/responses` (names follow openai-node's ResponseCreateParams). Strict: a field we
@@ -68,14 +69,24 @@ const FunctionTool = z.strictObject({
   parameters: z.record(z.string(), z.unknown()).nullable().optional(),
   strict: z.boolean().nullable().optional(),
 });
+const FileSearchTool = z.strictObject({
+  type: z.literal("file_search"),
+  vector_store_ids: z.array(z.string().min(1)).max(16),
+  filters: AttributeFilter.nullable().optional(),
+  max_num_results: z.int().min(1).max(50).optional(),
+  ranking_options: FileSearchRankingOptions.partial().optional(),
+});
+export type FileSearchToolParam = z.infer<typeof FileSearchTool>;
+
 /** Built-in tools are parsed loosely here and refused by the service until they are served. */
-const BuiltinTool = z.looseObject({ type: z.enum(["file_search", "code_interpreter", "web_search", "web_search_preview", "mcp", "image_generation", "computer_use_preview", "local_shell", "custom"]) });
-const Tool = z.union([FunctionTool, BuiltinTool]);
+const BuiltinTool = z.looseObject({ type: z.enum(["code_interpreter", "web_search", "web_search_preview", "mcp", "image_generation", "computer_use_preview", "local_shell", "custom"]) });
+const Tool = z.union([FunctionTool, FileSearchTool, BuiltinTool]);
 export type FunctionToolParam = z.infer<typeof FunctionTool>;
 
 const ToolChoice = z.union([
   z.enum(["auto", "none", "required"]),
   z.strictObject({ type: z.literal("function"), name: z.string().min(1) }),
+  z.strictObject({ type: z.literal("file_search") }),
   z.strictObject({
     type: z.literal("allowed_tools"),
     mode: z.enum(["auto", "required"]),
@@ -97,6 +108,9 @@ const TextFormat = z.discriminatedUnion("type", [
 ]);
 export type TextFormatParam = z.infer<typeof TextFormat>;
 
+/** The `include[]` values served: file_search results in file_search_call items. */
+export const RESPONSE_INCLUDES = ["file_search_call.results"] as const;
+
 export const ResponseCreateParams = z.strictObject({
   model: z.string().min(1),
   input: z.union([z.string(), z.array(InputItem)]).optional(),
@@ -114,7 +128,7 @@ export const ResponseCreateParams = z.strictObject({
   top_p: TopP.nullable().optional(),
   text: z.strictObject({ format: TextFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullable().optional() }).nullable().optional(),
   truncation: z.enum(["auto", "disabled"]).nullable().optional(),
-  include: z.array(z.string()).nullable().optional(),
+  include: z.array(z.enum(RESPONSE_INCLUDES)).nullable().optional(),
   metadata: Metadata.nullable().optional(),
   prompt_cache_key: z.string().optional(),
   safety_identifier: z.string().optional(),

@@ -1,10 +1,19 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { ListQuery } from "../api/common.js";
-import { ResponseCreateParams } from "../api/responses.js";
+import { z } from "zod";
+import { RESPONSE_INCLUDES, ResponseCreateParams } from "../api/responses.js";
 import type { ResponseEvents, ResponseService } from "../responses/response-service.js";
 import { listPage, listQuery } from "./list.js";
 import { sseResponse, type EventSource } from "./sse.js";
-import { readJson } from "./validation.js";
+import { parseWith, readJson } from "./validation.js";
+
+const IncludeQuery = z.object({ include: z.array(z.enum(RESPONSE_INCLUDES)) });
+
+/** `include[]=…` on GET, validated against what is served. */
+function includes(c: Context): string[] {
+  const raw = c.req.queries("include[]") ?? c.req.queries("include") ?? [];
+  return parseWith(IncludeQuery, { include: raw }).include;
+}
 
 export interface ResponsesRouterDeps {
   responses: ResponseService;
@@ -20,7 +29,7 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
     return c.json(await s.responses.create(p));
   });
 
-  app.get("/:response_id", (c) => c.json(s.responses.get(c.req.param("response_id"))));
+  app.get("/:response_id", (c) => c.json(s.responses.get(c.req.param("response_id"), includes(c))));
   app.delete("/:response_id", (c) => c.json(s.responses.delete(c.req.param("response_id"))));
 
   app.get("/:response_id/input_items", (c) => {

@@ -81,6 +81,11 @@ export function toChatMessages(items: readonly ResponseItem[]): ChatMessage[] {
       // Parallel calls are one assistant turn with several tool calls, as the model made them.
       if (last?.role === "assistant" && last.content === "" && last.tool_calls) last.tool_calls.push(call);
       else out.push({ role: "assistant", content: "", tool_calls: [call] });
+    } else if (item.type === "file_search_call") {
+      // An earlier search, shown as the call the model made and the passages it got back.
+      const passages = (item.results ?? []).map((r, i) => `[${i + 1}] ${r.filename}:\n${r.text}`).join("\n\n");
+      out.push({ role: "assistant", content: "", tool_calls: [{ name: "file_search", arguments: { query: item.queries.join(" ") } }] });
+      out.push({ role: "tool", tool_name: "file_search", content: passages === "" ? "No passage in the attached files matches this query." : passages });
     } else {
       const name = names.get(item.call_id);
       if (name === undefined) throw badRequest(`No tool call found for function call output with call_id ${item.call_id}.`, "input");

@@ -1,6 +1,7 @@
-import type { ResponseCreateParams, ResponseToolChoice, TextFormatParam } from "../api/responses.js";
+import type { FileSearchToolParam, ResponseCreateParams, ResponseToolChoice, TextFormatParam } from "../api/responses.js";
 import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { AssistantTool, ToolChoice } from "../api/wire.js";
+import type { AttributeFilter } from "../api/vector-stores.js";
 import type { Clock } from "../clock.js";
 import { AsyncQueue } from "../concurrency/async-queue.js";
 import { badRequest, notFound } from "../errors.js";
@@ -32,6 +33,10 @@ export type ResponseEvents = AsyncQueue<ResponseEvent>;
 /** Everything a response is executed from, settled before anything is stored or streamed. */
 interface Prepared {
   response: Response;
+  include: readonly string[];
+  configured: AssistantTool[];
+  vectorStoreIds: string[];
+  filters: AttributeFilter | undefined;
   input: ResponseItem[];
   messages: ChatMessage[];
   offered: AssistantTool[];
@@ -52,25 +57,30 @@ export class ResponseService {
 
   async create(p: ResponseCreateParams): Promise<Response> {
     const prepared = this.prepare(p);
-    return this.execute(prepared, () => undefined);
+    return present(await this.execute(prepared, () => undefined), prepared.include);
   }
 
   /** Starts the response and returns its events; a reader that leaves stops reading, not the response. */
   createStream(p: ResponseCreateParams): ResponseEvents {
     const prepared = this.prepare(p);
     const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS });
-    void this.execute(prepared, (event) => void events.push(event)).finally(() => events.close());
+    void this.execute(prepared, (event) => void events.push(presentEvent(event, prepared.include))).finally(() => events.close());
     return events;
   }
 
-  get(id: string): Response {
+  /** A stored response; `include` asks for what is left out by default (file_search results). */
+  get(id: string, include: readonly string[] = []): Response {
+    return present(this.stored(id), include);
+  }
+
+  private stored(id: string): Response {
     const response = this.deps.repos.responses.get(id);
     if (!response) throw notFound("response", id);
     return response;
   }
 
   delete(id: string): { id: string; object: "response"; deleted: true } {
-    this.get(id);
+    this.stored(id);
     this.active.get(id)?.abort();
     this.deps.repos.responseItems.deleteFor(id);
     this.deps.repos.responses.delete(id);
@@ -78,7 +88,7 @@ export class ResponseService {
   }
 
   inputItems(id: string, q: PageQuery): Page<ResponseItem> | null {
-    this.get(id);
+    this.stored(id);
     return this.deps.repos.responseItems.page(id, q);
   }
 
@@ -96,12 +106,16 @@ export class ResponseService {
     const history = p.previous_response_id ? chainItems(p.previous_response_id, this.deps.repos) : [];
     const input = inputItems(p.input, history);
     if (input.length === 0) throw badRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+    const fileSearch = (p.tools ?? []).find((t) => t.type === "file_search") as FileSearchToolParam | undefined;
     const functions = (p.tools ?? []).flatMap((t): AssistantTool[] =>
-      t.type === "function"
+      t.type === "file_search"
+        ? [{ type: "file_search", file_search: { ...(fileSearch?.max_num_results ? { max_num_results: fileSearch.max_num_results } : {}), ...(fileSearch?.ranking_options?.score_threshold !== undefined ? { ranking_options: { ranker: fileSearch.ranking_options.ranker ?? "auto", score_threshold: fileSearch.ranking_options.score_threshold } } : {}) } }]
+        : t.type === "function"
         ? [{ type: "function", function: { name: t.name as string, ...(t.description ? { description: t.description as string } : {}), parameters: (t.parameters ?? { type: "object", properties: {} }) as Record<string, unknown>, strict: (t.strict as boolean | null | undefined) ?? null } }]
         : [],
     );
     const { offered, choice } = narrowTools(functions, p.tool_choice ?? "auto");
+    const configured = functions;
     const messages = toChatMessages([...history, ...input]);
     const instructions = p.instructions ?? null;
     const response: Response = {
@@ -136,7 +150,18 @@ export class ResponseService {
       ...(p.user !== undefined ? { user: p.user } : {}),
     };
     const system: ChatMessage[] = instructions ? [{ role: "system", content: instructions }] : [];
-    return { response, input, messages: [...system, ...messages], offered, choice, format: formatOf(p.text?.format) };
+    return {
+      response,
+      include: p.include ?? [],
+      configured,
+      vectorStoreIds: fileSearch?.vector_store_ids ?? [],
+      filters: fileSearch?.filters ?? undefined,
+      input,
+      messages: [...system, ...messages],
+      offered,
+      choice,
+      format: formatOf(p.text?.format),
+    };
   }
 
   private async execute(prepared: Prepared, sink: (event: ResponseEvent) => void): Promise<Response> {
@@ -153,7 +178,18 @@ export class ResponseService {
     let ended: Response;
     try {
       const request = await this.request(prepared);
-      ended = "error" in request ? writer.fail(request.error) : await executeResponse(writer, request, { chat: this.deps.chat, parallelToolCalls: response.parallel_tool_calls }, controller.signal);
+      ended = "error" in request ? writer.fail(request.error) : await executeResponse(
+            writer,
+            request,
+            {
+              chat: this.deps.chat,
+              tools: this.deps.tools,
+              configured: prepared.configured,
+              scope: { tools: prepared.configured, vectorStoreIds: prepared.vectorStoreIds, filters: prepared.filters, sessionKey: response.id, codeFileIds: [] },
+              parallelToolCalls: response.parallel_tool_calls,
+            },
+            controller.signal,
+          );
     } catch (err) {
       ended = writer.fail(errorOf(err, controller.signal));
     } finally {
@@ -196,6 +232,23 @@ export class ResponseService {
   }
 }
 
+/** file_search results are shown only when `include` asks for them (they are stored either way). */
+function present(response: Response, include: readonly string[]): Response {
+  if (include.includes("file_search_call.results") || !response.output.some((o) => o.type === "file_search_call")) return response;
+  return { ...response, output: response.output.map(presentItem) };
+}
+
+function presentItem<T extends { type: string }>(item: T): T {
+  return item.type === "file_search_call" ? { ...item, results: null } : item;
+}
+
+function presentEvent(event: ResponseEvent, include: readonly string[]): ResponseEvent {
+  if (include.includes("file_search_call.results")) return event;
+  if (event.response) return { ...event, response: present(event.response as Response, include) };
+  if (event.item) return { ...event, item: presentItem(event.item as { type: string }) };
+  return event;
+}
+
 /**
  * The prompt within `budget` tokens. `auto` drops the oldest turns after the system messages (never the last
  * user turn and what follows it); `disabled`, or nothing left to drop, gives null.
@@ -220,14 +273,18 @@ function fit(messages: ChatMessage[], budget: number, truncation: "auto" | "disa
 /** tool_choice in the Assistants shape the Toolbox applies, and the tools `allowed_tools` leaves. */
 function narrowTools(tools: AssistantTool[], choice: ResponseToolChoice): { offered: AssistantTool[]; choice: ToolChoice } {
   if (typeof choice === "string") return { offered: tools, choice };
+  if (choice.type === "file_search") {
+    if (!tools.some((t) => t.type === "file_search")) throw badRequest("Tool choice 'file_search' not found in 'tools' parameter.", "tool_choice");
+    return { offered: tools, choice: { type: "file_search" } };
+  }
   if (choice.type === "function") {
     if (!tools.some((t) => t.type === "function" && t.function.name === choice.name)) {
       throw badRequest(`Tool choice '${choice.name}' not found in 'tools' parameter.`, "tool_choice");
     }
     return { offered: tools, choice: { type: "function", function: { name: choice.name } } };
   }
-  const allowed = new Set(choice.tools.map((t) => (typeof t.name === "string" ? t.name : "")));
-  return { offered: tools.filter((t) => t.type === "function" && allowed.has(t.function.name)), choice: choice.mode };
+  const allowed = new Set(choice.tools.map((t) => (t.type === "function" && typeof t.name === "string" ? t.name : t.type)));
+  return { offered: tools.filter((t) => allowed.has(t.type === "function" ? t.function.name : t.type)), choice: choice.mode };
 }
 
 function formatOf(format: TextFormatParam | undefined): ChatRequest["format"] | undefined {
@@ -238,8 +295,7 @@ function formatOf(format: TextFormatParam | undefined): ChatRequest["format"] | 
 /** What this version does not execute yet is a 400 naming the field, never a silent no-op. */
 function refuseUnserved(p: ResponseCreateParams): void {
   if (p.background) throw badRequest("Background responses are not supported by this server yet.", "background", "unsupported_value");
-  const index = (p.tools ?? []).findIndex((t) => t.type !== "function");
+  const index = (p.tools ?? []).findIndex((t) => t.type !== "function" && t.type !== "file_search");
   if (index !== -1) throw badRequest(`Tools of type '${p.tools![index]!.type}' are not supported in responses by this server yet.`, `tools[${index}].type`, "unsupported_value");
-  if (p.include && p.include.length > 0) throw badRequest(`Include '${p.include[0]}' is not supported by this server yet.`, "include[0]", "unsupported_value");
   if (p.max_tool_calls != null) throw badRequest("max_tool_calls applies to built-in tools, which responses on this server do not run yet.", "max_tool_calls", "unsupported_value");
 }

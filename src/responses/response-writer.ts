@@ -1,4 +1,4 @@
-import type { FunctionCallItem, MessageItem, OutputText, Response, ResponseEvent, ResponseUsage } from "../api/responses-wire.js";
+import type { FileSearchCallItem, FunctionCallItem, MessageItem, OutputText, Response, ResponseEvent, ResponseUsage } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
 
@@ -36,12 +36,23 @@ export class ResponseWriter {
     this.emit("response.output_text.delta", { ...this.at(message), content_index: 0, delta, logprobs: [] });
   }
 
-  /** Ends the message (if any text was written): text done, part done, item done. */
-  finishMessage(status: "completed" | "incomplete"): void {
+  /**
+   * Ends the message (if any text was written): text done, part done, item done. `cited` is the text with its
+   * citations: markers appended to the reply stream as one last delta, then each annotation is announced.
+   */
+  finishMessage(status: "completed" | "incomplete", cited?: { text: string; annotations: unknown[] }): void {
     const message = this.message;
     if (!message) return;
-    this.message = null;
     const part = message.content[0] as OutputText;
+    if (cited && cited.text.startsWith(this.sentText)) {
+      this.text(cited.text);
+      for (const annotation of cited.annotations) {
+        part.annotations.push(annotation);
+        this.emit("response.output_text.annotation.added", { ...this.at(message), content_index: 0, annotation_index: part.annotations.length - 1, annotation: clone(annotation) });
+      }
+    }
+    this.message = null;
+    this.sentText = "";
     message.status = status;
     this.emit("response.output_text.done", { ...this.at(message), content_index: 0, text: part.text, logprobs: [] });
     this.emit("response.content_part.done", { ...this.at(message), content_index: 0, part: clone(part) });
@@ -59,6 +70,24 @@ export class ResponseWriter {
     item.status = "completed";
     this.emit("response.output_item.done", { output_index: this.indexOf(item), item: clone(item) });
     return item;
+  }
+
+  /** A file_search call opening: item added, in_progress, searching. */
+  openFileSearch(query: string): FileSearchCallItem {
+    const item: FileSearchCallItem = { id: newId("fs_"), type: "file_search_call", status: "in_progress", queries: [query], results: null };
+    this.response.output.push(item);
+    this.emit("response.output_item.added", { output_index: this.indexOf(item), item: clone(item) });
+    this.emit("response.file_search_call.in_progress", this.at(item));
+    item.status = "searching";
+    this.emit("response.file_search_call.searching", this.at(item));
+    return item;
+  }
+
+  finishFileSearch(item: FileSearchCallItem, results: NonNullable<FileSearchCallItem["results"]>): void {
+    item.status = "completed";
+    item.results = results;
+    this.emit("response.file_search_call.completed", this.at(item));
+    this.emit("response.output_item.done", { output_index: this.indexOf(item), item: clone(item) });
   }
 
   complete(usage: ResponseUsage): Response {
