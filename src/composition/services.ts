@@ -138,6 +138,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
   const responses = new ResponseService({ repos, chat, models, tools, clock });
   engine.start();
+  responses.recover();
   retrieval.vectorStores.resumeIngestion();
   return {
     config,

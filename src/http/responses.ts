@@ -30,6 +30,7 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
   });
 
   app.get("/:response_id", (c) => c.json(s.responses.get(c.req.param("response_id"), includes(c))));
+  app.post("/:response_id/cancel", async (c) => c.json(await s.responses.cancel(c.req.param("response_id"))));
   app.delete("/:response_id", (c) => c.json(s.responses.delete(c.req.param("response_id"))));
 
   app.get("/:response_id/input_items", (c) => {

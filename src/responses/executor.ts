@@ -72,7 +72,14 @@ export async function executeResponse(writer: ResponseWriter, request: ChatReque
     }
     throw new Error(`the model kept calling tools without answering (${MAX_MODEL_CALLS} calls); stopping the response`);
   } catch (err) {
-    return writer.fail(errorOf(err, signal), usage);
+    return signal.reason instanceof ResponseCancelled ? writer.cancel(usage) : writer.fail(errorOf(err, signal), usage);
+  }
+}
+
+/** The abort reason of a response stopped by `cancel` (or deleted while it ran). */
+export class ResponseCancelled extends Error {
+  constructor() {
+    super("The response was cancelled.");
   }
 }
 

@@ -15,7 +15,7 @@ import { ServerShutdown } from "../runs/state.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
-import { errorOf, executeResponse } from "./executor.js";
+import { errorOf, executeResponse, ResponseCancelled } from "./executor.js";
 import { chainItems, inputItems, toChatMessages } from "./input-items.js";
 import { ResponseWriter } from "./response-writer.js";
 
@@ -50,14 +50,38 @@ interface Prepared {
  * gets the writer's events; a plain one waits for the end. With `store: false` nothing is kept.
  */
 export class ResponseService {
-  private readonly active = new Map<string, AbortController>();
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<Response> }>();
   private closed = false;
 
   constructor(private readonly deps: ResponseServiceDeps) {}
 
+  /** A plain request waits for the end; a background one answers at once, with the response in progress. */
   async create(p: ResponseCreateParams): Promise<Response> {
     const prepared = this.prepare(p);
-    return present(await this.execute(prepared, () => undefined), prepared.include);
+    const done = this.execute(prepared, () => undefined);
+    if (prepared.response.background) return present(this.stored(prepared.response.id), prepared.include);
+    return present(await done, prepared.include);
+  }
+
+  /**
+   * Stops a background response at once (model stream, tool calls) and ends it `cancelled`; one that already
+   * ended is returned as it is.
+   */
+  async cancel(id: string): Promise<Response> {
+    const response = this.stored(id);
+    if (!response.background) throw badRequest("Only responses created with background=true can be cancelled.", null);
+    const active = this.active.get(id);
+    if (!active) return response;
+    active.controller.abort(new ResponseCancelled());
+    return present(await active.done, []);
+  }
+
+  /** Ends what a previous process left running (a background response, or a plain one cut by a crash). Call once at boot. */
+  recover(): void {
+    for (const response of this.deps.repos.responses.unfinished()) {
+      const error = { code: "server_error", message: "The server stopped while this response was in progress (crash or restart). Create it again to retry." };
+      this.deps.repos.responses.update({ ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" ? { ...o, status: "incomplete" } : o)) as Response["output"] });
+    }
   }
 
   /** Starts the response and returns its events; a reader that leaves stops reading, not the response. */
@@ -81,7 +105,7 @@ export class ResponseService {
 
   delete(id: string): { id: string; object: "response"; deleted: true } {
     this.stored(id);
-    this.active.get(id)?.abort();
+    this.active.get(id)?.controller.abort(new ResponseCancelled());
     this.deps.repos.responseItems.deleteFor(id);
     this.deps.repos.responses.delete(id);
     return { id, object: "response", deleted: true };
@@ -96,7 +120,9 @@ export class ResponseService {
   async close(): Promise<void> {
     this.closed = true;
     const shutdown = new ServerShutdown();
-    for (const controller of this.active.values()) controller.abort(shutdown);
+    const pending = [...this.active.values()];
+    for (const { controller } of pending) controller.abort(shutdown);
+    await Promise.all(pending.map((a) => a.done));
   }
 
   private prepare(p: ResponseCreateParams): Prepared {
@@ -135,7 +161,7 @@ export class ResponseService {
       previous_response_id: p.previous_response_id ?? null,
       reasoning: { effort: null, summary: null },
       store,
-      background: false,
+      background: p.background ?? false,
       temperature: p.temperature ?? 1,
       top_p: p.top_p ?? 1,
       text: { format: p.text?.format ?? { type: "text" }, verbosity: p.text?.verbosity ?? "medium" },
@@ -164,17 +190,26 @@ export class ResponseService {
     };
   }
 
-  private async execute(prepared: Prepared, sink: (event: ResponseEvent) => void): Promise<Response> {
+  /** Stores the response, then runs it; registered as active until it ended, so cancel and close can stop it. */
+  private execute(prepared: Prepared, sink: (event: ResponseEvent) => void): Promise<Response> {
     const { response, input } = prepared;
-    const { repos, clock } = this.deps;
+    const { repos } = this.deps;
     if (response.store) {
       repos.responses.insert(response);
       repos.responseItems.insertAll(response.id, response.created_at, input);
     }
     const controller = new AbortController();
-    this.active.set(response.id, controller);
+    const done = this.run(prepared, sink, controller);
+    this.active.set(response.id, { controller, done });
+    return done;
+  }
+
+  private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController): Promise<Response> {
+    const { response } = prepared;
+    const { repos, clock } = this.deps;
     const writer = new ResponseWriter(response, sink, clock);
     writer.start();
+    await Promise.resolve(); // registered as active before any work that could end it
     let ended: Response;
     try {
       const request = await this.request(prepared);
@@ -191,7 +226,7 @@ export class ResponseService {
             controller.signal,
           );
     } catch (err) {
-      ended = writer.fail(errorOf(err, controller.signal));
+      ended = controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, controller.signal));
     } finally {
       this.active.delete(response.id);
     }
@@ -294,7 +329,7 @@ function formatOf(format: TextFormatParam | undefined): ChatRequest["format"] | 
 
 /** What this version does not execute yet is a 400 naming the field, never a silent no-op. */
 function refuseUnserved(p: ResponseCreateParams): void {
-  if (p.background) throw badRequest("Background responses are not supported by this server yet.", "background", "unsupported_value");
+  if (p.background && p.store === false) throw badRequest("A background response must be stored: background requires store=true.", "background");
   const index = (p.tools ?? []).findIndex((t) => t.type !== "function" && t.type !== "file_search");
   if (index !== -1) throw badRequest(`Tools of type '${p.tools![index]!.type}' are not supported in responses by this server yet.`, `tools[${index}].type`, "unsupported_value");
   if (p.max_tool_calls != null) throw badRequest("max_tool_calls applies to built-in tools, which responses on this server do not run yet.", "max_tool_calls", "unsupported_value");

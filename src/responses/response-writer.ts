@@ -104,6 +104,13 @@ export class ResponseWriter {
     return this.end("failed", { error, usage }, "response.failed");
   }
 
+  /** Ends the response cancelled (no event: the hosted API sends none; streams end after the last one sent). */
+  cancel(usage: ResponseUsage = zeroUsage()): Response {
+    if (this.message) this.finishMessage("incomplete");
+    Object.assign(this.response, { status: "cancelled", usage });
+    return this.snapshot();
+  }
+
   private end(status: Response["status"], fields: Partial<Response>, event: string): Response {
     Object.assign(this.response, { status, ...fields });
     this.emit(event, { response: this.snapshot() });

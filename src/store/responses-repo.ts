@@ -6,6 +6,11 @@ export class ResponsesRepo extends DocumentTable<Response> {
   constructor(db: Db) {
     super(db, "responses", [{ name: "status", of: (r) => r.status }]);
   }
+
+  /** Responses not in a final state, oldest first (at boot: what a crash left running). */
+  unfinished(): Response[] {
+    return [...this.all({ status: "in_progress" }), ...this.all({ status: "queued" })];
+  }
 }
 
 /** An input item as a row: the wire item plus the response it belongs to (stripped before it is shown). */
