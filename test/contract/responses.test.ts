@@ -300,7 +300,7 @@ describe("Responses API: output formats, limits and failures", () => {
     const t = app();
     const cases: [Record<string, unknown>, string][] = [
       [{ model: "gpt-4o", input: "x", frobnicate: 1 }, "frobnicate"],
-      [{ model: "gpt-4o", input: "x", background: true }, "background"],
+      [{ model: "gpt-4o", input: "x", background: true, store: false }, "background"],
       [{ model: "gpt-4o", input: "x", tools: [{ type: "web_search" }] }, "tools[0].type"],
       [{ model: "gpt-4o", input: "x", previous_response_id: "resp_missing" }, "previous_response_id"],
       [{ model: "gpt-4o" }, "input"],
