@@ -4,6 +4,7 @@ import { badRequest } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ChatMessage } from "../llm/chat-model.js";
 import type { ResponseItemsRepo, ResponsesRepo } from "../store/responses-repo.js";
+import { parseArguments } from "../tools/toolbox.js";
 
 /** Longest chain of previous responses followed (a guard against a cycle in a damaged store, not a product limit). */
 const MAX_CHAIN = 10_000;
@@ -76,7 +77,7 @@ export function toChatMessages(items: readonly ResponseItem[]): ChatMessage[] {
       else out.push({ role: item.role === "user" ? "user" : "system", content: text });
     } else if (item.type === "function_call") {
       names.set(item.call_id, item.name);
-      const call = { name: item.name, arguments: parseObject(item.arguments) };
+      const call = { name: item.name, arguments: parseArguments(item.arguments) };
       const last = out.at(-1);
       // Parallel calls are one assistant turn with several tool calls, as the model made them.
       if (last?.role === "assistant" && last.content === "" && last.tool_calls) last.tool_calls.push(call);
@@ -93,13 +94,4 @@ export function toChatMessages(items: readonly ResponseItem[]): ChatMessage[] {
     }
   }
   return out;
-}
-
-function parseObject(json: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(json);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }

@@ -102,7 +102,8 @@ function functionDefinition(tool: Extract<AssistantTool, { type: "function" }>):
   };
 }
 
-function parseArguments(json: string): Record<string, unknown> {
+/** A tool call's JSON arguments as an object; anything else (bad JSON, an array) is no arguments. */
+export function parseArguments(json: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(json);
     return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
