@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
-import { createServer as createHttpsServer } from "node:https";
 import { createApp } from "./app.js";
 import { answerClientError } from "./http/client-error.js";
+import { createLingeringHttpServer, createLingeringHttpsServer } from "./http/lingering-close.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createServices } from "./composition/services.js";
 import { certificateValidity, loadTlsCredentials, MIN_TLS_VERSION } from "./tls.js";
@@ -25,8 +25,8 @@ async function main(): Promise<void> {
   };
   // With TLS there is only the HTTPS listener: a plaintext request to the port fails its handshake.
   const server = tls === null
-    ? serve(listen, onListening)
-    : serve({ ...listen, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key, minVersion: MIN_TLS_VERSION } }, onListening);
+    ? serve({ ...listen, createServer: createLingeringHttpServer }, onListening)
+    : serve({ ...listen, createServer: createLingeringHttpsServer, serverOptions: { cert: tls.cert, key: tls.key, minVersion: MIN_TLS_VERSION } }, onListening);
   server.on("clientError", answerClientError);
   const shutdown = (): void => {
     server.close();

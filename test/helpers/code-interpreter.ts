@@ -38,10 +38,15 @@ export interface CiResult {
  * Scripts the model (`turns`, one per model call), runs the assistant on the thread and waits until the run
  * ends; returns its steps (each validated as RunStepObject) and the thread's messages (each a MessageObject).
  */
-export async function runScripted(t: RunTestApp, assistantId: string, threadId: string, ...turns: ChatScript[]): Promise<CiResult> {
+export function runScripted(t: RunTestApp, assistantId: string, threadId: string, ...turns: ChatScript[]): Promise<CiResult> {
+  return runScriptedWithin(15_000, t, assistantId, threadId, ...turns);
+}
+
+/** `runScripted` for a run that may take longer than usual to end (hundreds of MB of inputs to move). */
+export async function runScriptedWithin(timeoutMs: number, t: RunTestApp, assistantId: string, threadId: string, ...turns: ChatScript[]): Promise<CiResult> {
   t.ollama.script(...turns);
   const created = await t.client.beta.threads.runs.create(threadId, { assistant_id: assistantId });
-  const run = await waitForRun(t.client, threadId, created.id, undefined, 15_000);
+  const run = await waitForRun(t.client, threadId, created.id, undefined, timeoutMs);
   return collect(t, threadId, run);
 }
 

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
+import { createLingeringHttpServer } from "../../src/http/lingering-close.js";
 import OpenAI from "openai";
 import type { Hono } from "hono";
 import { createApp } from "../../src/app.js";
@@ -51,7 +52,7 @@ export async function makeTestApp(env: Env = {}, overrides: ServiceOverrides = {
 export async function listen(app: Hono): Promise<{ baseURL: string; close(): Promise<void> }> {
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {
-    server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => resolve(info.port));
+    server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0, createServer: createLingeringHttpServer }, (info) => resolve(info.port));
   });
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
