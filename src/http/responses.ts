@@ -8,6 +8,11 @@ import { sseResponse, type EventSource } from "./sse.js";
 import { parseWith, readJson } from "./validation.js";
 
 const IncludeQuery = z.object({ include: z.array(z.enum(RESPONSE_INCLUDES)) });
+/** GET's `stream` and `starting_after` (query strings: "true"/"false", a sequence number). */
+const RetrieveQuery = z.object({
+  stream: z.enum(["true", "false"]).optional(),
+  starting_after: z.coerce.number().int().min(-1).optional(),
+});
 
 /** `include[]=…` on GET, validated against what is served. */
 function includes(c: Context): string[] {
@@ -29,7 +34,12 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
     return c.json(await s.responses.create(p));
   });
 
-  app.get("/:response_id", (c) => c.json(s.responses.get(c.req.param("response_id"), includes(c))));
+  app.get("/:response_id", (c) => {
+    const id = c.req.param("response_id");
+    const q = parseWith(RetrieveQuery, { stream: c.req.query("stream"), starting_after: c.req.query("starting_after") });
+    if (q.stream === "true") return sseResponse(c, asEventSource(s.responses.streamStored(id, q.starting_after, includes(c))), { doneEvent: null });
+    return c.json(s.responses.get(id, includes(c)));
+  });
   app.post("/:response_id/cancel", async (c) => c.json(await s.responses.cancel(c.req.param("response_id"))));
   app.delete("/:response_id", (c) => c.json(s.responses.delete(c.req.param("response_id"))));
 

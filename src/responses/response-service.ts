@@ -12,6 +12,7 @@ import { estimate } from "../runs/prompt.js";
 import { resolveModel } from "../runs/request-plan.js";
 import { MAX_BUFFERED_EVENTS } from "../runs/run-stream.js";
 import { ServerShutdown } from "../runs/state.js";
+import { inProject } from "../store/project-scope.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
@@ -20,7 +21,7 @@ import { chainItems, inputItems, toChatMessages } from "./input-items.js";
 import { ResponseWriter } from "./response-writer.js";
 
 export interface ResponseServiceDeps {
-  repos: Pick<Repos, "responses" | "responseItems">;
+  repos: Pick<Repos, "responses" | "responseItems" | "responseEvents">;
   chat: ChatModel;
   models: ModelCatalog;
   tools: Toolbox;
@@ -29,6 +30,15 @@ export interface ResponseServiceDeps {
 
 /** A streaming response as the HTTP layer writes it: its events until the last. */
 export type ResponseEvents = AsyncQueue<ResponseEvent>;
+
+/** A response executing in this process: how to stop it, when it ends, and who reads its events live. */
+interface Active {
+  controller: AbortController;
+  done: Promise<Response>;
+  listeners: Set<(event: ResponseEvent) => void>;
+  /** Set by delete: nothing of it is stored any more. */
+  deleted: boolean;
+}
 
 /** Everything a response is executed from, settled before anything is stored or streamed. */
 interface Prepared {
@@ -50,7 +60,7 @@ interface Prepared {
  * gets the writer's events; a plain one waits for the end. With `store: false` nothing is kept.
  */
 export class ResponseService {
-  private readonly active = new Map<string, { controller: AbortController; done: Promise<Response> }>();
+  private readonly active = new Map<string, Active>();
   private closed = false;
 
   constructor(private readonly deps: ResponseServiceDeps) {}
@@ -58,7 +68,7 @@ export class ResponseService {
   /** A plain request waits for the end; a background one answers at once, with the response in progress. */
   async create(p: ResponseCreateParams): Promise<Response> {
     const prepared = this.prepare(p);
-    const done = this.execute(prepared, () => undefined);
+    const done = this.execute(prepared, null);
     if (prepared.response.background) return present(this.stored(prepared.response.id), prepared.include);
     return present(await done, prepared.include);
   }
@@ -78,9 +88,17 @@ export class ResponseService {
 
   /** Ends what a previous process left running (a background response, or a plain one cut by a crash). Call once at boot. */
   recover(): void {
-    for (const response of this.deps.repos.responses.unfinished()) {
+    const { responses, responseEvents } = this.deps.repos;
+    for (const response of responses.unfinished()) {
       const error = { code: "server_error", message: "The server stopped while this response was in progress (crash or restart). Create it again to retry." };
-      this.deps.repos.responses.update({ ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" ? { ...o, status: "incomplete" } : o)) as Response["output"] });
+      const failed: Response = { ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" ? { ...o, status: "incomplete" } : o)) as Response["output"] };
+      responses.update(failed);
+      // A resumed stream of it ends, as a live one would have, with response.failed.
+      if (response.background) {
+        inProject(responses.projectOf(response.id) ?? "default", () =>
+          responseEvents.append(response.id, { type: "response.failed", sequence_number: (responseEvents.lastSequence(response.id) ?? -1) + 1, response: failed }),
+        );
+      }
     }
   }
 
@@ -89,6 +107,35 @@ export class ResponseService {
     const prepared = this.prepare(p);
     const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS });
     void this.execute(prepared, (event) => void events.push(presentEvent(event, prepared.include))).finally(() => events.close());
+    return events;
+  }
+
+  /**
+   * A background response's events after sequence number `startingAfter` (all without it): those stored, then,
+   * while it still runs here, the live ones. Replay and subscription happen in one synchronous step, and events
+   * are stored before they reach listeners, so none is missed or repeated.
+   */
+  streamStored(id: string, startingAfter: number | undefined, include: readonly string[] = []): ResponseEvents {
+    const response = this.stored(id);
+    if (!response.background) {
+      throw badRequest("Only responses created with background=true can be streamed again; this one was not.", "stream");
+    }
+    const past = this.deps.repos.responseEvents.after(id, startingAfter ?? -1);
+    const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS + past.length });
+    for (const event of past) events.push(presentEvent(event, include));
+    const active = this.active.get(id);
+    if (!active) {
+      events.close();
+      return events;
+    }
+    const listener = (event: ResponseEvent): void => {
+      if (!events.push(presentEvent(event, include))) active.listeners.delete(listener);
+    };
+    active.listeners.add(listener);
+    void active.done.finally(() => {
+      active.listeners.delete(listener);
+      events.close();
+    });
     return events;
   }
 
@@ -105,8 +152,13 @@ export class ResponseService {
 
   delete(id: string): { id: string; object: "response"; deleted: true } {
     this.stored(id);
-    this.active.get(id)?.controller.abort(new ResponseCancelled());
+    const active = this.active.get(id);
+    if (active) {
+      active.deleted = true;
+      active.controller.abort(new ResponseCancelled());
+    }
     this.deps.repos.responseItems.deleteFor(id);
+    this.deps.repos.responseEvents.deleteFor(id);
     this.deps.repos.responses.delete(id);
     return { id, object: "response", deleted: true };
   }
@@ -190,18 +242,37 @@ export class ResponseService {
     };
   }
 
-  /** Stores the response, then runs it; registered as active until it ended, so cancel and close can stop it. */
-  private execute(prepared: Prepared, sink: (event: ResponseEvent) => void): Promise<Response> {
+  /**
+   * Stores the response, then runs it; registered as active until it ended, so cancel and close can stop it and
+   * streams can follow it. `reader` is the creating request's stream, if it streams.
+   */
+  private execute(prepared: Prepared, reader: ((event: ResponseEvent) => void) | null): Promise<Response> {
     const { response, input } = prepared;
     const { repos } = this.deps;
     if (response.store) {
       repos.responses.insert(response);
       repos.responseItems.insertAll(response.id, response.created_at, input);
     }
-    const controller = new AbortController();
-    const done = this.run(prepared, sink, controller);
-    this.active.set(response.id, { controller, done });
-    return done;
+    const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
+    this.active.set(response.id, active);
+    active.done = this.run(prepared, this.sinkFor(response, active), active.controller);
+    return active.done;
+  }
+
+  /**
+   * Where a response's events go: to its live readers, and for a background one first to the store (so a
+   * stream can be resumed), with the response row brought up to date as each output item opens or ends (so a
+   * GET while it runs shows its progress).
+   */
+  private sinkFor(response: Response, active: Active): (event: ResponseEvent) => void {
+    const { responses, responseEvents } = this.deps.repos;
+    return (event) => {
+      if (response.background && !active.deleted) {
+        responseEvents.append(response.id, event);
+        if (event.type === "response.output_item.added" || event.type === "response.output_item.done") responses.update(response);
+      }
+      for (const listener of active.listeners) listener(event);
+    };
   }
 
   private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController): Promise<Response> {

@@ -112,4 +112,16 @@ export const MIGRATIONS: readonly string[] = [
   ${projectTable("response_items", "response_id TEXT NOT NULL,")}
   CREATE INDEX response_items_by_response ON response_items(project, response_id, seq);
   `,
+  // Background responses' events, so a stream can be resumed (`starting_after`) after a disconnect or restart.
+  // Indexed by project too, for the boot probe of store/foreign-projects.ts.
+  `
+  CREATE TABLE response_events (
+    response_id TEXT NOT NULL,
+    sequence_number INTEGER NOT NULL,
+    project TEXT NOT NULL DEFAULT 'default',
+    body TEXT NOT NULL,
+    PRIMARY KEY (response_id, sequence_number)
+  ) WITHOUT ROWID;
+  CREATE INDEX response_events_by_project ON response_events(project);
+  `,
 ];

@@ -3,7 +3,7 @@ import { AssistantsRepo } from "./assistants-repo.js";
 import type { Db } from "./db.js";
 import { FilesRepo } from "./files-repo.js";
 import { MessagesRepo } from "./messages-repo.js";
-import { ResponseItemsRepo, ResponsesRepo } from "./responses-repo.js";
+import { ResponseEventsRepo, ResponseItemsRepo, ResponsesRepo } from "./responses-repo.js";
 import { RunsRepo } from "./runs-repo.js";
 import { StepsRepo } from "./steps-repo.js";
 import { ThreadsRepo } from "./threads-repo.js";
@@ -23,6 +23,7 @@ export interface Repos {
   readonly indexSettings: VectorStoreIndexRepo;
   readonly responses: ResponsesRepo;
   readonly responseItems: ResponseItemsRepo;
+  readonly responseEvents: ResponseEventsRepo;
   /** Not an object table: keys span projects. */
   readonly apiKeys: ApiKeysRepo;
 }
@@ -41,6 +42,7 @@ export function createRepos(db: Db): Repos {
     indexSettings: new VectorStoreIndexRepo(db),
     responses: new ResponsesRepo(db),
     responseItems: new ResponseItemsRepo(db),
+    responseEvents: new ResponseEventsRepo(db),
     apiKeys: new ApiKeysRepo(db),
   };
 }

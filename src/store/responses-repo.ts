@@ -1,6 +1,7 @@
-import type { Response, ResponseItem } from "../api/responses-wire.js";
+import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { Db } from "./db.js";
-import { DocumentTable, type Page, type PageQuery } from "./document-table.js";
+import { DocumentTable, ScopedStatement, type Page, type PageQuery } from "./document-table.js";
+import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
 
 export class ResponsesRepo extends DocumentTable<Response> {
   constructor(db: Db) {
@@ -50,4 +51,40 @@ export class ResponseItemsRepo {
 function toItem(row: ItemRow): ResponseItem {
   const { created_at: _created, response_id: _response, ...item } = row;
   return item as ResponseItem;
+}
+
+/**
+ * The events of background responses, by sequence number, so `GET /responses/{id}?stream=true&starting_after=N`
+ * replays them after a disconnect or a restart. Events are JSON text as they were sent.
+ */
+export class ResponseEventsRepo {
+  private readonly insertStmt;
+  private readonly afterStmt: ScopedStatement;
+  private readonly lastStmt: ScopedStatement;
+  private readonly deleteStmt: ScopedStatement;
+
+  constructor(db: Db) {
+    this.insertStmt = db.prepare("INSERT INTO response_events (response_id, sequence_number, project, body) VALUES (?, ?, ?, ?)");
+    this.afterStmt = new ScopedStatement(db, "SELECT body FROM response_events WHERE response_id = ? AND sequence_number > ?{project} ORDER BY sequence_number", true);
+    this.lastStmt = new ScopedStatement(db, "SELECT MAX(sequence_number) FROM response_events WHERE response_id = ?{project}", true);
+    this.deleteStmt = new ScopedStatement(db, "DELETE FROM response_events WHERE response_id = ?{project}");
+  }
+
+  append(responseId: string, event: ResponseEvent): void {
+    this.insertStmt.run(responseId, event.sequence_number, currentProject() ?? DEFAULT_PROJECT, JSON.stringify(event));
+  }
+
+  /** The events after sequence number `after` (-1: all), in order. */
+  after(responseId: string, after: number): ResponseEvent[] {
+    return (this.afterStmt.all(responseId, after) as string[]).map((body) => JSON.parse(body) as ResponseEvent);
+  }
+
+  /** The last stored sequence number, or null when none was stored. */
+  lastSequence(responseId: string): number | null {
+    return (this.lastStmt.get(responseId) as number | null | undefined) ?? null;
+  }
+
+  deleteFor(responseId: string): void {
+    this.deleteStmt.run(responseId);
+  }
 }
