@@ -55,9 +55,24 @@ export interface FileSearchCallItem {
   results: FileSearchResultItem[] | null;
 }
 
+export type CodeInterpreterOutput = { type: "logs"; logs: string } | { type: "image"; url: string };
+
+export interface CodeInterpreterCallItem {
+  id: string;
+  type: "code_interpreter_call";
+  status: "in_progress" | "interpreting" | "completed" | "incomplete" | "failed";
+  container_id: string;
+  code: string | null;
+  /** Stored always (the model's later turns read them); shown only with include code_interpreter_call.outputs. */
+  outputs: CodeInterpreterOutput[] | null;
+}
+
+/** The output items a built-in tool call becomes. */
+export type BuiltinCallItem = FileSearchCallItem | CodeInterpreterCallItem;
+
 /** An item as stored and listed: input items, and the output items the model produced. */
-export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | FileSearchCallItem;
-export type OutputItem = MessageItem | FunctionCallItem | FileSearchCallItem;
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | BuiltinCallItem;
+export type OutputItem = MessageItem | FunctionCallItem | BuiltinCallItem;
 
 export type ResponseStatus = "queued" | "in_progress" | "completed" | "failed" | "incomplete" | "cancelled";
 

@@ -4,8 +4,8 @@ import { AttributeFilter } from "./vector-stores.js";
 
 /**
  * Request schema of `POST /v1/responses` (names follow openai-node's ResponseCreateParams). Strict: a field we
- * do not serve is a 400 naming it, never silently ignored. What this version does not execute yet (built-in
- * tools, background, images and files in input) is refused in ResponseService with a 400 that says so.
+ * do not serve is a 400 naming it, never silently ignored. What this version does not execute yet (other
+ * built-in tools, images and files in input) is refused where it is prepared, with a 400 that says so.
  */
 
 const InputText = z.strictObject({ type: z.literal("input_text"), text: z.string() });
@@ -77,16 +77,32 @@ const FileSearchTool = z.strictObject({
   ranking_options: FileSearchRankingOptions.partial().optional(),
 });
 export type FileSearchToolParam = z.infer<typeof FileSearchTool>;
+/** code_interpreter runs in a container: one by id, or `auto` (a new one, or the one earlier calls in the history used). */
+const CodeInterpreterTool = z.strictObject({
+  type: z.literal("code_interpreter"),
+  container: z.union([
+    z.string().min(1),
+    z.strictObject({
+      type: z.literal("auto"),
+      file_ids: z.array(z.string().min(1)).max(50).optional(),
+      memory_limit: z.enum(["1g", "4g", "16g", "64g"]).nullable().optional(),
+      // The sandbox has no network at all: "disabled" is what it is; an allowlist cannot be honoured.
+      network_policy: z.strictObject({ type: z.literal("disabled") }).optional(),
+    }),
+  ]),
+});
+export type CodeInterpreterToolParam = z.infer<typeof CodeInterpreterTool>;
 
-/** Built-in tools are parsed loosely here and refused by the service until they are served. */
-const BuiltinTool = z.looseObject({ type: z.enum(["code_interpreter", "web_search", "web_search_preview", "mcp", "image_generation", "computer_use_preview", "local_shell", "custom"]) });
-const Tool = z.union([FunctionTool, FileSearchTool, BuiltinTool]);
+/** Other built-in tools are parsed loosely here and refused by the service, naming the tool. */
+const UnservedTool = z.looseObject({ type: z.enum(["web_search", "web_search_preview", "mcp", "image_generation", "computer_use_preview", "local_shell", "custom", "shell", "apply_patch"]) });
+const Tool = z.union([FunctionTool, FileSearchTool, CodeInterpreterTool, UnservedTool]);
+export type ToolParam = z.infer<typeof Tool>;
 export type FunctionToolParam = z.infer<typeof FunctionTool>;
 
 const ToolChoice = z.union([
   z.enum(["auto", "none", "required"]),
   z.strictObject({ type: z.literal("function"), name: z.string().min(1) }),
-  z.strictObject({ type: z.literal("file_search") }),
+  z.strictObject({ type: z.enum(["file_search", "code_interpreter"]) }),
   z.strictObject({
     type: z.literal("allowed_tools"),
     mode: z.enum(["auto", "required"]),
@@ -108,8 +124,8 @@ const TextFormat = z.discriminatedUnion("type", [
 ]);
 export type TextFormatParam = z.infer<typeof TextFormat>;
 
-/** The `include[]` values served: file_search results in file_search_call items. */
-export const RESPONSE_INCLUDES = ["file_search_call.results"] as const;
+/** The `include[]` values served: file_search results and code_interpreter outputs in their call items. */
+export const RESPONSE_INCLUDES = ["file_search_call.results", "code_interpreter_call.outputs"] as const;
 
 export const ResponseCreateParams = z.strictObject({
   model: z.string().min(1),

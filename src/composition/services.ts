@@ -24,6 +24,7 @@ import { Outbox } from "../runs/outbox.js";
 import { RunExecutor } from "../runs/executor.js";
 import { RunRecorder } from "../runs/recorder.js";
 import { RunService } from "../runs/run-service.js";
+import { ContainerService } from "../objects/container-service.js";
 import { ResponseService } from "../responses/response-service.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
 import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
@@ -136,7 +137,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
-  const responses = new ResponseService({ repos, chat, models, tools, clock });
+  const containers = new ContainerService({ repos, clock });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, clock });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();

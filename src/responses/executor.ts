@@ -1,10 +1,10 @@
-import type { FileSearchCallItem, Response, ResponseUsage } from "../api/responses-wire.js";
-import type { AssistantTool, FileSearchResult, StepToolCall } from "../api/wire.js";
-import { ModelError, type ChatModel, type ChatRequest, type ModelToolCall } from "../llm/chat-model.js";
-import { cite, type NumberedSource } from "../runs/citations.js";
+import type { Response, ResponseUsage } from "../api/responses-wire.js";
+import type { AssistantTool, StepToolCall } from "../api/wire.js";
+import { ModelError, type ChatModel, type ChatRequest } from "../llm/chat-model.js";
+import { streamChatTurn } from "../runs/chat-turn.js";
+import { annotateFiles, cite, type NumberedSource } from "../runs/citations.js";
 import { ServerShutdown } from "../runs/state.js";
-import { mayBeTextToolCall, parseTextToolCalls } from "../runs/text-tool-calls.js";
-import type { ToolScope } from "../tools/builtin-tool.js";
+import type { BuiltinCall, ToolScope } from "../tools/builtin-tool.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { zeroUsage, type ResponseWriter } from "./response-writer.js";
 
@@ -18,46 +18,69 @@ export interface ExecuteOptions {
   configured: readonly AssistantTool[];
   scope: ToolScope;
   parallelToolCalls: boolean;
+  /** The container code_interpreter calls run in (their items and file citations name it). */
+  containerId: string;
+  /** Built-in calls run at most (`max_tool_calls`); after that built-ins are no longer offered. Null: no limit. */
+  maxToolCalls: number | null;
+  /** Passages the history already showed the model (numbered as it saw them): the reply may cite them too. */
+  sources: readonly NumberedSource[];
 }
+
+type FileWritten = { file_id: string; name: string };
 
 /**
  * Executes a response through its writer: per model call, text as it arrives (held back while it could still
- * be a tool call written as JSON, as runs do), then the calls. Built-in calls (file_search) run inline as their
- * own output items and the model is called again with their results; function calls end the response
- * `completed` (the client runs them and continues with `previous_response_id`). The final reply cites the
- * passages it drew on, as runs do. Any failure ends it `failed` with an error saying what to do.
+ * be a tool call written as JSON, as runs do), then the calls. Built-in calls (file_search, code_interpreter)
+ * run inline as their own output items and the model is called again with their results; function calls end
+ * the response `completed` (the client runs them and continues with `previous_response_id`). The final reply
+ * cites the passages it drew on and the files the code wrote, as runs do. Any failure ends it `failed` with an
+ * error saying what to do.
  */
 export async function executeResponse(writer: ResponseWriter, request: ChatRequest, options: ExecuteOptions, signal: AbortSignal): Promise<Response> {
   const usage: ResponseUsage = zeroUsage();
   const messages = [...request.messages];
-  const sources: NumberedSource[] = [];
+  const sources: NumberedSource[] = [...options.sources];
+  const written: FileWritten[] = [];
+  const scope: ToolScope = {
+    ...options.scope,
+    filesWritten: (files) => {
+      written.push(...files);
+      options.scope.filesWritten?.(files);
+    },
+  };
+  let builtinsRun = 0;
   try {
     for (let n = 0; n < MAX_MODEL_CALLS; n++) {
-      const turn = await modelTurn(writer, { ...request, messages }, options.chat, signal);
-      usage.input_tokens += turn.inputTokens;
-      usage.output_tokens += turn.outputTokens;
+      const spent = options.maxToolCalls !== null && builtinsRun >= options.maxToolCalls;
+      const turn = await streamChatTurn(options.chat, { ...request, messages, ...(spent ? functionsOnly(request, options) : {}) }, signal, (text) => writer.text(text));
+      usage.input_tokens += turn.promptTokens;
+      usage.output_tokens += turn.completionTokens;
       usage.total_tokens = usage.input_tokens + usage.output_tokens;
-      const calls = (options.parallelToolCalls ? turn.calls : turn.calls.slice(0, 1)).map((c) => ({ model: c, step: options.tools.stepCall(options.configured, c) }));
+      const calls = (options.parallelToolCalls ? turn.toolCalls : turn.toolCalls.slice(0, 1)).map((c) => options.tools.stepCall(options.configured, c));
       const truncated = turn.doneReason === "length" && calls.length === 0;
-      writer.finishMessage(truncated ? "incomplete" : "completed", sources.length > 0 ? citationsOf(turn.text, sources) : undefined);
+      writer.finishMessage(truncated ? "incomplete" : "completed", sources.length + written.length > 0 ? citationsOf(turn.text, sources, written, options.containerId) : undefined);
       if (truncated) return writer.incomplete(usage, "max_output_tokens");
-      const builtins = calls.filter((c) => c.step.type !== "function");
+      const functions = calls.filter((c): c is Extract<StepToolCall, { type: "function" }> => c.type === "function");
+      // Built-ins beyond max_tool_calls are ignored, as the hosted API does.
+      const left = options.maxToolCalls === null ? Infinity : options.maxToolCalls - builtinsRun;
+      const builtins = calls.filter((c): c is BuiltinCall => c.type !== "function").slice(0, Math.max(0, left));
       if (builtins.length === 0) {
-        for (const c of calls) writer.functionCall(c.model.name, JSON.stringify(c.model.arguments));
+        for (const c of functions) writer.functionCall(c.function.name, c.function.arguments);
         return writer.complete(usage);
       }
       // Built-ins run now; a function call among them goes back to the client once they are done.
       const ran: StepToolCall[] = [];
-      for (const c of builtins) {
-        const item = c.step.type === "file_search" ? writer.openFileSearch(c.step.file_search.query ?? "") : null;
-        const done = await options.tools.run(c.step, { scope: options.scope, signal });
+      for (const call of builtins) {
+        const opened = options.tools.openItem(call, options.containerId);
+        const item = writer.openItem(opened.item, opened.events);
+        const done = (await options.tools.run(call, { scope, signal })) as BuiltinCall;
         signal.throwIfAborted();
-        if (item && done.type === "file_search") writer.finishFileSearch(item, resultsOf(done.file_search.results ?? []));
+        writer.finishItem(item, options.tools.finishItem(done));
         ran.push(done);
+        builtinsRun++;
       }
-      const functions = calls.filter((c) => c.step.type === "function");
       if (functions.length > 0) {
-        for (const c of functions) writer.functionCall(c.model.name, JSON.stringify(c.model.arguments));
+        for (const c of functions) writer.functionCall(c.function.name, c.function.arguments);
         return writer.complete(usage);
       }
       const replayed = ran.map((call) => {
@@ -76,6 +99,13 @@ export async function executeResponse(writer: ResponseWriter, request: ChatReque
   }
 }
 
+/** The request with only its function tools offered (built-ins spent their max_tool_calls). */
+function functionsOnly(request: ChatRequest, options: ExecuteOptions): Partial<ChatRequest> {
+  const functionNames = new Set(options.configured.flatMap((t) => (t.type === "function" ? [t.function.name] : [])));
+  const tools = (request.tools ?? []).filter((t) => functionNames.has(t.name));
+  return { tools };
+}
+
 /** The abort reason of a response stopped by `cancel` (or deleted while it ran). */
 export class ResponseCancelled extends Error {
   constructor() {
@@ -83,53 +113,22 @@ export class ResponseCancelled extends Error {
   }
 }
 
-interface Turn {
-  text: string;
-  calls: ModelToolCall[];
-  doneReason: string;
-  inputTokens: number;
-  outputTokens: number;
-}
-
-async function modelTurn(writer: ResponseWriter, request: ChatRequest, chat: ChatModel, signal: AbortSignal): Promise<Turn> {
-  const offered = request.tools ?? [];
-  const turn: Turn = { text: "", calls: [], doneReason: "stop", inputTokens: 0, outputTokens: 0 };
-  let holding = offered.length > 0;
-  for await (const chunk of chat.chat(request, signal)) {
-    if (chunk.type === "text") {
-      turn.text += chunk.text;
-      if (holding && mayBeTextToolCall(turn.text)) continue;
-      holding = false;
-      writer.text(turn.text);
-    } else if (chunk.type === "tool_call") turn.calls.push(chunk.call);
-    else {
-      turn.doneReason = chunk.done_reason;
-      turn.inputTokens = chunk.prompt_tokens;
-      turn.outputTokens = chunk.completion_tokens;
+/**
+ * The reply's citations (runs/citations.ts) as the Responses API shows them: passages as file_citation (file,
+ * name, where in the text), files the code wrote as container_file_citation (the span naming the file).
+ */
+function citationsOf(text: string, sources: NumberedSource[], written: FileWritten[], containerId: string): { text: string; annotations: unknown[] } {
+  const cited = annotateFiles(cite(text, sources), written);
+  const names = new Map([...sources.map((s) => [s.result.file_id, s.result.file_name] as const), ...written.map((f) => [f.file_id, f.name] as const)]);
+  const annotations = cited.annotations.flatMap((a): Record<string, unknown>[] => {
+    if (a.type === "file_citation" && a.file_citation) return [{ type: "file_citation", file_id: a.file_citation.file_id, filename: names.get(a.file_citation.file_id) ?? "", index: a.end_index }];
+    if (a.type === "file_path" && a.file_path) {
+      const fileId = a.file_path.file_id;
+      return [{ type: "container_file_citation", container_id: containerId, file_id: fileId, start_index: a.start_index, end_index: a.end_index, filename: names.get(fileId) ?? "" }];
     }
-  }
-  if (holding && turn.text.trim() !== "") {
-    const parsed = parseTextToolCalls(turn.text, offered);
-    if (parsed) {
-      turn.calls.push(...parsed);
-      turn.text = "";
-    } else writer.text(turn.text);
-  }
-  return turn;
-}
-
-/** The reply's citations (runs/citations.ts) as the Responses API shows them: file, name, and where in the text. */
-function citationsOf(text: string, sources: NumberedSource[]): { text: string; annotations: unknown[] } {
-  const cited = cite(text, sources);
-  const names = new Map(sources.map((s) => [s.result.file_id, s.result.file_name]));
-  const annotations = cited.annotations.flatMap((a) =>
-    a.type === "file_citation" && a.file_citation ? [{ type: "file_citation", file_id: a.file_citation.file_id, filename: names.get(a.file_citation.file_id) ?? "", index: a.end_index }] : [],
-  );
+    return [];
+  });
   return { text: cited.text, annotations };
-}
-
-function resultsOf(results: FileSearchResult[]): NonNullable<FileSearchCallItem["results"]> {
-  return results.map((r) => ({ file_id: r.file_id, filename: r.file_name, text: r.content?.map((c) => c.text).join(" ") ?? "", score: r.score, attributes: {} }));
 }
 
 /** A response's `error` for a failure; unexpected ones are logged, since their message may not say enough. */

@@ -4,7 +4,8 @@ import { badRequest } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ChatMessage } from "../llm/chat-model.js";
 import type { ResponseItemsRepo, ResponsesRepo } from "../store/responses-repo.js";
-import { parseArguments } from "../tools/toolbox.js";
+import type { NumberedSource } from "../runs/citations.js";
+import { parseArguments, type Toolbox } from "../tools/toolbox.js";
 
 /** Longest chain of previous responses followed (a guard against a cycle in a damaged store, not a product limit). */
 const MAX_CHAIN = 10_000;
@@ -64,12 +65,14 @@ export function chainItems(previousId: string, repos: { responses: ResponsesRepo
 
 /**
  * The model's view of the items: messages as turns (developer is system), function calls as the assistant's
- * tool calls and their outputs as tool results under the call's name. An output whose call is in none of the
- * items is a 400, as the hosted API answers.
+ * tool calls and their outputs as tool results under the call's name, built-in call items replayed by their
+ * tool as runs replay steps (passages numbered on across the items; they are the `sources` a reply may cite).
+ * An output whose call is in none of the items is a 400, as the hosted API answers.
  */
-export function toChatMessages(items: readonly ResponseItem[]): ChatMessage[] {
+export function toChatMessages(items: readonly ResponseItem[], tools: Toolbox): { messages: ChatMessage[]; sources: NumberedSource[] } {
   const names = new Map<string, string>();
   const out: ChatMessage[] = [];
+  const sources: NumberedSource[] = [];
   for (const item of items) {
     if (item.type === "message") {
       const text = item.content.map((p) => p.text).join("\n");
@@ -82,16 +85,18 @@ export function toChatMessages(items: readonly ResponseItem[]): ChatMessage[] {
       // Parallel calls are one assistant turn with several tool calls, as the model made them.
       if (last?.role === "assistant" && last.content === "" && last.tool_calls) last.tool_calls.push(call);
       else out.push({ role: "assistant", content: "", tool_calls: [call] });
-    } else if (item.type === "file_search_call") {
-      // An earlier search, shown as the call the model made and the passages it got back.
-      const passages = (item.results ?? []).map((r, i) => `[${i + 1}] ${r.filename}:\n${r.text}`).join("\n\n");
-      out.push({ role: "assistant", content: "", tool_calls: [{ name: "file_search", arguments: { query: item.queries.join(" ") } }] });
-      out.push({ role: "tool", tool_name: "file_search", content: passages === "" ? "No passage in the attached files matches this query." : passages });
-    } else {
+    } else if (item.type === "function_call_output") {
       const name = names.get(item.call_id);
       if (name === undefined) throw badRequest(`No tool call found for function call output with call_id ${item.call_id}.`, "input");
       out.push({ role: "tool", tool_name: name, content: item.output });
+    } else {
+      const call = tools.callOfItem(item);
+      if (!call) continue; // a tool this server no longer has: nothing it could show the model
+      const replayed = tools.replay(call, sources.length + 1);
+      for (const result of tools.sources(call)) sources.push({ n: sources.length + 1, result });
+      out.push({ role: "assistant", content: "", tool_calls: [{ name: replayed.name, arguments: replayed.arguments }] });
+      out.push({ role: "tool", tool_name: replayed.name, content: replayed.output });
     }
   }
-  return out;
+  return { messages: out, sources };
 }

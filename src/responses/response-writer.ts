@@ -1,6 +1,7 @@
-import type { FileSearchCallItem, FunctionCallItem, MessageItem, OutputText, Response, ResponseEvent, ResponseUsage } from "../api/responses-wire.js";
+import type { BuiltinCallItem, FunctionCallItem, MessageItem, OutputText, Response, ResponseEvent, ResponseUsage } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
+import type { ItemEvent } from "../tools/builtin-tool.js";
 
 export type ResponseEventSink = (event: ResponseEvent) => void;
 
@@ -14,6 +15,8 @@ export class ResponseWriter {
   private sequence = 0;
   private message: MessageItem | null = null;
   private sentText = "";
+  /** Built-in call items opened and not yet done (ended `incomplete` if the response fails or is cancelled). */
+  private readonly openItems = new Set<BuiltinCallItem>();
 
   constructor(
     readonly response: Response,
@@ -72,22 +75,40 @@ export class ResponseWriter {
     return item;
   }
 
-  /** A file_search call opening: item added, in_progress, searching. */
-  openFileSearch(query: string): FileSearchCallItem {
-    const item: FileSearchCallItem = { id: newId("fs_"), type: "file_search_call", status: "in_progress", queries: [query], results: null };
+  /** A built-in call's item opening: item added, then the events its tool sends before the call runs. */
+  openItem<I extends BuiltinCallItem>(item: I, events: readonly ItemEvent<I>[]): I {
     this.response.output.push(item);
+    this.openItems.add(item);
     this.emit("response.output_item.added", { output_index: this.indexOf(item), item: clone(item) });
-    this.emit("response.file_search_call.in_progress", this.at(item));
-    item.status = "searching";
-    this.emit("response.file_search_call.searching", this.at(item));
+    this.itemEvents(item, events);
     return item;
   }
 
-  finishFileSearch(item: FileSearchCallItem, results: NonNullable<FileSearchCallItem["results"]>): void {
-    item.status = "completed";
-    item.results = results;
-    this.emit("response.file_search_call.completed", this.at(item));
+  /** The call ran: its tool's closing events, then item done. */
+  finishItem<I extends BuiltinCallItem>(item: I, events: readonly ItemEvent<I>[]): void {
+    this.itemEvents(item, events);
+    this.itemDone(item);
+  }
+
+  private itemEvents<I extends BuiltinCallItem>(item: I, events: readonly ItemEvent<I>[]): void {
+    for (const event of events) {
+      event.apply?.(item);
+      this.emit(event.type, { ...this.at(item), ...event.fields });
+    }
+  }
+
+  private itemDone(item: BuiltinCallItem): void {
+    this.openItems.delete(item);
     this.emit("response.output_item.done", { output_index: this.indexOf(item), item: clone(item) });
+  }
+
+  /** What was open when the response stopped ends `incomplete`, announced done like any other item. */
+  private endOpen(): void {
+    if (this.message) this.finishMessage("incomplete");
+    for (const item of this.openItems) {
+      item.status = "incomplete";
+      this.itemDone(item);
+    }
   }
 
   complete(usage: ResponseUsage): Response {
@@ -100,13 +121,13 @@ export class ResponseWriter {
 
   /** Ends the response failed; an open message ends incomplete (its text so far stays). */
   fail(error: { code: string; message: string }, usage: ResponseUsage = zeroUsage()): Response {
-    if (this.message) this.finishMessage("incomplete");
+    this.endOpen();
     return this.end("failed", { error, usage }, "response.failed");
   }
 
   /** Ends the response cancelled (no event: the hosted API sends none; streams end after the last one sent). */
   cancel(usage: ResponseUsage = zeroUsage()): Response {
-    if (this.message) this.finishMessage("incomplete");
+    this.endOpen();
     Object.assign(this.response, { status: "cancelled", usage });
     return this.snapshot();
   }

@@ -1,9 +1,9 @@
 import type { Message, Run, RunStep, Usage } from "../api/wire.js";
 import type { ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js";
+import { streamChatTurn } from "./chat-turn.js";
 import type { Cited } from "./citations.js";
 import type { RunRecorder } from "./recorder.js";
 import { ServerShutdown } from "./state.js";
-import { mayBeTextToolCall, parseTextToolCalls } from "./text-tool-calls.js";
 
 /** How often (at most) streamed text is written to the stored message, so pollers see progress. */
 const STORE_INTERVAL_MS = 100;
@@ -18,49 +18,23 @@ export interface TurnResult {
   usage: Usage;
 }
 
-/**
- * One streamed model call. Text reaches listeners as it arrives, except when it could still be a tool
- * call written as JSON text (then it is held until it can be told apart).
- */
+/** One streamed model call of a run (streamChatTurn), its text written to the run's message as it arrives. */
 export async function streamModelTurn(
   run: Run,
   request: ChatRequest,
   deps: { chat: ChatModel; recorder: RunRecorder; annotate?: ((text: string) => Cited) | undefined },
   signal: AbortSignal,
 ): Promise<TurnResult> {
-  const offered = request.tools ?? [];
   const reply = new ReplyWriter(run, deps.recorder, deps.annotate);
-  const toolCalls: ModelToolCall[] = [];
-  let holding = offered.length > 0;
-  let doneReason = "stop";
-  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  let text = "";
-
+  let turn;
   try {
-    for await (const chunk of deps.chat.chat(request, signal)) {
-      if (chunk.type === "text") {
-        text += chunk.text;
-        if (holding && mayBeTextToolCall(text)) continue;
-        holding = false;
-        reply.write(text);
-      } else if (chunk.type === "tool_call") {
-        toolCalls.push(chunk.call);
-      } else {
-        doneReason = chunk.done_reason;
-        usage.prompt_tokens = chunk.prompt_tokens;
-        usage.completion_tokens = chunk.completion_tokens;
-        usage.total_tokens = chunk.prompt_tokens + chunk.completion_tokens;
-      }
-    }
+    turn = await streamChatTurn(deps.chat, request, signal, (text) => reply.write(text));
   } catch (err) {
     reply.abandon(signal.aborted && !(signal.reason instanceof ServerShutdown) ? "cancelled" : "failed", err);
     throw err;
   }
-  if (holding && text.trim() !== "") {
-    const parsed = parseTextToolCalls(text, offered);
-    if (parsed) toolCalls.push(...parsed);
-    else reply.write(text);
-  }
+  const { toolCalls, doneReason } = turn;
+  const usage: Usage = { prompt_tokens: turn.promptTokens, completion_tokens: turn.completionTokens, total_tokens: turn.promptTokens + turn.completionTokens };
   const truncated = doneReason === "length" && toolCalls.length === 0;
   const message = reply.finish(truncated ? "max_tokens" : null);
   return { message, step: reply.step, toolCalls, doneReason, usage };

@@ -124,4 +124,9 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX response_events_by_project ON response_events(project);
   `,
+  // Containers: where code_interpreter runs for responses (a sandbox session, and the files its code reads).
+  `
+  ${projectTable("containers")}
+  CREATE INDEX containers_by_project ON containers(project, seq);
+  `,
 ];

@@ -1,4 +1,5 @@
 import { ApiKeysRepo } from "./api-keys-repo.js";
+import { ContainersRepo } from "./containers-repo.js";
 import { AssistantsRepo } from "./assistants-repo.js";
 import type { Db } from "./db.js";
 import { FilesRepo } from "./files-repo.js";
@@ -24,6 +25,7 @@ export interface Repos {
   readonly responses: ResponsesRepo;
   readonly responseItems: ResponseItemsRepo;
   readonly responseEvents: ResponseEventsRepo;
+  readonly containers: ContainersRepo;
   /** Not an object table: keys span projects. */
   readonly apiKeys: ApiKeysRepo;
 }
@@ -43,6 +45,7 @@ export function createRepos(db: Db): Repos {
     responses: new ResponsesRepo(db),
     responseItems: new ResponseItemsRepo(db),
     responseEvents: new ResponseEventsRepo(db),
+    containers: new ContainersRepo(db),
     apiKeys: new ApiKeysRepo(db),
   };
 }

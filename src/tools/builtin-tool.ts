@@ -1,3 +1,4 @@
+import type { CodeInterpreterCallItem, FileSearchCallItem } from "../api/responses-wire.js";
 import type { AttributeFilter } from "../api/vector-stores.js";
 import type { AssistantTool, FileSearchResult, StepToolCall } from "../api/wire.js";
 import type { ToolDefinition } from "../llm/chat-model.js";
@@ -81,6 +82,35 @@ export interface BuiltinTool<T extends BuiltinType = BuiltinType> {
    * outputs arrive only with `thread.run.step.completed` (as the hosted API sent file_search results).
    */
   outputDelta(call: BuiltinCall<T>, index: number): ToolCallDelta | null;
+  /** How the call appears in the Responses API. */
+  readonly responses: ResponsesShape<T>;
+}
+
+/** The Responses output item of each built-in tool's calls. */
+export type CallItemOf<T extends BuiltinType> = T extends "file_search" ? FileSearchCallItem : CodeInterpreterCallItem;
+
+/** One streamed event of a call's output item, and the change to the item it announces (made before it is sent). */
+export interface ItemEvent<I> {
+  type: string;
+  fields?: Record<string, unknown>;
+  apply?: (item: I) => void;
+}
+
+/**
+ * A built-in call as the Responses API shows it: its output item, the events around running it (between
+ * `output_item.added` and `output_item.done`, which the writer sends), how an earlier item is replayed to the
+ * model (as the call it records, so both APIs replay alike), and the field `include[]` must ask for.
+ */
+export interface ResponsesShape<T extends BuiltinType> {
+  readonly itemType: CallItemOf<T>["type"];
+  /** The item as `output_item.added` shows it, and the events that follow before the call runs. */
+  open(call: BuiltinCall<T>, context: { containerId: string }): { item: CallItemOf<T>; events: ItemEvent<CallItemOf<T>>[] };
+  /** The events once the call ran; the last completes the item. */
+  finish(call: BuiltinCall<T>): ItemEvent<CallItemOf<T>>[];
+  /** An item of an earlier response as the call it records. */
+  callOf(item: CallItemOf<T>): BuiltinCall<T>;
+  /** The field left out of items unless `include[]` names it (stored either way: later turns read it). */
+  readonly hidden: { include: string; field: keyof CallItemOf<T> & string };
 }
 
 /** Any one registered tool (a union, since each tool's methods take only its own call type). */

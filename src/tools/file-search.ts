@@ -1,4 +1,6 @@
+import type { FileSearchCallItem } from "../api/responses-wire.js";
 import type { FileSearchResult } from "../api/wire.js";
+import { newId } from "../ids.js";
 import type { BuiltinCall, BuiltinTool, ToolScope } from "./builtin-tool.js";
 
 export const FILE_SEARCH_DESCRIPTION =
@@ -43,7 +45,33 @@ export function fileSearchTool(searcher: ScopeFileSearcher): BuiltinTool<"file_s
     sources: (call) => call.file_search.results ?? [],
     inputDeltas: (call, index) => [{ index, ...call }], // nothing the model wrote to stream: it opens whole
     outputDelta: () => null, // results arrive with step.completed, as the hosted API sent them
+    responses: {
+      itemType: "file_search_call",
+      open: (call) => ({
+        item: { id: newId("fs_"), type: "file_search_call", status: "in_progress", queries: [call.file_search.query ?? ""], results: null },
+        events: [{ type: "response.file_search_call.in_progress" }, { type: "response.file_search_call.searching", apply: (item) => void (item.status = "searching") }],
+      }),
+      finish: (call) => [
+        {
+          type: "response.file_search_call.completed",
+          apply: (item) => Object.assign(item, { status: "completed", results: resultItems(call.file_search.results ?? []) }),
+        },
+      ],
+      callOf: (item) => ({
+        id: item.id,
+        type: "file_search",
+        file_search: {
+          query: item.queries.join(" "),
+          results: (item.results ?? []).map((r) => ({ file_id: r.file_id, file_name: r.filename, score: r.score, content: [{ type: "text" as const, text: r.text }] })),
+        },
+      }),
+      hidden: { include: "file_search_call.results", field: "results" },
+    },
   };
+}
+
+function resultItems(results: FileSearchResult[]): NonNullable<FileSearchCallItem["results"]> {
+  return results.map((r) => ({ file_id: r.file_id, filename: r.file_name, text: r.content?.map((c) => c.text).join(" ") ?? "", score: r.score, attributes: {} }));
 }
 
 /** Numbered passages `[n] file (page p):` — the numbers the model cites (see runs/citations.ts). */

@@ -1,7 +1,8 @@
+import type { BuiltinCallItem } from "../api/responses-wire.js";
 import type { AssistantTool, FileSearchResult, StepToolCall, ToolChoice } from "../api/wire.js";
 import { newId } from "../ids.js";
 import type { ModelToolCall, ToolDefinition } from "../llm/chat-model.js";
-import type { AnyBuiltinTool, BuiltinConfig, BuiltinTool, BuiltinType, ReplayedCall, ToolCallDelta, ToolContext } from "./builtin-tool.js";
+import type { AnyBuiltinTool, BuiltinCall, BuiltinConfig, BuiltinTool, BuiltinType, ItemEvent, ReplayedCall, ToolCallDelta, ToolContext } from "./builtin-tool.js";
 
 /** A call replayed to the model under the name it was offered. */
 export interface ReplayedNamedCall extends ReplayedCall {
@@ -87,6 +88,38 @@ export class Toolbox {
 
   outputDelta(call: StepToolCall, index: number): ToolCallDelta | null {
     return call.type === "function" ? null : (this.byType.get(call.type)?.outputDelta(call, index) ?? null);
+  }
+
+  /** A built-in call as a Responses output item: the item `output_item.added` shows, and the events before it runs. */
+  openItem(call: BuiltinCall, containerId: string): { item: BuiltinCallItem; events: ItemEvent<BuiltinCallItem>[] } {
+    return this.tool(call.type).responses.open(call as never, { containerId }) as { item: BuiltinCallItem; events: ItemEvent<BuiltinCallItem>[] };
+  }
+
+  /** The events that end a built-in call's item once the call ran. */
+  finishItem(call: BuiltinCall): ItemEvent<BuiltinCallItem>[] {
+    return this.tool(call.type).responses.finish(call as never) as ItemEvent<BuiltinCallItem>[];
+  }
+
+  /** An earlier response's built-in call item as the call it records (null: no registered tool makes such items). */
+  callOfItem(item: BuiltinCallItem): BuiltinCall | null {
+    const tool = this.itemTool(item);
+    return tool ? (tool.responses.callOf(item as never) as BuiltinCall) : null;
+  }
+
+  /** The item as shown: the field its tool keeps back unless `include[]` names it is null. */
+  presentItem<I extends { type: string }>(item: I, include: readonly string[]): I {
+    const hidden = this.itemTool(item)?.responses.hidden;
+    return hidden && !include.includes(hidden.include) ? { ...item, [hidden.field]: null } : item;
+  }
+
+  private itemTool(item: { type: string }): BuiltinTool | undefined {
+    return [...this.byType.values()].find((t) => t.responses.itemType === item.type);
+  }
+
+  private tool(type: BuiltinType): BuiltinTool {
+    const tool = this.byType.get(type);
+    if (!tool) throw new Error(`no built-in tool of type ${type} is registered`);
+    return tool;
   }
 
   private choiceName(choice: Exclude<ToolChoice, string>): string {

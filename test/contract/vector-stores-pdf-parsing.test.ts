@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import type { PdfReader } from "../../src/files/pdf-reader.js";
 import { WorkerPdfReader } from "../../src/files/pdf-worker-reader.js";
+import { pageTreeBomb } from "../helpers/pdf-bombs.js";
 import { contentOf, pdf, search, settle, storeOf, upload, useVsApp } from "../helpers/vector-stores.js";
 
 /** The server's PDF worker, counting the pages it hands out. */
@@ -57,13 +58,14 @@ describe("PDF parsing threads (PDF_PARSE_THREADS)", () => {
 
 describe("PDF parsing limits", () => {
   describe("time (PDF_PARSE_TIMEOUT_MS)", () => {
-    const app = useVsApp({ EMBEDDING_MODEL: "", PDF_PARSE_TIMEOUT_MS: "500" });
+    // The limit is far from both sides, so a busy machine cannot flip the outcome: 2,048 pages of 5,000 words
+    // each (a page tree reusing one page) take ~25 s to parse here (~13 s on two threads), the 4-page PDF ~0.1 s.
+    const app = useVsApp({ EMBEDDING_MODEL: "", PDF_PARSE_TIMEOUT_MS: "3000" });
 
     it("fails the PDF that overruns the limit; small PDFs and text files of the batch complete", async () => {
       const t = app();
-      // In a fresh worker the 117-page PDF takes ~1.1 s to parse, the 4-page one ~0.1 s (~20 ms once warm).
       const { store, ids } = await storeOf(t, {
-        "long.pdf": pdf("GeoTopo-komprimiert.pdf"),
+        "long.pdf": pageTreeBomb(11, Array.from({ length: 5000 }, (_, i) => `word${i}`).join(") Tj (")),
         "short.pdf": pdf("pdflatex-4-pages.pdf"),
         "notes.txt": "Quartermaster inventory: forty lanterns.",
       });
@@ -71,7 +73,7 @@ describe("PDF parsing limits", () => {
       expect(long.status).toBe("failed");
       expect(long.last_error).toEqual({
         code: "invalid_file",
-        message: "could not parse PDF: parsing took longer than 0.5 s (PDF_PARSE_TIMEOUT_MS): split the PDF into smaller files",
+        message: "could not parse PDF: parsing took longer than 3 s (PDF_PARSE_TIMEOUT_MS): split the PDF into smaller files",
       });
       for (const name of ["short.pdf", "notes.txt"]) {
         expect((await t.client.vectorStores.files.retrieve(ids[name]!, { vector_store_id: store.id })).status).toBe("completed");

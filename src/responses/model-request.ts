@@ -1,0 +1,62 @@
+import type { ChatMessage, ChatModel, ChatRequest } from "../llm/chat-model.js";
+import type { ModelCatalog } from "../llm/model-catalog.js";
+import { estimate } from "../runs/prompt.js";
+import { resolveModel } from "../runs/request-plan.js";
+import type { Toolbox } from "../tools/toolbox.js";
+import type { Prepared } from "./prepare.js";
+
+/**
+ * The model request of a prepared response: the resolved model, the prompt fitted to its context
+ * (`truncation`), the tools after tool_choice, the output format and sampling options. An input that cannot
+ * be fitted is an error for the response (`invalid_prompt`), saying how to make it fit.
+ */
+export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; models: ModelCatalog; tools: Toolbox }): Promise<ChatRequest | { error: { code: string; message: string } }> {
+  const { response } = prepared;
+  const { tag, numCtx } = await resolveModel(response.model, deps);
+  const reserve = response.max_output_tokens ?? Math.min(1024, Math.floor(numCtx / 4));
+  const budget = numCtx - reserve;
+  const hint = prepared.offered.length > 0 ? deps.tools.hint(prepared.choice) : null;
+  const tools = deps.tools.offered(prepared.offered, prepared.choice);
+  const messages = fit([...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])], budget, response.truncation);
+  if (!messages) {
+    return {
+      error: {
+        code: "invalid_prompt",
+        message: `The input does not fit in the model's context window (about ${estimate(prepared.messages)} tokens for ${budget} available). Shorten the input, set truncation to "auto" to drop the oldest items, or use a model with a larger context.`,
+      },
+    };
+  }
+  return {
+    model: tag,
+    messages,
+    ...(tools.length > 0 ? { tools } : {}),
+    ...(prepared.format ? { format: prepared.format } : {}),
+    options: {
+      num_ctx: numCtx,
+      ...(response.temperature !== 1 ? { temperature: response.temperature } : {}),
+      ...(response.top_p !== 1 ? { top_p: response.top_p } : {}),
+      ...(response.max_output_tokens !== null ? { num_predict: response.max_output_tokens } : {}),
+    },
+  };
+}
+
+/**
+ * The prompt within `budget` tokens. `auto` drops the oldest turns after the system messages (never the last
+ * user turn and what follows it); `disabled`, or nothing left to drop, gives null.
+ */
+function fit(messages: ChatMessage[], budget: number, truncation: "auto" | "disabled"): ChatMessage[] | null {
+  if (estimate(messages) <= budget) return messages;
+  if (truncation === "disabled") return null;
+  const lead = messages.findIndex((m) => m.role !== "system");
+  const lastUser = messages.findLastIndex((m) => m.role === "user");
+  if (lead === -1 || lastUser <= lead) return null;
+  const kept = [...messages];
+  let dropFrom = lead;
+  while (dropFrom < lastUser && estimate(kept) > budget) {
+    kept.splice(lead, 1);
+    dropFrom++;
+  }
+  // A tool result must not lead the history without the call it answers.
+  while (kept[lead]?.role === "tool") kept.splice(lead, 1);
+  return estimate(kept) <= budget ? kept : null;
+}
