@@ -189,15 +189,16 @@ export class ResponseService {
 
   /**
    * Where a response's events go: to its live readers, and for a background one first to the store (so a
-   * stream can be resumed), with the response row brought up to date as each output item opens or ends (so a
-   * GET while it runs shows its progress).
+   * stream can be resumed), with the response row brought up to date at each event but text deltas (so a GET
+   * while it runs shows its items and their status).
    */
   private sinkFor(response: Response, active: Active): (event: ResponseEvent) => void {
     const { responses, responseEvents } = this.deps.repos;
     return (event) => {
       if (response.background && !active.deleted) {
         responseEvents.append(response.id, event);
-        if (event.type === "response.output_item.added" || event.type === "response.output_item.done") responses.update(response);
+        // Every change but a delta (the many small ones) is stored: items opening, changing status, ending.
+        if (!event.type.endsWith(".delta")) responses.update(response);
       }
       for (const listener of active.listeners) listener(event);
     };
