@@ -152,3 +152,17 @@ export const ResponseCreateParams = z.strictObject({
   user: z.string().optional(),
 });
 export type ResponseCreateParams = z.infer<typeof ResponseCreateParams>;
+
+/** `POST /v1/responses/input_tokens`: what a create request would send the model, counted without running it. */
+export const InputTokensParams = ResponseCreateParams.pick({
+  input: true,
+  instructions: true,
+  previous_response_id: true,
+  tools: true,
+  tool_choice: true,
+  parallel_tool_calls: true,
+  text: true,
+  truncation: true,
+}).extend({ model: z.string().min(1).nullable().optional() });
+export type InputTokensParams = z.infer<typeof InputTokensParams>;
+

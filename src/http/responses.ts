@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { ListQuery } from "../api/common.js";
 import { z } from "zod";
-import { RESPONSE_INCLUDES, ResponseCreateParams } from "../api/responses.js";
+import { InputTokensParams, RESPONSE_INCLUDES, ResponseCreateParams } from "../api/responses.js";
 import type { ResponseEvents, ResponseService } from "../responses/response-service.js";
 import { listPage, listQuery } from "./list.js";
 import { sseResponse, type EventSource } from "./sse.js";
@@ -33,6 +33,8 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
     if (p.stream) return sseResponse(c, asEventSource(s.responses.createStream(p)), { doneEvent: null });
     return c.json(await s.responses.create(p));
   });
+
+  app.post("/input_tokens", async (c) => c.json(s.responses.inputTokens(await readJson(c, InputTokensParams))));
 
   app.get("/:response_id", (c) => {
     const id = c.req.param("response_id");

@@ -42,9 +42,9 @@ export interface Prepared {
 /**
  * A create request checked and resolved: its history (previous_response_id), its input items, its tools in the
  * Assistants shape, its container, and the response object as it starts. Throws a 400 naming the field for
- * anything it cannot serve or find; nothing is stored yet.
+ * anything it cannot serve or find; nothing is stored yet (an `auto` container is made unless `dryRun`).
  */
-export function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps): Prepared {
+export function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean } = {}): Prepared {
   refuseUnserved(p);
   const history = p.previous_response_id ? chainItems(p.previous_response_id, deps.repos) : [];
   const input = inputItems(p.input, history);
@@ -62,7 +62,8 @@ export function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps): Pre
     configured,
     vectorStoreIds: fileSearch?.vector_store_ids ?? [],
     filters: fileSearch?.filters ?? undefined,
-    container: containerFor(tools, [...history, ...input], deps.containers),
+    // A dry run (counting input tokens) makes no container: nothing may be created by it.
+    container: options.dryRun ? null : containerFor(tools, [...history, ...input], deps.containers),
     input,
     messages: [...system, ...messages],
     sources,

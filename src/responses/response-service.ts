@@ -1,4 +1,4 @@
-import type { ResponseCreateParams } from "../api/responses.js";
+import type { InputTokensParams, ResponseCreateParams } from "../api/responses.js";
 import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
 import { AsyncQueue } from "../concurrency/async-queue.js";
@@ -6,6 +6,7 @@ import { badRequest, notFound } from "../errors.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { ContainerService } from "../objects/container-service.js";
+import { estimate } from "../runs/prompt.js";
 import { MAX_BUFFERED_EVENTS } from "../runs/run-stream.js";
 import { ServerShutdown } from "../runs/state.js";
 import type { Page, PageQuery } from "../store/document-table.js";
@@ -125,6 +126,21 @@ export class ResponseService {
       events.close();
     });
     return events;
+  }
+
+  /**
+   * The input tokens a create request would send: instructions, history and input as the model sees them, and
+   * the tool definitions offered. Counted as the prompt fitter counts (runs/prompt.ts `estimate`, about three
+   * characters a token, on the high side): Ollama exposes no tokenizer, and this is the number `truncation`
+   * decides by. Nothing is stored or created.
+   */
+  inputTokens(p: InputTokensParams): { object: "response.input_tokens"; input_tokens: number } {
+    const prepared = prepareResponse({ ...p, model: p.model ?? "default" }, this.deps, { dryRun: true });
+    const hint = prepared.offered.length > 0 ? this.deps.tools.hint(prepared.choice) : null;
+    const tools = this.deps.tools.offered(prepared.offered, prepared.choice);
+    const messages = [...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])];
+    const toolTokens = tools.length > 0 ? Math.ceil(JSON.stringify(tools).length / 3) : 0;
+    return { object: "response.input_tokens", input_tokens: estimate(messages) + toolTokens };
   }
 
   /** A stored response; `include` asks for what is left out by default (file_search results). */
