@@ -4,7 +4,25 @@ export type ItemStatus = "in_progress" | "completed" | "incomplete";
 
 export type InputContent =
   | { type: "input_text"; text: string }
-  | { type: "output_text"; text: string; annotations: unknown[]; logprobs?: unknown[] };
+  | { type: "output_text"; text: string; annotations: unknown[]; logprobs?: unknown[] }
+  | InputImage
+  | InputFile;
+
+/** An image given to the model: an uploaded file or a URL (a `data:` URL, or an http(s) URL it is told about). */
+export interface InputImage {
+  type: "input_image";
+  image_url: string | null;
+  file_id: string | null;
+  detail: "auto" | "low" | "high";
+}
+
+/** A document given to the model: an uploaded file or inline base64 data; its text goes into the prompt. */
+export interface InputFile {
+  type: "input_file";
+  file_id: string | null;
+  filename: string | null;
+  file_data?: string;
+}
 
 export interface OutputText {
   type: "output_text";

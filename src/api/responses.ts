@@ -5,7 +5,7 @@ import { AttributeFilter } from "./vector-stores.js";
 /**
  * Request schema of `POST /v1/responses` (names follow openai-node's ResponseCreateParams). Strict: a field we
  * do not serve is a 400 naming it, never silently ignored. What this version does not execute yet (other
- * built-in tools, images and files in input) is refused where it is prepared, with a 400 that says so.
+ * built-in tools, `file_url`) is refused where it is prepared, with a 400 that says so.
  */
 
 const InputText = z.strictObject({ type: z.literal("input_text"), text: z.string() });

@@ -125,6 +125,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const outbox = new Outbox(db, runEvents);
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
   const chat = overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs });
+  // Files given to the model in a message (images, documents): the same reads for runs and responses.
+  const attachments = {
+    file: async (fileId: string) => {
+      const file = files.get(fileId);
+      return file ? { filename: file.filename, bytes: new Uint8Array(await files.content(fileId)) } : null;
+    },
+    pdf: retrieval.pdf,
+  };
   const executor = new RunExecutor({
     repos,
     recorder,
@@ -133,12 +141,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     tools,
     clock,
     expirySeconds: config.runs.expirySeconds,
-    readFile: async (fileId) => (files.get(fileId) ? new Uint8Array(await files.content(fileId)) : null),
+    readFile: async (fileId) => (await attachments.file(fileId))?.bytes ?? null,
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
   const containers = new ContainerService({ repos, clock });
-  const responses = new ResponseService({ repos, chat, models, tools, containers, clock });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, clock });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();

@@ -30,11 +30,11 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
 
   app.post("/", async (c) => {
     const p = await readJson(c, ResponseCreateParams);
-    if (p.stream) return sseResponse(c, asEventSource(s.responses.createStream(p)), { doneEvent: null });
+    if (p.stream) return sseResponse(c, asEventSource(await s.responses.createStream(p)), { doneEvent: null });
     return c.json(await s.responses.create(p));
   });
 
-  app.post("/input_tokens", async (c) => c.json(s.responses.inputTokens(await readJson(c, InputTokensParams))));
+  app.post("/input_tokens", async (c) => c.json(await s.responses.inputTokens(await readJson(c, InputTokensParams))));
 
   app.get("/:response_id", (c) => {
     const id = c.req.param("response_id");

@@ -1,11 +1,12 @@
 import type { InputItemParam } from "../api/responses.js";
-import type { Response, ResponseItem } from "../api/responses-wire.js";
+import type { MessageItem, Response, ResponseItem } from "../api/responses-wire.js";
 import { badRequest } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ChatMessage } from "../llm/chat-model.js";
 import type { ResponseItemsRepo, ResponsesRepo } from "../store/responses-repo.js";
 import type { NumberedSource } from "../runs/citations.js";
 import { parseArguments, type Toolbox } from "../tools/toolbox.js";
+import { Attachments } from "./attachments.js";
 
 /** Longest chain of previous responses followed (a guard against a cycle in a damaged store, not a product limit). */
 const MAX_CHAIN = 10_000;
@@ -26,7 +27,11 @@ export function inputItems(input: string | InputItemParam[] | undefined, context
         const parts = content.map((part, j) => {
           if (part.type === "input_text") return part;
           if (part.type === "output_text") return { type: "output_text" as const, text: part.text, annotations: part.annotations ?? [], logprobs: part.logprobs ?? [] };
-          throw badRequest(`Content of type '${part.type}' is not supported by this server yet.`, `${param}.content[${j}].type`, "unsupported_value");
+          if (part.type === "input_image") return { type: "input_image" as const, image_url: part.image_url ?? null, file_id: part.file_id ?? null, detail: part.detail ?? "auto" };
+          if (part.file_url !== undefined) {
+            throw badRequest("This server does not fetch URLs (it works offline): upload the file and pass its file_id, or send its bytes as file_data.", `${param}.content[${j}].file_url`, "unsupported_value");
+          }
+          return { type: "input_file" as const, file_id: part.file_id ?? null, filename: part.filename ?? null, ...(part.file_data !== undefined ? { file_data: part.file_data } : {}) };
         });
         return { id: item.id ?? newId("msg_"), type: "message", role: item.role, status: "completed", content: parts };
       }
@@ -67,17 +72,21 @@ export function chainItems(previousId: string, repos: { responses: ResponsesRepo
  * The model's view of the items: messages as turns (developer is system), function calls as the assistant's
  * tool calls and their outputs as tool results under the call's name, built-in call items replayed by their
  * tool as runs replay steps (passages numbered on across the items; they are the `sources` a reply may cite).
+ * Documents are given as their text; a user's images are sent to a `vision` model and named for others.
  * An output whose call is in none of the items is a 400, as the hosted API answers.
  */
-export function toChatMessages(items: readonly ResponseItem[], tools: Toolbox): { messages: ChatMessage[]; sources: NumberedSource[] } {
+export function toChatMessages(
+  items: readonly ResponseItem[],
+  tools: Toolbox,
+  attachments: Attachments = new Attachments(),
+  vision = false,
+): { messages: ChatMessage[]; sources: NumberedSource[] } {
   const names = new Map<string, string>();
   const out: ChatMessage[] = [];
   const sources: NumberedSource[] = [];
   for (const item of items) {
     if (item.type === "message") {
-      const text = item.content.map((p) => p.text).join("\n");
-      if (item.role === "assistant") out.push({ role: "assistant", content: text });
-      else out.push({ role: item.role === "user" ? "user" : "system", content: text });
+      out.push(messageOf(item, attachments, vision));
     } else if (item.type === "function_call") {
       names.set(item.call_id, item.name);
       const call = { name: item.name, arguments: parseArguments(item.arguments) };
@@ -99,4 +108,22 @@ export function toChatMessages(items: readonly ResponseItem[], tools: Toolbox): 
     }
   }
   return { messages: out, sources };
+}
+
+function messageOf(item: MessageItem, attachments: Attachments, vision: boolean): ChatMessage {
+  const images: string[] = [];
+  const text = item.content
+    .map((part) => {
+      if (part.type === "input_file") return attachments.text(part);
+      if (part.type !== "input_image") return part.text;
+      const image = vision && item.role === "user" ? attachments.image(part) : undefined;
+      if (image === undefined) return Attachments.imageName(part);
+      images.push(image);
+      return null;
+    })
+    .filter((t): t is string => t !== null)
+    .join("\n");
+  if (item.role === "assistant") return { role: "assistant", content: text };
+  if (item.role !== "user") return { role: "system", content: text };
+  return images.length > 0 ? { role: "user", content: text, images } : { role: "user", content: text };
 }

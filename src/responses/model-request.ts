@@ -12,17 +12,19 @@ import type { Prepared } from "./prepare.js";
  */
 export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; models: ModelCatalog; tools: Toolbox }): Promise<ChatRequest | { error: { code: string; message: string } }> {
   const { response } = prepared;
-  const { tag, numCtx } = await resolveModel(response.model, deps);
+  const { tag, numCtx, details } = await resolveModel(response.model, deps);
+  // A vision model (Ollama reports the capability) is sent the user's images; others read their names.
+  const prompt = prepared.visionMessages && details.capabilities.includes("vision") ? prepared.visionMessages : prepared.messages;
   const reserve = response.max_output_tokens ?? Math.min(1024, Math.floor(numCtx / 4));
   const budget = numCtx - reserve;
   const hint = prepared.offered.length > 0 ? deps.tools.hint(prepared.choice) : null;
   const tools = deps.tools.offered(prepared.offered, prepared.choice);
-  const messages = fit([...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])], budget, response.truncation);
+  const messages = fit([...prompt, ...(hint ? [{ role: "system" as const, content: hint }] : [])], budget, response.truncation);
   if (!messages) {
     return {
       error: {
         code: "invalid_prompt",
-        message: `The input does not fit in the model's context window (about ${estimate(prepared.messages)} tokens for ${budget} available). Shorten the input, set truncation to "auto" to drop the oldest items, or use a model with a larger context.`,
+        message: `The input does not fit in the model's context window (about ${estimate(prompt)} tokens for ${budget} available). Shorten the input, set truncation to "auto" to drop the oldest items, or use a model with a larger context.`,
       },
     };
   }

@@ -10,12 +10,14 @@ import type { ContainerService } from "../objects/container-service.js";
 import type { NumberedSource } from "../runs/citations.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
+import { loadAttachments, type AttachmentDeps } from "./attachments.js";
 import { chainItems, inputItems, toChatMessages } from "./input-items.js";
 
 export interface PrepareDeps {
   repos: Pick<Repos, "responses" | "responseItems">;
   tools: Toolbox;
   containers: ContainerService;
+  attachments: AttachmentDeps;
   clock: Clock;
 }
 
@@ -30,8 +32,10 @@ export interface Prepared {
   /** The container code_interpreter runs in, and its files (none without code_interpreter). */
   container: { id: string; fileIds: string[] } | null;
   input: ResponseItem[];
-  /** The prompt: instructions, then the history and input as chat messages. */
+  /** The prompt: instructions, then the history and input as chat messages (images named in the text). */
   messages: ChatMessage[];
+  /** The same prompt for a vision model, the user's images sent; absent when there are none to send. */
+  visionMessages?: ChatMessage[];
   /** Passages the history showed the model, numbered as it saw them (a reply may cite them). */
   sources: NumberedSource[];
   offered: AssistantTool[];
@@ -44,18 +48,21 @@ export interface Prepared {
  * Assistants shape, its container, and the response object as it starts. Throws a 400 naming the field for
  * anything it cannot serve or find; nothing is stored yet (an `auto` container is made unless `dryRun`).
  */
-export function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean } = {}): Prepared {
+export async function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean } = {}): Promise<Prepared> {
   refuseUnserved(p);
   const history = p.previous_response_id ? chainItems(p.previous_response_id, deps.repos) : [];
   const input = inputItems(p.input, history);
   if (input.length === 0) throw badRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+  const attachments = await loadAttachments(history, input, deps.attachments);
   const tools = p.tools ?? [];
   const fileSearch = tools.find((t): t is FileSearchToolParam => t.type === "file_search");
   const configured = tools.flatMap(assistantTool);
   const { offered, choice } = narrowTools(configured, p.tool_choice ?? "auto");
-  const { messages, sources } = toChatMessages([...history, ...input], deps.tools);
+  const { messages, sources } = toChatMessages([...history, ...input], deps.tools, attachments);
   const instructions = p.instructions ?? null;
   const system: ChatMessage[] = instructions ? [{ role: "system", content: instructions }] : [];
+  // Whether the model sees images is known once it is resolved (model-request.ts); both prompts are ready.
+  const visionMessages = attachments.hasImages ? [...system, ...toChatMessages([...history, ...input], deps.tools, attachments, true).messages] : undefined;
   return {
     response: startingResponse(p, deps.clock()),
     include: p.include ?? [],
@@ -66,6 +73,7 @@ export function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps, opti
     container: options.dryRun ? null : containerFor(tools, [...history, ...input], deps.containers),
     input,
     messages: [...system, ...messages],
+    ...(visionMessages ? { visionMessages } : {}),
     sources,
     offered,
     choice,

@@ -15,6 +15,7 @@ import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { errorOf, executeResponse, ResponseCancelled, type ExecuteOptions } from "./executor.js";
 import { modelRequest } from "./model-request.js";
+import type { AttachmentDeps } from "./attachments.js";
 import { prepareResponse, type Prepared } from "./prepare.js";
 import { ResponsePresenter } from "./present.js";
 import { ResponseWriter } from "./response-writer.js";
@@ -25,6 +26,7 @@ export interface ResponseServiceDeps {
   models: ModelCatalog;
   tools: Toolbox;
   containers: ContainerService;
+  attachments: AttachmentDeps;
   clock: Clock;
 }
 
@@ -56,7 +58,7 @@ export class ResponseService {
 
   /** A plain request waits for the end; a background one answers at once, with the response in progress. */
   async create(p: ResponseCreateParams): Promise<Response> {
-    const prepared = this.prepare(p);
+    const prepared = await this.prepare(p);
     const done = this.execute(prepared, null);
     if (prepared.response.background) return this.present.response(this.stored(prepared.response.id), prepared.include);
     return this.present.response(await done, prepared.include);
@@ -92,8 +94,8 @@ export class ResponseService {
   }
 
   /** Starts the response and returns its events; a reader that leaves stops reading, not the response. */
-  createStream(p: ResponseCreateParams): ResponseEvents {
-    const prepared = this.prepare(p);
+  async createStream(p: ResponseCreateParams): Promise<ResponseEvents> {
+    const prepared = await this.prepare(p);
     const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS });
     void this.execute(prepared, (event) => void events.push(this.present.event(event, prepared.include))).finally(() => events.close());
     return events;
@@ -134,8 +136,8 @@ export class ResponseService {
    * characters a token, on the high side): Ollama exposes no tokenizer, and this is the number `truncation`
    * decides by. Nothing is stored or created.
    */
-  inputTokens(p: InputTokensParams): { object: "response.input_tokens"; input_tokens: number } {
-    const prepared = prepareResponse({ ...p, model: p.model ?? "default" }, this.deps, { dryRun: true });
+  async inputTokens(p: InputTokensParams): Promise<{ object: "response.input_tokens"; input_tokens: number }> {
+    const prepared = await prepareResponse({ ...p, model: p.model ?? "default" }, this.deps, { dryRun: true });
     const hint = prepared.offered.length > 0 ? this.deps.tools.hint(prepared.choice) : null;
     const tools = this.deps.tools.offered(prepared.offered, prepared.choice);
     const messages = [...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])];
@@ -181,9 +183,12 @@ export class ResponseService {
     await Promise.all(pending.map((a) => a.done));
   }
 
-  private prepare(p: ResponseCreateParams): Prepared {
+  private async prepare(p: ResponseCreateParams): Promise<Prepared> {
     if (this.closed) throw new ServerShutdown();
-    return prepareResponse(p, this.deps);
+    const prepared = await prepareResponse(p, this.deps);
+    // Reading attachments took time: a shutdown that began meanwhile gets nothing new started.
+    if (this.closed) throw new ServerShutdown();
+    return prepared;
   }
 
   /**

@@ -5,7 +5,13 @@
  * network), so those stay named in the text, as do files that are missing, too large or not an image.
  */
 import type { Message } from "../api/wire.js";
-import { imageKey } from "./prompt.js";
+
+export type ImagePart = Extract<Message["content"][number], { type: "image_file" | "image_url" }>;
+
+/** How `PromptParts.images` names an image part. */
+export function imageKey(part: ImagePart): string {
+  return part.type === "image_file" ? `file:${part.image_file.file_id}` : `url:${part.image_url.url}`;
+}
 
 // Ollama decodes every image for every request; beyond this a request is better failed early by naming it.
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -22,13 +28,29 @@ export async function loadImages(messages: readonly Message[], readFile: (fileId
       const key = imageKey(part);
       if (images.has(key)) continue;
       const bytes = part.type === "image_file" ? await readFile(part.image_file.file_id).catch(() => null) : fromDataUrl(part.image_url.url);
-      if (bytes && bytes.byteLength <= MAX_IMAGE_BYTES && isImage(bytes)) images.set(key, Buffer.from(bytes).toString("base64"));
+      const image = bytes ? imageBase64(bytes) : null;
+      if (image) images.set(key, image);
     }
   }
   return images;
 }
 
-function fromDataUrl(url: string): Uint8Array | null {
+/** The base64 a vision model is sent, or null for what is not an image it reads or is too large to send. */
+export function imageBase64(bytes: Uint8Array): string | null {
+  return bytes.byteLength <= MAX_IMAGE_BYTES && isImage(bytes) ? Buffer.from(bytes).toString("base64") : null;
+}
+
+/**
+ * How an image the model is not sent is named in the text, so it at least knows one was there. A `data:` URL
+ * is not spelled out: its base64 would fill the context with noise.
+ */
+export function imageName(ref: { fileId: string } | { url: string }): string {
+  if ("fileId" in ref) return `[image file ${ref.fileId}]`;
+  return ref.url.startsWith("data:") ? "[image (inline data)]" : `[image ${ref.url}]`;
+}
+
+/** The bytes of a base64 `data:` URL of an image type; null for anything else. */
+export function fromDataUrl(url: string): Uint8Array | null {
   const match = DATA_URL.exec(url);
   return match ? Buffer.from(match[2]!, "base64") : null;
 }

@@ -1,6 +1,7 @@
 import type { Message, RunStep, TruncationStrategy } from "../api/wire.js";
 import type { ChatMessage } from "../llm/chat-model.js";
 import type { Toolbox } from "../tools/toolbox.js";
+import { imageKey, imageName } from "./images.js";
 
 /**
  * Builds the chat messages for one model call. Order keeps the prefix byte-stable across turns of a thread
@@ -77,13 +78,6 @@ function fitToolResults(turns: ChatMessage[], budget: number): ChatMessage[] {
   return out;
 }
 
-type ImagePart = Extract<Message["content"][number], { type: "image_file" | "image_url" }>;
-
-/** How `PromptParts.images` names an image part. */
-export function imageKey(part: ImagePart): string {
-  return part.type === "image_file" ? `file:${part.image_file.file_id}` : `url:${part.image_url.url}`;
-}
-
 /**
  * What the model gets for a stored message: its text, and the images of a user message that `images` holds
  * (for a vision model). Other images are named in the text, so the model at least knows one was there.
@@ -98,7 +92,7 @@ export function toChatMessage(message: Message, images?: ReadonlyMap<string, str
         sent.push(image);
         return null;
       }
-      return part.type === "image_file" ? `[image file ${part.image_file.file_id}]` : `[image ${part.image_url.url}]`;
+      return imageName(part.type === "image_file" ? { fileId: part.image_file.file_id } : { url: part.image_url.url });
     })
     .filter((t): t is string => t !== null)
     .join("\n");

@@ -304,7 +304,7 @@ describe("Responses API: output formats, limits and failures", () => {
       [{ model: "gpt-4o", input: "x", tools: [{ type: "web_search" }] }, "tools[0].type"],
       [{ model: "gpt-4o", input: "x", previous_response_id: "resp_missing" }, "previous_response_id"],
       [{ model: "gpt-4o" }, "input"],
-      [{ model: "gpt-4o", input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }] }, "input[0].content[0].type"],
+      [{ model: "gpt-4o", input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }] }, "input[0].content[0].image_url"],
     ];
     for (const [body, param] of cases) {
       const err = await sdkError(t.client.responses.create(body as never), BadRequestError);
