@@ -129,7 +129,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const attachments = {
     file: async (fileId: string) => {
       const file = files.get(fileId);
-      return file ? { filename: file.filename, bytes: new Uint8Array(await files.content(fileId)) } : null;
+      if (!file) return null;
+      // Bytes gone (a crash during a delete leaves the row behind) read as no file, never as a 500.
+      const bytes = await files.content(fileId).catch(() => null);
+      return bytes ? { filename: file.filename, bytes: new Uint8Array(bytes) } : null;
     },
     pdf: retrieval.pdf,
   };

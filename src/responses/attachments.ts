@@ -87,14 +87,16 @@ export async function loadAttachments(history: readonly ResponseItem[], input: r
 async function documentText(part: InputFile, deps: AttachmentDeps, documents: Map<string, Promise<string>>): Promise<string> {
   if (part.file_id) {
     const fileId = part.file_id;
-    let text = documents.get(fileId);
+    // The name decides how the bytes are read, so a file given under two names is read as each.
+    const key = `${fileId}\u0000${part.filename ?? ""}`;
+    let text = documents.get(key);
     if (!text) {
       text = (async () => {
         const file = await deps.file(fileId);
         if (!file) throw badRequest(`No file found with id '${fileId}'.`, "file_id", "file_not_found");
         return extracted(file.bytes, part.filename ?? file.filename, deps.pdf);
       })();
-      documents.set(fileId, text);
+      documents.set(key, text);
     }
     return text;
   }
@@ -121,7 +123,7 @@ function decodeFileData(data: string): Uint8Array {
   const match = /^data:[\w.+-]+\/[\w.+-]+;base64,(.*)$/s.exec(data);
   const base64 = (match ? match[1]! : data).replace(/\s+/g, "");
   if (base64.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
-    throw badRequest("file_data must be base64, as a data: URL (data:application/pdf;base64,...) or bare.", null, "invalid_value");
+    throw badRequest("file_data must be base64, as a data: URL (data:application/pdf;base64,...) or bare.", "file_data", "invalid_value");
   }
   return Buffer.from(base64, "base64");
 }

@@ -134,7 +134,7 @@ describe("Responses API: images and files in input", () => {
       [part({ type: "input_file", file_id: "file-missing" }), "input[0].content[1].file_id", "file_not_found"],
       [part({ type: "input_file", file_url: "https://example.com/a.pdf" }), "input[0].content[1].file_url", "unsupported_value"],
       [part({ type: "input_file", filename: "broken.pdf", file_data: `data:application/pdf;base64,${Buffer.from("%PDF-1.7 nothing else").toString("base64")}` }), "input[0].content[1]", "invalid_file"],
-      [part({ type: "input_file", file_data: "not base64 at all!" }), "input[0].content[1]", "invalid_value"],
+      [part({ type: "input_file", file_data: "not base64 at all!" }), "input[0].content[1].file_data", "invalid_value"],
     ];
     for (const [body, param, code] of cases) {
       const err = await sdkError(t.client.responses.create(body as never), BadRequestError);

@@ -35,7 +35,7 @@ export const ALLOWED: Record<string, string[]> = {
   retrieval: [...BASE, "store", "llm", "files", "objects"],
   tools: [...BASE, "store", "llm", "files", "sandbox", "retrieval"],
   runs: [...BASE, "store", "llm", "objects", "tools"],
-  responses: [...BASE, "store", "llm", "objects", "tools", "runs"],
+  responses: [...BASE, "store", "llm", "files", "objects", "tools", "runs"],
   http: [...BASE, "store", "files", "objects", "retrieval", "runs", "responses"],
   playground: [...BASE],
   app: [...BASE, "http", "playground", "objects", "runs", "responses", "files", "retrieval", "store", "llm"],
