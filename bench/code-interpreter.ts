@@ -58,7 +58,7 @@ class ToolThenTextModel implements ChatModel {
   }
 
   async details(): Promise<ModelDetails> {
-    return { context_length: 8192, capabilities: ["completion", "tools"] };
+    return { context_length: 8192, capabilities: ["completion", "tools"], family: null };
   }
 }
 

@@ -32,7 +32,7 @@ export class ZeroLatencyModel implements ChatModel {
   }
 
   async details(): Promise<ModelDetails> {
-    return { context_length: 8192, capabilities: ["completion", "tools"] };
+    return { context_length: 8192, capabilities: ["completion", "tools"], family: null };
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Metadata, ResponseFormat, Temperature, ToolResources, Tools, TopP } from "./common.js";
+import { Metadata, ReasoningEffort, ResponseFormat, Temperature, ToolResources, Tools, TopP } from "./common.js";
 
 const assistantFields = {
   name: z.string().max(256).nullable().optional(),
@@ -11,8 +11,8 @@ const assistantFields = {
   temperature: Temperature.nullable().optional(),
   top_p: TopP.nullable().optional(),
   response_format: ResponseFormat.nullable().optional(),
-  // Accepted for compatibility with reasoning models; local models have no reasoning effort setting.
-  reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullable().optional(),
+  // How hard a model that thinks reasons on this assistant's runs (llm/thinking.ts); no effect on others.
+  reasoning_effort: ReasoningEffort.nullable().optional(),
   /** v1 shape: files for retrieval/code_interpreter, turned into tool_resources (see objects/normalize.ts). */
   file_ids: z.array(z.string()).max(20).optional(),
 };

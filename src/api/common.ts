@@ -92,6 +92,12 @@ export type ResponseFormatInput = z.infer<typeof ResponseFormat>;
 
 export const Temperature = z.number().min(0).max(2);
 export const TopP = z.number().min(0).max(1);
+/**
+ * OpenAI's reasoning effort (assistants, runs, chat `reasoning_effort`; Responses `reasoning.effort`). How each
+ * value reaches a local model is llm/thinking.ts's rule.
+ */
+export const ReasoningEffort = z.enum(["none", "minimal", "low", "medium", "high", "xhigh", "max"]);
+export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
 
 const AttachmentTool = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("code_interpreter") }),

@@ -1,5 +1,7 @@
 /** Wire shapes of the Responses API (names follow openai-node's `Responses` types). */
 
+import type { ReasoningEffort } from "./common.js";
+
 export type ItemStatus = "in_progress" | "completed" | "incomplete";
 
 export type InputContent =
@@ -85,12 +87,25 @@ export interface CodeInterpreterCallItem {
   outputs: CodeInterpreterOutput[] | null;
 }
 
+/**
+ * The model's reasoning before a reply or call (models that think): the raw trace in `content`, as the Open
+ * Responses specification allows and OpenAI serves for open-weight models. No summary is made (`summary` is
+ * empty) and nothing is encrypted: the trace never leaves this machine.
+ */
+export interface ReasoningItem {
+  id: string;
+  type: "reasoning";
+  status: ItemStatus;
+  summary: { type: "summary_text"; text: string }[];
+  content: { type: "reasoning_text"; text: string }[];
+}
+
 /** The output items a built-in tool call becomes. */
 export type BuiltinCallItem = FileSearchCallItem | CodeInterpreterCallItem;
 
 /** An item as stored and listed: input items, and the output items the model produced. */
-export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | BuiltinCallItem;
-export type OutputItem = MessageItem | FunctionCallItem | BuiltinCallItem;
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | ReasoningItem | BuiltinCallItem;
+export type OutputItem = MessageItem | FunctionCallItem | ReasoningItem | BuiltinCallItem;
 
 export type ResponseStatus = "queued" | "in_progress" | "completed" | "failed" | "incomplete" | "cancelled";
 
@@ -117,7 +132,8 @@ export interface Response {
   output: OutputItem[];
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
-  reasoning: { effort: string | null; summary: string | null };
+  /** As requested (the effort reaches the model as Ollama's `think`, llm/thinking.ts); summaries are not made. */
+  reasoning: { effort: ReasoningEffort | null; summary: "auto" | "concise" | "detailed" | null };
   store: boolean;
   background: boolean;
   temperature: number;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FileSearchRankingOptions, Metadata, Temperature, TopP } from "./common.js";
+import { FileSearchRankingOptions, Metadata, ReasoningEffort, Temperature, TopP } from "./common.js";
 import { AttributeFilter } from "./vector-stores.js";
 
 /**
@@ -54,11 +54,23 @@ const FunctionCallOutputItem = z.strictObject({
   output: z.union([z.string(), z.array(z.union([InputText, InputImage, InputFile]))]),
   status: z.enum(["in_progress", "completed", "incomplete"]).nullable().optional(),
 });
+/**
+ * A reasoning item given back (from an earlier output): its trace goes back to the model with the turn that
+ * followed it. Encrypted reasoning is another provider's and cannot be read here.
+ */
+const ReasoningItem = z.strictObject({
+  type: z.literal("reasoning"),
+  id: z.string().min(1),
+  summary: z.array(z.strictObject({ type: z.literal("summary_text"), text: z.string() })),
+  content: z.array(z.strictObject({ type: z.literal("reasoning_text"), text: z.string() })).nullable().optional(),
+  encrypted_content: z.null().optional(),
+  status: z.enum(["in_progress", "completed", "incomplete"]).nullable().optional(),
+});
 const ItemReference = z.strictObject({ type: z.literal("item_reference"), id: z.string().min(1) });
 
 const InputItem = z.preprocess(
   (item) => (typeof item === "object" && item !== null && !("type" in item) && "role" in item ? { type: "message", ...item } : item),
-  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ItemReference]),
+  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, ItemReference]),
 );
 export type InputItemParam = z.infer<typeof InputItem>;
 
@@ -144,6 +156,15 @@ export const ResponseCreateParams = z.strictObject({
   top_p: TopP.nullable().optional(),
   text: z.strictObject({ format: TextFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullable().optional() }).nullable().optional(),
   truncation: z.enum(["auto", "disabled"]).nullable().optional(),
+  /** `effort` sets how hard a model that thinks reasons (no effect on others); summaries are not made. */
+  reasoning: z
+    .strictObject({
+      effort: ReasoningEffort.nullable().optional(),
+      summary: z.enum(["auto", "concise", "detailed"]).nullable().optional(),
+      generate_summary: z.enum(["auto", "concise", "detailed"]).nullable().optional(), // summary's deprecated name
+    })
+    .nullable()
+    .optional(),
   include: z.array(z.enum(RESPONSE_INCLUDES)).nullable().optional(),
   metadata: Metadata.nullable().optional(),
   prompt_cache_key: z.string().optional(),

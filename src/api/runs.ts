@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MessageCreate, Metadata, ResponseFormat, Temperature, ToolResources, Tools, TopP } from "./common.js";
+import { MessageCreate, Metadata, ReasoningEffort, ResponseFormat, Temperature, ToolResources, Tools, TopP } from "./common.js";
 
 const ToolChoice = z.union([
   z.enum(["none", "auto", "required"]),
@@ -29,7 +29,7 @@ const runOverrides = {
   tool_choice: ToolChoice.nullable().optional(),
   parallel_tool_calls: z.boolean().optional(),
   response_format: ResponseFormat.nullable().optional(),
-  reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullable().optional(),
+  reasoning_effort: ReasoningEffort.nullable().optional(),
 };
 
 export const RunCreateParams = z.strictObject({

@@ -3,6 +3,8 @@
  * These are the stored shapes too: a row's `body` is exactly what clients see.
  */
 
+import type { ReasoningEffort } from "./common.js";
+
 export type Metadata = Record<string, string>;
 
 export type AssistantTool =
@@ -47,6 +49,8 @@ export interface Assistant {
   temperature: number | null;
   top_p: number | null;
   response_format: ResponseFormat | null;
+  /** Present once set (create or modify): the effort its runs reason with unless a run names its own. */
+  reasoning_effort?: ReasoningEffort | null;
 }
 
 export interface Thread {

@@ -72,7 +72,7 @@ export function paramName(path: readonly PropertyKey[]): string | null {
 }
 
 export function zodToApiError(error: z.ZodError): ApiError {
-  const issue = error.issues[0]!;
+  const issue = deepestIssue(error.issues[0]!);
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";
     return badRequest(`Unrecognized request argument supplied: ${key}`, paramName([...issue.path, key]), "unknown_parameter");
@@ -94,4 +94,16 @@ export function zodToApiError(error: z.ZodError): ApiError {
     return badRequest(`Invalid type for '${param}': ${issue.message.replace(/^Invalid input: /, "")}.`, param, "invalid_type");
   }
   return badRequest(`Invalid '${param ?? "body"}': ${issue.message}.`, param, "invalid_value");
+}
+
+/**
+ * A union none of whose options fit (`input`: a string or a list of items) says only "Invalid input". When one
+ * option got further into the value than the others (the list, failing at `[0].encrypted_content`), its issue
+ * is the one that names what is wrong; paths of an option's issues are relative to the union.
+ */
+function deepestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union" || ("discriminator" in issue && issue.discriminator)) return issue;
+  const firsts = issue.errors.map((issues) => issues[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
+  const deepest = firsts.reduce<z.core.$ZodIssue | null>((best, i) => (i.path.length > (best?.path.length ?? 0) ? i : best), null);
+  return deepest ? deepestIssue({ ...deepest, path: [...issue.path, ...deepest.path] } as z.core.$ZodIssue) : issue;
 }

@@ -18,7 +18,7 @@ export interface ModelToolCall {
 
 export type ChatMessage =
   | { role: "system" | "user"; content: string; images?: string[] }
-  | { role: "assistant"; content: string; tool_calls?: ModelToolCall[] }
+  | { role: "assistant"; content: string; tool_calls?: ModelToolCall[]; /** Its reasoning, given back to a model that thinks. */ thinking?: string }
   | { role: "tool"; content: string; tool_name: string };
 
 export interface ChatRequest {
@@ -26,6 +26,8 @@ export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   tools?: ToolDefinition[];
+  /** Whether (or how hard, for models that take levels) the model thinks; absent: its default. See thinking.ts. */
+  think?: Think;
   /** `"json"` for json_object, a JSON schema for json_schema, absent for text. */
   format?: "json" | Record<string, unknown>;
   options?: {
@@ -38,8 +40,15 @@ export interface ChatRequest {
   };
 }
 
-/** What a streaming chat yields, in order: text and tool calls as they come, then exactly one `done`. */
+/** Ollama's `think`: on/off, or a level for models that take levels (gpt-oss). */
+export type Think = boolean | "low" | "medium" | "high";
+
+/**
+ * What a streaming chat yields, in order: the model's reasoning (models that think), text and tool calls as
+ * they come, then exactly one `done`. Reasoning is never part of the text.
+ */
 export type ChatChunk =
+  | { type: "thinking"; text: string }
   | { type: "text"; text: string }
   | { type: "tool_call"; call: ModelToolCall }
   | {
@@ -55,6 +64,8 @@ export interface ModelDetails {
   context_length: number | null;
   /** Ollama's `capabilities` list, e.g. `["completion","tools"]`; empty on servers that do not report it. */
   capabilities: string[];
+  /** The model's architecture (model_info `general.architecture`, e.g. `gptoss`, `qwen3`); null when not reported. */
+  family: string | null;
 }
 
 export interface ChatModel {

@@ -16,8 +16,8 @@ export interface ResolvedChatModel {
   contextLength: number | null;
 }
 
-/** Names the hosted API served; tutorial code sends them, so they map to our default chat model. */
-const OPENAI_MODEL_NAME = /^(gpt-|o[1-9](-|$)|chatgpt-|text-davinci|davinci|babbage)/;
+/** Names the hosted API served; tutorial code sends them, so they map to our default chat model. gpt-oss is an open-weight model Ollama runs itself (gpt-oss:20b): its name is its tag. */
+const OPENAI_MODEL_NAME = /^(gpt-(?!oss)|o[1-9](-|$)|chatgpt-|text-davinci|davinci|babbage)/;
 
 /** Resolves public model names (what clients send and see) to Ollama tags. */
 export class ModelCatalog {

@@ -79,6 +79,7 @@ export class OllamaChatModel implements ChatModel {
       return {
         context_length: typeof contextLength === "number" ? contextLength : null,
         capabilities: Array.isArray(shown.capabilities) ? shown.capabilities.filter((c) => typeof c === "string") : [],
+        family: typeof info["general.architecture"] === "string" ? info["general.architecture"] : null,
       };
     } catch (err) {
       throw scope.failure(err, { host: this.host, model, phase: "request" }, `reading details of '${model}'`);
@@ -95,6 +96,7 @@ function toOllamaRequest(req: ChatRequest): OllamaChatRequest {
     messages: req.messages.map(toOllamaMessage),
     ...(req.tools?.length ? { tools: req.tools.map(toOllamaTool) } : {}),
     ...(req.format !== undefined ? { format: req.format } : {}),
+    ...(req.think !== undefined ? { think: req.think } : {}),
     ...(req.options ? { options: req.options } : {}),
   };
 }
@@ -111,6 +113,7 @@ function toOllamaMessage(m: ChatMessage): Message {
       return {
         role: "assistant",
         content: m.content,
+        ...(m.thinking ? { thinking: m.thinking } : {}),
         ...(m.tool_calls?.length
           ? { tool_calls: m.tool_calls.map((c) => ({ function: { name: c.name, arguments: c.arguments } })) }
           : {}),
@@ -123,6 +126,7 @@ function toOllamaMessage(m: ChatMessage): Message {
 }
 
 function* toChunks(part: ChatResponse): Generator<ChatChunk> {
+  if (part.message?.thinking) yield { type: "thinking", text: part.message.thinking };
   if (part.message?.content) yield { type: "text", text: part.message.content };
   for (const call of part.message?.tool_calls ?? []) {
     yield { type: "tool_call", call: { name: call.function.name, arguments: call.function.arguments ?? {} } };

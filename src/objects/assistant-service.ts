@@ -59,6 +59,7 @@ export class AssistantService {
       temperature: p.temperature ?? 1,
       top_p: p.top_p ?? 1,
       response_format: normalizeResponseFormat(p.response_format),
+      ...(p.reasoning_effort !== undefined ? { reasoning_effort: p.reasoning_effort } : {}),
     };
     return this.deps.assistants.insert(assistant);
   }
@@ -100,6 +101,7 @@ export class AssistantService {
       temperature: p.temperature,
       top_p: p.top_p,
       response_format: p.response_format === undefined ? undefined : normalizeResponseFormat(p.response_format),
+      reasoning_effort: p.reasoning_effort,
     });
     const saved = this.deps.assistants.update(updated);
     sync?.(); // only once the whole request was valid and applied

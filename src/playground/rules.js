@@ -6,7 +6,7 @@
  * Model names the hosted API served; the server maps them to its default chat model
  * (`OPENAI_MODEL_NAME` in src/llm/model-catalog.ts), so the page labels them as such.
  */
-export const OPENAI_MODEL_NAME = /^(gpt-|o[1-9](-|$)|chatgpt-|text-davinci|davinci|babbage)/;
+export const OPENAI_MODEL_NAME = /^(gpt-(?!oss)|o[1-9](-|$)|chatgpt-|text-davinci|davinci|babbage)/;
 
 /** Run statuses a run never leaves (`isTerminal` in src/runs/state.ts): the page stops following such a run. */
 export const TERMINAL_RUN_STATUSES = new Set(["completed", "failed", "cancelled", "expired", "incomplete"]);

@@ -52,9 +52,16 @@ export async function executeResponse(writer: ResponseWriter, request: ChatReque
   try {
     for (let n = 0; n < MAX_MODEL_CALLS; n++) {
       const spent = options.maxToolCalls !== null && builtinsRun >= options.maxToolCalls;
-      const turn = await streamChatTurn(options.chat, { ...request, messages, ...(spent ? functionsOnly(request, options) : {}) }, signal, (text) => writer.text(text));
+      const turn = await streamChatTurn(
+        options.chat,
+        { ...request, messages, ...(spent ? functionsOnly(request, options) : {}) },
+        signal,
+        (text) => writer.text(text),
+        (thinking) => writer.reasoning(thinking),
+      );
       usage.input_tokens += turn.promptTokens;
       usage.output_tokens += turn.completionTokens;
+      usage.output_tokens_details.reasoning_tokens += turn.thinkingTokens;
       usage.total_tokens = usage.input_tokens + usage.output_tokens;
       const calls = (options.parallelToolCalls ? turn.toolCalls : turn.toolCalls.slice(0, 1)).map((c) => options.tools.stepCall(options.configured, c));
       const truncated = turn.doneReason === "length" && calls.length === 0;
@@ -89,7 +96,7 @@ export async function executeResponse(writer: ResponseWriter, request: ChatReque
         return r;
       });
       messages.push(
-        { role: "assistant", content: turn.text, tool_calls: replayed.map((r) => ({ name: r.name, arguments: r.arguments })) },
+        { role: "assistant", content: turn.text, ...(turn.thinking ? { thinking: turn.thinking } : {}), tool_calls: replayed.map((r) => ({ name: r.name, arguments: r.arguments })) },
         ...replayed.map((r) => ({ role: "tool" as const, tool_name: r.name, content: r.output })),
       );
     }

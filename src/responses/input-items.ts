@@ -41,6 +41,8 @@ export function inputItems(input: string | InputItemParam[] | undefined, context
         if (typeof item.output !== "string") throw badRequest("Only text function call outputs are supported by this server yet.", `${param}.output`, "unsupported_value");
         return { id: item.id ?? newId("fco_"), type: "function_call_output", status: "completed", call_id: item.call_id, output: item.output };
       }
+      case "reasoning":
+        return { id: item.id, type: "reasoning", status: item.status ?? "completed", summary: item.summary, content: item.content ?? [] };
       case "item_reference": {
         const found = context.find((c) => c.id === item.id);
         if (!found) throw badRequest(`Item with id '${item.id}' not found.`, `${param}.id`);
@@ -84,16 +86,26 @@ export function toChatMessages(
   const names = new Map<string, string>();
   const out: ChatMessage[] = [];
   const sources: NumberedSource[] = [];
+  // A reasoning item's trace goes back with the assistant turn that followed it (Ollama's `thinking`).
+  let thinking = "";
+  const pushAssistant = (message: Extract<ChatMessage, { role: "assistant" }>) => {
+    out.push(thinking ? { ...message, thinking } : message);
+    thinking = "";
+  };
   for (const item of items) {
-    if (item.type === "message") {
-      out.push(messageOf(item, attachments, vision));
+    if (item.type === "reasoning") {
+      thinking += item.content.map((c) => c.text).join("");
+    } else if (item.type === "message") {
+      const message = messageOf(item, attachments, vision);
+      if (message.role === "assistant") pushAssistant(message);
+      else out.push(message);
     } else if (item.type === "function_call") {
       names.set(item.call_id, item.name);
       const call = { name: item.name, arguments: parseArguments(item.arguments) };
       const last = out.at(-1);
       // Parallel calls are one assistant turn with several tool calls, as the model made them.
       if (last?.role === "assistant" && last.content === "" && last.tool_calls) last.tool_calls.push(call);
-      else out.push({ role: "assistant", content: "", tool_calls: [call] });
+      else pushAssistant({ role: "assistant", content: "", tool_calls: [call] });
     } else if (item.type === "function_call_output") {
       const name = names.get(item.call_id);
       if (name === undefined) throw badRequest(`No tool call found for function call output with call_id ${item.call_id}.`, "input");
@@ -103,7 +115,7 @@ export function toChatMessages(
       if (!call) continue; // a tool this server no longer has: nothing it could show the model
       const replayed = tools.replay(call, sources.length + 1);
       for (const result of tools.sources(call)) sources.push({ n: sources.length + 1, result });
-      out.push({ role: "assistant", content: "", tool_calls: [{ name: replayed.name, arguments: replayed.arguments }] });
+      pushAssistant({ role: "assistant", content: "", tool_calls: [{ name: replayed.name, arguments: replayed.arguments }] });
       out.push({ role: "tool", tool_name: replayed.name, content: replayed.output });
     }
   }

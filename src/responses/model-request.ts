@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatModel, ChatRequest } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
+import { thinkFor } from "../llm/thinking.js";
 import { estimate } from "../runs/prompt.js";
 import { resolveModel } from "../runs/request-plan.js";
 import type { Toolbox } from "../tools/toolbox.js";
@@ -19,6 +20,7 @@ export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; 
   const budget = numCtx - reserve;
   const hint = prepared.offered.length > 0 ? deps.tools.hint(prepared.choice) : null;
   const tools = deps.tools.offered(prepared.offered, prepared.choice);
+  const think = thinkFor(response.reasoning.effort, details);
   const messages = fit([...prompt, ...(hint ? [{ role: "system" as const, content: hint }] : [])], budget, response.truncation);
   if (!messages) {
     return {
@@ -33,6 +35,7 @@ export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; 
     messages,
     ...(tools.length > 0 ? { tools } : {}),
     ...(prepared.format ? { format: prepared.format } : {}),
+    ...(think !== undefined ? { think } : {}),
     options: {
       num_ctx: numCtx,
       ...(response.temperature !== 1 ? { temperature: response.temperature } : {}),

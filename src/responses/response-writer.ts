@@ -1,4 +1,4 @@
-import type { BuiltinCallItem, FunctionCallItem, MessageItem, OutputText, Response, ResponseEvent, ResponseUsage } from "../api/responses-wire.js";
+import type { BuiltinCallItem, FunctionCallItem, MessageItem, OutputText, ReasoningItem, Response, ResponseEvent, ResponseUsage } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
 import type { ItemEvent } from "../tools/builtin-tool.js";
@@ -8,13 +8,15 @@ export type ResponseEventSink = (event: ResponseEvent) => void;
 /**
  * Builds one response's output and the events that describe it, in the hosted API's order: created,
  * in_progress, then per item added → (content part added → text deltas → text done → part done) → item done,
- * then completed / incomplete / failed. Every event carries the next `sequence_number`; snapshots in events are
+ * then completed / incomplete / failed. A model's reasoning is its own item (reasoning_text deltas), ended
+ * before whatever follows it. Every event carries the next `sequence_number`; snapshots in events are
  * copies, so later changes never reach an event already sent.
  */
 export class ResponseWriter {
   private sequence = 0;
   private message: MessageItem | null = null;
   private sentText = "";
+  private reasoningItem: ReasoningItem | null = null;
   /** Built-in call items opened and not yet done (ended `incomplete` if the response fails or is cancelled). */
   private readonly openItems = new Set<BuiltinCallItem>();
 
@@ -29,9 +31,32 @@ export class ResponseWriter {
     this.emit("response.in_progress", { response: this.snapshot() });
   }
 
+  /** The turn's reasoning so far (whole text): opens a reasoning item on the first, then streams the rest. */
+  reasoning(fullText: string): void {
+    const item = this.reasoningItem ?? this.openReasoning();
+    const part = item.content[0]!;
+    if (fullText.length <= part.text.length) return;
+    const delta = fullText.slice(part.text.length);
+    part.text = fullText;
+    this.emit("response.reasoning_text.delta", { ...this.at(item), content_index: 0, delta });
+  }
+
+  /** Ends the open reasoning item (the model moved on to its reply or a call, or stopped). */
+  private finishReasoning(status: "completed" | "incomplete" = "completed"): void {
+    const item = this.reasoningItem;
+    if (!item) return;
+    this.reasoningItem = null;
+    const part = item.content[0]!;
+    item.status = status;
+    this.emit("response.reasoning_text.done", { ...this.at(item), content_index: 0, text: part.text });
+    this.emit("response.content_part.done", { ...this.at(item), content_index: 0, part: clone(part) });
+    this.emit("response.output_item.done", { output_index: this.indexOf(item), item: clone(item) });
+  }
+
   /** The reply so far (whole text): opens the message and its text part on the first text, then streams the rest. */
   text(fullText: string): void {
     if (fullText.length <= this.sentText.length) return;
+    this.finishReasoning();
     const message = this.message ?? this.openMessage();
     const delta = fullText.slice(this.sentText.length);
     this.sentText = fullText;
@@ -44,6 +69,7 @@ export class ResponseWriter {
    * citations: markers appended to the reply stream as one last delta, then each annotation is announced.
    */
   finishMessage(status: "completed" | "incomplete", cited?: { text: string; annotations: unknown[] }): void {
+    this.finishReasoning(status); // a turn that only reasoned ends its reasoning as the turn ended
     const message = this.message;
     if (!message) return;
     const part = message.content[0] as OutputText;
@@ -64,6 +90,7 @@ export class ResponseWriter {
 
   /** A function call, whole: item added (arguments empty), the arguments as one delta, done, item done. */
   functionCall(name: string, args: string): FunctionCallItem {
+    this.finishReasoning();
     const item: FunctionCallItem = { id: newId("fc_"), type: "function_call", status: "in_progress", call_id: newId("call_"), name, arguments: "" };
     this.response.output.push(item);
     this.emit("response.output_item.added", { output_index: this.indexOf(item), item: clone(item) });
@@ -77,6 +104,7 @@ export class ResponseWriter {
 
   /** A built-in call's item opening: item added, then the events its tool sends before the call runs. */
   openItem<I extends BuiltinCallItem>(item: I, events: readonly ItemEvent<I>[]): I {
+    this.finishReasoning();
     this.response.output.push(item);
     this.openItems.add(item);
     this.emit("response.output_item.added", { output_index: this.indexOf(item), item: clone(item) });
@@ -104,6 +132,7 @@ export class ResponseWriter {
 
   /** What was open when the response stopped ends `incomplete`, announced done like any other item. */
   private endOpen(): void {
+    this.finishReasoning("incomplete");
     if (this.message) this.finishMessage("incomplete");
     for (const item of this.openItems) {
       item.status = "incomplete";
@@ -136,6 +165,17 @@ export class ResponseWriter {
     Object.assign(this.response, { status, ...fields });
     this.emit(event, { response: this.snapshot() });
     return this.snapshot();
+  }
+
+  private openReasoning(): ReasoningItem {
+    const item: ReasoningItem = { id: newId("rs_"), type: "reasoning", status: "in_progress", summary: [], content: [] };
+    this.response.output.push(item);
+    this.emit("response.output_item.added", { output_index: this.indexOf(item), item: clone(item) });
+    const part = { type: "reasoning_text" as const, text: "" };
+    item.content.push(part);
+    this.emit("response.content_part.added", { ...this.at(item), content_index: 0, part: clone(part) });
+    this.reasoningItem = item;
+    return item;
   }
 
   private openMessage(): MessageItem {

@@ -4,6 +4,10 @@ import { mayBeTextToolCall, parseTextToolCalls } from "./text-tool-calls.js";
 export interface ChatTurn {
   /** The reply text ("" when the model's text turned out to be tool calls written as JSON). */
   text: string;
+  /** The model's reasoning ("" for models that do not think), never part of `text`. */
+  thinking: string;
+  /** Reasoning chunks streamed: Ollama streams about one token per chunk and reports no separate count. */
+  thinkingTokens: number;
   toolCalls: ModelToolCall[];
   doneReason: string;
   promptTokens: number;
@@ -13,14 +17,25 @@ export interface ChatTurn {
 /**
  * One streamed model call, as runs and responses both make it. `onText` gets the whole reply so far as it
  * grows, except while it could still be a tool call written as JSON text (models without native tool calls
- * do that): then it is held until it can be told apart, and parsed into calls if it was one.
+ * do that): then it is held until it can be told apart, and parsed into calls if it was one. `onThinking`
+ * gets the whole reasoning so far, for models that think.
  */
-export async function streamChatTurn(chat: ChatModel, request: ChatRequest, signal: AbortSignal, onText: (fullText: string) => void): Promise<ChatTurn> {
+export async function streamChatTurn(
+  chat: ChatModel,
+  request: ChatRequest,
+  signal: AbortSignal,
+  onText: (fullText: string) => void,
+  onThinking?: (fullThinking: string) => void,
+): Promise<ChatTurn> {
   const offered = request.tools ?? [];
-  const turn: ChatTurn = { text: "", toolCalls: [], doneReason: "stop", promptTokens: 0, completionTokens: 0 };
+  const turn: ChatTurn = { text: "", thinking: "", thinkingTokens: 0, toolCalls: [], doneReason: "stop", promptTokens: 0, completionTokens: 0 };
   let holding = offered.length > 0;
   for await (const chunk of chat.chat(request, signal)) {
-    if (chunk.type === "text") {
+    if (chunk.type === "thinking") {
+      turn.thinking += chunk.text;
+      turn.thinkingTokens++;
+      onThinking?.(turn.thinking);
+    } else if (chunk.type === "text") {
       turn.text += chunk.text;
       if (holding && mayBeTextToolCall(turn.text)) continue;
       holding = false;

@@ -1,5 +1,6 @@
 import type { FileSearchResult, Message, Run, RunStep, Usage } from "../api/wire.js";
-import type { ChatMessage, ChatModel, ChatRequest } from "../llm/chat-model.js";
+import type { ChatMessage, ChatModel, ChatRequest, Think } from "../llm/chat-model.js";
+import { thinkFor } from "../llm/thinking.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
@@ -31,6 +32,8 @@ export interface RunContext {
   numCtx: number;
   history: Message[];
   images?: ReadonlyMap<string, string>;
+  /** Ollama's `think` for the run's reasoning effort on this model (llm/thinking.ts); undefined: none sent. */
+  think?: Think;
 }
 
 export type RequestPlan =
@@ -43,7 +46,8 @@ export async function loadRunContext(run: Run, deps: PlanDeps): Promise<RunConte
   // A vision model (Ollama reports the capability) gets the images themselves; others get them named.
   const readFile = deps.readFile;
   const images = readFile && details.capabilities.includes("vision") ? await loadImages(history, readFile) : undefined;
-  return { tag, numCtx, history, ...(images ? { images } : {}) };
+  const think = thinkFor(deps.repos.runs.options(run.id).reasoning_effort, details);
+  return { tag, numCtx, history, ...(images ? { images } : {}), ...(think !== undefined ? { think } : {}) };
 }
 
 /**
@@ -95,6 +99,7 @@ export function planRequest(run: Run, usage: Usage, context: RunContext, deps: P
       messages: prompt.messages,
       ...(offered.length > 0 ? { tools: offered } : {}),
       ...formatOf(run),
+      ...(context.think !== undefined ? { think: context.think } : {}),
       options: {
         num_ctx: numCtx,
         ...(run.temperature !== null ? { temperature: run.temperature } : {}),

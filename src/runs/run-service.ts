@@ -70,7 +70,8 @@ export class RunService {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
-      repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, include });
+      const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
+      repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
       this.deps.recorder.announceRun(run);
     });
     this.deps.engine.enqueue(run.id);

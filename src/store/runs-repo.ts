@@ -1,3 +1,4 @@
+import type { ReasoningEffort } from "../api/common.js";
 import type { Run } from "../api/wire.js";
 import type { Db } from "./db.js";
 import { DocumentTable, ScopedStatement } from "./document-table.js";
@@ -7,6 +8,8 @@ const ACTIVE = "('queued', 'in_progress', 'requires_action', 'cancelling')";
 /** Run settings that are not part of the wire object. */
 export interface RunOptions {
   additional_instructions: string | null;
+  /** The run's reasoning effort (its own, else its assistant's); absent on runs stored before it was kept. */
+  reasoning_effort?: ReasoningEffort | null;
   /** `include[]` values requested at creation (file_search result content). */
   include: string[];
   /** Files the run's code_interpreter calls wrote, cited in its final message (file_path annotations). */

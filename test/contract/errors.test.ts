@@ -64,7 +64,7 @@ describe("errors: invalid requests name the parameter", () => {
     ["a bad function name", { model: "gpt-4o", tools: [{ type: "function", function: { name: "has space" } }] }, "tools[0].function.name"],
     ["max_num_results above 50", { model: "gpt-4o", tools: [{ type: "file_search", file_search: { max_num_results: 51 } }] }, "tools[0].file_search.max_num_results"],
     ["129 tools", { model: "gpt-4o", tools: Array.from({ length: 129 }, () => ({ type: "code_interpreter" })) }, "tools"],
-    ["an unknown response format", { model: "gpt-4o", response_format: { type: "yaml" } }, "response_format"],
+    ["an unknown response format", { model: "gpt-4o", response_format: { type: "yaml" } }, "response_format.type"],
     ["metadata as a string", { model: "gpt-4o", metadata: "x" }, "metadata"],
     ["metadata with 17 keys", { model: "gpt-4o", metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }, "metadata"],
     ["a metadata value that is not a string", { model: "gpt-4o", metadata: { n: 1 } }, "metadata.n"],

@@ -5,10 +5,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 /** The `/api/chat` request body as Ollama receives it. */
 export interface ChatBody {
   model: string;
-  messages: Array<{ role: string; content: string; tool_calls?: unknown[]; tool_name?: string; images?: string[] }>;
+  messages: Array<{ role: string; content: string; thinking?: string; tool_calls?: unknown[]; tool_name?: string; images?: string[] }>;
   stream?: boolean;
   tools?: Array<{ type: string; function: { name: string; description?: string; parameters?: unknown } }>;
   format?: unknown;
+  think?: boolean | "low" | "medium" | "high";
   options?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -20,6 +21,11 @@ export interface ChatBody {
 export interface ChatStep {
   /** Reply text, streamed word by word (`"a b"` → `"a"`, `" b"`) unless `chunks` is given. */
   text?: string;
+  /**
+   * The model's reasoning, streamed word by word in `message.thinking` before the content (as Ollama does), when
+   * the model thinks for this request (capability "thinking" and think not false; gpt-oss always). Otherwise dropped.
+   */
+  thinking?: string;
   /** Exact content pieces, one NDJSON line each. */
   chunks?: string[];
   /** Wait before each content chunk, in ms. */
@@ -35,7 +41,7 @@ export interface ChatStep {
   doneReason?: string;
   /** `prompt_eval_count`; default: words in all request messages. */
   promptTokens?: number;
-  /** `eval_count`; default: number of chunks plus tool calls. */
+  /** `eval_count`; default: number of thinking and content chunks plus tool calls. */
   evalTokens?: number;
   /** After the chunks, send `{"error": errorLine}` on the 200 stream and end it (Ollama's mid-stream failure). */
   errorLine?: string;
@@ -57,6 +63,7 @@ export async function writeChat(
   body: ChatBody,
   scripted: ChatStep | undefined,
   counter: { chunksSent: number },
+  thinks = false,
 ): Promise<void> {
   const step = scripted ?? echoStep(body);
   if (step.hang) return;
@@ -66,10 +73,15 @@ export async function writeChat(
     return;
   }
   const chunks = step.chunks ?? splitWords(step.text ?? "");
-  if (body.stream === false) return writeWhole(res, body, step, chunks);
+  const thinking = thinks ? splitWords(step.thinking ?? "") : [];
+  if (body.stream === false) return writeWhole(res, body, step, chunks, thinking);
 
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   res.flushHeaders();
+  for (const piece of thinking) {
+    if (res.destroyed) return;
+    await writeLine(res, { ...head(body), message: { role: "assistant", content: "", thinking: piece }, done: false });
+  }
   for (let i = 0; i <= chunks.length; i++) {
     if (res.destroyed) return;
     if (i === step.destroyAfterChunks) return void req.socket.destroy();
@@ -86,12 +98,12 @@ export async function writeChat(
     const message = { role: "assistant", content: "", tool_calls: wireCalls(step) };
     void writeLine(res, { ...head(body), message, done: false });
   }
-  const last = { ...head(body), message: { role: "assistant", content: "" }, ...doneFields(body, step, chunks) };
+  const last = { ...head(body), message: { role: "assistant", content: "" }, ...doneFields(body, step, chunks, thinking) };
   res.end(JSON.stringify(last) + "\n");
 }
 
 /** `stream: false`: one JSON object; failures become an HTTP 500, as Ollama does when nothing was sent yet. */
-async function writeWhole(res: ServerResponse, body: ChatBody, step: ChatStep, chunks: string[]): Promise<void> {
+async function writeWhole(res: ServerResponse, body: ChatBody, step: ChatStep, chunks: string[], thinking: string[]): Promise<void> {
   if (step.delayMs) await sleep(step.delayMs * chunks.length);
   if (step.destroyAfterChunks !== undefined) return void res.socket?.destroy();
   if (step.stallAfterChunks !== undefined) return;
@@ -100,16 +112,18 @@ async function writeWhole(res: ServerResponse, body: ChatBody, step: ChatStep, c
   const message = {
     role: "assistant",
     content: chunks.join(""),
+    ...(thinking.length ? { thinking: thinking.join("") } : {}),
     ...(step.toolCalls?.length ? { tool_calls: wireCalls(step) } : {}),
   };
-  res.writeHead(200, json).end(JSON.stringify({ ...head(body), message, ...doneFields(body, step, chunks) }));
+  res.writeHead(200, json).end(JSON.stringify({ ...head(body), message, ...doneFields(body, step, chunks, thinking) }));
 }
 
 function head(body: ChatBody): { model: string; created_at: string } {
   return { model: body.model, created_at: new Date().toISOString() };
 }
 
-function doneFields(body: ChatBody, step: ChatStep, chunks: string[]): Record<string, unknown> {
+/** eval_count counts the thinking tokens too, as Ollama's does. */
+function doneFields(body: ChatBody, step: ChatStep, chunks: string[], thinking: string[]): Record<string, unknown> {
   return {
     done_reason: step.doneReason ?? "stop",
     done: true,
@@ -117,7 +131,7 @@ function doneFields(body: ChatBody, step: ChatStep, chunks: string[]): Record<st
     load_duration: 3_753_500,
     prompt_eval_count: step.promptTokens ?? countWords(body.messages),
     prompt_eval_duration: 328_493_000,
-    eval_count: step.evalTokens ?? chunks.length + (step.toolCalls?.length ?? 0),
+    eval_count: step.evalTokens ?? thinking.length + chunks.length + (step.toolCalls?.length ?? 0),
     eval_duration: 552_222_000,
   };
 }

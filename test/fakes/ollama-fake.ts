@@ -26,7 +26,10 @@ export type FakeModel =
       name: string;
       contextLength?: number;
       architecture?: string;
-      /** Omit to get the defaults; `null` mimics servers older than 0.6.4 that report no capabilities. */
+      /**
+       * Omit to get the defaults; `null` mimics servers older than 0.6.4 that report no capabilities. Add
+       * `"thinking"` for a model that thinks (architecture `gptoss` for gpt-oss, which thinks even with think=false).
+       */
       capabilities?: string[] | null;
     };
 
@@ -158,9 +161,16 @@ function route(ctx: RouteContext): void {
     return sendEmbeddings(res, body, ctx.dims);
   }
   if (model.kind !== "chat") return sendJson(res, 400, { error: `"${body.model}" does not support chat` });
+  // Ollama refuses `think` for a model without the capability (false is always accepted).
+  const think = body.think ?? null;
+  if (think !== null && think !== false && !model.capabilities?.includes("thinking")) {
+    return sendJson(res, 400, { error: `"${body.model}" does not support thinking` });
+  }
   const next = ctx.queue.shift();
   const step = typeof next === "function" ? next(body) : next;
-  void writeChat(req, res, body as ChatBody, step, ctx.counter);
+  // gpt-oss always thinks (it takes levels; true/false do not turn it off); others think unless think is false.
+  const thinks = model.capabilities?.includes("thinking") === true && (think !== false || model.architecture === "gptoss");
+  void writeChat(req, res, body as ChatBody, step, ctx.counter, thinks);
 }
 
 function sendEmbeddings(res: ServerResponse, body: any, dims: number): void {

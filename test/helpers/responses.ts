@@ -23,6 +23,8 @@ const EVENT_SCHEMAS: Record<string, string> = {
   "response.code_interpreter_call_code.done": "ResponseCodeInterpreterCallCodeDoneEvent",
   "response.code_interpreter_call.interpreting": "ResponseCodeInterpreterCallInterpretingEvent",
   "response.code_interpreter_call.completed": "ResponseCodeInterpreterCallCompletedEvent",
+  "response.reasoning_text.delta": "ResponseReasoningTextDeltaEvent",
+  "response.reasoning_text.done": "ResponseReasoningTextDoneEvent",
   "response.completed": "ResponseCompletedEvent",
   "response.incomplete": "ResponseIncompleteEvent",
   "response.failed": "ResponseFailedEvent",

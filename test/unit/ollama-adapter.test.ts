@@ -255,14 +255,14 @@ describe("OllamaChatModel.details", () => {
   it("reads context length and capabilities, calling /api/show once per model", async () => {
     const [a, b] = await Promise.all([model.details("llama3.2"), model.details("llama3.2")]);
     const c = await model.details("llama3.2");
-    expect(a).toEqual({ context_length: 8192, capabilities: ["completion", "tools"] });
+    expect(a).toEqual({ context_length: 8192, capabilities: ["completion", "tools"], family: "llama" });
     expect(b).toEqual(a);
     expect(c).toEqual(a);
     expect(fake.showRequests).toEqual([{ model: "llama3.2" }]);
   });
 
   it("reports no capabilities for servers that do not send them", async () => {
-    expect(await model.details("old-model")).toEqual({ context_length: 8192, capabilities: [] });
+    expect(await model.details("old-model")).toEqual({ context_length: 8192, capabilities: [], family: "llama" });
   });
 
   it("does not cache failures", async () => {

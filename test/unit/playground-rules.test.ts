@@ -54,7 +54,7 @@ describe("the Playground's copies of server rules", () => {
     const names = [
       "gpt-4o", "gpt-4o-mini", "gpt-3.5-turbo", "o1", "o1-mini", "o3", "o3-mini", "o4-mini", "chatgpt-4o-latest",
       "text-davinci-003", "davinci-002", "babbage-002",
-      "o", "o10x", "oo1", "llama3.2:3b", "qwen2.5:7b", "gemma2", "mistral", "my-gpt-4o", "GPT-4o", "openhermes",
+      "o", "o10x", "oo1", "gpt-oss:20b", "gpt-oss", "llama3.2:3b", "qwen2.5:7b", "gemma2", "mistral", "my-gpt-4o", "GPT-4o", "openhermes",
     ];
     for (const name of names) {
       const mapped = catalog.resolveChat(name).tag === "server-default:tag";
