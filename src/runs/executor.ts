@@ -5,6 +5,7 @@ import { ModelError } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
+import type { ToolScope } from "../tools/builtin-tool.js";
 import { annotateFiles, cite } from "./citations.js";
 import { streamModelTurn } from "./model-turn.js";
 import type { RunRecorder } from "./recorder.js";
@@ -55,6 +56,7 @@ export class RunExecutor {
     const { recorder } = this.deps;
     const usage: Usage = { ...(run.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }) };
     const context = await loadRunContext(run, this.deps);
+    let scope: ToolScope | undefined; // what built-in calls work on, resolved at the first one
     for (let call = 0; call < MAX_MODEL_CALLS; call++) {
       const plan = planRequest(run, usage, context, this.deps);
       if (!plan.ok) return this.endForPrompt(run, plan, usage);
@@ -70,16 +72,16 @@ export class RunExecutor {
       }
       if (turn.step) recorder.finishStep(turn.step, "completed", { usage: zeroUsage() });
       recorder.patchRun(run.id, { usage });
-      if ((await this.runToolCalls(run, turn.toolCalls, turn.usage, usage, signal)) === "requires_action") return;
+      scope ??= runToolScope(run, context.history, this.deps.repos);
+      if ((await this.runToolCalls(run, turn.toolCalls, scope, turn.usage, usage, signal)) === "requires_action") return;
     }
     throw new Error(`the model kept calling tools without answering (${MAX_MODEL_CALLS} calls); stopping the run`);
   }
 
   /** Creates the tool_calls step, runs built-in tools inline, and stops for function outputs if any. */
-  private async runToolCalls(run: Run, modelCalls: ModelToolCall[], callUsage: Usage, runUsage: Usage, signal: AbortSignal): Promise<"continue" | "requires_action"> {
+  private async runToolCalls(run: Run, modelCalls: ModelToolCall[], scope: ToolScope, callUsage: Usage, runUsage: Usage, signal: AbortSignal): Promise<"continue" | "requires_action"> {
     const { recorder, tools } = this.deps;
     const calls = (run.parallel_tool_calls ? modelCalls : modelCalls.slice(0, 1)).map((c) => tools.stepCall(run.tools, c));
-    const scope = runToolScope(run, this.deps.repos);
     // Announced empty, then each call in deltas: stream clients (the SDK) append every delta to the snapshot
     // from step.created, so calls already in that snapshot would come out doubled ("call_xcall_x"). Each call
     // opens in one delta and gets what the model wrote in the next, as the hosted API streamed it.

@@ -2,7 +2,7 @@
  * code_interpreter through the official SDK with a scripted model: a calculation whose output reaches the step,
  * the model and the answer; attached files readable by name; errors in the code as outputs the model reads.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ChatBody } from "../fakes/ollama-fake.js";
 import { callCode, ciThread, logsOf, runScripted, textAndAnnotations, toolMessages, upload } from "../helpers/code-interpreter.js";
 import { stepsOf, useRunApp, waitFor, waitForRun } from "../helpers/runs.js";
@@ -49,6 +49,18 @@ describe("code_interpreter: a calculation", () => {
     expect(text).toBe("The result is 50.");
     expect(annotations).toEqual([]);
     expect(r.reply!.status).toBe("completed");
+  });
+
+  it("a run with several model calls reads its thread's history once, not once per call", async () => {
+    const t = app();
+    const { assistantId, threadId } = await ciThread(t);
+    const reads = vi.spyOn(t.services.repos.messages, "all");
+    const r = await runScripted(t, assistantId, threadId, callCode("1"), callCode("2"), { text: "done" });
+    expect(r.run.status).toBe("completed");
+    expect(t.ollama.chatRequests).toHaveLength(3);
+    // The collect() helper lists messages through the API (pages, not all()); only the executor calls all().
+    expect(reads.mock.calls.filter(([where]) => (where as { thread_id?: string }).thread_id === threadId)).toHaveLength(1);
+    reads.mockRestore();
   });
 
   it("two calls in one turn (parallel tool calls) run in order, each with its own outputs", async () => {
