@@ -33,6 +33,12 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private ended = false;
   private failure: unknown = undefined;
   private readonly limit: number;
+  private readonly overflow = new AbortController();
+  /**
+   * Aborted when the reader is dropped for falling `maxBuffered` behind: a reader stuck elsewhere (a write to a
+   * client that stopped reading) learns it without calling `next`.
+   */
+  readonly dropped: AbortSignal = this.overflow.signal;
 
   constructor(options: AsyncQueueOptions = {}) {
     this.limit = options.maxBuffered ?? Number.POSITIVE_INFINITY;
@@ -53,6 +59,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     if (this.ended) return false;
     if (this.size >= this.limit) {
       this.close(new QueueOverflow(this.limit));
+      this.overflow.abort();
       return false;
     }
     this.items.push(item);

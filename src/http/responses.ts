@@ -61,5 +61,6 @@ function asEventSource(events: ResponseEvents): EventSource {
       return step.done ? step : { done: false, value: { event: step.value.type, data: step.value } };
     },
     close: () => events.close(),
+    dropped: events.dropped,
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import type { ServerResponse } from "node:http";
 import type { RunEvent } from "../runs/events.js";
 
 const KEEP_ALIVE_MS = 10_000;
@@ -8,6 +9,8 @@ const KEEP_ALIVE_MS = 10_000;
 export interface EventSource {
   next(signal?: AbortSignal): Promise<IteratorResult<RunEvent, undefined>>;
   close(): void;
+  /** Aborted when the source gave up on this reader for falling too far behind. */
+  readonly dropped?: AbortSignal;
 }
 
 export interface SseOptions {
@@ -20,7 +23,8 @@ export interface SseOptions {
 
 /**
  * Writes an event stream as server-sent events, ending with `[DONE]`. The client going away closes the stream
- * (the run or response goes on); a stream that fails ends with `event: error`.
+ * (the run or response goes on); a stream that fails ends with `event: error`; a client that stops reading is
+ * disconnected once it falls too far behind (runs/run-stream.ts MAX_BUFFERED_EVENTS).
  */
 export function sseResponse(c: Context, events: EventSource, options: SseOptions = {}): Response {
   const doneEvent = options.doneEvent === undefined ? "done" : options.doneEvent;
@@ -28,6 +32,10 @@ export function sseResponse(c: Context, events: EventSource, options: SseOptions
   return streamSSE(c, async (stream) => {
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
+    // A client that far behind is not reading: the write in progress waits on its full socket and no error
+    // event could reach it, so its connection is closed (the run or response goes on).
+    const hangUp = () => (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing?.destroy();
+    events.dropped?.addEventListener("abort", hangUp, { once: true });
     const keepAlive = setInterval(() => void stream.write(": keep-alive\n\n").catch(() => gone.abort()), KEEP_ALIVE_MS);
     try {
       for (let step = await events.next(gone.signal); !step.done; step = await events.next(gone.signal)) {
@@ -40,6 +48,7 @@ export function sseResponse(c: Context, events: EventSource, options: SseOptions
         await stream.writeSSE({ event: "error", data: JSON.stringify(error) }).catch(() => undefined);
       }
     } finally {
+      events.dropped?.removeEventListener("abort", hangUp);
       clearInterval(keepAlive);
       events.close();
     }

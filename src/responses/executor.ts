@@ -56,8 +56,8 @@ export async function executeResponse(writer: ResponseWriter, request: ChatReque
         options.chat,
         { ...request, messages, ...(spent ? functionsOnly(request, options) : {}) },
         signal,
-        (text) => writer.text(text),
-        (thinking) => writer.reasoning(thinking),
+        (delta) => writer.text(delta),
+        (delta) => writer.reasoning(delta),
       );
       usage.input_tokens += turn.promptTokens;
       usage.output_tokens += turn.completionTokens;

@@ -31,13 +31,11 @@ export class ResponseWriter {
     this.emit("response.in_progress", { response: this.snapshot() });
   }
 
-  /** The turn's reasoning so far (whole text): opens a reasoning item on the first, then streams the rest. */
-  reasoning(fullText: string): void {
+  /** The next piece of the turn's reasoning: opens a reasoning item on the first, then streams the rest. */
+  reasoning(delta: string): void {
+    if (delta === "") return;
     const item = this.reasoningItem ?? this.openReasoning();
-    const part = item.content[0]!;
-    if (fullText.length <= part.text.length) return;
-    const delta = fullText.slice(part.text.length);
-    part.text = fullText;
+    item.content[0]!.text += delta;
     this.emit("response.reasoning_text.delta", { ...this.at(item), content_index: 0, delta });
   }
 
@@ -53,14 +51,13 @@ export class ResponseWriter {
     this.emit("response.output_item.done", { output_index: this.indexOf(item), item: clone(item) });
   }
 
-  /** The reply so far (whole text): opens the message and its text part on the first text, then streams the rest. */
-  text(fullText: string): void {
-    if (fullText.length <= this.sentText.length) return;
+  /** The next piece of the reply: opens the message and its text part on the first, then streams the rest. */
+  text(delta: string): void {
+    if (delta === "") return;
     this.finishReasoning();
     const message = this.message ?? this.openMessage();
-    const delta = fullText.slice(this.sentText.length);
-    this.sentText = fullText;
-    (message.content[0] as OutputText).text = fullText;
+    this.sentText += delta;
+    (message.content[0] as OutputText).text = this.sentText;
     this.emit("response.output_text.delta", { ...this.at(message), content_index: 0, delta, logprobs: [] });
   }
 
@@ -74,7 +71,7 @@ export class ResponseWriter {
     if (!message) return;
     const part = message.content[0] as OutputText;
     if (cited && cited.text.startsWith(this.sentText)) {
-      this.text(cited.text);
+      this.text(cited.text.slice(this.sentText.length));
       for (const annotation of cited.annotations) {
         part.annotations.push(annotation);
         this.emit("response.output_text.annotation.added", { ...this.at(message), content_index: 0, annotation_index: part.annotations.length - 1, annotation: clone(annotation) });

@@ -15,17 +15,18 @@ export interface ChatTurn {
 }
 
 /**
- * One streamed model call, as runs and responses both make it. `onText` gets the whole reply so far as it
- * grows, except while it could still be a tool call written as JSON text (models without native tool calls
- * do that): then it is held until it can be told apart, and parsed into calls if it was one. `onThinking`
- * gets the whole reasoning so far, for models that think.
+ * One streamed model call, as runs and responses both make it. `onText` gets each new piece of the reply,
+ * except while it could still be a tool call written as JSON text (models without native tool calls do that):
+ * then it is held until it can be told apart, and given as one piece, or parsed into calls if it was one.
+ * `onThinking` gets each new piece of the reasoning, for models that think. Pieces, not the text so far: a
+ * caller slicing a growing text would copy all of it on every chunk (quadratic in the reply's length).
  */
 export async function streamChatTurn(
   chat: ChatModel,
   request: ChatRequest,
   signal: AbortSignal,
-  onText: (fullText: string) => void,
-  onThinking?: (fullThinking: string) => void,
+  onText: (delta: string) => void,
+  onThinking?: (delta: string) => void,
 ): Promise<ChatTurn> {
   const offered = request.tools ?? [];
   const turn: ChatTurn = { text: "", thinking: "", thinkingTokens: 0, toolCalls: [], doneReason: "stop", promptTokens: 0, completionTokens: 0 };
@@ -34,12 +35,14 @@ export async function streamChatTurn(
     if (chunk.type === "thinking") {
       turn.thinking += chunk.text;
       turn.thinkingTokens++;
-      onThinking?.(turn.thinking);
+      onThinking?.(chunk.text);
     } else if (chunk.type === "text") {
       turn.text += chunk.text;
-      if (holding && mayBeTextToolCall(turn.text)) continue;
-      holding = false;
-      onText(turn.text);
+      if (!holding) onText(chunk.text);
+      else if (!mayBeTextToolCall(turn.text)) {
+        holding = false;
+        onText(turn.text); // all of it was held so far
+      }
     } else if (chunk.type === "tool_call") {
       turn.toolCalls.push(chunk.call);
     } else {

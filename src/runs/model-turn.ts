@@ -53,22 +53,22 @@ class ReplyWriter {
     private readonly annotate?: (text: string) => Cited,
   ) {}
 
-  write(fullText: string): void {
-    if (fullText.length <= this.sent.length) return;
+  /** The next piece of the reply. */
+  write(delta: string): void {
+    if (delta === "") return;
     if (!this.message) ({ step: this.step, message: this.message } = this.recorder.startMessageCreation(this.run));
-    const delta = fullText.slice(this.sent.length);
+    this.sent += delta;
     const now = Date.now();
     const store = now - this.storedAt >= STORE_INTERVAL_MS;
     if (store) this.storedAt = now;
-    this.message = this.recorder.messageDelta(this.message, fullText, delta, store);
-    this.sent = fullText;
+    this.message = this.recorder.messageDelta(this.message, this.sent, delta, store);
   }
 
   /** Completes the message; citations may append markers, sent as one last delta so deltas add up to the text. */
   finish(incompleteReason: "max_tokens" | null): Message | null {
     if (!this.message) return null;
     const cited = this.annotate?.(this.sent) ?? { text: this.sent, annotations: [] };
-    if (cited.text.startsWith(this.sent) && cited.text.length > this.sent.length) this.write(cited.text);
+    if (cited.text.startsWith(this.sent)) this.write(cited.text.slice(this.sent.length));
     this.message = this.recorder.finishMessage(this.message, cited.text, incompleteReason, cited.annotations);
     return this.message;
   }

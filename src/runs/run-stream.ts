@@ -46,6 +46,11 @@ export class RunStream implements AsyncIterable<RunEvent> {
     else if (FINAL_EVENTS.has(event.event)) this.close();
   }
 
+  /** Aborted when the reader fell too far behind and was dropped (the run goes on). */
+  get dropped(): AbortSignal {
+    return this.queue.dropped;
+  }
+
   /** The next event; done after the final one, or when `signal` aborts. Throws QueueOverflow for a lagging reader. */
   next(signal?: AbortSignal): Promise<IteratorResult<RunEvent, undefined>> {
     return this.queue.next(signal);

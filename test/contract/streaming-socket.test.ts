@@ -1,4 +1,5 @@
 import http from "node:http";
+import net from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { listen } from "../helpers/test-app.js";
@@ -51,6 +52,29 @@ describe("streaming over a real socket", () => {
     expect(textOf((await t.client.beta.threads.messages.list(thread.id)).data[0]!)).toBe("First part and the rest.");
   });
 
+  it("a client that stops reading but stays connected is dropped once it falls 10,000 events behind; the run completes", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    // 60,000 deltas (about 14 MB of events): far more than loopback socket buffers hold, so the queue must fill.
+    const chunks = Array.from({ length: 60_000 }, (_, i) => `${String(i).padStart(5, "0")}${"x".repeat(27)}`);
+    t.ollama.script({ chunks });
+    const stalled = await stopReadingAfterCreated(`${server.baseURL}/threads/${thread.id}/runs`, { assistant_id: assistant.id, stream: true });
+    try {
+      const run = await waitForRun(t.client, thread.id, stalled.runId, undefined, 30_000);
+      expect(run.status).toBe("completed");
+      expect(textOf((await t.client.beta.threads.messages.list(thread.id)).data[0]!)).toHaveLength(60_000 * 32);
+      expect(t.services.runEvents.hasListeners(stalled.runId)).toBe(false);
+      // Reading again gets what the sockets held, then the end: the server hung up on it mid-stream. An
+      // unbounded buffer would have kept every event for it and delivered them all, down to [DONE].
+      const received = await stalled.readToEnd();
+      expect(received).toContain("event: thread.message.delta");
+      expect(received).not.toContain("[DONE]");
+      expect(received).not.toContain("event: thread.run.completed");
+    } finally {
+      stalled.stop();
+    }
+  }, 60_000);
+
   it("a raw stream ends with done / [DONE] and closes", async () => {
     const t = app();
     const { assistant, thread } = await seed(t);
@@ -85,5 +109,38 @@ function hangUpAfterFirstDelta(url: string, body: unknown): Promise<string> {
     });
     req.on("error", (err) => (req.destroyed ? undefined : reject(err)));
     req.end(JSON.stringify(body));
+  });
+}
+
+/**
+ * POSTs over a raw TCP connection, reads until thread.run.created, then stops reading from the socket without
+ * closing it (a stalled client; net.Socket.pause stops reading the file descriptor, so the kernel's buffers
+ * fill). `readToEnd` reads again until the server closes the connection (at most 10 s); `stop` closes it.
+ */
+function stopReadingAfterCreated(url: string, body: unknown): Promise<{ runId: string; readToEnd: () => Promise<string>; stop: () => void }> {
+  const { hostname, port, pathname } = new URL(url);
+  const json = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+    });
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (text += chunk));
+    socket.on("error", reject);
+    const ended = new Promise<string>((done) => socket.once("close", () => done(text)));
+    const readToEnd = () => {
+      socket.resume();
+      const timer = setTimeout(() => socket.destroy(), 10_000);
+      return ended.finally(() => clearTimeout(timer));
+    };
+    const watch = () => {
+      const match = /"id":"(run_[0-9A-Za-z]+)"/.exec(text);
+      if (!match) return;
+      socket.off("data", watch);
+      socket.pause();
+      resolve({ runId: match[1]!, readToEnd, stop: () => socket.destroy() });
+    };
+    socket.on("data", watch);
   });
 }
