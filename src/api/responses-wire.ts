@@ -149,6 +149,8 @@ export interface Response {
   prompt_cache_key: string | null;
   safety_identifier: string | null;
   top_logprobs: number;
+  /** The assistant used as the prompt, when the request named one (responses/assistant-prompt.ts). */
+  prompt?: { id: string; variables: Record<string, unknown> | null; version: null };
   /** Echoed when the request gave one (deprecated by OpenAI for safety_identifier and prompt_cache_key). */
   user?: string;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FileSearchRankingOptions, Metadata, ReasoningEffort, Temperature, TopP } from "./common.js";
+import { Metadata, ReasoningEffort, Temperature, TopP } from "./common.js";
 import { AttributeFilter } from "./vector-stores.js";
 
 /**
@@ -86,7 +86,8 @@ const FileSearchTool = z.strictObject({
   vector_store_ids: z.array(z.string().min(1)).max(16),
   filters: AttributeFilter.nullable().optional(),
   max_num_results: z.int().min(1).max(50).optional(),
-  ranking_options: FileSearchRankingOptions.partial().optional(),
+  // The Responses API's own ranker names; this server has one ranker, whichever is named.
+  ranking_options: z.strictObject({ ranker: z.enum(["auto", "default-2024-11-15"]).optional(), score_threshold: z.number().min(0).max(1).optional() }).optional(),
 });
 export type FileSearchToolParam = z.infer<typeof FileSearchTool>;
 /** code_interpreter runs in a container: one by id, or `auto` (a new one, or the one earlier calls in the history used). */
@@ -139,8 +140,17 @@ export type TextFormatParam = z.infer<typeof TextFormat>;
 /** The `include[]` values served: file_search results and code_interpreter outputs in their call items. */
 export const RESPONSE_INCLUDES = ["file_search_call.results", "code_interpreter_call.outputs"] as const;
 
+/** Beyond the hosted API: an assistant (`asst_...`) as the reusable prompt (responses/assistant-prompt.ts). */
+const Prompt = z.strictObject({
+  id: z.string().min(1),
+  version: z.string().nullable().optional(),
+  variables: z.record(z.string(), z.union([z.string(), InputText, InputImage, InputFile])).nullable().optional(),
+});
+
 export const ResponseCreateParams = z.strictObject({
-  model: z.string().min(1),
+  /** Required unless `prompt` names an assistant, whose model is the default. */
+  model: z.string().min(1).optional(),
+  prompt: Prompt.nullable().optional(),
   input: z.union([z.string(), z.array(InputItem)]).optional(),
   instructions: z.string().nullable().optional(),
   previous_response_id: z.string().nullable().optional(),

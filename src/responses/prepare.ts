@@ -10,11 +10,12 @@ import type { ContainerService } from "../objects/container-service.js";
 import type { NumberedSource } from "../runs/citations.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
+import { applyAssistantPrompt, type ResolvedCreateParams } from "./assistant-prompt.js";
 import { loadAttachments, type AttachmentDeps } from "./attachments.js";
 import { chainItems, inputItems, toChatMessages } from "./input-items.js";
 
 export interface PrepareDeps {
-  repos: Pick<Repos, "responses" | "responseItems">;
+  repos: Pick<Repos, "responses" | "responseItems" | "assistants">;
   tools: Toolbox;
   containers: ContainerService;
   attachments: AttachmentDeps;
@@ -48,7 +49,8 @@ export interface Prepared {
  * Assistants shape, its container, and the response object as it starts. Throws a 400 naming the field for
  * anything it cannot serve or find; nothing is stored yet (an `auto` container is made unless `dryRun`).
  */
-export async function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean } = {}): Promise<Prepared> {
+export async function prepareResponse(params: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean } = {}): Promise<Prepared> {
+  const p = applyAssistantPrompt(params, (id) => deps.repos.assistants.get(id));
   refuseUnserved(p);
   const history = p.previous_response_id ? chainItems(p.previous_response_id, deps.repos) : [];
   const input = inputItems(p.input, history);
@@ -82,7 +84,7 @@ export async function prepareResponse(p: ResponseCreateParams, deps: PrepareDeps
 }
 
 /** The response as it starts: the request's settings with the hosted API's defaults, no output yet. */
-function startingResponse(p: ResponseCreateParams, now: number): Response {
+function startingResponse(p: ResolvedCreateParams, now: number): Response {
   return {
     id: newId("resp_"),
     object: "response",
@@ -113,6 +115,7 @@ function startingResponse(p: ResponseCreateParams, now: number): Response {
     safety_identifier: p.safety_identifier ?? null,
     top_logprobs: 0,
     ...(p.user !== undefined ? { user: p.user } : {}),
+    ...(p.prompt ? { prompt: { id: p.prompt.id, variables: p.prompt.variables ?? null, version: null } } : {}),
   };
 }
 
@@ -122,7 +125,7 @@ function assistantTool(t: ToolParam): AssistantTool[] {
     case "function":
       return [{ type: "function", function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: "object", properties: {} }, strict: t.strict ?? null } }];
     case "file_search": {
-      const ranking = t.ranking_options?.score_threshold !== undefined ? { ranking_options: { ranker: t.ranking_options.ranker ?? "auto", score_threshold: t.ranking_options.score_threshold } } : {};
+      const ranking = t.ranking_options?.score_threshold !== undefined ? { ranking_options: { ranker: "auto" as const, score_threshold: t.ranking_options.score_threshold } } : {};
       return [{ type: "file_search", file_search: { ...(t.max_num_results ? { max_num_results: t.max_num_results } : {}), ...ranking } }];
     }
     case "code_interpreter":

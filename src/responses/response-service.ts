@@ -21,7 +21,7 @@ import { ResponsePresenter } from "./present.js";
 import { ResponseWriter } from "./response-writer.js";
 
 export interface ResponseServiceDeps {
-  repos: Pick<Repos, "responses" | "responseItems" | "responseEvents">;
+  repos: Pick<Repos, "responses" | "responseItems" | "responseEvents" | "assistants">;
   chat: ChatModel;
   models: ModelCatalog;
   tools: Toolbox;

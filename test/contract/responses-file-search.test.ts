@@ -91,4 +91,18 @@ describe("Responses API: file_search", () => {
     expect(history.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant", "user"]);
     expect(history[2]!.content).toMatch(/nitrogen/);
   });
+
+  it("ranking_options take the Responses API's ranker names; score_threshold 1 leaves no passage", async () => {
+    const t = app();
+    const { store } = await storeOf(t);
+    t.ollama.script(SEARCH, { text: "Nothing found." });
+    const response = await t.client.responses.create({
+      model: "gpt-4o",
+      input: "Titan?",
+      tools: [{ type: "file_search", vector_store_ids: [store.id], ranking_options: { ranker: "default-2024-11-15", score_threshold: 1 } }],
+      include: ["file_search_call.results"],
+    });
+    expectResponseSchema(response);
+    expect((response.output[0] as OpenAI.Responses.ResponseFileSearchToolCall).results).toEqual([]);
+  });
 });
