@@ -137,8 +137,12 @@ const TextFormat = z.discriminatedUnion("type", [
 ]);
 export type TextFormatParam = z.infer<typeof TextFormat>;
 
-/** The `include[]` values served: file_search results and code_interpreter outputs in their call items. */
-export const RESPONSE_INCLUDES = ["file_search_call.results", "code_interpreter_call.outputs"] as const;
+/**
+ * The `include[]` values served: file_search results and code_interpreter outputs in their call items, and the
+ * image URLs of input images in listed input items (a data: URL can be megabytes; shown as null otherwise).
+ */
+export const RESPONSE_INCLUDES = ["file_search_call.results", "code_interpreter_call.outputs", "message.input_image.image_url"] as const;
+export const INCLUDE_INPUT_IMAGE_URL = "message.input_image.image_url";
 
 /** Beyond the hosted API: an assistant (`asst_...`) as the reusable prompt (responses/assistant-prompt.ts). */
 const Prompt = z.strictObject({

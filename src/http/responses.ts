@@ -47,7 +47,7 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
 
   app.get("/:response_id/input_items", (c) => {
     const q = listQuery(c, ListQuery);
-    return c.json(listPage(s.responses.inputItems(c.req.param("response_id"), q), q));
+    return c.json(listPage(s.responses.inputItems(c.req.param("response_id"), q, includes(c)), q));
   });
 
   return app;

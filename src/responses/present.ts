@@ -1,15 +1,22 @@
-import type { Response, ResponseEvent } from "../api/responses-wire.js";
+import { INCLUDE_INPUT_IMAGE_URL } from "../api/responses.js";
+import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { Toolbox } from "../tools/toolbox.js";
 
 /**
  * Responses and events as a request asked to see them: what built-in call items keep back unless `include[]`
- * names it (file_search results, code_interpreter outputs; stored either way) is shown as null.
+ * names it (file_search results, code_interpreter outputs, input images' URLs; stored either way) is null.
  */
 export class ResponsePresenter {
   constructor(private readonly tools: Toolbox) {}
 
   response(response: Response, include: readonly string[]): Response {
     return { ...response, output: response.output.map((item) => this.tools.presentItem(item, include)) };
+  }
+
+  /** An input item as listed: an input image's URL only with `message.input_image.image_url`. */
+  inputItem(item: ResponseItem, include: readonly string[]): ResponseItem {
+    if (item.type !== "message" || include.includes(INCLUDE_INPUT_IMAGE_URL) || !item.content.some((c) => c.type === "input_image")) return item;
+    return { ...item, content: item.content.map((c) => (c.type === "input_image" ? { ...c, image_url: null } : c)) };
   }
 
   event(event: ResponseEvent, include: readonly string[]): ResponseEvent {

@@ -169,9 +169,10 @@ export class ResponseService {
     return { id, object: "response", deleted: true };
   }
 
-  inputItems(id: string, q: PageQuery): Page<ResponseItem> | null {
+  inputItems(id: string, q: PageQuery, include: readonly string[] = []): Page<ResponseItem> | null {
     this.stored(id);
-    return this.deps.repos.responseItems.page(id, q);
+    const page = this.deps.repos.responseItems.page(id, q);
+    return page && { ...page, data: page.data.map((item) => this.present.inputItem(item, include)) };
   }
 
   /** Responses still executing end `failed` (server_error), as a restart would leave them. */

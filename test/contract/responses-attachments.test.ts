@@ -9,7 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { BadRequestError, toFile } from "openai";
-import { sdkError } from "../helpers/contract.js";
+import { sdkError, wireBody } from "../helpers/contract.js";
+import { expectMatchesResponsesSchema } from "../helpers/openapi.js";
 import { expectResponseSchema } from "../helpers/responses.js";
 import { useRunApp } from "../helpers/runs.js";
 
@@ -58,8 +59,9 @@ describe("Responses API: images and files in input", () => {
     const { response, image, user } = await askAboutImages(t, "llava");
     expect(user.images).toEqual([PNG.toString("base64"), GIF_BASE64]);
     expect(user.content).toBe("What is in these pictures?\n[image https://example.com/cat.png]");
-    // The input items keep the parts as given.
-    const items = await t.client.responses.inputItems.list(response.id);
+    // The input items keep the parts as given; image URLs are listed with include message.input_image.image_url.
+    const items = await t.client.responses.inputItems.list(response.id, { include: ["message.input_image.image_url"] });
+    expectMatchesResponsesSchema(wireBody(items), "ResponseItemList");
     expect(items.data[0]).toMatchObject({
       type: "message",
       role: "user",
@@ -70,6 +72,13 @@ describe("Responses API: images and files in input", () => {
         { type: "input_image", file_id: null, image_url: "https://example.com/cat.png", detail: "auto" },
       ],
     });
+    const plain = await t.client.responses.inputItems.list(response.id);
+    const parts = (plain.data[0] as { content: { type: string; image_url?: string | null }[] }).content;
+    expect(parts.filter((p) => p.type === "input_image").map((p) => p.image_url)).toEqual([null, null, null]);
+    // Only the listing leaves them out: a later turn still sends the model the images.
+    t.ollama.script({ text: "Still two dots." });
+    await t.client.responses.create({ model: "llava", previous_response_id: response.id, input: "And now?" });
+    expect(t.ollama.chatRequests.at(-1)!.messages.find((m) => m.role === "user")!.images).toEqual([PNG.toString("base64"), GIF_BASE64]);
   });
 
   it("names every image for a model without vision, sending none and no base64 in the text", async () => {
