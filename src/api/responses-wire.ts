@@ -100,11 +100,27 @@ export interface ReasoningItem {
   content: { type: "reasoning_text"; text: string }[];
 }
 
+/** A compacted stretch of conversation (POST /responses/compact), given back as input: see responses/compaction.ts. */
+export interface CompactionItem {
+  id: string;
+  type: "compaction";
+  encrypted_content: string;
+}
+
+/** `POST /responses/compact`: the user messages, then one compaction item. */
+export interface CompactedResponse {
+  id: string;
+  object: "response.compaction";
+  created_at: number;
+  output: (MessageItem | CompactionItem)[];
+  usage: ResponseUsage;
+}
+
 /** The output items a built-in tool call becomes. */
 export type BuiltinCallItem = FileSearchCallItem | CodeInterpreterCallItem;
 
 /** An item as stored and listed: input items, and the output items the model produced. */
-export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | ReasoningItem | BuiltinCallItem;
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | ReasoningItem | CompactionItem | BuiltinCallItem;
 export type OutputItem = MessageItem | FunctionCallItem | ReasoningItem | BuiltinCallItem;
 
 export type ResponseStatus = "queued" | "in_progress" | "completed" | "failed" | "incomplete" | "cancelled";

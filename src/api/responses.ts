@@ -66,11 +66,17 @@ const ReasoningItem = z.strictObject({
   encrypted_content: z.null().optional(),
   status: z.enum(["in_progress", "completed", "incomplete"]).nullable().optional(),
 });
+/** A compaction made by POST /responses/compact, given back (responses/compaction.ts reads it). */
+const CompactionItem = z.strictObject({
+  type: z.literal("compaction"),
+  id: z.string().nullable().optional(),
+  encrypted_content: z.string().max(20 * 1024 * 1024),
+});
 const ItemReference = z.strictObject({ type: z.literal("item_reference"), id: z.string().min(1) });
 
 const InputItem = z.preprocess(
   (item) => (typeof item === "object" && item !== null && !("type" in item) && "role" in item ? { type: "message", ...item } : item),
-  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, ItemReference]),
+  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, CompactionItem, ItemReference]),
 );
 export type InputItemParam = z.infer<typeof InputItem>;
 
@@ -187,6 +193,18 @@ export const ResponseCreateParams = z.strictObject({
   user: z.string().optional(),
 });
 export type ResponseCreateParams = z.infer<typeof ResponseCreateParams>;
+
+/** `POST /v1/responses/compact`: a conversation (input and/or a stored chain) to compact; nothing is stored. */
+export const CompactParams = z.strictObject({
+  model: z.string().min(1).nullable().optional(),
+  input: z.union([z.string(), z.array(InputItem)]).nullable().optional(),
+  previous_response_id: z.string().nullable().optional(),
+  instructions: z.string().nullable().optional(),
+  prompt_cache_key: z.string().max(64).nullable().optional(),
+  prompt_cache_retention: z.enum(["in_memory", "24h"]).nullable().optional(),
+  service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullable().optional(),
+});
+export type CompactParams = z.infer<typeof CompactParams>;
 
 /** `POST /v1/responses/input_tokens`: what a create request would send the model, counted without running it. */
 export const InputTokensParams = ResponseCreateParams.pick({

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { ListQuery } from "../api/common.js";
 import { z } from "zod";
-import { InputTokensParams, RESPONSE_INCLUDES, ResponseCreateParams } from "../api/responses.js";
+import { CompactParams, InputTokensParams, RESPONSE_INCLUDES, ResponseCreateParams } from "../api/responses.js";
 import type { ResponseEvents, ResponseService } from "../responses/response-service.js";
 import { listPage, listQuery } from "./list.js";
 import { sseResponse, type EventSource } from "./sse.js";
@@ -35,6 +35,7 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
   });
 
   app.post("/input_tokens", async (c) => c.json(await s.responses.inputTokens(await readJson(c, InputTokensParams))));
+  app.post("/compact", async (c) => c.json(await s.responses.compact(await readJson(c, CompactParams))));
 
   app.get("/:response_id", (c) => {
     const id = c.req.param("response_id");

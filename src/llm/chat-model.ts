@@ -1,3 +1,4 @@
+import { ApiError } from "../errors.js";
 /**
  * The provider-neutral chat interface the run executor talks to. The Ollama adapter implements it;
  * tests may also pass any object of this shape.
@@ -100,6 +101,15 @@ export class ModelError extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /**
+   * The failure as an HTTP answer, for endpoints that call the model synchronously and have no `failed` object
+   * to report it on: a missing model is the caller's 404 (naming `model`), anything else a 502 from upstream.
+   */
+  toApiError(): ApiError {
+    if (this.kind === "model_not_found") return new ApiError(404, this.message, "invalid_request_error", "model", "model_not_found");
+    return new ApiError(502, this.message, "server_error");
   }
 
   /** The Assistants API `last_error.code` for this failure. */

@@ -7,6 +7,7 @@ import type { ResponseItemsRepo, ResponsesRepo } from "../store/responses-repo.j
 import type { NumberedSource } from "../runs/citations.js";
 import { parseArguments, type Toolbox } from "../tools/toolbox.js";
 import { Attachments } from "./attachments.js";
+import { compactionMessage, decodeCompaction } from "./compaction.js";
 
 /** Longest chain of previous responses followed (a guard against a cycle in a damaged store, not a product limit). */
 const MAX_CHAIN = 10_000;
@@ -41,6 +42,9 @@ export function inputItems(input: string | InputItemParam[] | undefined, context
         if (typeof item.output !== "string") throw badRequest("Only text function call outputs are supported by this server yet.", `${param}.output`, "unsupported_value");
         return { id: item.id ?? newId("fco_"), type: "function_call_output", status: "completed", call_id: item.call_id, output: item.output };
       }
+      case "compaction":
+        decodeCompaction(item.encrypted_content, `${param}.encrypted_content`); // one made elsewhere is a 400 now
+        return { id: item.id ?? newId("cmp_"), type: "compaction", encrypted_content: item.encrypted_content };
       case "reasoning":
         return { id: item.id, type: "reasoning", status: item.status ?? "completed", summary: item.summary, content: item.content ?? [] };
       case "item_reference": {
@@ -95,6 +99,8 @@ export function toChatMessages(
   for (const item of items) {
     if (item.type === "reasoning") {
       thinking += item.content.map((c) => c.text).join("");
+    } else if (item.type === "compaction") {
+      out.push({ role: "system", content: compactionMessage(item) });
     } else if (item.type === "message") {
       const message = messageOf(item, attachments, vision);
       if (message.role === "assistant") pushAssistant(message);

@@ -32,6 +32,8 @@ export interface Prepared {
   filters: AttributeFilter | undefined;
   /** The container code_interpreter runs in, and its files (none without code_interpreter). */
   container: { id: string; fileIds: string[] } | null;
+  /** The previous_response_id chain's items, oldest first (none without one). */
+  history: ResponseItem[];
   input: ResponseItem[];
   /** The prompt: instructions, then the history and input as chat messages (images named in the text). */
   messages: ChatMessage[];
@@ -48,13 +50,14 @@ export interface Prepared {
  * A create request checked and resolved: its history (previous_response_id), its input items, its tools in the
  * Assistants shape, its container, and the response object as it starts. Throws a 400 naming the field for
  * anything it cannot serve or find; nothing is stored yet (an `auto` container is made unless `dryRun`).
+ * `inputOptional`: a chain alone will do (compaction).
  */
-export async function prepareResponse(params: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean } = {}): Promise<Prepared> {
+export async function prepareResponse(params: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean; inputOptional?: boolean } = {}): Promise<Prepared> {
   const p = applyAssistantPrompt(params, (id) => deps.repos.assistants.get(id));
   refuseUnserved(p);
   const history = p.previous_response_id ? chainItems(p.previous_response_id, deps.repos) : [];
   const input = inputItems(p.input, history);
-  if (input.length === 0) throw badRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+  if (input.length === 0 && !(options.inputOptional && history.length > 0)) throw badRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
   const attachments = await loadAttachments(history, input, deps.attachments);
   const tools = p.tools ?? [];
   const fileSearch = tools.find((t): t is FileSearchToolParam => t.type === "file_search");
@@ -73,6 +76,7 @@ export async function prepareResponse(params: ResponseCreateParams, deps: Prepar
     filters: fileSearch?.filters ?? undefined,
     // A dry run (counting input tokens) makes no container: nothing may be created by it.
     container: options.dryRun ? null : containerFor(tools, [...history, ...input], deps.containers),
+    history,
     input,
     messages: [...system, ...messages],
     ...(visionMessages ? { visionMessages } : {}),

@@ -1,9 +1,9 @@
-import type { InputTokensParams, ResponseCreateParams } from "../api/responses.js";
-import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
+import type { CompactParams, InputTokensParams, ResponseCreateParams } from "../api/responses.js";
+import type { CompactedResponse, Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
 import { AsyncQueue } from "../concurrency/async-queue.js";
 import { badRequest, notFound } from "../errors.js";
-import type { ChatModel } from "../llm/chat-model.js";
+import { ModelError, type ChatModel } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { ContainerService } from "../objects/container-service.js";
 import { estimate } from "../runs/prompt.js";
@@ -14,11 +14,13 @@ import { inProject } from "../store/project-scope.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { errorOf, executeResponse, ResponseCancelled, type ExecuteOptions } from "./executor.js";
+import { streamChatTurn } from "../runs/chat-turn.js";
+import { COMPACT_INSTRUCTION, compactedResponse } from "./compaction.js";
 import { modelRequest } from "./model-request.js";
 import type { AttachmentDeps } from "./attachments.js";
 import { prepareResponse, type Prepared } from "./prepare.js";
 import { ResponsePresenter } from "./present.js";
-import { ResponseWriter } from "./response-writer.js";
+import { ResponseWriter, zeroUsage } from "./response-writer.js";
 
 export interface ResponseServiceDeps {
   repos: Pick<Repos, "responses" | "responseItems" | "responseEvents" | "assistants">;
@@ -143,6 +145,29 @@ export class ResponseService {
     const messages = [...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])];
     const toolTokens = tools.length > 0 ? Math.ceil(JSON.stringify(tools).length / 3) : 0;
     return { object: "response.input_tokens", input_tokens: estimate(messages) + toolTokens };
+  }
+
+  /**
+   * Compacts a conversation (input and/or a stored chain) into its user messages and one compaction item whose
+   * summary the model writes; the items can be sent back as input to go on in less context. Nothing is stored.
+   * A model failure is an HTTP error here: nothing else could report it.
+   */
+  async compact(p: CompactParams): Promise<CompactedResponse> {
+    const params = { model: p.model ?? this.deps.models.defaultChatModel, input: p.input ?? undefined, previous_response_id: p.previous_response_id, instructions: p.instructions, truncation: "auto" as const };
+    const prepared = await prepareResponse(params, this.deps, { dryRun: true, inputOptional: true });
+    const asked: Prepared = { ...prepared, messages: [...prepared.messages, { role: "user", content: COMPACT_INSTRUCTION }], offered: [], format: undefined };
+    delete asked.visionMessages; // the summary is of the words; images are named in them
+    const summarize = async () => {
+      const request = await modelRequest(asked, this.deps);
+      if ("error" in request) throw badRequest(request.error.message, "input", request.error.code);
+      return streamChatTurn(this.deps.chat, request, new AbortController().signal, () => undefined);
+    };
+    const turn = await summarize().catch((err: unknown) => {
+      throw err instanceof ModelError ? err.toApiError() : err;
+    });
+    const usage = { ...zeroUsage(), input_tokens: turn.promptTokens, output_tokens: turn.completionTokens, total_tokens: turn.promptTokens + turn.completionTokens };
+    usage.output_tokens_details.reasoning_tokens = turn.thinkingTokens;
+    return compactedResponse([...prepared.history, ...prepared.input], turn.text.trim(), usage, this.deps.clock());
   }
 
   /** A stored response; `include` asks for what is left out by default (file_search results). */
