@@ -36,7 +36,7 @@ import type { Repos } from "./store/repos.js";
 /** What the HTTP application is built from (the composition root's services satisfy it). */
 export interface AppDeps {
   readonly version: string;
-  readonly config: Pick<Config, "apiKey" | "limits" | "host" | "allowedHosts" | "allowedOrigins" | "runs">;
+  readonly config: Pick<Config, "apiKey" | "limits" | "host" | "allowedHosts" | "allowedOrigins" | "runs" | "responses">;
   readonly repos: Pick<Repos, "steps" | "files" | "vectorStores" | "storeFiles">;
   readonly apiKeys: ApiKeyService;
   readonly assistants: AssistantService;
@@ -81,7 +81,7 @@ export function createApp(s: AppDeps): Hono {
   v1.route("/threads", threadsRouter({ threads: s.threads }));
   v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files, uploads: s.config.limits }));
   v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
-  v1.route("/responses", responsesRouter({ responses: s.responses }));
+  v1.route("/responses", responsesRouter({ responses: s.responses, socketLimitMs: s.config.responses.socketLimitSeconds * 1000 }));
   v1.route("/organization", apiKeysRouter({ keys: s.apiKeys }));
   app.route("/v1", v1);
   app.route("/", playgroundRouter()); // the Playground page at / (static, public; it asks for the key)

@@ -29,6 +29,8 @@ const EnvSchema = z.object({
   RUN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   RUN_EXPIRY_SECONDS: z.coerce.number().int().positive().default(600),
+  /** A Responses WebSocket connection's lifetime (Open Responses: 60 minutes). */
+  WEBSOCKET_CONNECTION_LIMIT_SECONDS: z.coerce.number().int().positive().max(3600).default(3600),
   SANDBOX_WORKERS: z.coerce.number().int().min(1).max(32).default(2),
   SANDBOX_TIME_MS: z.coerce.number().int().positive().default(5000),
   SANDBOX_MEMORY_MB: z.coerce.number().int().min(16).max(1024).default(64),
@@ -79,6 +81,7 @@ export interface Config {
   /** Encryption at rest (store/data-key.ts turns it into keys): the key itself, or the file holding it; null: off. */
   readonly encryption: { readonly key: string } | { readonly keyFile: string } | null;
   readonly runs: { readonly concurrency: number; readonly expirySeconds: number };
+  readonly responses: { readonly socketLimitSeconds: number };
   readonly sandbox: {
     readonly workers: number;
     readonly timeMs: number;
@@ -147,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
       : e.DATA_ENCRYPTION_KEY !== undefined ? Object.freeze({ key: e.DATA_ENCRYPTION_KEY })
       : e.DATA_ENCRYPTION_KEY_FILE !== undefined ? Object.freeze({ keyFile: path.resolve(e.DATA_ENCRYPTION_KEY_FILE) }) : null,
     runs: Object.freeze({ concurrency: e.RUN_CONCURRENCY, expirySeconds: e.RUN_EXPIRY_SECONDS }),
+    responses: Object.freeze({ socketLimitSeconds: e.WEBSOCKET_CONNECTION_LIMIT_SECONDS }),
     sandbox: Object.freeze({
       workers: e.SANDBOX_WORKERS,
       timeMs: e.SANDBOX_TIME_MS,

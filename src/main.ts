@@ -2,6 +2,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { answerClientError } from "./http/client-error.js";
 import { createLingeringHttpServer, createLingeringHttpsServer } from "./http/lingering-close.js";
+import { webSocketServer } from "./http/responses-socket.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createServices } from "./composition/services.js";
 import { certificateValidity, loadTlsCredentials, MIN_TLS_VERSION } from "./tls.js";
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
   }
   const services = await createServices(config);
   const app = createApp(services);
-  const listen = { fetch: app.fetch, hostname: config.host, port: config.port };
+  // WebSocket upgrades (the Responses API's WebSocket mode) go through the same app, guards included.
+  const listen = { fetch: app.fetch, hostname: config.host, port: config.port, websocket: webSocketServer(config.limits.maxJsonBodyBytes) };
   const scheme = tls === null ? "http" : "https";
   const onListening = (info: { port: number }): void => {
     console.log(`local-assistants ${services.version} listening on ${scheme}://${config.host}:${info.port}/v1`);

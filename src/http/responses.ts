@@ -5,6 +5,7 @@ import { CompactParams, InputTokensParams, RESPONSE_INCLUDES, ResponseCreatePara
 import type { ResponseEvents, ResponseService } from "../responses/response-service.js";
 import { listPage, listQuery } from "./list.js";
 import { sseResponse, type EventSource } from "./sse.js";
+import { responsesSocket } from "./responses-socket.js";
 import { parseWith, readJson } from "./validation.js";
 
 const IncludeQuery = z.object({ include: z.array(z.enum(RESPONSE_INCLUDES)) });
@@ -22,11 +23,16 @@ function includes(c: Context): string[] {
 
 export interface ResponsesRouterDeps {
   responses: ResponseService;
+  /** A WebSocket connection's lifetime (WEBSOCKET_CONNECTION_LIMIT_SECONDS). */
+  socketLimitMs: number;
 }
 
 /** Mounted at /v1/responses. */
 export function responsesRouter(s: ResponsesRouterDeps): Hono {
   const app = new Hono();
+
+  // WebSocket mode: an upgrade request here becomes a connection of response.create turns (responses-socket.ts).
+  app.get("/", responsesSocket({ responses: s.responses, connectionLimitMs: s.socketLimitMs }));
 
   app.post("/", async (c) => {
     const p = await readJson(c, ResponseCreateParams);

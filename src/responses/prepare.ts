@@ -46,16 +46,24 @@ export interface Prepared {
   format: ChatRequest["format"] | undefined;
 }
 
+export interface PrepareOptions {
+  /** Count only: no container is made. */
+  dryRun?: boolean;
+  /** A chain alone will do (compaction). */
+  inputOptional?: boolean;
+  /** The previous response's history as a WebSocket connection remembers it (it may not be stored). */
+  history?: ResponseItem[];
+}
+
 /**
  * A create request checked and resolved: its history (previous_response_id), its input items, its tools in the
  * Assistants shape, its container, and the response object as it starts. Throws a 400 naming the field for
  * anything it cannot serve or find; nothing is stored yet (an `auto` container is made unless `dryRun`).
- * `inputOptional`: a chain alone will do (compaction).
  */
-export async function prepareResponse(params: ResponseCreateParams, deps: PrepareDeps, options: { dryRun?: boolean; inputOptional?: boolean } = {}): Promise<Prepared> {
+export async function prepareResponse(params: ResponseCreateParams, deps: PrepareDeps, options: PrepareOptions = {}): Promise<Prepared> {
   const p = applyAssistantPrompt(params, (id) => deps.repos.assistants.get(id));
   refuseUnserved(p);
-  const history = p.previous_response_id ? chainItems(p.previous_response_id, deps.repos) : [];
+  const history = options.history ?? (p.previous_response_id ? chainItems(p.previous_response_id, deps.repos) : []);
   const input = inputItems(p.input, history);
   if (input.length === 0 && !(options.inputOptional && history.length > 0)) throw badRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
   const attachments = await loadAttachments(history, input, deps.attachments);

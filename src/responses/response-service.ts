@@ -32,6 +32,11 @@ export interface ResponseServiceDeps {
   clock: Clock;
 }
 
+/** What one WebSocket connection remembers between its turns: the last response that ended well, and its history. */
+export interface ConnectionMemory {
+  last: { id: string; items: ResponseItem[] } | null;
+}
+
 /** A streaming response as the HTTP layer writes it: its events until the last. */
 export type ResponseEvents = AsyncQueue<ResponseEvent>;
 
@@ -95,11 +100,22 @@ export class ResponseService {
     }
   }
 
-  /** Starts the response and returns its events; a reader that leaves stops reading, not the response. */
-  async createStream(p: ResponseCreateParams): Promise<ResponseEvents> {
-    const prepared = await this.prepare(p);
+  /**
+   * Starts the response and returns its events; a reader that leaves stops reading, not the response. With a
+   * WebSocket connection's `memory`, a response continuing the one it remembers starts from the history it
+   * kept (so `store: false` can continue on the same socket), and the response that ends well is remembered.
+   */
+  async createStream(p: ResponseCreateParams, memory?: ConnectionMemory): Promise<ResponseEvents> {
+    const remembered = memory?.last && memory.last.id === p.previous_response_id ? memory.last.items : undefined;
+    const prepared = await this.prepare(p, remembered);
     const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS });
-    void this.execute(prepared, (event) => void events.push(this.present.event(event, prepared.include))).finally(() => events.close());
+    void this.execute(prepared, (event) => void events.push(this.present.event(event, prepared.include)))
+      .then((ended) => {
+        if (memory && (ended.status === "completed" || ended.status === "incomplete")) {
+          memory.last = { id: ended.id, items: [...prepared.history, ...prepared.input, ...ended.output] };
+        }
+      })
+      .finally(() => events.close());
     return events;
   }
 
@@ -209,9 +225,9 @@ export class ResponseService {
     await Promise.all(pending.map((a) => a.done));
   }
 
-  private async prepare(p: ResponseCreateParams): Promise<Prepared> {
+  private async prepare(p: ResponseCreateParams, history?: ResponseItem[]): Promise<Prepared> {
     if (this.closed) throw new ServerShutdown();
-    const prepared = await prepareResponse(p, this.deps);
+    const prepared = await prepareResponse(p, this.deps, history ? { history } : {});
     // Reading attachments took time: a shutdown that began meanwhile gets nothing new started.
     if (this.closed) throw new ServerShutdown();
     return prepared;

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { createLingeringHttpServer } from "../../src/http/lingering-close.js";
+import { webSocketServer } from "../../src/http/responses-socket.js";
 import OpenAI from "openai";
 import type { Hono } from "hono";
 import { createApp } from "../../src/app.js";
@@ -52,7 +53,8 @@ export async function makeTestApp(env: Env = {}, overrides: ServiceOverrides = {
 export async function listen(app: Hono): Promise<{ baseURL: string; close(): Promise<void> }> {
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {
-    server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0, createServer: createLingeringHttpServer }, (info) => resolve(info.port));
+    const websocket = webSocketServer(1024 * 1024);
+    server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0, createServer: createLingeringHttpServer, websocket }, (info) => resolve(info.port));
   });
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,

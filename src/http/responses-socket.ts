@@ -1,0 +1,125 @@
+import { upgradeWebSocket } from "@hono/node-server";
+import type { WSContext } from "hono/ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import { ResponseCreateParams } from "../api/responses.js";
+import { ApiError, badRequest } from "../errors.js";
+import type { ConnectionMemory, ResponseService } from "../responses/response-service.js";
+import { inProject } from "../store/project-scope.js";
+import { parseWith } from "./validation.js";
+
+/** Fields of the HTTP transport that a WebSocket `response.create` must not carry. */
+const HTTP_ONLY_FIELDS = ["stream", "stream_options", "background"] as const;
+
+/**
+ * The `ws` server the HTTP server hands upgrades to (@hono/node-server's `websocket` option). Frames over
+ * `maxPayload` bytes close the connection (1009), as bodies over MAX_JSON_BODY_BYTES are refused over HTTP.
+ */
+export function webSocketServer(maxPayload: number): { server: WebSocketServer } {
+  return { server: new WebSocketServer({ noServer: true, maxPayload }) };
+}
+
+/**
+ * The Responses API over a WebSocket at `GET /v1/responses` (Open Responses, "WebSocket Transport"): each
+ * `{"type":"response.create", ...}` message is one response, processed one at a time, its events sent as the
+ * SSE stream would carry them; an error is `{"type":"error","status",...,"error":{...}}`. The upgrade request
+ * passes every /v1 guard (Host, Origin, key), and the whole connection runs in the key's project.
+ */
+export function responsesSocket(deps: { responses: ResponseService; connectionLimitMs: number }) {
+  return upgradeWebSocket((c) => {
+    const project = c.get("principal").project;
+    let session: SocketSession | null = null;
+    return {
+      onOpen: (_event, ws) => {
+        session = new SocketSession(ws, (fn) => inProject(project, fn), deps.responses, deps.connectionLimitMs);
+      },
+      onMessage: (event, _ws) => session?.receive(event.data),
+      onClose: () => session?.close(),
+    };
+  });
+}
+
+/** One connection: its turns in order, what it remembers between them, and its time limit. */
+class SocketSession {
+  private turns: Promise<void> = Promise.resolve();
+  private readonly memory: ConnectionMemory = { last: null };
+  private readonly limit: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WSContext,
+    private readonly inScope: <T>(fn: () => T) => T,
+    private readonly responses: ResponseService,
+    limitMs: number,
+  ) {
+    this.limit = setTimeout(() => this.expire(), limitMs);
+    this.limit.unref();
+  }
+
+  receive(data: unknown): void {
+    // Sequential, as the specification requires: the next turn starts once this one's stream has ended.
+    this.turns = this.turns.then(() => this.turn(data));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.limit);
+  }
+
+  private async turn(data: unknown): Promise<void> {
+    if (this.closed) return;
+    let previous: string | null | undefined;
+    try {
+      const params = this.parse(data);
+      previous = params.previous_response_id;
+      const events = await this.inScope(() => this.responses.createStream(params, this.memory));
+      const socket = this.ws.raw as WebSocket;
+      // A client that stops reading stalls the sends below; once its queue overflows it is disconnected.
+      const hangUp = () => socket.terminate();
+      events.dropped.addEventListener("abort", hangUp, { once: true });
+      try {
+        for (let step = await events.next(); !step.done && !this.closed; step = await events.next()) await this.send(step.value);
+      } finally {
+        events.dropped.removeEventListener("abort", hangUp);
+      }
+    } catch (err) {
+      // A continuation that fails forgets the response it continued (the specification's eviction rule).
+      if (previous && this.memory.last?.id === previous) this.memory.last = null;
+      const error = err instanceof ApiError ? err : new ApiError(500, "The server had an error while processing your request.", "server_error");
+      if (!(err instanceof ApiError)) console.error("WebSocket response failed:", err);
+      await this.send({ type: "error", status: error.status, error: error.toJSON().error });
+    }
+  }
+
+  /** A `response.create` message as a create request; anything else is a 400 naming what is wrong. */
+  private parse(data: unknown): ResponseCreateParams {
+    if (typeof data !== "string") throw badRequest("Messages must be JSON text frames.", null, "invalid_message");
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      throw badRequest("The message is not valid JSON.", null, "invalid_json");
+    }
+    if (typeof message !== "object" || message === null || Array.isArray(message)) throw badRequest("A message must be a JSON object.", null, "invalid_message");
+    const { type, ...body } = message as Record<string, unknown>;
+    if (type !== "response.create") throw badRequest(`Unknown message type ${JSON.stringify(type)}: send {"type": "response.create", ...}.`, "type", "invalid_value");
+    const httpOnly = HTTP_ONLY_FIELDS.find((field) => field in body);
+    if (httpOnly) throw badRequest(`'${httpOnly}' belongs to the HTTP transport and is not sent over a WebSocket.`, httpOnly, "unknown_parameter");
+    return parseWith(ResponseCreateParams, body);
+  }
+
+  /** Sends one message; resolves once it was written out, so a client that stops reading holds the turn back. */
+  private send(message: unknown): Promise<void> {
+    const socket = this.ws.raw as WebSocket;
+    if (socket.readyState !== socket.OPEN) return Promise.resolve();
+    return new Promise((resolve) => socket.send(JSON.stringify(message), () => resolve()));
+  }
+
+  private expire(): void {
+    void this.send({
+      type: "error",
+      status: 400,
+      error: { message: "This WebSocket connection reached its time limit: open a new connection and continue with previous_response_id.", type: "invalid_request_error", param: null, code: "websocket_connection_limit_reached" },
+    }).finally(() => this.ws.close(1000, "connection limit reached"));
+    this.closed = true;
+  }
+}
