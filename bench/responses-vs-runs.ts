@@ -1,0 +1,121 @@
+/**
+ * The Responses API beside the Assistants API on the same engine parts, measured in the same process:
+ *   1. overhead over a zero-latency model: POST /v1/responses (answers when done) against create run + poll
+ *      until completed (one event-loop turn between polls), both in-process through `app.request`, each minus
+ *      a bare chat() call;
+ *   2. first-token latency added by the server over a loopback socket with the openai SDK: responses.stream's
+ *      first `response.output_text.delta` against runs.stream's first `textDelta`, from the model's first chunk.
+ *
+ *   npx tsx bench/responses-vs-runs.ts [samples=100]
+ *
+ * Goal (issue: Responses API): neither figure worse than the same figure for runs.
+ */
+import OpenAI from "openai";
+import type { ChatRequest } from "../src/llm/chat-model.js";
+import { listen } from "../test/helpers/test-app.js";
+import { benchLine } from "./bench-report.js";
+import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
+
+const SAMPLES = Number(process.argv[2] ?? 100);
+const WARMUP = 20;
+
+const firstChunkAt = new Map<string, number>();
+const model = new ZeroLatencyModel((req: ChatRequest) => firstChunkAt.set(req.messages.at(-1)?.content ?? "", performance.now()), true);
+
+async function call(b: BenchApp, path: string, body?: unknown): Promise<{ id: string; status: string }> {
+  const init = body === undefined ? undefined : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  const res = await b.app.request(`http://bench.local/v1${path}`, init);
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; status: string };
+}
+
+async function timeRun(b: BenchApp, assistantId: string, question: string): Promise<number> {
+  const thread = await call(b, "/threads", { messages: [{ role: "user", content: question }] });
+  const start = performance.now();
+  let run = await call(b, `/threads/${thread.id}/runs`, { assistant_id: assistantId });
+  while (run.status !== "completed") {
+    if (["failed", "cancelled", "expired", "incomplete"].includes(run.status)) throw new Error(`run ended ${run.status}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    run = await call(b, `/threads/${thread.id}/runs/${run.id}`);
+  }
+  return performance.now() - start;
+}
+
+async function timeResponse(b: BenchApp, question: string): Promise<number> {
+  const start = performance.now();
+  const response = await call(b, "/responses", { model: "gpt-4o", instructions: "You are a benchmark.", input: question });
+  if (response.status !== "completed") throw new Error(`response ended ${response.status}`);
+  return performance.now() - start;
+}
+
+async function runFirstToken(client: OpenAI, assistantId: string, question: string): Promise<number> {
+  const thread = await client.beta.threads.create({ messages: [{ role: "user", content: question }] });
+  let first = 0;
+  const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistantId });
+  stream.once("textDelta", () => (first = performance.now()));
+  await stream.finalRun();
+  return first - firstChunkAt.get(question)!;
+}
+
+async function responseFirstToken(client: OpenAI, question: string): Promise<number> {
+  let first = 0;
+  const stream = client.responses.stream({ model: "gpt-4o", instructions: "You are a benchmark.", input: question });
+  stream.once("response.output_text.delta", () => (first = performance.now()));
+  await stream.finalResponse();
+  return first - firstChunkAt.get(question)!;
+}
+
+async function samples(n: number, f: (i: number) => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await f(i));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const b = await benchApp(model);
+  const assistant = await call(b, "/assistants", { model: "gpt-4o", instructions: "You are a benchmark." });
+  const bareRequest: ChatRequest = { model: "llama3.2:3b", messages: [{ role: "user", content: "bare" }] };
+  await samples(WARMUP, (i) => timeRun(b, assistant.id, `warm run ${i}`));
+  await samples(WARMUP, (i) => timeResponse(b, `warm response ${i}`));
+  const bare = summary(await samples(SAMPLES, () => timeBareChat(model, bareRequest))).p50;
+  // Interleaved, so a slow stretch of the machine costs both alike.
+  const runs: number[] = [];
+  const responses: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    runs.push(await timeRun(b, assistant.id, `run ${i}`));
+    responses.push(await timeResponse(b, `response ${i}`));
+  }
+
+  const server = await listen(b.app);
+  const client = new OpenAI({ baseURL: server.baseURL, apiKey: "bench", maxRetries: 0 });
+  await samples(WARMUP, (i) => runFirstToken(client, assistant.id, `warm stream run ${i}`));
+  await samples(WARMUP, (i) => responseFirstToken(client, `warm stream response ${i}`));
+  const runTokens: number[] = [];
+  const responseTokens: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    runTokens.push(await runFirstToken(client, assistant.id, `stream run ${i}`));
+    responseTokens.push(await responseFirstToken(client, `stream response ${i}`));
+  }
+  await server.close();
+  await b.close();
+
+  const runOverhead = summary(runs).p50 - bare;
+  const responseOverhead = summary(responses).p50 - bare;
+  const runFirst = summary(runTokens).p50;
+  const responseFirst = summary(responseTokens).p50;
+  console.log(`\nResponses beside runs, zero-latency model, ${SAMPLES} samples each, interleaved (Node ${process.version})\n`);
+  printTable(
+    ["measure", "runs p50", "responses p50"],
+    [
+      ["overhead over a bare chat() (in-process)", ms(runOverhead), ms(responseOverhead)],
+      ["first token added (SDK, loopback socket)", ms(runFirst), ms(responseFirst)],
+    ],
+  );
+  benchLine({ name: "response_overhead_p50", value: Number(responseOverhead.toFixed(3)), unit: "ms", baseline: Number(runOverhead.toFixed(3)), baseline_name: "run overhead p50, same process", goal: "<= baseline", met: responseOverhead <= runOverhead });
+  benchLine({ name: "response_first_token_added_p50", value: Number(responseFirst.toFixed(3)), unit: "ms", baseline: Number(runFirst.toFixed(3)), baseline_name: "run first token added p50, same process", goal: "<= baseline", met: responseFirst <= runFirst });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
