@@ -154,12 +154,17 @@ export interface Response {
   background: boolean;
   temperature: number;
   top_p: number;
+  presence_penalty: number;
+  frequency_penalty: number;
   text: { format: Record<string, unknown>; verbosity: string };
   tool_choice: unknown;
   tools: Record<string, unknown>[];
   truncation: "auto" | "disabled";
-  /** Known once the model answered (absent while it runs, as the document types it: an object when present). */
-  usage?: ResponseUsage;
+  /**
+   * Counted as the response goes: zeros until the model answered. Always an object: the OpenAI document types
+   * it as one, and Open Responses requires the field on every snapshot, events included.
+   */
+  usage: ResponseUsage;
   metadata: Record<string, string>;
   service_tier: string;
   prompt_cache_key: string | null;

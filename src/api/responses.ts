@@ -174,6 +174,9 @@ export const ResponseCreateParams = z.strictObject({
   max_output_tokens: z.int().min(16).nullable().optional(),
   temperature: Temperature.nullable().optional(),
   top_p: TopP.nullable().optional(),
+  // Open Responses' sampling penalties (Ollama takes both as options).
+  presence_penalty: z.number().min(-2).max(2).nullable().optional(),
+  frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
   text: z.strictObject({ format: TextFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullable().optional() }).nullable().optional(),
   truncation: z.enum(["auto", "disabled"]).nullable().optional(),
   /** `effort` sets how hard a model that thinks reasons (no effect on others); summaries are not made. */
@@ -196,7 +199,8 @@ export type ResponseCreateParams = z.infer<typeof ResponseCreateParams>;
 
 /** `POST /v1/responses/compact`: a conversation (input and/or a stored chain) to compact; nothing is stored. */
 export const CompactParams = z.strictObject({
-  model: z.string().min(1).nullable().optional(),
+  /** Required, as the document says; null means the default model. */
+  model: z.string().min(1).nullable(),
   input: z.union([z.string(), z.array(InputItem)]).nullable().optional(),
   previous_response_id: z.string().nullable().optional(),
   instructions: z.string().nullable().optional(),

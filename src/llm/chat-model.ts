@@ -34,6 +34,8 @@ export interface ChatRequest {
   options?: {
     temperature?: number;
     top_p?: number;
+    presence_penalty?: number;
+    frequency_penalty?: number;
     /** Maximum tokens to generate (OpenAI's max_completion_tokens). */
     num_predict?: number;
     /** Context window to allocate; set so Ollama never truncates silently. */

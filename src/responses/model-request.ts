@@ -40,6 +40,8 @@ export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; 
       num_ctx: numCtx,
       ...(response.temperature !== 1 ? { temperature: response.temperature } : {}),
       ...(response.top_p !== 1 ? { top_p: response.top_p } : {}),
+      ...(response.presence_penalty !== 0 ? { presence_penalty: response.presence_penalty } : {}),
+      ...(response.frequency_penalty !== 0 ? { frequency_penalty: response.frequency_penalty } : {}),
       ...(response.max_output_tokens !== null ? { num_predict: response.max_output_tokens } : {}),
     },
   };

@@ -12,6 +12,7 @@ import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { applyAssistantPrompt, type ResolvedCreateParams } from "./assistant-prompt.js";
 import { loadAttachments, type AttachmentDeps } from "./attachments.js";
+import { zeroUsage } from "./response-writer.js";
 import { chainItems, inputItems, toChatMessages } from "./input-items.js";
 
 export interface PrepareDeps {
@@ -117,6 +118,9 @@ function startingResponse(p: ResolvedCreateParams, now: number): Response {
     background: p.background ?? false,
     temperature: p.temperature ?? 1,
     top_p: p.top_p ?? 1,
+    presence_penalty: p.presence_penalty ?? 0,
+    frequency_penalty: p.frequency_penalty ?? 0,
+    usage: zeroUsage(),
     text: { format: p.text?.format ?? { type: "text" }, verbosity: p.text?.verbosity ?? "medium" },
     tool_choice: p.tool_choice ?? "auto",
     tools: (p.tools ?? []).map((t) => ({ ...t, ...(t.type === "function" ? { description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true } : {}) })),

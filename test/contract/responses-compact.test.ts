@@ -80,6 +80,8 @@ describe("compacting a conversation", () => {
     expect(foreign.param).toBe("input[0].encrypted_content");
     const empty = await sdkError(t.client.responses.compact({ model: "gpt-4o" }), BadRequestError);
     expect(empty.param).toBe("input");
+    const noModel = await sdkError(t.client.responses.compact({ input: "hi" } as never), BadRequestError);
+    expect(noModel).toMatchObject({ param: "model", code: "missing_required_parameter" });
     expect(t.ollama.chatRequests).toHaveLength(0);
     const missing = await sdkError(t.client.responses.compact({ model: "no-such-model", input: "hi" }), NotFoundError);
     expect(missing.code).toBe("model_not_found");
