@@ -32,7 +32,9 @@ export type ObjectKind =
   | "vector store file batch"
   | "assistant file"
   | "message file"
-  | "response";
+  | "response"
+  | "conversation"
+  | "conversation item";
 
 export function notFound(kind: ObjectKind, id: string): ApiError {
   return new ApiError(404, `No ${kind} found with id '${id}'.`, "invalid_request_error", null, null);

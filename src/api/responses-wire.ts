@@ -170,10 +170,20 @@ export interface Response {
   prompt_cache_key: string | null;
   safety_identifier: string | null;
   top_logprobs: number;
+  /** The conversation the response belongs to (its items came first; its input and output were added). */
+  conversation?: { id: string } | null;
   /** The assistant used as the prompt, when the request named one (responses/assistant-prompt.ts). */
   prompt?: { id: string; variables: Record<string, unknown> | null; version: null };
   /** Echoed when the request gave one (deprecated by OpenAI for safety_identifier and prompt_cache_key). */
   user?: string;
+}
+
+/** A conversation (Responses API): its items are the context of the responses made in it. */
+export interface Conversation {
+  id: string;
+  object: "conversation";
+  created_at: number;
+  metadata: Record<string, string>;
 }
 
 /** A streamed event: `type` plus its fields; `sequence_number` is added by the writer. */

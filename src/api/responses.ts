@@ -74,7 +74,7 @@ const CompactionItem = z.strictObject({
 });
 const ItemReference = z.strictObject({ type: z.literal("item_reference"), id: z.string().min(1) });
 
-const InputItem = z.preprocess(
+export const InputItem = z.preprocess(
   (item) => (typeof item === "object" && item !== null && !("type" in item) && "role" in item ? { type: "message", ...item } : item),
   z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, CompactionItem, ItemReference]),
 );
@@ -164,6 +164,8 @@ export const ResponseCreateParams = z.strictObject({
   input: z.union([z.string(), z.array(InputItem)]).optional(),
   instructions: z.string().nullable().optional(),
   previous_response_id: z.string().nullable().optional(),
+  /** A conversation's items come first; the response's input and output are added to it when it ends. */
+  conversation: z.union([z.string().min(1), z.strictObject({ id: z.string().min(1) })]).nullable().optional(),
   store: z.boolean().nullable().optional(),
   stream: z.boolean().nullable().optional(),
   background: z.boolean().nullable().optional(),

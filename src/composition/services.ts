@@ -25,6 +25,7 @@ import { RunExecutor } from "../runs/executor.js";
 import { RunRecorder } from "../runs/recorder.js";
 import { RunService } from "../runs/run-service.js";
 import { ContainerService } from "../objects/container-service.js";
+import { ConversationService } from "../responses/conversations.js";
 import { ResponseService } from "../responses/response-service.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
 import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
@@ -53,6 +54,7 @@ export interface AppServices {
   readonly models: ModelCatalog;
   readonly runs: RunService;
   readonly responses: ResponseService;
+  readonly conversations: ConversationService;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: FileSearchService;
   readonly ingestor: Ingestor;
@@ -149,7 +151,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
   const containers = new ContainerService({ repos, clock });
-  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, clock });
+  const conversations = new ConversationService({ repos, clock });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();
@@ -167,6 +170,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     models,
     runs,
     responses,
+    conversations,
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,
     ingestor: retrieval.ingestor,

@@ -16,7 +16,7 @@ const RetrieveQuery = z.object({
 });
 
 /** `include[]=…` on GET, validated against what is served. */
-function includes(c: Context): string[] {
+export function includes(c: Context): string[] {
   const raw = c.req.queries("include[]") ?? c.req.queries("include") ?? [];
   return parseWith(IncludeQuery, { include: raw }).include;
 }

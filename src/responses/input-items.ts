@@ -3,7 +3,7 @@ import type { MessageItem, Response, ResponseItem } from "../api/responses-wire.
 import { badRequest } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ChatMessage } from "../llm/chat-model.js";
-import type { ResponseItemsRepo, ResponsesRepo } from "../store/responses-repo.js";
+import type { OwnedItemsRepo, ResponsesRepo } from "../store/responses-repo.js";
 import type { NumberedSource } from "../runs/citations.js";
 import { parseArguments, type Toolbox } from "../tools/toolbox.js";
 import { Attachments } from "./attachments.js";
@@ -60,7 +60,7 @@ export function inputItems(input: string | InputItemParam[] | undefined, context
  * What a stored response continues from, oldest first: for each response of the chain, its input items and its
  * output (instructions are not carried over, as the hosted API does). Throws a 400 when the id names no response.
  */
-export function chainItems(previousId: string, repos: { responses: ResponsesRepo; responseItems: ResponseItemsRepo }): ResponseItem[] {
+export function chainItems(previousId: string, repos: { responses: ResponsesRepo; responseItems: OwnedItemsRepo }): ResponseItem[] {
   const chain: Response[] = [];
   for (let id: string | null = previousId; id !== null && chain.length < MAX_CHAIN; ) {
     const response = repos.responses.get(id);

@@ -13,6 +13,11 @@ export class ResponsePresenter {
     return { ...response, output: response.output.map((item) => this.tools.presentItem(item, include)) };
   }
 
+  /** Any item as listed (a response's input, a conversation's items): both rules above. */
+  item(item: ResponseItem, include: readonly string[]): ResponseItem {
+    return this.tools.presentItem(this.inputItem(item, include), include) as ResponseItem;
+  }
+
   /** An input item as listed: an input image's URL only with `message.input_image.image_url`. */
   inputItem(item: ResponseItem, include: readonly string[]): ResponseItem {
     if (item.type !== "message" || include.includes(INCLUDE_INPUT_IMAGE_URL) || !item.content.some((c) => c.type === "input_image")) return item;

@@ -16,6 +16,7 @@ import type { Toolbox } from "../tools/toolbox.js";
 import { errorOf, executeResponse, ResponseCancelled, type ExecuteOptions } from "./executor.js";
 import { streamChatTurn } from "../runs/chat-turn.js";
 import { COMPACT_INSTRUCTION, compactedResponse } from "./compaction.js";
+import type { ConversationHold, ConversationService } from "./conversations.js";
 import { modelRequest } from "./model-request.js";
 import type { AttachmentDeps } from "./attachments.js";
 import { prepareResponse, type Prepared } from "./prepare.js";
@@ -24,6 +25,7 @@ import { ResponseWriter, zeroUsage } from "./response-writer.js";
 
 export interface ResponseServiceDeps {
   repos: Pick<Repos, "responses" | "responseItems" | "responseEvents" | "assistants">;
+  conversations: ConversationService;
   chat: ChatModel;
   models: ModelCatalog;
   tools: Toolbox;
@@ -213,7 +215,12 @@ export class ResponseService {
   inputItems(id: string, q: PageQuery, include: readonly string[] = []): Page<ResponseItem> | null {
     this.stored(id);
     const page = this.deps.repos.responseItems.page(id, q);
-    return page && { ...page, data: page.data.map((item) => this.present.inputItem(item, include)) };
+    return page && { ...page, data: page.data.map((item) => this.present.item(item, include)) };
+  }
+
+  /** An item as `include[]` asks to see it (conversation items are shown as input items are). */
+  presentItem(item: ResponseItem, include: readonly string[]): ResponseItem {
+    return this.present.item(item, include);
   }
 
   /** Responses still executing end `failed` (server_error), as a restart would leave them. */
@@ -225,19 +232,33 @@ export class ResponseService {
     await Promise.all(pending.map((a) => a.done));
   }
 
-  private async prepare(p: ResponseCreateParams, history?: ResponseItem[]): Promise<Prepared> {
+  private async prepare(p: ResponseCreateParams, history?: ResponseItem[]): Promise<Prepared & { hold?: ConversationHold }> {
     if (this.closed) throw new ServerShutdown();
-    const prepared = await prepareResponse(p, this.deps, history ? { history } : {});
-    // Reading attachments took time: a shutdown that began meanwhile gets nothing new started.
-    if (this.closed) throw new ServerShutdown();
-    return prepared;
+    const conversationId = typeof p.conversation === "string" ? p.conversation : (p.conversation?.id ?? null);
+    if (conversationId !== null && p.previous_response_id) {
+      throw badRequest("previous_response_id and conversation cannot be used together: a conversation carries its own history.", "previous_response_id");
+    }
+    // Held before anything asynchronous, so a second response in the same conversation is refused, not interleaved.
+    const hold = conversationId === null ? undefined : this.deps.conversations.hold(conversationId, "conversation");
+    try {
+      const prepared = await prepareResponse(p, this.deps, hold ? { history: hold.items } : history ? { history } : {});
+      // Reading attachments took time: a shutdown that began meanwhile gets nothing new started.
+      if (this.closed) throw new ServerShutdown();
+      if (!hold) return prepared;
+      hold.started(prepared.response.id);
+      prepared.response.conversation = { id: hold.id };
+      return { ...prepared, hold };
+    } catch (err) {
+      hold?.release(null);
+      throw err;
+    }
   }
 
   /**
    * Stores the response, then runs it; registered as active until it ended, so cancel and close can stop it and
    * streams can follow it. `reader` is the creating request's stream, if it streams.
    */
-  private execute(prepared: Prepared, reader: ((event: ResponseEvent) => void) | null): Promise<Response> {
+  private execute(prepared: Prepared & { hold?: ConversationHold }, reader: ((event: ResponseEvent) => void) | null): Promise<Response> {
     const { response, input } = prepared;
     const { repos } = this.deps;
     if (response.store) {
@@ -246,7 +267,12 @@ export class ResponseService {
     }
     const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
     this.active.set(response.id, active);
-    active.done = this.run(prepared, this.sinkFor(response, active), active.controller);
+    active.done = this.run(prepared, this.sinkFor(response, active), active.controller).then((ended) => {
+      // In a conversation: the input and output join it when the response ended well (the hold ends either way).
+      const endedWell = ended.status === "completed" || ended.status === "incomplete";
+      prepared.hold?.release(endedWell ? [...input, ...ended.output] : null);
+      return ended;
+    });
     return active.done;
   }
 

@@ -129,4 +129,11 @@ export const MIGRATIONS: readonly string[] = [
   ${projectTable("containers")}
   CREATE INDEX containers_by_project ON containers(project, seq);
   `,
+  // Conversations (Responses API): the object, and its items in order (row key "<conversation>/<item>").
+  `
+  ${projectTable("conversations")}
+  CREATE INDEX conversations_by_project ON conversations(project, seq);
+  ${projectTable("conversation_items", "conversation_id TEXT NOT NULL,")}
+  CREATE INDEX conversation_items_by_conversation ON conversation_items(project, conversation_id, seq);
+  `,
 ];

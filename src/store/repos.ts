@@ -4,7 +4,7 @@ import { AssistantsRepo } from "./assistants-repo.js";
 import type { Db } from "./db.js";
 import { FilesRepo } from "./files-repo.js";
 import { MessagesRepo } from "./messages-repo.js";
-import { ResponseEventsRepo, ResponseItemsRepo, ResponsesRepo } from "./responses-repo.js";
+import { ConversationsRepo, OwnedItemsRepo, ResponseEventsRepo, ResponsesRepo } from "./responses-repo.js";
 import { RunsRepo } from "./runs-repo.js";
 import { StepsRepo } from "./steps-repo.js";
 import { ThreadsRepo } from "./threads-repo.js";
@@ -23,7 +23,9 @@ export interface Repos {
   readonly batches: FileBatchesRepo;
   readonly indexSettings: VectorStoreIndexRepo;
   readonly responses: ResponsesRepo;
-  readonly responseItems: ResponseItemsRepo;
+  readonly responseItems: OwnedItemsRepo;
+  readonly conversations: ConversationsRepo;
+  readonly conversationItems: OwnedItemsRepo;
   readonly responseEvents: ResponseEventsRepo;
   readonly containers: ContainersRepo;
   /** Not an object table: keys span projects. */
@@ -43,7 +45,9 @@ export function createRepos(db: Db): Repos {
     batches: new FileBatchesRepo(db),
     indexSettings: new VectorStoreIndexRepo(db),
     responses: new ResponsesRepo(db),
-    responseItems: new ResponseItemsRepo(db),
+    responseItems: new OwnedItemsRepo(db, "response_items", "response_id"),
+    conversations: new ConversationsRepo(db),
+    conversationItems: new OwnedItemsRepo(db, "conversation_items", "conversation_id"),
     responseEvents: new ResponseEventsRepo(db),
     containers: new ContainersRepo(db),
     apiKeys: new ApiKeysRepo(db),

@@ -1,4 +1,4 @@
-import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
+import type { Conversation, Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { Db } from "./db.js";
 import { DocumentTable, ScopedStatement, type Page, type PageQuery } from "./document-table.js";
 import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
@@ -14,42 +14,61 @@ export class ResponsesRepo extends DocumentTable<Response> {
   }
 }
 
-/** An input item as a row: the wire item plus the response it belongs to (stripped before it is shown). */
-type ItemRow = ResponseItem & { created_at: number; response_id: string };
+export class ConversationsRepo extends DocumentTable<Conversation> {
+  constructor(db: Db) {
+    super(db, "conversations");
+  }
+}
 
 /**
- * Each response's input items, in the order they were given. A row's key is "<response>/<item>": the same item
- * (an earlier output given back as input) can belong to several responses.
+ * An item as a row: the wire item plus its owner (a response, or a conversation), stripped before it is shown.
+ * Rows written before conversations name their response `response_id`.
  */
-export class ResponseItemsRepo {
+type ItemRow = ResponseItem & { created_at: number; owner_id: string; response_id?: string };
+
+/**
+ * Items owned by something, in the order they were added: each response's input items, each conversation's
+ * items. A row's key is "<owner>/<item>": the same item (an earlier output given back as input) can belong to
+ * several owners.
+ */
+export class OwnedItemsRepo {
   private readonly table: DocumentTable<ItemRow>;
 
-  constructor(db: Db) {
-    this.table = new DocumentTable<ItemRow>(db, "response_items", [{ name: "response_id", of: (r) => r.response_id }], (r) => `${r.response_id}/${r.id}`);
+  constructor(db: Db, tableName: "response_items" | "conversation_items", private readonly ownerColumn: "response_id" | "conversation_id") {
+    this.table = new DocumentTable<ItemRow>(db, tableName, [{ name: ownerColumn, of: (r) => r.owner_id }], (r) => `${r.owner_id}/${r.id}`);
   }
 
-  insertAll(responseId: string, createdAt: number, items: readonly ResponseItem[]): void {
-    for (const item of items) this.table.insert({ ...item, created_at: createdAt, response_id: responseId });
+  insertAll(ownerId: string, createdAt: number, items: readonly ResponseItem[]): void {
+    for (const item of items) this.table.insert({ ...item, created_at: createdAt, owner_id: ownerId });
   }
 
-  all(responseId: string): ResponseItem[] {
-    return this.table.all({ response_id: responseId }).map(toItem);
+  all(ownerId: string): ResponseItem[] {
+    return this.table.all({ [this.ownerColumn]: ownerId }).map(toItem);
   }
 
-  /** One cursor page; null when the cursor is not an item of this response. */
-  page(responseId: string, q: PageQuery): Page<ResponseItem> | null {
-    const key = (id: string | undefined) => (id === undefined ? undefined : `${responseId}/${id}`);
-    const page = this.table.page({ response_id: responseId }, { ...q, after: key(q.after), before: key(q.before) });
+  get(ownerId: string, itemId: string): ResponseItem | null {
+    const row = this.table.get(`${ownerId}/${itemId}`); // the key names the owner: no other owner's item matches
+    return row && toItem(row);
+  }
+
+  /** One cursor page; null when the cursor is not an item of this owner. */
+  page(ownerId: string, q: PageQuery): Page<ResponseItem> | null {
+    const key = (id: string | undefined) => (id === undefined ? undefined : `${ownerId}/${id}`);
+    const page = this.table.page({ [this.ownerColumn]: ownerId }, { ...q, after: key(q.after), before: key(q.before) });
     return page && { data: page.data.map(toItem), has_more: page.has_more };
   }
 
-  deleteFor(responseId: string): void {
-    this.table.deleteWhere({ response_id: responseId });
+  delete(ownerId: string, itemId: string): boolean {
+    return this.table.delete(`${ownerId}/${itemId}`);
+  }
+
+  deleteFor(ownerId: string): void {
+    this.table.deleteWhere({ [this.ownerColumn]: ownerId });
   }
 }
 
 function toItem(row: ItemRow): ResponseItem {
-  const { created_at: _created, response_id: _response, ...item } = row;
+  const { created_at: _created, owner_id: _owner, response_id: _legacyOwner, ...item } = row;
   return item as ResponseItem;
 }
 

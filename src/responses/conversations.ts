@@ -1,0 +1,134 @@
+import type { ConversationCreateParams, ConversationUpdateParams, ItemsCreateParams } from "../api/conversations.js";
+import type { Conversation, ResponseItem } from "../api/responses-wire.js";
+import type { Clock } from "../clock.js";
+import { badRequest, notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import type { Page, PageQuery } from "../store/document-table.js";
+import type { Repos } from "../store/repos.js";
+import { inputItems } from "./input-items.js";
+
+/**
+ * Conversations: an object with metadata and its items in order. Responses made `in` a conversation read its
+ * items as their history and add their input and output when they end; one response at a time per
+ * conversation (a second is refused, as a second active run on a thread is), so items never interleave.
+ */
+export class ConversationService {
+  /** Conversation id → the response that holds it now. */
+  private readonly busy = new Map<string, Holder>();
+
+  constructor(private readonly deps: { repos: Pick<Repos, "conversations" | "conversationItems">; clock: Clock }) {}
+
+  create(p: ConversationCreateParams): { conversation: Conversation; items: ResponseItem[] } {
+    const items = inputItems(p.items ?? [], []);
+    const conversation: Conversation = { id: newId("conv_"), object: "conversation", created_at: this.deps.clock(), metadata: p.metadata ?? {} };
+    this.deps.repos.conversations.insert(conversation);
+    this.deps.repos.conversationItems.insertAll(conversation.id, conversation.created_at, items);
+    return { conversation, items };
+  }
+
+  get(id: string): Conversation {
+    return this.deps.repos.conversations.get(id) ?? throwNotFound(id);
+  }
+
+  /** Newest first by default; beyond the hosted API (which cannot list conversations). */
+  page(q: PageQuery): Page<Conversation> | null {
+    return this.deps.repos.conversations.page({}, q);
+  }
+
+  update(id: string, p: ConversationUpdateParams): Conversation {
+    return this.deps.repos.conversations.update({ ...this.get(id), metadata: p.metadata ?? {} });
+  }
+
+  delete(id: string): { id: string; object: "conversation.deleted"; deleted: true } {
+    this.get(id);
+    this.refuseWhileBusy(id);
+    this.deps.repos.conversationItems.deleteFor(id);
+    this.deps.repos.conversations.delete(id);
+    return { id, object: "conversation.deleted", deleted: true };
+  }
+
+  /** Adds items at the end, as given (ids kept or made); refused while a response holds the conversation. */
+  addItems(id: string, p: ItemsCreateParams): ResponseItem[] {
+    this.get(id);
+    this.refuseWhileBusy(id);
+    const existing = this.items(id);
+    const items = inputItems(p.items, existing);
+    const present = new Set(existing.map((item) => item.id));
+    const again = items.findIndex((item, i) => present.has(item.id) || items.findIndex((other) => other.id === item.id) !== i);
+    if (again !== -1) throw badRequest(`Item with id '${items[again]!.id}' is already in this conversation.`, `items[${again}]`, "duplicate_item");
+    this.deps.repos.conversationItems.insertAll(id, this.deps.clock(), items);
+    return items;
+  }
+
+  items(id: string): ResponseItem[] {
+    return this.deps.repos.conversationItems.all(id);
+  }
+
+  itemPage(id: string, q: PageQuery): Page<ResponseItem> | null {
+    this.get(id);
+    return this.deps.repos.conversationItems.page(id, q);
+  }
+
+  item(id: string, itemId: string): ResponseItem {
+    this.get(id);
+    return this.deps.repos.conversationItems.get(id, itemId) ?? throwItemNotFound(itemId);
+  }
+
+  /** Removes one item; answers the conversation, as the hosted API does. */
+  deleteItem(id: string, itemId: string): Conversation {
+    const conversation = this.get(id);
+    this.refuseWhileBusy(id);
+    if (!this.deps.repos.conversationItems.delete(id, itemId)) throwItemNotFound(itemId);
+    return conversation;
+  }
+
+  /**
+   * A response starts in the conversation, taken synchronously so two requests cannot both pass: its items so
+   * far, and the hold, released when the response ended (or failed to start).
+   */
+  hold(id: string, param: string): ConversationHold {
+    if (!this.deps.repos.conversations.get(id)) throw badRequest(`Conversation with id '${id}' not found.`, param, "conversation_not_found");
+    this.refuseWhileBusy(id, param);
+    const holder: Holder = { responseId: null };
+    this.busy.set(id, holder);
+    return {
+      id,
+      items: this.items(id),
+      started: (responseId) => void (holder.responseId = responseId),
+      release: (added) => {
+        if (this.busy.get(id) !== holder) return;
+        this.busy.delete(id);
+        if (!added || !this.deps.repos.conversations.get(id)) return; // deleted meanwhile: nothing to add to
+        const present = new Set(this.items(id).map((item) => item.id)); // an item given back is there already
+        this.deps.repos.conversationItems.insertAll(id, this.deps.clock(), added.filter((item) => !present.has(item.id)));
+      },
+    };
+  }
+
+  private refuseWhileBusy(id: string, param: string | null = null): void {
+    const holder = this.busy.get(id);
+    if (holder) throw badRequest(`Conversation ${id} already has an active response${holder.responseId ? ` ${holder.responseId}` : ""}.`, param, "conversation_locked");
+  }
+}
+
+interface Holder {
+  responseId: string | null;
+}
+
+/** A conversation held by one starting response. */
+export interface ConversationHold {
+  id: string;
+  /** Its items when the response started: the response's history. */
+  items: ResponseItem[];
+  started(responseId: string): void;
+  /** Ends the hold; `added` (the response's input and output) joins the conversation, null when it did not end well. */
+  release(added: readonly ResponseItem[] | null): void;
+}
+
+function throwNotFound(id: string): never {
+  throw notFound("conversation", id);
+}
+
+function throwItemNotFound(id: string): never {
+  throw notFound("conversation item", id);
+}
