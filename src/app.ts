@@ -9,6 +9,7 @@ import { assistantsVersion } from "./http/assistants-version.js";
 import { apiKeysRouter } from "./http/api-keys.js";
 import { anonymous, requireKey } from "./http/auth.js";
 import { drainUnreadBody } from "./http/drain-body.js";
+import { FileTransfer } from "./http/file-transfer.js";
 import { filesRouter } from "./http/files.js";
 import { dataDirectoryFull, isDiskFull } from "./http/storage-errors.js";
 import { healthHandler } from "./http/health.js";
@@ -82,7 +83,8 @@ export function createApp(s: AppDeps): Hono {
   v1.route("/threads/:thread_id/runs/:run_id/steps", stepsRouter({ runs: s.runs, steps: s.repos.steps }));
   v1.route("/threads", runsRouter({ runs: s.runs }));
   v1.route("/threads", threadsRouter({ threads: s.threads }));
-  v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files, uploads: s.config.limits }));
+  const transfer = new FileTransfer(s.files, s.config.limits); // one upload gate for every route that takes files
+  v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files, transfer }));
   v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
   v1.route("/conversations", conversationsRouter({ conversations: s.conversations, responses: s.responses }));
   v1.route("/responses", responsesRouter({ responses: s.responses, socketLimitMs: s.config.responses.socketLimitSeconds * 1000 }));
