@@ -16,6 +16,7 @@ import { healthHandler } from "./http/health.js";
 import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
 import { originCheck, originGuard } from "./http/origin-guard.js";
+import { containersRouter } from "./http/containers.js";
 import { conversationsRouter } from "./http/conversations.js";
 import { responsesRouter } from "./http/responses.js";
 import { runsRouter } from "./http/runs.js";
@@ -31,6 +32,7 @@ import type { AssistantService } from "./objects/assistant-service.js";
 import type { ThreadService } from "./objects/thread-service.js";
 import type { FileSearchService } from "./retrieval/file-search.js";
 import type { VectorStoreService } from "./retrieval/vector-store-service.js";
+import type { ContainerService } from "./objects/container-service.js";
 import type { ConversationService } from "./responses/conversations.js";
 import type { ResponseService } from "./responses/response-service.js";
 import type { RunService } from "./runs/run-service.js";
@@ -47,6 +49,7 @@ export interface AppDeps {
   readonly runs: RunService;
   readonly responses: ResponseService;
   readonly conversations: ConversationService;
+  readonly containers: ContainerService;
   readonly files: FileService;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: Pick<FileSearchService, "searchEndpoint">;
@@ -86,6 +89,7 @@ export function createApp(s: AppDeps): Hono {
   const transfer = new FileTransfer(s.files, s.config.limits); // one upload gate for every route that takes files
   v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files, transfer }));
   v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
+  v1.route("/containers", containersRouter({ containers: s.containers, files: s.files, transfer }));
   v1.route("/conversations", conversationsRouter({ conversations: s.conversations, responses: s.responses }));
   v1.route("/responses", responsesRouter({ responses: s.responses, socketLimitMs: s.config.responses.socketLimitSeconds * 1000 }));
   v1.route("/organization", apiKeysRouter({ keys: s.apiKeys }));
@@ -114,8 +118,8 @@ export function createApp(s: AppDeps): Hono {
 }
 
 /**
- * JSON bodies are held to MAX_JSON_BODY_BYTES; over the limit → 413 in OpenAI's shape. Uploads pass: the files
- * router streams them to disk and holds them to MAX_UPLOAD_BYTES itself (bodyLimit would buffer a chunked one).
+ * JSON bodies are held to MAX_JSON_BODY_BYTES; over the limit → 413 in OpenAI's shape. Uploads pass: FileTransfer
+ * streams them to disk and holds them to MAX_UPLOAD_BYTES itself (bodyLimit would buffer a chunked one).
  */
 function sizeLimit(s: Pick<AppDeps, "config">) {
   const limiter = (maxSize: number) =>
@@ -130,8 +134,15 @@ function sizeLimit(s: Pick<AppDeps, "config">) {
     // GET/HEAD carry no body (the node adapter drops one); bodyLimit's look at `raw.body` would build a full
     // Request for nothing, a third of the cost of a cached GET.
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    return c.req.method === "POST" && c.req.path === "/v1/files" ? next() : json(c, next);
+    return isUpload(c.req.method, c.req.path, c.req.header("content-type")) ? next() : json(c, next);
   };
+}
+
+/** A file upload (FileTransfer streams it and holds it to MAX_UPLOAD_BYTES): /v1/files, or a multipart container file. */
+function isUpload(method: string, path: string, contentType: string | undefined): boolean {
+  if (method !== "POST") return false;
+  if (path === "/v1/files") return true;
+  return /^\/v1\/containers\/[^/]+\/files$/.test(path) && (contentType ?? "").toLowerCase().startsWith("multipart/form-data");
 }
 
 /** Reading the body failed because the peer hung up mid-body (Node's "aborted", ECONNRESET). */

@@ -34,7 +34,9 @@ export type ObjectKind =
   | "message file"
   | "response"
   | "conversation"
-  | "conversation item";
+  | "conversation item"
+  | "container"
+  | "container file";
 
 export function notFound(kind: ObjectKind, id: string): ApiError {
   return new ApiError(404, `No ${kind} found with id '${id}'.`, "invalid_request_error", null, null);

@@ -55,6 +55,7 @@ export interface AppServices {
   readonly runs: RunService;
   readonly responses: ResponseService;
   readonly conversations: ConversationService;
+  readonly containers: ContainerService;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: FileSearchService;
   readonly ingestor: Ingestor;
@@ -171,6 +172,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     runs,
     responses,
     conversations,
+    containers,
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,
     ingestor: retrieval.ingestor,

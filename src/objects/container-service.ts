@@ -1,7 +1,8 @@
-import type { Container, ContainerRecord } from "../api/containers.js";
+import type { Container, ContainerFile, ContainerRecord } from "../api/containers.js";
 import type { Clock } from "../clock.js";
 import { badRequest } from "../errors.js";
 import { newId } from "../ids.js";
+import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
 
 /** A container unused this long expires, as hosted containers do (their default `expires_after`). */
@@ -17,7 +18,10 @@ export class ContainerService {
   constructor(private readonly deps: { repos: Pick<Repos, "containers" | "files">; clock: Clock }) {}
 
   /** A new running container with these files (ids checked, `param` naming the field that gave them). */
-  create(p: { name: string; file_ids?: readonly string[] | undefined; memory_limit?: Container["memory_limit"] | null | undefined }, param: string): ContainerRecord {
+  create(
+    p: { name: string; file_ids?: readonly string[] | undefined; memory_limit?: Container["memory_limit"] | null | undefined; expires_after?: { minutes: number } | undefined },
+    param: string,
+  ): ContainerRecord {
     const fileIds = [...new Set(p.file_ids ?? [])];
     this.checkFiles(fileIds, param);
     const now = this.deps.clock();
@@ -28,7 +32,7 @@ export class ContainerService {
       created_at: now,
       status: "running",
       last_active_at: now,
-      expires_after: { anchor: "last_active_at", minutes: CONTAINER_IDLE_MINUTES },
+      expires_after: { anchor: "last_active_at", minutes: p.expires_after?.minutes ?? CONTAINER_IDLE_MINUTES },
       memory_limit: p.memory_limit ?? "1g",
       file_ids: fileIds,
     });
@@ -56,6 +60,34 @@ export class ContainerService {
     const container = this.use(id, param);
     const merged = [...new Set([...container.file_ids, ...fileIds])];
     return merged.length === container.file_ids.length ? container : this.deps.repos.containers.update({ ...container, file_ids: merged });
+  }
+
+  /** The containers, newest first by default, each with its status as of now. */
+  page(q: PageQuery): Page<ContainerRecord> | null {
+    const page = this.deps.repos.containers.page({}, q);
+    return page && { ...page, data: page.data.map((c) => this.get(c.id) ?? c) };
+  }
+
+  /** Deletes it: it can no longer be used (its sandbox session, if still held, is dropped when it idles out). */
+  delete(id: string): boolean {
+    return this.deps.repos.containers.delete(id);
+  }
+
+  /** Its files as the Containers API shows them, in the order they came in. */
+  files(container: ContainerRecord): ContainerFile[] {
+    return container.file_ids.flatMap((fileId) => {
+      const file = this.deps.repos.files.get(fileId);
+      if (!file) return []; // deleted through /v1/files: gone from the container too
+      return [{ id: file.id, object: "container.file" as const, container_id: container.id, created_at: file.created_at, bytes: file.bytes, path: `/mnt/data/${file.filename}`, source: file.purpose === "assistants_output" ? ("assistant" as const) : ("user" as const) }];
+    });
+  }
+
+  /** Takes a file out of the container (the uploaded file itself stays); false when it was not in it. */
+  removeFile(id: string, fileId: string): boolean {
+    const container = this.deps.repos.containers.get(id);
+    if (!container || !container.file_ids.includes(fileId)) return false;
+    this.deps.repos.containers.update({ ...container, file_ids: container.file_ids.filter((f) => f !== fileId) });
+    return true;
   }
 
   private checkFiles(ids: readonly string[], param: string): void {
