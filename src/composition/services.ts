@@ -26,6 +26,7 @@ import { RunRecorder } from "../runs/recorder.js";
 import { RunService } from "../runs/run-service.js";
 import { ContainerService } from "../objects/container-service.js";
 import { ConversationService } from "../responses/conversations.js";
+import { ThreadBridge } from "../responses/thread-bridge.js";
 import { ResponseService } from "../responses/response-service.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
 import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
@@ -152,7 +153,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
   const containers = new ContainerService({ repos, clock });
-  const conversations = new ConversationService({ repos, clock });
+  const bridge = new ThreadBridge({ repos, threads, tools });
+  const conversations = new ConversationService({ repos, clock, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
   const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock });
   engine.start();
   responses.recover();

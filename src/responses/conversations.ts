@@ -5,7 +5,9 @@ import { badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
+import { pageOfArray } from "../store/array-page.js";
 import { inputItems } from "./input-items.js";
+import { isThreadId, type ThreadBridge } from "./thread-bridge.js";
 
 /**
  * Conversations: an object with metadata and its items in order. Responses made `in` a conversation read its
@@ -16,7 +18,7 @@ export class ConversationService {
   /** Conversation id → the response that holds it now. */
   private readonly busy = new Map<string, Holder>();
 
-  constructor(private readonly deps: { repos: Pick<Repos, "conversations" | "conversationItems">; clock: Clock }) {}
+  constructor(private readonly deps: { repos: Pick<Repos, "conversations" | "conversationItems">; clock: Clock; threads: ThreadBridge; threadMetadata: (threadId: string, metadata: Record<string, string>) => void }) {}
 
   create(p: ConversationCreateParams): { conversation: Conversation; items: ResponseItem[] } {
     const items = inputItems(p.items ?? [], []);
@@ -26,8 +28,10 @@ export class ConversationService {
     return { conversation, items };
   }
 
+  /** A conversation, or an Assistants thread read as one (thread-bridge.ts). */
   get(id: string): Conversation {
-    return this.deps.repos.conversations.get(id) ?? throwNotFound(id);
+    const found = isThreadId(id) ? this.deps.threads.conversation(id) : this.deps.repos.conversations.get(id);
+    return found ?? throwNotFound(id);
   }
 
   /** Newest first by default; beyond the hosted API (which cannot list conversations). */
@@ -36,11 +40,15 @@ export class ConversationService {
   }
 
   update(id: string, p: ConversationUpdateParams): Conversation {
-    return this.deps.repos.conversations.update({ ...this.get(id), metadata: p.metadata ?? {} });
+    const conversation = { ...this.get(id), metadata: p.metadata ?? {} };
+    if (!isThreadId(id)) return this.deps.repos.conversations.update(conversation);
+    this.deps.threadMetadata(id, conversation.metadata);
+    return conversation;
   }
 
   delete(id: string): { id: string; object: "conversation.deleted"; deleted: true } {
     this.get(id);
+    refuseForThread(id, "delete it with the Assistants API (threads.delete)");
     this.refuseWhileBusy(id);
     this.deps.repos.conversationItems.deleteFor(id);
     this.deps.repos.conversations.delete(id);
@@ -51,6 +59,11 @@ export class ConversationService {
   addItems(id: string, p: ItemsCreateParams): ResponseItem[] {
     this.get(id);
     this.refuseWhileBusy(id);
+    if (isThreadId(id)) {
+      this.deps.threads.refuseWhileRunning(id, "items");
+      this.deps.threads.append(id, inputItems(p.items, []));
+      return this.items(id).slice(-p.items.length);
+    }
     const existing = this.items(id);
     const items = inputItems(p.items, existing);
     const present = new Set(existing.map((item) => item.id));
@@ -61,22 +74,24 @@ export class ConversationService {
   }
 
   items(id: string): ResponseItem[] {
-    return this.deps.repos.conversationItems.all(id);
+    return isThreadId(id) ? this.deps.threads.items(id) : this.deps.repos.conversationItems.all(id);
   }
 
   itemPage(id: string, q: PageQuery): Page<ResponseItem> | null {
     this.get(id);
-    return this.deps.repos.conversationItems.page(id, q);
+    return isThreadId(id) ? pageOfArray(this.deps.threads.items(id), q) : this.deps.repos.conversationItems.page(id, q);
   }
 
   item(id: string, itemId: string): ResponseItem {
     this.get(id);
-    return this.deps.repos.conversationItems.get(id, itemId) ?? throwItemNotFound(itemId);
+    const found = isThreadId(id) ? this.deps.threads.items(id).find((item) => item.id === itemId) : this.deps.repos.conversationItems.get(id, itemId);
+    return found ?? throwItemNotFound(itemId);
   }
 
   /** Removes one item; answers the conversation, as the hosted API does. */
   deleteItem(id: string, itemId: string): Conversation {
     const conversation = this.get(id);
+    refuseForThread(id, "delete its messages with the Assistants API (threads.messages.delete)");
     this.refuseWhileBusy(id);
     if (!this.deps.repos.conversationItems.delete(id, itemId)) throwItemNotFound(itemId);
     return conversation;
@@ -87,8 +102,11 @@ export class ConversationService {
    * far, and the hold, released when the response ended (or failed to start).
    */
   hold(id: string, param: string): ConversationHold {
-    if (!this.deps.repos.conversations.get(id)) throw badRequest(`Conversation with id '${id}' not found.`, param, "conversation_not_found");
+    const thread = isThreadId(id);
+    const exists = thread ? this.deps.threads.conversation(id) !== null : this.deps.repos.conversations.get(id) !== null;
+    if (!exists) throw badRequest(`Conversation with id '${id}' not found.`, param, "conversation_not_found");
     this.refuseWhileBusy(id, param);
+    if (thread) this.deps.threads.refuseWhileRunning(id, param);
     const holder: Holder = { responseId: null };
     this.busy.set(id, holder);
     return {
@@ -98,7 +116,9 @@ export class ConversationService {
       release: (added) => {
         if (this.busy.get(id) !== holder) return;
         this.busy.delete(id);
-        if (!added || !this.deps.repos.conversations.get(id)) return; // deleted meanwhile: nothing to add to
+        if (!added) return;
+        if (thread) return void (this.deps.threads.conversation(id) && this.deps.threads.append(id, added));
+        if (!this.deps.repos.conversations.get(id)) return; // deleted meanwhile: nothing to add to
         const present = new Set(this.items(id).map((item) => item.id)); // an item given back is there already
         this.deps.repos.conversationItems.insertAll(id, this.deps.clock(), added.filter((item) => !present.has(item.id)));
       },
@@ -123,6 +143,11 @@ export interface ConversationHold {
   started(responseId: string): void;
   /** Ends the hold; `added` (the response's input and output) joins the conversation, null when it did not end well. */
   release(added: readonly ResponseItem[] | null): void;
+}
+
+/** What a thread read as a conversation leaves to the Assistants API. */
+function refuseForThread(id: string, instead: string): void {
+  if (isThreadId(id)) throw badRequest(`'${id}' is an Assistants thread read as a conversation: ${instead}.`, null, "thread_conversation");
 }
 
 function throwNotFound(id: string): never {

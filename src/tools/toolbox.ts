@@ -101,6 +101,13 @@ export class Toolbox {
   }
 
   /** An earlier response's built-in call item as the call it records (null: no registered tool makes such items). */
+  /** A finished call as its Responses item (a thread's steps read as a conversation's items). */
+  finishedItem(call: BuiltinCall, containerId: string): BuiltinCallItem {
+    const { item, events } = this.openItem(call, containerId);
+    for (const event of [...events, ...this.finishItem(call)]) event.apply?.(item);
+    return item;
+  }
+
   callOfItem(item: BuiltinCallItem): BuiltinCall | null {
     const tool = this.itemTool(item);
     return tool ? (tool.responses.callOf(item as never) as BuiltinCall) : null;
