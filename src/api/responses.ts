@@ -72,11 +72,40 @@ const CompactionItem = z.strictObject({
   id: z.string().nullable().optional(),
   encrypted_content: z.string().max(20 * 1024 * 1024),
 });
+/** Built-in call items given back (earlier output): replayed to the model as the calls they record. */
+const FileSearchCallItem = z.strictObject({
+  type: z.literal("file_search_call"),
+  id: z.string().min(1),
+  status: z.enum(["in_progress", "searching", "completed", "incomplete", "failed"]),
+  queries: z.array(z.string()),
+  results: z
+    .array(
+      z.strictObject({
+        file_id: z.string(),
+        text: z.string(),
+        filename: z.string(),
+        score: z.number(),
+        attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable().optional(),
+      }),
+    )
+    .nullable()
+    .optional(),
+});
+const CodeInterpreterCallItem = z.strictObject({
+  type: z.literal("code_interpreter_call"),
+  id: z.string().min(1),
+  status: z.enum(["in_progress", "interpreting", "completed", "incomplete", "failed"]),
+  container_id: z.string().min(1),
+  code: z.string().nullable(),
+  outputs: z
+    .array(z.discriminatedUnion("type", [z.strictObject({ type: z.literal("logs"), logs: z.string() }), z.strictObject({ type: z.literal("image"), url: z.string() })]))
+    .nullable(),
+});
 const ItemReference = z.strictObject({ type: z.literal("item_reference"), id: z.string().min(1) });
 
 export const InputItem = z.preprocess(
   (item) => (typeof item === "object" && item !== null && !("type" in item) && "role" in item ? { type: "message", ...item } : item),
-  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, CompactionItem, ItemReference]),
+  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, CompactionItem, FileSearchCallItem, CodeInterpreterCallItem, ItemReference]),
 );
 export type InputItemParam = z.infer<typeof InputItem>;
 

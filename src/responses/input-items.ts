@@ -47,6 +47,10 @@ export function inputItems(input: string | InputItemParam[] | undefined, context
         return { id: item.id ?? newId("cmp_"), type: "compaction", encrypted_content: item.encrypted_content };
       case "reasoning":
         return { id: item.id, type: "reasoning", status: item.status ?? "completed", summary: item.summary, content: item.content ?? [] };
+      case "file_search_call": // replayed with the results it carries (none unless they were included)
+        return { ...item, results: item.results?.map((r) => ({ ...r, attributes: r.attributes ?? {} })) ?? null };
+      case "code_interpreter_call":
+        return item;
       case "item_reference": {
         const found = context.find((c) => c.id === item.id);
         if (!found) throw badRequest(`Item with id '${item.id}' not found.`, `${param}.id`);

@@ -105,4 +105,24 @@ describe("Responses API: file_search", () => {
     expectResponseSchema(response);
     expect((response.output[0] as OpenAI.Responses.ResponseFileSearchToolCall).results).toEqual([]);
   });
+
+  it("its items given back as input (history managed by hand) are replayed to the model with the results they carry", async () => {
+    const t = app();
+    const { store } = await storeOf(t);
+    t.ollama.script(SEARCH, ANSWER, { text: "Methane lakes." });
+    const first = await t.client.responses.create({
+      model: "gpt-4o",
+      input: "Titan's atmosphere?",
+      tools: [{ type: "file_search", vector_store_ids: [store.id] }],
+      include: ["file_search_call.results"],
+    });
+    await t.client.responses.create({
+      model: "gpt-4o",
+      input: [{ role: "user", content: "Titan's atmosphere?" }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { role: "user", content: "And its lakes?" }],
+      tools: [{ type: "file_search", vector_store_ids: [store.id] }],
+    });
+    const history = t.ollama.chatRequests[2]!.messages;
+    expect(history.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant", "user"]);
+    expect(history[2]!.content).toMatch(/nitrogen/);
+  });
 });
