@@ -40,6 +40,8 @@ export const ALLOWED: Record<string, string[]> = {
   playground: [...BASE],
   app: [...BASE, "http", "playground", "objects", "runs", "responses", "files", "retrieval", "store", "llm"],
   doctor: [...BASE, "llm"],
+  // Command-line clients of the HTTP API (npm run export / import): nothing of the server.
+  cli: [],
   // The composition root and the entry point may use everything.
   composition: ["*"],
   main: ["*"],
