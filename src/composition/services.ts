@@ -25,6 +25,7 @@ import { RunExecutor } from "../runs/executor.js";
 import { RunRecorder } from "../runs/recorder.js";
 import { RunService } from "../runs/run-service.js";
 import { ContainerService } from "../objects/container-service.js";
+import { ConversationHolds } from "../objects/conversation-holds.js";
 import { ConversationService } from "../responses/conversations.js";
 import { ThreadBridge } from "../responses/thread-bridge.js";
 import { ResponseService } from "../responses/response-service.js";
@@ -112,7 +113,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const refs = new References(repos.files, retrieval.vectorStores);
   // Deleting a thread stops its run through the engine, created further down (only called on a request).
-  const threads = new ThreadService({ db, ...repos }, refs, clock, { stopRuns: (threadId) => engine.abortThread(threadId) });
+  // Which response holds a conversation or thread: asked by conversations, thread messages and runs alike.
+  const holds = new ConversationHolds();
+  const threads = new ThreadService({ db, ...repos }, refs, clock, { stopRuns: (threadId) => engine.abortThread(threadId) }, holds);
   const assistants = new AssistantService({ assistants: repos.assistants, vectorStores: repos.vectorStores, storeFiles: retrieval.vectorStores, refs, clock });
   const sandbox = overrides.sandbox ?? createQuickJsSandbox({
     poolSize: config.sandbox.workers,
@@ -151,10 +154,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     readFile: async (fileId) => (await attachments.file(fileId))?.bytes ?? null,
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
-  const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds });
+  const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds, holds });
   const containers = new ContainerService({ repos, clock });
   const bridge = new ThreadBridge({ repos, threads, tools });
-  const conversations = new ConversationService({ repos, clock, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
+  const conversations = new ConversationService({ repos, clock, holds, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
   const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock });
   engine.start();
   responses.recover();

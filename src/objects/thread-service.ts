@@ -10,6 +10,7 @@ import type { RunsRepo } from "../store/runs-repo.js";
 import type { StepsRepo } from "../store/steps-repo.js";
 import type { ThreadsRepo } from "../store/threads-repo.js";
 import { normalizeContent } from "./normalize.js";
+import type { ConversationHolds } from "./conversation-holds.js";
 import { applyPatch } from "./patch.js";
 import type { References } from "./references.js";
 
@@ -42,6 +43,8 @@ export class ThreadService {
     private readonly refs: References,
     private readonly clock: Clock,
     private readonly runs: ThreadRunStopper,
+    /** A thread a response holds (read as a conversation) refuses message changes too. */
+    private readonly holds: Pick<ConversationHolds, "refuseIfHeld">,
   ) {}
 
   find(threadId: string): Thread {
@@ -119,6 +122,7 @@ export class ThreadService {
   private refuseWhileRunActive(threadId: string): void {
     const active = this.repos.runs.activeForThread(threadId);
     if (active) throw activeRunConflict(threadId, active.id);
+    this.holds.refuseIfHeld(threadId);
   }
 
   /** Inserts a message with no active-run check (initial thread messages and a run's additional_messages). */

@@ -5,6 +5,7 @@ import { badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
+import type { ConversationHolds } from "../objects/conversation-holds.js";
 import { pageOfArray } from "../store/array-page.js";
 import { inputItems } from "./input-items.js";
 import { isThreadId, type ThreadBridge } from "./thread-bridge.js";
@@ -15,10 +16,15 @@ import { isThreadId, type ThreadBridge } from "./thread-bridge.js";
  * conversation (a second is refused, as a second active run on a thread is), so items never interleave.
  */
 export class ConversationService {
-  /** Conversation id → the response that holds it now. */
-  private readonly busy = new Map<string, Holder>();
-
-  constructor(private readonly deps: { repos: Pick<Repos, "conversations" | "conversationItems">; clock: Clock; threads: ThreadBridge; threadMetadata: (threadId: string, metadata: Record<string, string>) => void }) {}
+  constructor(
+    private readonly deps: {
+      repos: Pick<Repos, "conversations" | "conversationItems">;
+      clock: Clock;
+      holds: ConversationHolds;
+      threads: ThreadBridge;
+      threadMetadata: (threadId: string, metadata: Record<string, string>) => void;
+    },
+  ) {}
 
   create(p: ConversationCreateParams): { conversation: Conversation; items: ResponseItem[] } {
     const items = inputItems(p.items ?? [], []);
@@ -105,18 +111,14 @@ export class ConversationService {
     const thread = isThreadId(id);
     const exists = thread ? this.deps.threads.conversation(id) !== null : this.deps.repos.conversations.get(id) !== null;
     if (!exists) throw badRequest(`Conversation with id '${id}' not found.`, param, "conversation_not_found");
-    this.refuseWhileBusy(id, param);
     if (thread) this.deps.threads.refuseWhileRunning(id, param);
-    const holder: Holder = { responseId: null };
-    this.busy.set(id, holder);
+    const hold = this.deps.holds.take(id, param);
     return {
       id,
       items: this.items(id),
-      started: (responseId) => void (holder.responseId = responseId),
+      started: hold.started,
       release: (added) => {
-        if (this.busy.get(id) !== holder) return;
-        this.busy.delete(id);
-        if (!added) return;
+        if (!hold.release() || !added) return;
         if (thread) return void (this.deps.threads.conversation(id) && this.deps.threads.append(id, added));
         if (!this.deps.repos.conversations.get(id)) return; // deleted meanwhile: nothing to add to
         const present = new Set(this.items(id).map((item) => item.id)); // an item given back is there already
@@ -126,13 +128,8 @@ export class ConversationService {
   }
 
   private refuseWhileBusy(id: string, param: string | null = null): void {
-    const holder = this.busy.get(id);
-    if (holder) throw badRequest(`Conversation ${id} already has an active response${holder.responseId ? ` ${holder.responseId}` : ""}.`, param, "conversation_locked");
+    this.deps.holds.refuseIfHeld(id, param);
   }
-}
-
-interface Holder {
-  responseId: string | null;
 }
 
 /** A conversation held by one starting response. */

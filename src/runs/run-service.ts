@@ -5,6 +5,7 @@ import type { Clock } from "../clock.js";
 import { activeRunConflict, badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { normalizeResponseFormat, normalizeToolChoice, normalizeTools } from "../objects/normalize.js";
+import type { ConversationHolds } from "../objects/conversation-holds.js";
 import type { ThreadService } from "../objects/thread-service.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
@@ -30,6 +31,8 @@ export class RunService {
       engine: RunEngine;
       clock: Clock;
       expirySeconds: number;
+      /** A thread a response holds (read as a conversation) refuses a run, as a run refuses the response. */
+      holds: Pick<ConversationHolds, "refuseIfHeld">;
     },
   ) {}
 
@@ -65,6 +68,7 @@ export class RunService {
     const assistant = this.assistant(p.assistant_id);
     const active = repos.runs.activeForThread(threadId);
     if (active) throw activeRunConflict(threadId, active.id);
+    this.deps.holds.refuseIfHeld(threadId);
     const run = this.buildRun(threadId, assistant, p);
     this.commit(run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {

@@ -83,6 +83,15 @@ describe("an Assistants thread as a conversation", () => {
     expect(busy).toMatchObject({ param: "conversation", code: "conversation_locked" });
     await waitForRun(t.client, thread.id, run.id);
 
+    // And the other way round: while a response holds the thread, a run and a new message are refused.
+    t.ollama.script({ chunks: ["slow", " answer"], delayMs: 150 });
+    const responding = t.client.responses.create({ model: "gpt-4o", conversation: thread.id, input: "long question" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await sdkError(t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id }), BadRequestError)).code).toBe("conversation_locked");
+    expect((await sdkError(t.client.beta.threads.messages.create(thread.id, { role: "user", content: "x" }), BadRequestError)).code).toBe("conversation_locked");
+    expect((await responding).output_text).toBe("slow answer");
+    await t.client.beta.threads.messages.create(thread.id, { role: "user", content: "after" }); // released
+
     expect((await sdkError(t.client.conversations.delete(thread.id), BadRequestError)).code).toBe("thread_conversation");
     expect((await t.client.beta.threads.retrieve(thread.id)).id).toBe(thread.id);
     const missing = await sdkError(t.client.responses.create({ model: "gpt-4o", conversation: "thread_missing", input: "x" }), BadRequestError);
