@@ -25,7 +25,7 @@ const InputFile = z.strictObject({
   type: z.literal("input_file"),
   file_id: z.string().nullable().optional(),
   file_data: z.string().optional(),
-  filename: z.string().optional(),
+  filename: z.string().nullable().optional(), // null as stored items show it (a file given by id)
   file_url: z.string().optional(),
 });
 const ContentPart = z.discriminatedUnion("type", [InputText, OutputText, InputImage, InputFile]);

@@ -43,6 +43,7 @@ export function containersRouter(s: ContainersRouterDeps): Hono {
   app.post("/:container_id/files", async (c) => {
     const id = c.req.param("container_id");
     find(id);
+    s.containers.use(id, "container_id"); // before an upload: an expired container must not leave a file behind
     const fileId = isMultipart(c)
       ? (await s.transfer.upload(c, async (upload) => {
           if (!upload.file) throw badRequest("Missing required parameter: 'file'.", "file", "missing_required_parameter");

@@ -4,8 +4,12 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { ResponseCreateParams } from "../api/responses.js";
 import { ApiError, badRequest } from "../errors.js";
 import type { ConnectionMemory, ResponseService } from "../responses/response-service.js";
+import { ServerShutdown } from "../runs/state.js";
 import { inProject } from "../store/project-scope.js";
 import { parseWith } from "./validation.js";
+
+/** Turns one connection may have waiting behind the one in progress; more are refused (they hold memory). */
+const MAX_QUEUED_TURNS = 16;
 
 /** Fields of the HTTP transport that a WebSocket `response.create` must not carry. */
 const HTTP_ONLY_FIELDS = ["stream", "stream_options", "background"] as const;
@@ -41,6 +45,9 @@ export function responsesSocket(deps: { responses: ResponseService; connectionLi
 /** One connection: its turns in order, what it remembers between them, and its time limit. */
 class SocketSession {
   private turns: Promise<void> = Promise.resolve();
+  private queued = 0;
+  /** The events of the turn in progress, closed when the connection closes (the response itself goes on). */
+  private current: { close(): void } | null = null;
   private readonly memory: ConnectionMemory = { last: null };
   private readonly limit: NodeJS.Timeout;
   private closed = false;
@@ -56,13 +63,22 @@ class SocketSession {
   }
 
   receive(data: unknown): void {
+    if (this.queued >= MAX_QUEUED_TURNS) {
+      void this.send({ type: "error", status: 400, error: { message: `More than ${MAX_QUEUED_TURNS} turns are waiting on this connection: wait for a response to end before sending more.`, type: "invalid_request_error", param: null, code: "too_many_queued_turns" } });
+      return;
+    }
+    this.queued++;
     // Sequential, as the specification requires: the next turn starts once this one's stream has ended.
-    this.turns = this.turns.then(() => this.turn(data));
+    this.turns = this.turns.then(async () => {
+      this.queued--;
+      await this.turn(data);
+    });
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.limit);
+    this.current?.close();
   }
 
   private async turn(data: unknown): Promise<void> {
@@ -72,6 +88,8 @@ class SocketSession {
       const params = this.parse(data);
       previous = params.previous_response_id;
       const events = await this.inScope(() => this.responses.createStream(params, this.memory));
+      this.current = events;
+      if (this.closed) events.close();
       const socket = this.ws.raw as WebSocket;
       // A client that stops reading stalls the sends below; once its queue overflows it is disconnected.
       const hangUp = () => socket.terminate();
@@ -80,12 +98,13 @@ class SocketSession {
         for (let step = await events.next(); !step.done && !this.closed; step = await events.next()) await this.send(step.value);
       } finally {
         events.dropped.removeEventListener("abort", hangUp);
+        this.current = null;
       }
     } catch (err) {
       // A continuation that fails forgets the response it continued (the specification's eviction rule).
       if (previous && this.memory.last?.id === previous) this.memory.last = null;
-      const error = err instanceof ApiError ? err : new ApiError(500, "The server had an error while processing your request.", "server_error");
-      if (!(err instanceof ApiError)) console.error("WebSocket response failed:", err);
+      const error = err instanceof ApiError ? err : err instanceof ServerShutdown ? new ApiError(503, err.message, "server_error") : new ApiError(500, "The server had an error while processing your request.", "server_error");
+      if (!(err instanceof ApiError) && !(err instanceof ServerShutdown)) console.error("WebSocket response failed:", err);
       await this.send({ type: "error", status: error.status, error: error.toJSON().error });
     }
   }

@@ -27,7 +27,7 @@ export class ConversationService {
   ) {}
 
   create(p: ConversationCreateParams): { conversation: Conversation; items: ResponseItem[] } {
-    const items = inputItems(p.items ?? [], []);
+    const items = inputItems(p.items ?? [], [], "items");
     const conversation: Conversation = { id: newId("conv_"), object: "conversation", created_at: this.deps.clock(), metadata: p.metadata ?? {} };
     this.deps.repos.conversations.insert(conversation);
     this.deps.repos.conversationItems.insertAll(conversation.id, conversation.created_at, items);
@@ -67,11 +67,10 @@ export class ConversationService {
     this.refuseWhileBusy(id);
     if (isThreadId(id)) {
       this.deps.threads.refuseWhileRunning(id, "items");
-      this.deps.threads.append(id, inputItems(p.items, []));
-      return this.items(id).slice(-p.items.length);
+      return this.deps.threads.append(id, inputItems(p.items, [], "items"), "items");
     }
     const existing = this.items(id);
-    const items = inputItems(p.items, existing);
+    const items = inputItems(p.items, existing, "items");
     const present = new Set(existing.map((item) => item.id));
     const again = items.findIndex((item, i) => present.has(item.id) || items.findIndex((other) => other.id === item.id) !== i);
     if (again !== -1) throw badRequest(`Item with id '${items[again]!.id}' is already in this conversation.`, `items[${again}]`, "duplicate_item");
@@ -112,17 +111,20 @@ export class ConversationService {
     const exists = thread ? this.deps.threads.conversation(id) !== null : this.deps.repos.conversations.get(id) !== null;
     if (!exists) throw badRequest(`Conversation with id '${id}' not found.`, param, "conversation_not_found");
     if (thread) this.deps.threads.refuseWhileRunning(id, param);
+    const items = this.items(id); // read before the hold is taken: a failure here must not leave it held
     const hold = this.deps.holds.take(id, param);
     return {
       id,
-      items: this.items(id),
+      items,
       started: hold.started,
       release: (added) => {
         if (!hold.release() || !added) return;
-        if (thread) return void (this.deps.threads.conversation(id) && this.deps.threads.append(id, added));
-        if (!this.deps.repos.conversations.get(id)) return; // deleted meanwhile: nothing to add to
+        const exists = thread ? this.deps.threads.conversation(id) !== null : this.deps.repos.conversations.get(id) !== null;
+        if (!exists) return; // deleted meanwhile: nothing to add to
         const present = new Set(this.items(id).map((item) => item.id)); // an item given back is there already
-        this.deps.repos.conversationItems.insertAll(id, this.deps.clock(), added.filter((item) => !present.has(item.id)));
+        const fresh = added.filter((item) => !present.has(item.id));
+        if (thread) this.deps.threads.append(id, fresh);
+        else this.deps.repos.conversationItems.insertAll(id, this.deps.clock(), fresh);
       },
     };
   }

@@ -17,47 +17,55 @@ const MAX_CHAIN = 10_000;
  * resolved against `context` (the items of the previous responses). Refuses what this server cannot use yet,
  * naming the field, rather than sending the model less than the caller gave.
  */
-export function inputItems(input: string | InputItemParam[] | undefined, context: readonly ResponseItem[]): ResponseItem[] {
+export function inputItems(input: string | InputItemParam[] | undefined, context: readonly ResponseItem[], field = "input"): ResponseItem[] {
   if (input === undefined) return [];
   if (typeof input === "string") return [{ id: newId("msg_"), type: "message", role: "user", status: "completed", content: [{ type: "input_text", text: input }] }];
-  return input.map((item, i): ResponseItem => {
-    const param = `input[${i}]`;
-    switch (item.type) {
-      case "message": {
-        const content = typeof item.content === "string" ? [{ type: "input_text" as const, text: item.content }] : item.content;
-        const parts = content.map((part, j) => {
-          if (part.type === "input_text") return part;
-          if (part.type === "output_text") return { type: "output_text" as const, text: part.text, annotations: part.annotations ?? [], logprobs: part.logprobs ?? [] };
-          if (part.type === "input_image") return { type: "input_image" as const, image_url: part.image_url ?? null, file_id: part.file_id ?? null, detail: part.detail ?? "auto" };
-          if (part.file_url !== undefined) {
-            throw badRequest("This server does not fetch URLs (it works offline): upload the file and pass its file_id, or send its bytes as file_data.", `${param}.content[${j}].file_url`, "unsupported_value");
-          }
-          return { type: "input_file" as const, file_id: part.file_id ?? null, filename: part.filename ?? null, ...(part.file_data !== undefined ? { file_data: part.file_data } : {}) };
-        });
-        return { id: item.id ?? newId("msg_"), type: "message", role: item.role, status: "completed", content: parts };
-      }
-      case "function_call":
-        return { id: item.id ?? newId("fc_"), type: "function_call", status: "completed", call_id: item.call_id, name: item.name, arguments: item.arguments };
-      case "function_call_output": {
-        if (typeof item.output !== "string") throw badRequest("Only text function call outputs are supported by this server yet.", `${param}.output`, "unsupported_value");
-        return { id: item.id ?? newId("fco_"), type: "function_call_output", status: "completed", call_id: item.call_id, output: item.output };
-      }
-      case "compaction":
-        decodeCompaction(item.encrypted_content, `${param}.encrypted_content`); // one made elsewhere is a 400 now
-        return { id: item.id ?? newId("cmp_"), type: "compaction", encrypted_content: item.encrypted_content };
-      case "reasoning":
-        return { id: item.id, type: "reasoning", status: item.status ?? "completed", summary: item.summary, content: item.content ?? [] };
-      case "file_search_call": // replayed with the results it carries (none unless they were included)
-        return { ...item, results: item.results?.map((r) => ({ ...r, attributes: r.attributes ?? {} })) ?? null };
-      case "code_interpreter_call":
-        return item;
-      case "item_reference": {
-        const found = context.find((c) => c.id === item.id);
-        if (!found) throw badRequest(`Item with id '${item.id}' not found.`, `${param}.id`);
-        return found;
-      }
-    }
+  const items = input.map((item, i) => resolveItem(item, `${field}[${i}]`, context));
+  // Items are stored by id (a response's input, a conversation): the same id twice is a mistake, named here.
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.id)) throw badRequest(`Item with id '${item.id}' appears more than once.`, `${field}[${i}]`, "duplicate_item");
+    seen.add(item.id);
   });
+  return items;
+}
+
+function resolveItem(item: InputItemParam, param: string, context: readonly ResponseItem[]): ResponseItem {
+  switch (item.type) {
+    case "message": {
+      const content = typeof item.content === "string" ? [{ type: "input_text" as const, text: item.content }] : item.content;
+      const parts = content.map((part, j) => {
+        if (part.type === "input_text") return part;
+        if (part.type === "output_text") return { type: "output_text" as const, text: part.text, annotations: part.annotations ?? [], logprobs: part.logprobs ?? [] };
+        if (part.type === "input_image") return { type: "input_image" as const, image_url: part.image_url ?? null, file_id: part.file_id ?? null, detail: part.detail ?? "auto" };
+        if (part.file_url !== undefined) {
+          throw badRequest("This server does not fetch URLs (it works offline): upload the file and pass its file_id, or send its bytes as file_data.", `${param}.content[${j}].file_url`, "unsupported_value");
+        }
+        return { type: "input_file" as const, file_id: part.file_id ?? null, filename: part.filename ?? null, ...(part.file_data !== undefined ? { file_data: part.file_data } : {}) };
+      });
+      return { id: item.id ?? newId("msg_"), type: "message", role: item.role, status: "completed", content: parts };
+    }
+    case "function_call":
+      return { id: item.id ?? newId("fc_"), type: "function_call", status: "completed", call_id: item.call_id, name: item.name, arguments: item.arguments };
+    case "function_call_output": {
+      if (typeof item.output !== "string") throw badRequest("Only text function call outputs are supported by this server yet.", `${param}.output`, "unsupported_value");
+      return { id: item.id ?? newId("fco_"), type: "function_call_output", status: "completed", call_id: item.call_id, output: item.output };
+    }
+    case "compaction":
+      decodeCompaction(item.encrypted_content, `${param}.encrypted_content`); // one made elsewhere is a 400 now
+      return { id: item.id ?? newId("cmp_"), type: "compaction", encrypted_content: item.encrypted_content };
+    case "reasoning":
+      return { id: item.id, type: "reasoning", status: item.status ?? "completed", summary: item.summary, content: item.content ?? [] };
+    case "file_search_call": // replayed with the results it carries (none unless they were included)
+      return { ...item, results: item.results?.map((r) => ({ ...r, attributes: r.attributes ?? {} })) ?? null };
+    case "code_interpreter_call":
+      return item;
+    case "item_reference": {
+      const found = context.find((c) => c.id === item.id);
+      if (!found) throw badRequest(`Item with id '${item.id}' not found.`, `${param}.id`);
+      return found;
+    }
+  }
 }
 
 /**

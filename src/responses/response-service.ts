@@ -262,15 +262,25 @@ export class ResponseService {
     const { response, input } = prepared;
     const { repos } = this.deps;
     if (response.store) {
-      repos.responses.insert(response);
-      repos.responseItems.insertAll(response.id, response.created_at, input);
+      try {
+        repos.responses.insert(response);
+        repos.responseItems.insertAll(response.id, response.created_at, input);
+      } catch (err) {
+        prepared.hold?.release(null); // nothing started: the conversation is free again
+        throw err;
+      }
     }
     const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
     this.active.set(response.id, active);
     active.done = this.run(prepared, this.sinkFor(response, active), active.controller).then((ended) => {
       // In a conversation: the input and output join it when the response ended well (the hold ends either way).
       const endedWell = ended.status === "completed" || ended.status === "incomplete";
-      prepared.hold?.release(endedWell ? [...input, ...ended.output] : null);
+      try {
+        prepared.hold?.release(endedWell ? [...input, ...ended.output] : null);
+      } catch (err) {
+        // The response is over either way; a conversation that could not take its items must not crash the server.
+        console.error(`response ${response.id}: adding its items to conversation ${prepared.hold?.id} failed:`, err);
+      }
       return ended;
     });
     return active.done;

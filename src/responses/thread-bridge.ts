@@ -57,12 +57,18 @@ export class ThreadBridge {
     return items;
   }
 
-  /** Adds a response's messages to the thread; refused while a run holds it (as message creation is). */
-  append(threadId: string, items: readonly ResponseItem[]): void {
-    for (const item of items) {
+  /**
+   * Adds messages to the thread, answering them as items. A response's items (`strict` unset): what a thread
+   * cannot hold stays in the response. Items added directly (`strict` names their field): anything a thread
+   * cannot hold is a 400 naming it, and nothing is written.
+   */
+  append(threadId: string, items: readonly ResponseItem[], strict?: string): MessageItem[] {
+    const inputs = items.map((item, i) => {
       const input = item.type === "message" ? toMessageInput(item) : null;
-      if (input) this.deps.threads.insertMessage(threadId, input, "items");
-    }
+      if (!input && strict) throw badRequest(`A thread holds user and assistant messages only; this ${item.type === "message" ? `${item.role} message` : item.type} cannot be added to it.`, `${strict}[${i}]`, "unsupported_value");
+      return input;
+    });
+    return inputs.flatMap((input) => (input ? [this.messageItem(this.deps.threads.insertMessage(threadId, input, strict ?? "items"))] : []));
   }
 
   /** A run holding the thread refuses a response in it, as it refuses a new message. */

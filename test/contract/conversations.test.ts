@@ -5,7 +5,7 @@
  * checked against responses.openapi.json.
  */
 import { describe, expect, it } from "vitest";
-import OpenAI, { BadRequestError, NotFoundError } from "openai";
+import OpenAI, { BadRequestError, NotFoundError, toFile } from "openai";
 import { sdkError, wireBody } from "../helpers/contract.js";
 import { expectMatchesResponsesSchema } from "../helpers/openapi.js";
 import { expectResponseSchema } from "../helpers/responses.js";
@@ -136,8 +136,19 @@ describe("conversations", () => {
     const item = (await t.client.conversations.items.create(conversation.id, { items: [{ type: "message", role: "user", content: "x" }] })).data[0]!;
     const again = await sdkError(t.client.conversations.items.create(conversation.id, { items: [{ ...(item as OpenAI.Conversations.Message), content: "y" } as never] }), BadRequestError);
     expect(again).toMatchObject({ param: "items[0]", code: "duplicate_item" });
+    // The same id twice in one request is a 400 (items are stored by id), and the conversation stays usable.
+    const twice = [{ type: "message" as const, id: "msg_same", status: "completed" as const, role: "user" as const, content: [{ type: "input_text" as const, text: "a" }] }];
+    const doubled = await sdkError(t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: [...twice, ...twice] as never }), BadRequestError);
+    expect(doubled).toMatchObject({ param: "input[1]", code: "duplicate_item" });
+    expect((await sdkError(t.client.conversations.create({ items: [...twice, ...twice] as never }), BadRequestError)).param).toBe("items[1]");
+    t.ollama.script({ text: "still free" });
+    expect((await t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: "hi" })).output_text).toBe("still free");
+    // A document given by file id (filename null, as items show it) can be given back, as an export/import does.
+    const doc = await t.client.files.create({ file: await toFile(Buffer.from("notes"), "n.txt"), purpose: "user_data" });
+    const withFile = await t.client.conversations.items.create(conversation.id, { items: [{ type: "message", role: "user", content: [{ type: "input_file", file_id: doc.id }] }] });
+    await t.client.conversations.create({ items: withFile.data as never });
     await sdkError(t.client.conversations.update("conv_missing", { metadata: {} }), NotFoundError);
     await sdkError(t.client.conversations.items.delete("msg_missing", { conversation_id: conversation.id }), NotFoundError);
-    expect(t.ollama.chatRequests).toHaveLength(1);
+    expect(t.ollama.chatRequests).toHaveLength(2);
   });
 });

@@ -135,6 +135,19 @@ describe("Responses over a WebSocket", () => {
     expect(t.ollama.chatRequests.map((r) => r.messages.at(-1)!.content)).toEqual(["first", "second"]);
   });
 
+  it("refuses turns beyond 16 waiting behind the one in progress", async () => {
+    const t = app();
+    const { socket } = await connect();
+    const ws = socket();
+    t.ollama.script({ chunks: ["slow"], delayMs: 300 }, ...Array.from({ length: 20 }, () => ({ text: "ok" })));
+    const errors: Event[] = [];
+    ws.on("event", ((e: Event) => e.type === "error" && errors.push(e)) as never);
+    for (let i = 0; i < 20; i++) ws.send({ type: "response.create", model: "gpt-4o", input: `turn ${i}` } as never);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    expect(errors[0]).toMatchObject({ status: 400, error: { code: "too_many_queued_turns" } });
+  });
+
   it("a stored response continues from another connection", async () => {
     const t = app();
     const { socket } = await connect();

@@ -92,6 +92,12 @@ describe("an Assistants thread as a conversation", () => {
     expect((await responding).output_text).toBe("slow answer");
     await t.client.beta.threads.messages.create(thread.id, { role: "user", content: "after" }); // released
 
+    // Items added to a thread directly: messages only, answered as the items they became.
+    const added = await t.client.conversations.items.create(thread.id, { items: [{ type: "message", role: "user", content: "added as an item" }] });
+    expect(added.data).toEqual([expect.objectContaining({ type: "message", role: "user", content: [{ type: "input_text", text: "added as an item" }] })]);
+    const refused = await sdkError(t.client.conversations.items.create(thread.id, { items: [{ type: "message", role: "developer", content: "x" }] }), BadRequestError);
+    expect(refused.param).toBe("items[0]");
+
     expect((await sdkError(t.client.conversations.delete(thread.id), BadRequestError)).code).toBe("thread_conversation");
     expect((await t.client.beta.threads.retrieve(thread.id)).id).toBe(thread.id);
     const missing = await sdkError(t.client.responses.create({ model: "gpt-4o", conversation: "thread_missing", input: "x" }), BadRequestError);
