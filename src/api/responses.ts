@@ -246,6 +246,8 @@ export const InputTokensParams = ResponseCreateParams.pick({
   input: true,
   instructions: true,
   previous_response_id: true,
+  conversation: true,
+  reasoning: true,
   tools: true,
   tool_choice: true,
   parallel_tool_calls: true,

@@ -102,16 +102,21 @@ export class ConversationService {
     return conversation;
   }
 
+  /** Its items as a response's history, without holding it (counting input tokens); a 400 naming `param` if missing. */
+  historyOf(id: string, param: string): ResponseItem[] {
+    const exists = isThreadId(id) ? this.deps.threads.conversation(id) !== null : this.deps.repos.conversations.get(id) !== null;
+    if (!exists) throw badRequest(`Conversation with id '${id}' not found.`, param, "conversation_not_found");
+    return this.items(id);
+  }
+
   /**
    * A response starts in the conversation, taken synchronously so two requests cannot both pass: its items so
    * far, and the hold, released when the response ended (or failed to start).
    */
   hold(id: string, param: string): ConversationHold {
     const thread = isThreadId(id);
-    const exists = thread ? this.deps.threads.conversation(id) !== null : this.deps.repos.conversations.get(id) !== null;
-    if (!exists) throw badRequest(`Conversation with id '${id}' not found.`, param, "conversation_not_found");
     if (thread) this.deps.threads.refuseWhileRunning(id, param);
-    const items = this.items(id); // read before the hold is taken: a failure here must not leave it held
+    const items = this.historyOf(id, param); // read before the hold is taken: a failure here must not leave it held
     const hold = this.deps.holds.take(id, param);
     return {
       id,

@@ -1,6 +1,7 @@
 import { INCLUDE_INPUT_IMAGE_URL } from "../api/responses.js";
 import type { Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { Toolbox } from "../tools/toolbox.js";
+import { zeroUsage } from "./response-writer.js";
 
 /**
  * Responses and events as a request asked to see them: what built-in call items keep back unless `include[]`
@@ -10,7 +11,10 @@ export class ResponsePresenter {
   constructor(private readonly tools: Toolbox) {}
 
   response(response: Response, include: readonly string[]): Response {
-    return { ...response, output: response.output.map((item) => this.tools.presentItem(item, include)) };
+    // Rows stored before these fields existed get their defaults, so every response has the same shape.
+    const stored = response as Partial<Response>;
+    const filled = { ...response, presence_penalty: stored.presence_penalty ?? 0, frequency_penalty: stored.frequency_penalty ?? 0, usage: stored.usage ?? zeroUsage() };
+    return { ...filled, output: response.output.map((item) => this.tools.presentItem(item, include)) };
   }
 
   /** Any item as listed (a response's input, a conversation's items): both rules above. */

@@ -157,7 +157,11 @@ export class ResponseService {
    * decides by. Nothing is stored or created.
    */
   async inputTokens(p: InputTokensParams): Promise<{ object: "response.input_tokens"; input_tokens: number }> {
-    const prepared = await prepareResponse({ ...p, model: p.model ?? "default" }, this.deps, { dryRun: true });
+    // A conversation's items count as its history, read without taking it (nothing runs).
+    const conversationId = typeof p.conversation === "string" ? p.conversation : (p.conversation?.id ?? null);
+    if (conversationId !== null && p.previous_response_id) throw badRequest("previous_response_id and conversation cannot be used together: a conversation carries its own history.", "previous_response_id");
+    const history = conversationId === null ? undefined : this.deps.conversations.historyOf(conversationId, "conversation");
+    const prepared = await prepareResponse({ ...p, model: p.model ?? "default" }, this.deps, { dryRun: true, ...(history ? { history } : {}) });
     const hint = prepared.offered.length > 0 ? this.deps.tools.hint(prepared.choice) : null;
     const tools = this.deps.tools.offered(prepared.offered, prepared.choice);
     const messages = [...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])];

@@ -100,6 +100,11 @@ describe("conversations", () => {
     expect((await stream.finalResponse()).output_text).toBe("You asked for your name.");
     expect(t.ollama.chatRequests[1]!.messages.map((m) => m.content)).toEqual(["My name is Ada.", "What is my name?", "Your name is Ada.", "What did I ask?"]);
     expect((await t.client.conversations.items.list(conversation.id)).data).toHaveLength(5);
+
+    // Counting input tokens reads the conversation's items too (and holds nothing).
+    const alone = await t.client.responses.inputTokens.count({ model: "gpt-4o", input: "Next?" });
+    const inConversation = await t.client.responses.inputTokens.count({ model: "gpt-4o", conversation: conversation.id, input: "Next?" });
+    expect(inConversation.input_tokens).toBeGreaterThan(alone.input_tokens + 10);
   });
 
   it("a failed response adds nothing; a second response while one runs is refused, as runs are", async () => {
