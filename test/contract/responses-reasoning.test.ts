@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import OpenAI, { BadRequestError } from "openai";
 import { sdkError } from "../helpers/contract.js";
-import { expectEventsSchema, expectResponseSchema } from "../helpers/responses.js";
+import { collectStream, expectEventsSchema, expectResponseSchema, itemEventTypes } from "../helpers/responses.js";
 import { useRunApp, waitForRun } from "../helpers/runs.js";
 
 const MODELS = [
@@ -30,29 +30,9 @@ describe("reasoning in responses", () => {
   it("streams the reasoning as its own item before the reply; output_text holds only the reply", async () => {
     const t = app();
     t.ollama.script({ thinking: "The user greets me. I greet back.", text: "Hello there." });
-    const stream = t.client.responses.stream({ model: "qwen3", input: "hi" });
-    const events: { type: string; sequence_number: number }[] = [];
-    for await (const event of stream) events.push(event);
-    const final = await stream.finalResponse();
+    const { events, final } = await collectStream(t.client.responses.stream({ model: "qwen3", input: "hi" }));
     expectEventsSchema(events);
-    expect(events.map((e) => e.type)).toEqual([
-      "response.created",
-      "response.in_progress",
-      "response.output_item.added",
-      "response.content_part.added",
-      ...Array(7).fill("response.reasoning_text.delta"),
-      "response.reasoning_text.done",
-      "response.content_part.done",
-      "response.output_item.done",
-      "response.output_item.added",
-      "response.content_part.added",
-      "response.output_text.delta",
-      "response.output_text.delta",
-      "response.output_text.done",
-      "response.content_part.done",
-      "response.output_item.done",
-      "response.completed",
-    ]);
+    expect(events.map((e) => e.type)).toEqual(["response.created", "response.in_progress", ...itemEventTypes(7, "reasoning_text"), ...itemEventTypes(2), "response.completed"]);
     const added = events[2] as unknown as { item: { type: string; id: string; status: string; summary: unknown[] } };
     expect(added.item).toMatchObject({ type: "reasoning", status: "in_progress", summary: [] });
     expect(added.item.id).toMatch(/^rs_/);

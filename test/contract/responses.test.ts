@@ -10,7 +10,7 @@ import { zodTextFormat } from "openai/helpers/zod";
 import { z } from "zod";
 import { sdkError, wireBody } from "../helpers/contract.js";
 import { expectMatchesResponsesSchema } from "../helpers/openapi.js";
-import { expectEventsSchema, expectResponseSchema, parseResponsesSse } from "../helpers/responses.js";
+import { collectStream, expectEventsSchema, expectResponseSchema, itemEventTypes, parseResponsesSse } from "../helpers/responses.js";
 import { useRunApp } from "../helpers/runs.js";
 
 const WEATHER = {
@@ -129,24 +129,9 @@ describe("Responses API: streaming", () => {
   it("streams every event in the hosted order through the SDK's accumulator, ending as the stored response", async () => {
     const t = app();
     t.ollama.script({ chunks: ["Hel", "lo", " world"] });
-    const stream = t.client.responses.stream({ model: "gpt-4o", input: "greet" });
-    const events: { type: string; sequence_number: number }[] = [];
-    for await (const event of stream) events.push(event);
-    const final = await stream.finalResponse();
+    const { events, final } = await collectStream(t.client.responses.stream({ model: "gpt-4o", input: "greet" }));
     expectEventsSchema(events);
-    expect(events.map((e) => e.type)).toEqual([
-      "response.created",
-      "response.in_progress",
-      "response.output_item.added",
-      "response.content_part.added",
-      "response.output_text.delta",
-      "response.output_text.delta",
-      "response.output_text.delta",
-      "response.output_text.done",
-      "response.content_part.done",
-      "response.output_item.done",
-      "response.completed",
-    ]);
+    expect(events.map((e) => e.type)).toEqual(["response.created", "response.in_progress", ...itemEventTypes(3), "response.completed"]);
     expect(events.filter((e) => e.type === "response.output_text.delta").map((e) => (e as unknown as { delta: string }).delta)).toEqual(["Hel", "lo", " world"]);
     expect(final.output_text).toBe("Hello world");
     const stored = await t.client.responses.retrieve(final.id);

@@ -57,3 +57,22 @@ export function parseResponsesSse(text: string): { event: string | null; data: s
   expect(blocks.at(-1)).toEqual({ event: null, data: "[DONE]" });
   return blocks;
 }
+
+/** The event types of one streamed text item: a message with `deltas` text deltas, or a reasoning item's. */
+export function itemEventTypes(deltas: number, kind: "output_text" | "reasoning_text" = "output_text"): string[] {
+  return [
+    "response.output_item.added",
+    "response.content_part.added",
+    ...Array<string>(deltas).fill(`response.${kind}.delta`),
+    `response.${kind}.done`,
+    "response.content_part.done",
+    "response.output_item.done",
+  ];
+}
+
+/** Every event of a `responses.stream`, and the SDK's accumulated final response. */
+export async function collectStream<R>(stream: AsyncIterable<{ type: string; sequence_number: number }> & { finalResponse(): Promise<R> }): Promise<{ events: { type: string; sequence_number: number }[]; final: R }> {
+  const events: { type: string; sequence_number: number }[] = [];
+  for await (const event of stream) events.push(event);
+  return { events, final: await stream.finalResponse() };
+}
