@@ -102,10 +102,12 @@ export function toChatMessages(
   const names = new Map<string, string>();
   const out: ChatMessage[] = [];
   const sources: NumberedSource[] = [];
-  // A reasoning item's trace goes back with the assistant turn that followed it (Ollama's `thinking`).
+  // A reasoning item's trace goes back with the assistant turn that followed it when that turn called tools
+  // (Ollama's `thinking`; gpt-oss's chat format needs it there), and is dropped after a final answer, as
+  // the chat templates of thinking models drop earlier answers' reasoning.
   let thinking = "";
   const pushAssistant = (message: Extract<ChatMessage, { role: "assistant" }>) => {
-    out.push(thinking ? { ...message, thinking } : message);
+    out.push(thinking && message.tool_calls?.length ? { ...message, thinking } : message);
     thinking = "";
   };
   for (const item of items) {

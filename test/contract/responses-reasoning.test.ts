@@ -124,6 +124,12 @@ describe("reasoning in responses", () => {
       tools: [WEATHER],
     });
     expect(t.ollama.chatRequests[2]!.messages.find((m) => m.role === "assistant")).toMatchObject({ thinking: "I need the weather." });
+    // After a final answer the trace is dropped: the next turn gets the answer without it.
+    t.ollama.script({ text: "bye" });
+    await t.client.responses.create({ model: "qwen3", previous_response_id: second.id, input: "thanks", tools: [WEATHER] });
+    const answered = t.ollama.chatRequests[3]!.messages.filter((m) => m.role === "assistant");
+    expect(answered.at(-1)).toMatchObject({ content: "3 degrees." });
+    expect(answered.at(-1)!.thinking).toBeUndefined();
   });
 
   it("encrypted reasoning from another provider is refused, naming the field", async () => {
