@@ -17,6 +17,7 @@ import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
 import { originCheck, originGuard } from "./http/origin-guard.js";
 import { containersRouter } from "./http/containers.js";
+import { modelsRouter } from "./http/models.js";
 import { conversationsRouter } from "./http/conversations.js";
 import { responsesRouter } from "./http/responses.js";
 import { runsRouter } from "./http/runs.js";
@@ -27,6 +28,7 @@ import { playgroundRouter } from "./playground/router.js";
 import type { Config } from "./config.js";
 import type { FileService } from "./files/file-service.js";
 import type { ApiKeyService } from "./objects/api-keys.js";
+import type { ModelList } from "./llm/model-list.js";
 import type { OllamaProbe } from "./llm/ollama-probe.js";
 import type { AssistantService } from "./objects/assistant-service.js";
 import type { ThreadService } from "./objects/thread-service.js";
@@ -50,6 +52,7 @@ export interface AppDeps {
   readonly responses: ResponseService;
   readonly conversations: ConversationService;
   readonly containers: ContainerService;
+  readonly modelList: ModelList;
   readonly files: FileService;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: Pick<FileSearchService, "searchEndpoint">;
@@ -89,6 +92,7 @@ export function createApp(s: AppDeps): Hono {
   const transfer = new FileTransfer(s.files, s.config.limits); // one upload gate for every route that takes files
   v1.route("/files", filesRouter({ files: s.files, fileRows: s.repos.files, transfer }));
   v1.route("/vector_stores", vectorStoresRouter({ vectorStores: s.vectorStores, search: s.fileSearch, storeRows: s.repos.vectorStores, storeFiles: s.repos.storeFiles }));
+  v1.route("/models", modelsRouter({ models: s.modelList }));
   v1.route("/containers", containersRouter({ containers: s.containers, files: s.files, transfer }));
   v1.route("/conversations", conversationsRouter({ conversations: s.conversations, responses: s.responses }));
   v1.route("/responses", responsesRouter({ responses: s.responses, socketLimitMs: s.config.responses.socketLimitSeconds * 1000 }));

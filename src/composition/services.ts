@@ -29,6 +29,7 @@ import { ConversationHolds } from "../objects/conversation-holds.js";
 import { ConversationService } from "../responses/conversations.js";
 import { ThreadBridge } from "../responses/thread-bridge.js";
 import { ResponseService } from "../responses/response-service.js";
+import { ModelList } from "../llm/model-list.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
 import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
 import { AssistantService } from "../objects/assistant-service.js";
@@ -58,6 +59,7 @@ export interface AppServices {
   readonly responses: ResponseService;
   readonly conversations: ConversationService;
   readonly containers: ContainerService;
+  readonly modelList: ModelList;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: FileSearchService;
   readonly ingestor: Ingestor;
@@ -178,6 +180,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     responses,
     conversations,
     containers,
+    modelList: new ModelList(models, config.ollama.host, clock()),
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,
     ingestor: retrieval.ingestor,

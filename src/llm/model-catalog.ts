@@ -44,6 +44,16 @@ export class ModelCatalog {
     return entry ? { tag: entry.ollama, contextLength: entry.context_length } : { tag: publicName, contextLength: null };
   }
 
+  /** The public names the manifest lists: chat models, then embedding models. */
+  publicNames(): { chat: string[]; embedding: string[] } {
+    return { chat: Object.keys(this.manifest.chat_models), embedding: Object.keys(this.manifest.embedding_models) };
+  }
+
+  /** Whether a name is one of the hosted API's, served by the default chat model. */
+  static isOpenAiName(name: string): boolean {
+    return OPENAI_MODEL_NAME.test(name);
+  }
+
   /** The embedding model's Ollama tag, or null when vector stores must use BM25 alone. */
   get embeddingTag(): string | null {
     const name = this.overrides.embeddingModel ?? this.manifest.default_embedding_model;

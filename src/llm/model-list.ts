@@ -1,0 +1,54 @@
+import { ModelCatalog } from "./model-catalog.js";
+import { clientFor } from "./ollama-client.js";
+
+/** `GET /v1/models`' object (openai-node's `Model`). */
+export interface ModelObject {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+/**
+ * OpenAI names tutorial code sends, listed as aliases of the default chat model (any gpt-*, o1/o3/o4… name is
+ * served too; these are the ones shown, so `models.list()` finds what an app was written for).
+ */
+const LISTED_OPENAI_NAMES = ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-5", "gpt-5-mini", "o4-mini"];
+
+/**
+ * The models an app can name: the manifest's public names, what Ollama has pulled (`/api/tags`, with its
+ * modification times), and the OpenAI names that alias to the default chat model. Ollama unreachable: the
+ * manifest and the aliases still answer (the model calls will say what is wrong).
+ */
+export class ModelList {
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly ollamaHost: string,
+    /** When this server started: the creation time of the names it defines itself. */
+    private readonly startedAt: number,
+  ) {}
+
+  async list(): Promise<ModelObject[]> {
+    const own = (id: string): ModelObject => ({ id, object: "model", created: this.startedAt, owned_by: "local-assistants" });
+    const names = this.catalog.publicNames();
+    const pulled = await this.pulled();
+    const seen = new Set<string>();
+    return [...names.chat.map(own), ...names.embedding.map(own), ...pulled, ...LISTED_OPENAI_NAMES.map(own)].filter((m) => !seen.has(m.id) && seen.add(m.id));
+  }
+
+  /** One model by name; an OpenAI name not listed is still an alias of the default model. Null: no such model. */
+  async get(id: string): Promise<ModelObject | null> {
+    const found = (await this.list()).find((m) => m.id === id);
+    if (found) return found;
+    return ModelCatalog.isOpenAiName(id) ? { id, object: "model", created: this.startedAt, owned_by: "local-assistants" } : null;
+  }
+
+  private async pulled(): Promise<ModelObject[]> {
+    try {
+      const { models } = await clientFor(this.ollamaHost, AbortSignal.timeout(2000)).list();
+      return models.map((m) => ({ id: m.name, object: "model", created: Math.floor(new Date(m.modified_at).getTime() / 1000) || this.startedAt, owned_by: "ollama" }));
+    } catch {
+      return []; // Ollama down or slow: the names this server defines still answer
+    }
+  }
+}
