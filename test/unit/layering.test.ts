@@ -36,7 +36,7 @@ export const ALLOWED: Record<string, string[]> = {
   tools: [...BASE, "store", "llm", "files", "sandbox", "retrieval"],
   runs: [...BASE, "store", "llm", "objects", "tools"],
   responses: [...BASE, "store", "llm", "files", "objects", "tools", "runs"],
-  http: [...BASE, "store", "files", "objects", "retrieval", "runs", "responses"],
+  http: [...BASE, "store", "files", "objects", "retrieval", "runs", "responses", "llm"],
   playground: [...BASE],
   app: [...BASE, "http", "playground", "objects", "runs", "responses", "files", "retrieval", "store", "llm"],
   doctor: [...BASE, "llm"],
