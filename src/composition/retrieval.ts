@@ -23,6 +23,8 @@ export interface Retrieval {
   ingestor: Ingestor;
   index: VectorIndex;
   pdf: PdfReader;
+  /** One Ollama embedder per model tag (vector stores, ingestion, /v1/embeddings). */
+  embedderFor: (tag: string) => Embedder;
 }
 
 /** The composition root's retrieval part: wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
@@ -71,5 +73,5 @@ export function wireRetrieval(deps: {
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: repos.files, embedderFor });
   const fileSearch = new FileSearchService({ storeFiles: repos.storeFiles, search, stores: vectorStores, settled });
   deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
-  return { vectorStores, fileSearch, ingestor, index, pdf };
+  return { vectorStores, fileSearch, ingestor, index, pdf, embedderFor };
 }

@@ -29,6 +29,7 @@ import { ConversationHolds } from "../objects/conversation-holds.js";
 import { ConversationService } from "../responses/conversations.js";
 import { ThreadBridge } from "../responses/thread-bridge.js";
 import { ResponseService } from "../responses/response-service.js";
+import { EmbeddingsEndpoint } from "../llm/embeddings.js";
 import { ModelList } from "../llm/model-list.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
 import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
@@ -60,6 +61,7 @@ export interface AppServices {
   readonly conversations: ConversationService;
   readonly containers: ContainerService;
   readonly modelList: ModelList;
+  readonly embeddings: EmbeddingsEndpoint;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: FileSearchService;
   readonly ingestor: Ingestor;
@@ -181,6 +183,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     conversations,
     containers,
     modelList: new ModelList(models, config.ollama.host, clock()),
+    embeddings: new EmbeddingsEndpoint(models, retrieval.embedderFor),
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,
     ingestor: retrieval.ingestor,

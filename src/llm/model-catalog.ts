@@ -54,6 +54,15 @@ export class ModelCatalog {
     return OPENAI_MODEL_NAME.test(name);
   }
 
+  /**
+   * The Ollama tag for an embeddings request's `model`: OpenAI's embedding names (text-embedding-*) are the
+   * default embedding model (null when none is configured), the manifest's names their tag, others a tag as given.
+   */
+  resolveEmbedding(name: string): string | null {
+    if (/^text-embedding-/.test(name)) return this.embeddingTag;
+    return this.manifest.embedding_models[name]?.ollama ?? name;
+  }
+
   /** The embedding model's Ollama tag, or null when vector stores must use BM25 alone. */
   get embeddingTag(): string | null {
     const name = this.overrides.embeddingModel ?? this.manifest.default_embedding_model;
