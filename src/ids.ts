@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const ID_LENGTH = 24;
 
-export type IdPrefix = "asst_" | "thread_" | "msg_" | "run_" | "step_" | "call_" | "file-" | "vs_" | "vsfb_" | "key_" | "resp_" | "fc_" | "fco_" | "fs_" | "ci_" | "cntr_" | "rs_" | "cmp_" | "conv_";
+export type IdPrefix = "asst_" | "thread_" | "msg_" | "run_" | "step_" | "call_" | "file-" | "vs_" | "vsfb_" | "key_" | "resp_" | "fc_" | "fco_" | "fs_" | "ci_" | "cntr_" | "rs_" | "cmp_" | "conv_" | "chatcmpl-";
 
 /** prefix + 24 random base62 characters, like the hosted API's ids. */
 export function newId(prefix: IdPrefix): string {

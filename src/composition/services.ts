@@ -29,6 +29,7 @@ import { ConversationHolds } from "../objects/conversation-holds.js";
 import { ConversationService } from "../responses/conversations.js";
 import { ThreadBridge } from "../responses/thread-bridge.js";
 import { ResponseService } from "../responses/response-service.js";
+import { ChatCompletions } from "../chat/chat-completions.js";
 import { EmbeddingsEndpoint } from "../llm/embeddings.js";
 import { ModelList } from "../llm/model-list.js";
 import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
@@ -62,6 +63,7 @@ export interface AppServices {
   readonly containers: ContainerService;
   readonly modelList: ModelList;
   readonly embeddings: EmbeddingsEndpoint;
+  readonly chatCompletions: ChatCompletions;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: FileSearchService;
   readonly ingestor: Ingestor;
@@ -184,6 +186,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     containers,
     modelList: new ModelList(models, config.ollama.host, clock()),
     embeddings: new EmbeddingsEndpoint(models, retrieval.embedderFor),
+    chatCompletions: new ChatCompletions({ chat, models, tools, clock }),
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,
     ingestor: retrieval.ingestor,

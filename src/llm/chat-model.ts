@@ -36,6 +36,9 @@ export interface ChatRequest {
     top_p?: number;
     presence_penalty?: number;
     frequency_penalty?: number;
+    /** Sequences that end the reply (chat completions' `stop`). */
+    stop?: string[];
+    seed?: number;
     /** Maximum tokens to generate (OpenAI's max_completion_tokens). */
     num_predict?: number;
     /** Context window to allocate; set so Ollama never truncates silently. */

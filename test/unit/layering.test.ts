@@ -36,9 +36,10 @@ export const ALLOWED: Record<string, string[]> = {
   tools: [...BASE, "store", "llm", "files", "sandbox", "retrieval"],
   runs: [...BASE, "store", "llm", "objects", "tools"],
   responses: [...BASE, "store", "llm", "files", "objects", "tools", "runs"],
-  http: [...BASE, "store", "files", "objects", "retrieval", "runs", "responses", "llm"],
+  chat: [...BASE, "llm", "tools", "runs"],
+  http: [...BASE, "store", "files", "objects", "retrieval", "runs", "responses", "llm", "chat"],
   playground: [...BASE],
-  app: [...BASE, "http", "playground", "objects", "runs", "responses", "files", "retrieval", "store", "llm"],
+  app: [...BASE, "http", "playground", "objects", "runs", "responses", "files", "retrieval", "store", "llm", "chat"],
   doctor: [...BASE, "llm"],
   // Command-line clients of the HTTP API (npm run export / import): nothing of the server.
   cli: [],
