@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FunctionDefinition, Metadata, ReasoningEffort, ResponseFormat, Temperature, TopP } from "./common.js";
+import { FunctionDefinition, Metadata, ReasoningEffort, ResponseFormat, ServiceTier, Temperature, TopP } from "./common.js";
 
 /**
  * `POST /v1/chat/completions` (openai-node's ChatCompletionCreateParams). Strict: what is not served (audio,
@@ -64,7 +64,7 @@ export const ChatCompletionCreateParams = z.strictObject({
   logprobs: z.literal(false).nullable().optional(),
   store: z.literal(false).nullable().optional(),
   metadata: Metadata.nullable().optional(),
-  service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullable().optional(),
+  service_tier: ServiceTier.nullable().optional(),
   prompt_cache_key: z.string().optional(),
   safety_identifier: z.string().optional(),
   user: z.string().optional(),

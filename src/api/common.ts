@@ -98,6 +98,8 @@ export const TopP = z.number().min(0).max(1);
  */
 export const ReasoningEffort = z.enum(["none", "minimal", "low", "medium", "high", "xhigh", "max"]);
 export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
+/** Accepted and echoed (`auto` shows as `default`): one local model serves every tier alike. */
+export const ServiceTier = z.enum(["auto", "default", "flex", "scale", "priority"]);
 
 const AttachmentTool = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("code_interpreter") }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Metadata, ReasoningEffort, Temperature, TopP } from "./common.js";
+import { Metadata, ReasoningEffort, ServiceTier, Temperature, TopP } from "./common.js";
 import { AttributeFilter } from "./vector-stores.js";
 
 /**
@@ -223,7 +223,7 @@ export const ResponseCreateParams = z.strictObject({
   metadata: Metadata.nullable().optional(),
   prompt_cache_key: z.string().optional(),
   safety_identifier: z.string().optional(),
-  service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullable().optional(),
+  service_tier: ServiceTier.nullable().optional(),
   user: z.string().optional(),
 });
 export type ResponseCreateParams = z.infer<typeof ResponseCreateParams>;
@@ -237,7 +237,7 @@ export const CompactParams = z.strictObject({
   instructions: z.string().nullable().optional(),
   prompt_cache_key: z.string().max(64).nullable().optional(),
   prompt_cache_retention: z.enum(["in_memory", "24h"]).nullable().optional(),
-  service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullable().optional(),
+  service_tier: ServiceTier.nullable().optional(),
 });
 export type CompactParams = z.infer<typeof CompactParams>;
 

@@ -7,6 +7,7 @@ import { ModelError, type ChatMessage, type ChatModel, type ChatRequest, type Mo
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { thinkFor } from "../llm/thinking.js";
 import { streamChatTurn, type ChatTurn } from "../runs/chat-turn.js";
+import { fromDataUrl, imageBase64, imageName } from "../runs/images.js";
 import { resolveModel } from "../runs/request-plan.js";
 import { parseArguments, type Toolbox } from "../tools/toolbox.js";
 
@@ -151,9 +152,11 @@ function toChatMessages(messages: readonly ChatMessageParam[], vision: boolean):
     const text = m.content
       .map((part) => {
         if (part.type === "text") return part.text;
-        const data = /^data:image\/[\w.+-]+;base64,(.+)$/s.exec(part.image_url.url);
-        if (vision && data) return void images.push(data[1]!);
-        return data ? "[image (inline data)]" : `[image ${part.image_url.url}]`;
+        // The same checks as runs: a data: URL of an image type, within the size cap; anything else is named.
+        const bytes = vision ? fromDataUrl(part.image_url.url) : null;
+        const image = bytes ? imageBase64(bytes) : null;
+        if (image) return void images.push(image);
+        return imageName({ url: part.image_url.url });
       })
       .filter((t): t is string => typeof t === "string")
       .join("\n");

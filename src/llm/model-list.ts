@@ -32,8 +32,10 @@ export class ModelList {
     const own = (id: string): ModelObject => ({ id, object: "model", created: this.startedAt, owned_by: "local-assistants" });
     const names = this.catalog.publicNames();
     const pulled = await this.pulled();
-    const seen = new Set<string>();
-    return [...names.chat.map(own), ...names.embedding.map(own), ...pulled, ...LISTED_OPENAI_NAMES.map(own)].filter((m) => !seen.has(m.id) && seen.add(m.id));
+    // Each name once, the first kind that has it winning (a manifest name Ollama also lists stays ours).
+    const byId = new Map<string, ModelObject>();
+    for (const m of [...names.chat.map(own), ...names.embedding.map(own), ...pulled, ...LISTED_OPENAI_NAMES.map(own)]) if (!byId.has(m.id)) byId.set(m.id, m);
+    return [...byId.values()];
   }
 
   /** One model by name; an OpenAI name not listed is still an alias of the default model. Null: no such model. */

@@ -158,7 +158,7 @@ export class ResponseService {
    */
   async inputTokens(p: InputTokensParams): Promise<{ object: "response.input_tokens"; input_tokens: number }> {
     // A conversation's items count as its history, read without taking it (nothing runs).
-    const conversationId = typeof p.conversation === "string" ? p.conversation : (p.conversation?.id ?? null);
+    const conversationId = conversationIdOf(p.conversation);
     if (conversationId !== null && p.previous_response_id) throw badRequest("previous_response_id and conversation cannot be used together: a conversation carries its own history.", "previous_response_id");
     const history = conversationId === null ? undefined : this.deps.conversations.historyOf(conversationId, "conversation");
     const prepared = await prepareResponse({ ...p, model: p.model ?? "default" }, this.deps, { dryRun: true, ...(history ? { history } : {}) });
@@ -238,7 +238,7 @@ export class ResponseService {
 
   private async prepare(p: ResponseCreateParams, history?: ResponseItem[]): Promise<Prepared & { hold?: ConversationHold }> {
     if (this.closed) throw new ServerShutdown();
-    const conversationId = typeof p.conversation === "string" ? p.conversation : (p.conversation?.id ?? null);
+    const conversationId = conversationIdOf(p.conversation);
     if (conversationId !== null && p.previous_response_id) {
       throw badRequest("previous_response_id and conversation cannot be used together: a conversation carries its own history.", "previous_response_id");
     }
@@ -349,4 +349,9 @@ export class ResponseService {
       sources: prepared.sources,
     };
   }
+}
+
+/** The conversation a request names (an id, or `{id}`), or null. */
+function conversationIdOf(conversation: ResponseCreateParams["conversation"]): string | null {
+  return typeof conversation === "string" ? conversation : (conversation?.id ?? null);
 }

@@ -13,7 +13,7 @@ import { expectMatchesResponsesSchema } from "../helpers/openapi.js";
 import { useRunApp, WEATHER_TOOL } from "../helpers/runs.js";
 
 describe("chat completions", () => {
-  const app = useRunApp({}, { models: ["llama3.2:3b", { name: "qwen3", architecture: "qwen3", capabilities: ["completion", "tools", "thinking"] }] });
+  const app = useRunApp({}, { models: ["llama3.2:3b", { name: "qwen3", architecture: "qwen3", capabilities: ["completion", "tools", "thinking"] }, { name: "llava", capabilities: ["completion", "vision"] }] });
 
   it("answers, with usage and finish_reason, the messages reaching Ollama as they should", async () => {
     const t = app();
@@ -106,6 +106,17 @@ describe("chat completions", () => {
     const answer = await t.client.chat.completions.create({ model: "qwen3", messages: [{ role: "user", content: "q" }], reasoning_effort: "high" });
     expect(answer.choices[0]!.message.content).toBe("42");
     expect(t.ollama.chatRequests[1]!.think).toBe(true);
+  });
+
+  it("a data: image goes to a vision model as an image, checked as runs check it; other images are named", async () => {
+    const t = app();
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    t.ollama.script({ text: "a dot" });
+    await t.client.chat.completions.create({
+      model: "llava",
+      messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${png}` } }, { type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }],
+    });
+    expect(t.ollama.chatRequests[0]!.messages[0]).toEqual({ role: "user", content: "What is this?\n[image https://example.com/cat.png]", images: [png] });
   });
 
   it("refuses n > 1, a tool result without its call, an unknown tool choice and an unknown model", async () => {
