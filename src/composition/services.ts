@@ -12,6 +12,7 @@ import type { VectorStoreService } from "../retrieval/vector-store-service.js";
 import { createRepos, type Repos } from "../store/repos.js";
 import { ModelCatalog } from "../llm/model-catalog.js";
 import { OllamaChatModel } from "../llm/ollama-chat.js";
+import { CapabilityFallback } from "../llm/capability-fallback.js";
 import { createQuickJsSandbox, type CodeSandbox } from "../sandbox/index.js";
 import type { AnyBuiltinTool } from "../tools/builtin-tool.js";
 import { codeInterpreterTool } from "../tools/code-interpreter.js";
@@ -137,7 +138,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const runEvents = new RunEvents();
   const outbox = new Outbox(db, runEvents);
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
-  const chat = overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs });
+  const chat = new CapabilityFallback(overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs }));
   // Files given to the model in a message (images, documents): the same reads for runs and responses.
   const attachments = {
     file: async (fileId: string) => {

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config.js";
 import type { ChatModel } from "../llm/chat-model.js";
+import { isEmbeddingOnly } from "../llm/capability-fallback.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { OllamaProbe } from "../llm/ollama-probe.js";
 import { checkTls } from "./tls.js";
@@ -60,11 +61,14 @@ async function checkChatModel(chat: ChatModel, tag: string): Promise<Finding[]> 
   try {
     const details = await chat.details(tag);
     const out: Finding[] = [{ level: "ok", what: `Chat model ${tag} (context ${details.context_length ?? "unknown"} tokens)` }];
+    if (isEmbeddingOnly(details)) {
+      return [{ level: "problem", what: `Model '${tag}' is an embedding model and cannot chat.`, fix: "Set CHAT_MODEL to a chat model, e.g. llama3.2." }];
+    }
     if (details.capabilities.length > 0 && !details.capabilities.includes("tools")) {
       out.push({
         level: "warning",
-        what: `Model '${tag}' does not support tool calling: function, file_search and code_interpreter tools will not work.`,
-        fix: "Set CHAT_MODEL to a model with tool support, e.g. llama3.2 or qwen2.5.",
+        what: `Model '${tag}' has no native tool calling: its tools are described in the prompt and its JSON answers read as calls, which small models get wrong more often.`,
+        fix: "For reliable function, file_search and code_interpreter calls set CHAT_MODEL to a model with tool support, e.g. llama3.2, qwen3 or gpt-oss.",
       });
     }
     return out;

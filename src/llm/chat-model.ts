@@ -91,6 +91,7 @@ export interface Embedder {
 export type ModelErrorKind =
   | "unreachable" // nothing answers at OLLAMA_HOST
   | "model_not_found" // Ollama answered 404 for the model
+  | "not_a_chat_model" // the model exists but only embeds
   | "http" // any other non-2xx answer
   | "stream" // an {"error": ...} line in the middle of a stream
   | "timeout"; // no chunk within the configured time
@@ -114,11 +115,12 @@ export class ModelError extends Error {
    */
   toApiError(): ApiError {
     if (this.kind === "model_not_found") return new ApiError(404, this.message, "invalid_request_error", "model", "model_not_found");
+    if (this.kind === "not_a_chat_model") return new ApiError(400, this.message, "invalid_request_error", "model", "model_not_supported");
     return new ApiError(502, this.message, "server_error");
   }
 
   /** The Assistants API `last_error.code` for this failure. */
   get code(): "server_error" | "invalid_prompt" {
-    return this.kind === "model_not_found" ? "invalid_prompt" : "server_error";
+    return this.kind === "model_not_found" || this.kind === "not_a_chat_model" ? "invalid_prompt" : "server_error";
   }
 }

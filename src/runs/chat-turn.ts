@@ -1,5 +1,5 @@
 import type { ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js";
-import { mayBeTextToolCall, parseTextToolCalls } from "./text-tool-calls.js";
+import { mayBeTextToolCall, parseTextToolCalls } from "../llm/text-tool-calls.js";
 
 export interface ChatTurn {
   /** The reply text ("" when the model's text turned out to be tool calls written as JSON). */

@@ -1,5 +1,6 @@
 import type { FileSearchResult, Message, Run, RunStep, Usage } from "../api/wire.js";
-import type { ChatMessage, ChatModel, ChatRequest, Think } from "../llm/chat-model.js";
+import { ModelError, type ChatMessage, type ChatModel, type ChatRequest, type Think } from "../llm/chat-model.js";
+import { isEmbeddingOnly } from "../llm/capability-fallback.js";
 import { thinkFor } from "../llm/thinking.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { Repos } from "../store/repos.js";
@@ -53,6 +54,7 @@ export async function loadRunContext(run: Run, deps: PlanDeps): Promise<RunConte
 /**
  * A public model name as Ollama serves it: its tag, the context window to allocate (the manifest's size, capped
  * by what the model was trained for per /api/show), and its details. Runs and responses size prompts by it.
+ * A model that only embeds fails here, with a message saying so, before any chat call.
  */
 export async function resolveModel(
   name: string,
@@ -60,6 +62,9 @@ export async function resolveModel(
 ): Promise<{ tag: string; numCtx: number; details: Awaited<ReturnType<ChatModel["details"]>> }> {
   const resolved = deps.models.resolveChat(name);
   const details = await deps.chat.details(resolved.tag);
+  if (isEmbeddingOnly(details)) {
+    throw new ModelError("not_a_chat_model", `'${name}' is an embedding model and cannot chat: use it with /v1/embeddings or as EMBEDDING_MODEL, and pick a chat model from GET /v1/models`);
+  }
   const trained = details.context_length ?? null;
   const numCtx = Math.min(resolved.contextLength ?? UNLISTED_CONTEXT_CAP, trained ?? resolved.contextLength ?? FALLBACK_CONTEXT);
   return { tag: resolved.tag, numCtx, details };

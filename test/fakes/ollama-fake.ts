@@ -166,6 +166,10 @@ function route(ctx: RouteContext): void {
   if (think !== null && think !== false && !model.capabilities?.includes("thinking")) {
     return sendJson(res, 400, { error: `"${body.model}" does not support thinking` });
   }
+  // Ollama refuses `tools` for a model whose template has none (servers that report no capabilities try anyway).
+  if (Array.isArray(body.tools) && body.tools.length > 0 && model.capabilities && !model.capabilities.includes("tools")) {
+    return sendJson(res, 400, { error: `registry.ollama.ai/library/${model.name} does not support tools` });
+  }
   const next = ctx.queue.shift();
   const step = typeof next === "function" ? next(body) : next;
   // gpt-oss always thinks (it takes levels; true/false do not turn it off); others think unless think is false.

@@ -51,6 +51,12 @@ describe("doctor", () => {
     expect(findings.find((f) => f.level === "warning" && /tool calling/.test(f.what))).toBeDefined();
   });
 
+  it("calls an embedding-only CHAT_MODEL a problem", async () => {
+    fake = await startOllamaFake({ models: [{ name: "llama3.2:3b", capabilities: ["embedding"] }] });
+    const findings = await doctorFor(fake.url);
+    expect(findings).toContainEqual(expect.objectContaining({ level: "problem", what: "Model 'llama3.2:3b' is an embedding model and cannot chat." }));
+  });
+
   it("tells to start Ollama when nothing listens, and the command exits 1", async () => {
     fake = await startOllamaFake();
     const host = fake.url;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Message } from "../../src/api/wire.js";
 import type { ChatMessage } from "../../src/llm/chat-model.js";
 import { buildPrompt, estimate } from "../../src/runs/prompt.js";
-import { mayBeTextToolCall, parseTextToolCalls } from "../../src/runs/text-tool-calls.js";
+import { mayBeTextToolCall, parseTextToolCalls } from "../../src/llm/text-tool-calls.js";
 
 function message(role: "user" | "assistant", text: string, i: number): Message {
   return {

@@ -1,4 +1,4 @@
-import type { ModelToolCall, ToolDefinition } from "../llm/chat-model.js";
+import type { ChatMessage, ChatRequest, ModelToolCall, ToolDefinition } from "./chat-model.js";
 
 /**
  * Small local models often write a tool call as plain JSON text instead of using the tool_calls field.
@@ -43,4 +43,34 @@ export function mayBeTextToolCall(textSoFar: string): boolean {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The same protocol from the other side, for a model whose Ollama template has no tools (it refuses a
+ * request with `tools`): the tools are described in the system prompt, with the JSON answer that
+ * `parseTextToolCalls` reads back, and earlier calls and their outputs are written as text the model can
+ * read (such templates have no tool role). The request keeps no `tools` field.
+ */
+export function withToolsAsText(req: ChatRequest): ChatRequest {
+  const { tools, ...rest } = req;
+  if (!tools?.length) return req;
+  const described = [
+    "You can call tools. These are the tools, each with the JSON schema of its arguments:",
+    JSON.stringify(tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters }))),
+    'To call tools, answer with only this JSON and nothing else: {"tool_calls":[{"name":"<tool name>","arguments":{<the arguments>}}]}',
+    "Their outputs come back in the next message. Otherwise answer in plain text.",
+  ].join("\n");
+  const messages = req.messages.map(toolTurnAsText);
+  const first = messages[0];
+  if (first?.role === "system") messages[0] = { ...first, content: `${first.content}\n\n${described}` };
+  else messages.unshift({ role: "system", content: described });
+  return { ...rest, messages };
+}
+
+function toolTurnAsText(m: ChatMessage): ChatMessage {
+  if (m.role === "tool") return { role: "user", content: `Output of the tool ${m.tool_name}:\n${m.content}` };
+  if (m.role !== "assistant" || !m.tool_calls?.length) return m;
+  const { tool_calls: calls, ...rest } = m;
+  const asJson = JSON.stringify({ tool_calls: calls.map((c) => ({ name: c.name, arguments: c.arguments })) });
+  return { ...rest, content: m.content ? `${m.content}\n${asJson}` : asJson };
 }
