@@ -1,6 +1,6 @@
 import type { ChatCompletionCreateParams, ChatMessageParam } from "../api/chat.js";
 import type { AssistantTool, ToolChoice } from "../api/wire.js";
-import { badRequest } from "../errors.js";
+import { ApiError, badRequest } from "../errors.js";
 import { newId } from "../ids.js";
 import { AsyncQueue } from "../concurrency/async-queue.js";
 import { ModelError, type ChatMessage, type ChatModel, type ChatRequest, type ModelToolCall } from "../llm/chat-model.js";
@@ -50,8 +50,9 @@ export class ChatCompletions {
 
   /**
    * The stream of `chat.completion.chunk`s: the role first, content as it comes, each tool call whole, the
-   * finish reason, and with `stream_options.include_usage` a last chunk with the usage. Closing it (the client
-   * left) stops the model call: nobody else is waiting for the answer.
+   * finish reason, and with `stream_options.include_usage` a last chunk with the usage; a model failure on the
+   * way is a last `{"error": ...}` chunk. Closing it (the client left) stops the model call: nobody else is
+   * waiting for the answer.
    */
   async stream(p: ChatCompletionCreateParams): Promise<{ next(signal?: AbortSignal): Promise<IteratorResult<ChunkEvent, undefined>>; close(): void }> {
     const { request, parallel } = await this.request(p);
@@ -74,7 +75,12 @@ export class ChatCompletions {
         if (withUsage) queue.push(chunk([], usageOf(turn)));
         queue.close();
       })
-      .catch((err: unknown) => queue.close(err instanceof ModelError ? new Error(err.message) : err));
+      .catch((err: unknown) => {
+        // The hosted API ends a broken chat stream with a `data: {"error": ...}` line; the SDK throws it as an APIError.
+        const failure = err instanceof ModelError ? err.toApiError() : new ApiError(500, `The model call failed: ${err instanceof Error ? err.message : String(err)}`, "server_error");
+        queue.push({ event: "", data: failure.toJSON() });
+        queue.close();
+      });
     return {
       next: (signal) => queue.next(signal),
       close: () => {
