@@ -11,16 +11,16 @@ import { useRunApp } from "../helpers/runs.js";
 import { makeTestApp } from "../helpers/test-app.js";
 
 describe("models", () => {
-  const app = useRunApp({}, { models: ["llama3.2:3b", "qwen3:8b", "hf.co/acme/tiny:Q4"] });
+  const app = useRunApp({}, { models: ["llama3.2:3b", "granite3.3:8b", "hf.co/acme/tiny:Q4"] });
 
   it("lists the manifest's names, the pulled models and the OpenAI aliases, each once", async () => {
     const t = app();
     const page = await t.client.models.list();
     expectMatchesResponsesSchema(wireBody(page), "ListModelsResponse");
     const ids = page.data.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(["llama3.2", "nomic-embed-text", "llama3.2:3b", "qwen3:8b", "gpt-4o", "gpt-4o-mini"]));
+    expect(ids).toEqual(expect.arrayContaining(["llama3.2", "nomic-embed-text", "llama3.2:3b", "granite3.3:8b", "gpt-4o", "gpt-4o-mini"]));
     expect(new Set(ids).size).toBe(ids.length);
-    const pulled = page.data.find((m) => m.id === "qwen3:8b")!;
+    const pulled = page.data.find((m) => m.id === "granite3.3:8b")!;
     expectMatchesResponsesSchema(pulled, "Model");
     expect(pulled).toMatchObject({ object: "model", owned_by: "ollama" });
     expect(pulled.created).toBeGreaterThan(1_600_000_000);
