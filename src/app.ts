@@ -33,7 +33,6 @@ import type { ApiKeyService } from "./objects/api-keys.js";
 import type { ChatCompletions } from "./chat/chat-completions.js";
 import type { EmbeddingsEndpoint } from "./llm/embeddings.js";
 import type { ModelList } from "./llm/model-list.js";
-import type { OllamaProbe } from "./llm/ollama-probe.js";
 import type { AssistantService } from "./objects/assistant-service.js";
 import type { ThreadService } from "./objects/thread-service.js";
 import type { FileSearchService } from "./retrieval/file-search.js";
@@ -62,7 +61,7 @@ export interface AppDeps {
   readonly files: FileService;
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: Pick<FileSearchService, "searchEndpoint">;
-  probeOllama(): Promise<OllamaProbe>;
+  probeModels(): Promise<Record<string, unknown>>;
 }
 
 /** Builds the HTTP application over already-created services. No I/O happens here. */
@@ -78,7 +77,7 @@ export function createApp(s: AppDeps): Hono {
   app.use("*", originGuard(originCheck(s.config)));
   // The key's project scopes everything the request does (store/project-scope.ts); no keys: the default project.
   const auth = s.apiKeys.required ? requireKey(s.apiKeys) : null;
-  app.get("/health", healthHandler({ version: s.version, probeOllama: () => s.probeOllama(), auth }));
+  app.get("/health", healthHandler({ version: s.version, probeModels: () => s.probeModels(), auth }));
 
   const v1 = new Hono();
   v1.use("*", auth ?? anonymous());

@@ -11,6 +11,10 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DATA_DIR: z.string().min(1).default("./data"),
   OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
+  /** Which model server runs chat and embeddings: Ollama, or any OpenAI-compatible server at LLM_BASE_URL. */
+  LLM_BACKEND: z.enum(["ollama", "openai"]).default("ollama"),
+  LLM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
   API_KEY: z.string().min(1).optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
   TLS_CERT_FILE: z.string().min(1).optional(),
@@ -70,6 +74,8 @@ export interface Config {
   /** Origins allowed to call cross-origin beyond loopback ones (`*` any; `*` inside an entry matches any run). */
   readonly allowedOrigins: readonly string[];
   readonly ollama: { readonly host: string; readonly timeoutMs: number };
+  /** LLM_BACKEND: `ollama`, or `openai` with the server's base URL (…/v1) and key (null: none). */
+  readonly llm: { readonly backend: "ollama" } | { readonly backend: "openai"; readonly baseUrl: string; readonly apiKey: string | null };
   readonly models: {
     /** Path of the model manifest (public names → Ollama tags). */
     readonly manifestFile: string;
@@ -139,6 +145,9 @@ export function loadConfig(env: Env = process.env): Config {
     allowedHosts: Object.freeze(listOf(e.ALLOWED_HOSTS, "ALLOWED_HOSTS", ALLOWED_HOST_ENTRY, "a host name such as app.example, app.example:8080 or *.example")),
     allowedOrigins: Object.freeze(listOf(e.ALLOWED_ORIGINS, "ALLOWED_ORIGINS", ALLOWED_ORIGIN_ENTRY, "an origin such as https://app.example:8443 or https://*.example").map((o) => o.replace(/\/+$/, ""))),
     ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
+    llm: e.LLM_BACKEND === "ollama" ? Object.freeze({ backend: "ollama" as const })
+      : e.LLM_BASE_URL === undefined ? configError("LLM_BACKEND=openai needs LLM_BASE_URL, the server's OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1 for vLLM).")
+      : Object.freeze({ backend: "openai" as const, baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY ?? null }),
     models: Object.freeze({
       manifestFile: path.resolve(e.MODELS_FILE ?? defaultManifestPath()),
       chatModel: e.CHAT_MODEL ?? null,

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from "./config.js";
 import { runDoctor } from "./doctor/checks.js";
 import { ModelCatalog } from "./llm/model-catalog.js";
-import { OllamaChatModel } from "./llm/ollama-chat.js";
+import { createBackend } from "./llm/backend.js";
 import { probeOllama } from "./llm/ollama-probe.js";
 
 /** `npm run doctor`: prints each problem with its exact fix; exits 1 when an assistant could not run. */
@@ -10,7 +10,7 @@ async function main(): Promise<number> {
   const findings = await runDoctor({
     config,
     models: ModelCatalog.load(config.models.manifestFile, config.models),
-    chat: new OllamaChatModel({ host: config.ollama.host, timeoutMs: 5000 }),
+    chat: createBackend({ ...config, ollama: { ...config.ollama, timeoutMs: 5000 } }).chat,
     probe: () => probeOllama(config.ollama.host, 3000),
   });
   const mark = { ok: "ok  ", warning: "WARN", problem: "FAIL" } as const;

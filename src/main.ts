@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const onListening = (info: { port: number }): void => {
     console.log(`local-assistants ${services.version} listening on ${scheme}://${config.host}:${info.port}/v1`);
     console.log(`Playground: ${scheme}://${config.host}:${info.port}/`);
-    console.log(`data in ${config.dataDir}; Ollama at ${config.ollama.host}`);
+    console.log(`data in ${config.dataDir}; models on ${config.llm.backend === "openai" ? `the OpenAI-compatible server at ${config.llm.baseUrl}` : `Ollama at ${config.ollama.host}`}`);
   };
   // With TLS there is only the HTTPS listener: a plaintext request to the port fails its handshake.
   const server = tls === null

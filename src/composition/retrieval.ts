@@ -6,7 +6,7 @@ import type { PdfReader } from "../files/pdf-reader.js";
 import { WorkerPdfReader } from "../files/pdf-worker-reader.js";
 import type { Embedder } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
-import { OllamaEmbedder } from "../llm/ollama-embedder.js";
+import type { LlmBackend } from "../llm/backend.js";
 import type { Db } from "../store/db.js";
 import { KeyedCondition } from "../concurrency/keyed-condition.js";
 import { FileSearchService } from "../retrieval/file-search.js";
@@ -23,13 +23,14 @@ export interface Retrieval {
   ingestor: Ingestor;
   index: VectorIndex;
   pdf: PdfReader;
-  /** One Ollama embedder per model tag (vector stores, ingestion, /v1/embeddings). */
+  /** One embedder per model tag, on the configured backend (vector stores, ingestion, /v1/embeddings). */
   embedderFor: (tag: string) => Embedder;
 }
 
 /** The composition root's retrieval part: wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
 export function wireRetrieval(deps: {
   config: Config;
+  backend: Pick<LlmBackend, "embedder">;
   db: Db;
   repos: Repos;
   files: FileService;
@@ -47,7 +48,7 @@ export function wireRetrieval(deps: {
   const embedders = new Map<string, Embedder>();
   const embedderFor = (model: string): Embedder => {
     let e = embedders.get(model);
-    if (!e) embedders.set(model, (e = new OllamaEmbedder({ host: config.ollama.host, model, timeoutMs: config.ollama.timeoutMs })));
+    if (!e) embedders.set(model, (e = deps.backend.embedder(model)));
     return e;
   };
   const tag = deps.models.embeddingTag;

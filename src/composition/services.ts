@@ -11,7 +11,6 @@ import type { PdfReader } from "../files/pdf-reader.js";
 import type { VectorStoreService } from "../retrieval/vector-store-service.js";
 import { createRepos, type Repos } from "../store/repos.js";
 import { ModelCatalog } from "../llm/model-catalog.js";
-import { OllamaChatModel } from "../llm/ollama-chat.js";
 import { CapabilityFallback } from "../llm/capability-fallback.js";
 import { createQuickJsSandbox, type CodeSandbox } from "../sandbox/index.js";
 import type { AnyBuiltinTool } from "../tools/builtin-tool.js";
@@ -33,7 +32,7 @@ import { ResponseService } from "../responses/response-service.js";
 import { ChatCompletions } from "../chat/chat-completions.js";
 import { EmbeddingsEndpoint } from "../llm/embeddings.js";
 import { ModelList } from "../llm/model-list.js";
-import { probeOllama, type OllamaProbe } from "../llm/ollama-probe.js";
+import { createBackend } from "../llm/backend.js";
 import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
 import { AssistantService } from "../objects/assistant-service.js";
 import { References } from "../objects/references.js";
@@ -70,7 +69,8 @@ export interface AppServices {
   readonly ingestor: Ingestor;
   readonly runEvents: RunEvents;
   readonly engine: RunEngine;
-  probeOllama(): Promise<OllamaProbe>;
+  /** The model server for /health: `{backend, ollama | openai: {reachable, models, …}}`. Never throws. */
+  probeModels(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -107,8 +107,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
+  const backend = createBackend(config);
   const retrieval = wireRetrieval({
     config,
+    backend,
     db,
     repos,
     files,
@@ -138,7 +140,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const runEvents = new RunEvents();
   const outbox = new Outbox(db, runEvents);
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
-  const chat = new CapabilityFallback(overrides.chat ?? new OllamaChatModel({ host: config.ollama.host, timeoutMs: config.ollama.timeoutMs }));
+  const chat = new CapabilityFallback(overrides.chat ?? backend.chat);
   // Files given to the model in a message (images, documents): the same reads for runs and responses.
   const attachments = {
     file: async (fileId: string) => {
@@ -185,7 +187,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     responses,
     conversations,
     containers,
-    modelList: new ModelList(models, config.ollama.host, clock()),
+    modelList: new ModelList(models, () => backend.served(), clock()),
     embeddings: new EmbeddingsEndpoint(models, retrieval.embedderFor),
     chatCompletions: new ChatCompletions({ chat, models, tools, clock }),
     vectorStores: retrieval.vectorStores,
@@ -193,7 +195,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     ingestor: retrieval.ingestor,
     runEvents,
     engine,
-    probeOllama: () => probeOllama(config.ollama.host, 1000),
+    probeModels: async () => ({ backend: backend.kind, ...(await backend.probe(1000)) }),
     close: async () => {
       await engine.close();
       await responses.close();

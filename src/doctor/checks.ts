@@ -26,6 +26,7 @@ export interface DoctorDeps {
 /** Checks what a first run needs. Never throws: every failure becomes a finding with its fix. */
 export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
   const findings: Finding[] = [await checkDataDir(deps.config.dataDir), ...checkTls(deps.config, deps.now)];
+  if (deps.config.llm.backend === "openai") return [...findings, ...(await checkOpenAiServer(deps))];
   const probe = await deps.probe();
   if (!probe.reachable) {
     findings.push({
@@ -55,6 +56,34 @@ export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
     findings.push({ level: "ok", what: `Embedding model ${embedTag}` });
   }
   return findings;
+}
+
+/**
+ * LLM_BACKEND=openai: the server answers and serves the chat model (and the embedding model, else BM25).
+ * Its ChatModel's `details` asks the server's `/models`, so its messages already name what it serves.
+ */
+async function checkOpenAiServer(deps: DoctorDeps): Promise<Finding[]> {
+  const { config, models, chat } = deps;
+  const url = config.llm.backend === "openai" ? config.llm.baseUrl : "";
+  const chatTag = models.resolveChat(models.defaultChatModel).tag;
+  const out: Finding[] = [];
+  try {
+    const details = await chat.details(chatTag);
+    out.push({ level: "ok", what: `Chat model ${chatTag} on ${url} (context ${details.context_length ?? "unknown"} tokens)` });
+  } catch (err) {
+    return [{ level: "problem", what: err instanceof Error ? err.message : String(err), fix: "Start the server, or set LLM_BASE_URL and CHAT_MODEL to a model it serves." }];
+  }
+  const embedTag = models.embeddingTag;
+  if (embedTag === null) out.push({ level: "warning", what: "No embedding model (EMBEDDING_MODEL is empty): vector stores use BM25 search only." });
+  else {
+    try {
+      await chat.details(embedTag);
+      out.push({ level: "ok", what: `Embedding model ${embedTag}` });
+    } catch (err) {
+      out.push({ level: "warning", what: `${err instanceof Error ? err.message : String(err)} Vector stores fall back to BM25 search only.`, fix: "Set EMBEDDING_MODEL to an embedding model the server serves, or EMBEDDING_MODEL= for BM25 only." });
+    }
+  }
+  return out;
 }
 
 async function checkChatModel(chat: ChatModel, tag: string): Promise<Finding[]> {

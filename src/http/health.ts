@@ -3,8 +3,11 @@ import { ApiError } from "../errors.js";
 
 export interface HealthDeps {
   readonly version: string;
-  /** What Ollama answers (reachable, version, models); app.ts hands in the llm layer's probe. */
-  probeOllama(): Promise<object>;
+  /**
+   * The model server: `{backend: "ollama", ollama: {reachable, version, models}}` or `{backend: "openai", openai:
+   * {url, reachable, models}}`; app.ts hands in the llm layer's probe.
+   */
+  probeModels(): Promise<Record<string, unknown>>;
   /** The /v1 key check, or null when the server has no key. */
   readonly auth: MiddlewareHandler | null;
 }
@@ -12,7 +15,7 @@ export interface HealthDeps {
 /**
  * `GET /health`. Without a key configured the server answers only loopback (config refuses anything else,
  * and the Host guard refuses rebound names), so everyone who can ask is this machine's user: the full answer
- * (version, Ollama's reachability, version and models: the Playground shows them). With a key configured,
+ * (version, the model server's reachability, version and models: the Playground shows them). With a key configured,
  * only a request carrying a valid key gets that; any other learns only that the server is up,
  * `{"status":"ok"}` (200 either way, so monitors need no key).
  */
@@ -20,7 +23,7 @@ export function healthHandler(s: HealthDeps): Handler {
   const auth = s.auth;
   return async (c) => {
     if (auth !== null && !(await passes(auth, c))) return c.json({ status: "ok" });
-    return c.json({ status: "ok", version: s.version, ollama: await s.probeOllama() });
+    return c.json({ status: "ok", version: s.version, ...(await s.probeModels()) });
   };
 }
 

@@ -1,5 +1,4 @@
 import { ModelCatalog } from "./model-catalog.js";
-import { clientFor } from "./ollama-client.js";
 
 /** `GET /v1/models`' object (openai-node's `Model`). */
 export interface ModelObject {
@@ -16,14 +15,16 @@ export interface ModelObject {
 const LISTED_OPENAI_NAMES = ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-5", "gpt-5-mini", "o4-mini"];
 
 /**
- * The models an app can name: the manifest's public names, what Ollama has pulled (`/api/tags`, with its
- * modification times), and the OpenAI names that alias to the default chat model. Ollama unreachable: the
- * manifest and the aliases still answer (the model calls will say what is wrong).
+ * The models an app can name: the manifest's public names, what the model server has (Ollama's `/api/tags`,
+ * with its modification times, or an OpenAI-compatible server's `/models`), and the OpenAI names that alias to
+ * the default chat model. Server unreachable: the manifest and the aliases still answer (the model calls will
+ * say what is wrong).
  */
 export class ModelList {
   constructor(
     private readonly catalog: ModelCatalog,
-    private readonly ollamaHost: string,
+    /** The models the server has (llm/backend.ts); empty when it does not answer. */
+    private readonly served: () => Promise<ModelObject[]>,
     /** When this server started: the creation time of the names it defines itself. */
     private readonly startedAt: number,
   ) {}
@@ -31,7 +32,7 @@ export class ModelList {
   async list(): Promise<ModelObject[]> {
     const own = (id: string): ModelObject => ({ id, object: "model", created: this.startedAt, owned_by: "local-assistants" });
     const names = this.catalog.publicNames();
-    const pulled = await this.pulled();
+    const pulled = (await this.served()).map((m) => (m.created > 0 ? m : { ...m, created: this.startedAt }));
     // Each name once, the first kind that has it winning (a manifest name Ollama also lists stays ours).
     const byId = new Map<string, ModelObject>();
     for (const m of [...names.chat.map(own), ...names.embedding.map(own), ...pulled, ...LISTED_OPENAI_NAMES.map(own)]) if (!byId.has(m.id)) byId.set(m.id, m);
@@ -43,14 +44,5 @@ export class ModelList {
     const found = (await this.list()).find((m) => m.id === id);
     if (found) return found;
     return ModelCatalog.isOpenAiName(id) ? { id, object: "model", created: this.startedAt, owned_by: "local-assistants" } : null;
-  }
-
-  private async pulled(): Promise<ModelObject[]> {
-    try {
-      const { models } = await clientFor(this.ollamaHost, AbortSignal.timeout(2000)).list();
-      return models.map((m) => ({ id: m.name, object: "model", created: Math.floor(new Date(m.modified_at).getTime() / 1000) || this.startedAt, owned_by: "ollama" }));
-    } catch {
-      return []; // Ollama down or slow: the names this server defines still answer
-    }
   }
 }

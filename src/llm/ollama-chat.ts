@@ -1,6 +1,7 @@
 /** ChatModel over Ollama's native `/api/chat` (streamed NDJSON) and `/api/show`, via the `ollama` client. */
 import type { ChatRequest as OllamaChatRequest, ChatResponse, Message, Tool } from "ollama/browser";
 import type { ChatChunk, ChatMessage, ChatModel, ChatRequest, ModelDetails, ToolDefinition } from "./chat-model.js";
+import { rememberSuccesses } from "./memo.js";
 import { CallScope } from "./ollama-client.js";
 
 export interface OllamaChatModelOptions {
@@ -16,8 +17,8 @@ export interface OllamaChatModelOptions {
 export class OllamaChatModel implements ChatModel {
   private readonly host: string;
   private readonly timeoutMs: number;
-  /** Promises rather than values, so concurrent first calls share one `/api/show`; failures are evicted. */
-  private readonly detailsCache = new Map<string, Promise<ModelDetails>>();
+  /** `/api/show` once per model (llm/memo.ts: concurrent first calls share it, failures are not kept). */
+  private readonly lookUp = rememberSuccesses((model) => this.fetchDetails(model));
 
   constructor(opts: OllamaChatModelOptions) {
     this.host = opts.host;
@@ -58,14 +59,7 @@ export class OllamaChatModel implements ChatModel {
 
   /** The model's trained context length and capabilities from `/api/show`, fetched once per model. */
   details(model: string): Promise<ModelDetails> {
-    let cached = this.detailsCache.get(model);
-    if (!cached) {
-      cached = this.fetchDetails(model);
-      this.detailsCache.set(model, cached);
-      // Only successes stay cached: a model pulled after a failed look-up must be found next time.
-      cached.catch(() => this.detailsCache.delete(model));
-    }
-    return cached;
+    return this.lookUp(model);
   }
 
   private async fetchDetails(model: string): Promise<ModelDetails> {

@@ -8,7 +8,8 @@
 // The browser build: the Node entry additionally treats any image string naming an existing file as a
 // path and uploads that file, which must never happen with images taken from API requests.
 import { Ollama } from "ollama/browser";
-import { cancellation, timedOut, toModelError, type OllamaCallContext } from "./ollama-errors.js";
+import { CallLifetime } from "./call-lifetime.js";
+import { timedOut, toModelError, type OllamaCallContext } from "./ollama-errors.js";
 
 /** A client whose every request is aborted when `signal` fires. */
 export function clientFor(host: string, signal: AbortSignal): Ollama {
@@ -19,40 +20,13 @@ export function clientFor(host: string, signal: AbortSignal): Ollama {
   });
 }
 
-/**
- * The lifetime of one call: its client, the caller's cancellation and an inactivity timeout that is
- * re-armed with `kick()` whenever Ollama shows progress. `dispose()` always aborts, which releases the
- * HTTP connection when a consumer stops iterating early.
- */
-export class CallScope {
+/** One call to Ollama: its lifetime (llm/call-lifetime.ts) and a client whose every request it aborts. */
+export class CallScope extends CallLifetime {
   readonly client: Ollama;
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private timedOutFlag = false;
-  private readonly onCallerAbort = () => this.controller.abort();
 
-  constructor(
-    host: string,
-    private readonly timeoutMs: number,
-    private readonly callerSignal?: AbortSignal,
-  ) {
-    this.client = clientFor(host, this.controller.signal);
-    if (callerSignal?.aborted) throw cancellation(callerSignal);
-    callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
-  }
-
-  /** Starts (or restarts) the inactivity timer: Ollama has `timeoutMs` to show the next sign of life. */
-  kick(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timedOutFlag = true;
-      this.controller.abort();
-    }, this.timeoutMs);
-  }
-
-  /** Stops the timer while the consumer, not Ollama, holds things up. */
-  pause(): void {
-    clearTimeout(this.timer);
+  constructor(host: string, timeoutMs: number, callerSignal?: AbortSignal) {
+    super(timeoutMs, callerSignal);
+    this.client = clientFor(host, this.signal);
   }
 
   /**
@@ -60,14 +34,6 @@ export class CallScope {
    * `timeout` ModelError (`doing` completes "Ollama sent nothing for 120s while …"), anything else mapped.
    */
   failure(err: unknown, ctx: OllamaCallContext, doing: string): Error {
-    if (this.callerSignal?.aborted) return cancellation(this.callerSignal);
-    if (this.timedOutFlag) return timedOut(this.timeoutMs, doing);
-    return toModelError(err, ctx);
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
-    this.controller.abort();
+    return this.cancelledBy ?? (this.timedOut ? timedOut(this.timeoutMs, doing) : toModelError(err, ctx));
   }
 }

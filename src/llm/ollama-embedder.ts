@@ -1,5 +1,6 @@
 /** Embedder over Ollama's `/api/embed`, sending inputs in batches. */
 import { ModelError, type Embedder } from "./chat-model.js";
+import { inBatches } from "./memo.js";
 import { CallScope } from "./ollama-client.js";
 
 export interface OllamaEmbedderOptions {
@@ -36,11 +37,7 @@ export class OllamaEmbedder implements Embedder {
    * Throws ModelError, or an error named `AbortError` when `signal` fires.
    */
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    const vectors: number[][] = [];
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      vectors.push(...(await this.embedBatch(texts.slice(start, start + this.batchSize), signal)));
-    }
-    return vectors;
+    return inBatches(texts, this.batchSize, (batch) => this.embedBatch(batch, signal));
   }
 
   private async embedBatch(batch: string[], signal?: AbortSignal): Promise<number[][]> {

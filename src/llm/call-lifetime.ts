@@ -1,0 +1,58 @@
+/**
+ * The lifetime of one call to a model server, whichever protocol it speaks: one AbortController fed by the
+ * caller's signal and by an inactivity timer that is re-armed with `kick()` whenever the server shows
+ * progress (a long reply is fine, a silent server is not). `dispose()` always aborts, which releases the
+ * HTTP connection when a consumer stops iterating early. The adapters turn what went wrong into their
+ * ModelErrors; `cancelledBy` and `timedOut` say which of the two ends it was.
+ */
+import { cancellation } from "./ollama-errors.js";
+
+export class CallLifetime {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private timedOutFlag = false;
+  private readonly onCallerAbort = () => this.controller.abort();
+
+  constructor(
+    protected readonly timeoutMs: number,
+    private readonly callerSignal?: AbortSignal,
+  ) {
+    if (callerSignal?.aborted) throw cancellation(callerSignal);
+    callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
+  }
+
+  /** Aborted when the caller cancels, the server stays silent too long, or the call is disposed. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Starts (or restarts) the inactivity timer: the server has `timeoutMs` to show the next sign of life. */
+  kick(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timedOutFlag = true;
+      this.controller.abort();
+    }, this.timeoutMs);
+  }
+
+  /** Stops the timer while the consumer, not the server, holds things up. */
+  pause(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** The AbortError to throw when the caller's own signal ended the call; null when it did not. */
+  get cancelledBy(): Error | null {
+    return this.callerSignal?.aborted ? cancellation(this.callerSignal) : null;
+  }
+
+  /** Whether the inactivity timer ended the call. */
+  get timedOut(): boolean {
+    return this.timedOutFlag;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
+    this.controller.abort();
+  }
+}
