@@ -20,7 +20,7 @@ export interface ChatCompletionsDeps {
 
 type FinishReason = "stop" | "length" | "tool_calls";
 type WireToolCall = { id: string; type: "function"; function: { name: string; arguments: string } };
-type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number; completion_tokens_details?: { reasoning_tokens: number } };
 
 /** One streamed chunk as the SSE writer sends it (no `event:` name: chat streams are bare `data:` lines). */
 export type ChunkEvent = { event: ""; data: Record<string, unknown> };
@@ -42,7 +42,7 @@ export class ChatCompletions {
       object: "chat.completion",
       created: this.deps.clock(),
       model: p.model,
-      choices: [{ index: 0, message: { role: "assistant", content: calls.length > 0 && turn.text === "" ? null : turn.text, refusal: null, annotations: [], ...(calls.length > 0 ? { tool_calls: calls } : {}) }, finish_reason: finishOf(turn, calls), logprobs: null }],
+      choices: [{ index: 0, message: { role: "assistant", content: calls.length > 0 && turn.text === "" ? null : turn.text, refusal: null, annotations: [], ...(calls.length > 0 ? { tool_calls: calls } : {}), ...reasoningOf(turn) }, finish_reason: finishOf(turn, calls), logprobs: null }],
       usage: usageOf(turn),
       service_tier: "default",
     };
@@ -67,7 +67,8 @@ export class ChatCompletions {
     });
     const delta = (d: Record<string, unknown>, finish: FinishReason | null = null) => chunk([{ index: 0, delta: d, finish_reason: finish, logprobs: null }]);
     queue.push(delta({ role: "assistant", content: "", refusal: null }));
-    void streamChatTurn(this.deps.chat, request, stop.signal, (text) => void queue.push(delta({ content: text })))
+    const onThinking = (text: string) => void queue.push(delta({ reasoning_content: text }));
+    void streamChatTurn(this.deps.chat, request, stop.signal, (text) => void queue.push(delta({ content: text })), onThinking)
       .then((turn) => {
         const calls = toolCalls(turn, parallel);
         calls.forEach((call, index) => queue.push(delta({ tool_calls: [{ index, ...call }] })));
@@ -184,7 +185,20 @@ function finishOf(turn: ChatTurn, calls: readonly WireToolCall[]): FinishReason 
 }
 
 function usageOf(turn: ChatTurn): Usage {
-  return { prompt_tokens: turn.promptTokens, completion_tokens: turn.completionTokens, total_tokens: turn.promptTokens + turn.completionTokens };
+  return {
+    prompt_tokens: turn.promptTokens,
+    completion_tokens: turn.completionTokens,
+    total_tokens: turn.promptTokens + turn.completionTokens,
+    ...(turn.thinkingTokens > 0 ? { completion_tokens_details: { reasoning_tokens: turn.thinkingTokens } } : {}),
+  };
+}
+
+/**
+ * The reasoning of a model that thinks, as `reasoning_content` beside the content (the field vLLM and DeepSeek's
+ * API use, which the SDK passes through and other clients ignore); never part of the content itself.
+ */
+function reasoningOf(turn: ChatTurn): { reasoning_content?: string } {
+  return turn.thinking !== "" ? { reasoning_content: turn.thinking } : {};
 }
 
 function asApiError(err: unknown): never {

@@ -13,7 +13,7 @@ import { expectMatchesResponsesSchema } from "../helpers/openapi.js";
 import { useRunApp, WEATHER_TOOL } from "../helpers/runs.js";
 
 describe("chat completions", () => {
-  const app = useRunApp({}, { models: ["llama3.2:3b", { name: "qwen3", architecture: "qwen3", capabilities: ["completion", "tools", "thinking"] }, { name: "llava", capabilities: ["completion", "vision"] }] });
+  const app = useRunApp({}, { models: ["llama3.2:3b", { name: "qwen3:8b", architecture: "qwen3", capabilities: ["completion", "tools", "thinking"] }, { name: "llava", capabilities: ["completion", "vision"] }] });
 
   it("answers, with usage and finish_reason, the messages reaching Ollama as they should", async () => {
     const t = app();
@@ -105,7 +105,17 @@ describe("chat completions", () => {
     t.ollama.script({ thinking: "let me think", text: "42" });
     const answer = await t.client.chat.completions.create({ model: "qwen3", messages: [{ role: "user", content: "q" }], reasoning_effort: "high" });
     expect(answer.choices[0]!.message.content).toBe("42");
+    expectMatchesResponsesSchema(answer, "CreateChatCompletionResponse");
+    // The reasoning beside the content, never in it, and counted.
+    expect((answer.choices[0]!.message as { reasoning_content?: string }).reasoning_content).toBe("let me think");
+    expect(answer.usage!.completion_tokens_details?.reasoning_tokens).toBe(3);
     expect(t.ollama.chatRequests[1]!.think).toBe(true);
+
+    t.ollama.script({ thinking: "step by step", chunks: ["4", "2"] });
+    const raw = await t.request("/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "qwen3", messages: [{ role: "user", content: "q" }], stream: true }) });
+    const deltas = (await raw.text()).split("\n").filter((l) => l.startsWith("data: {")).map((l) => JSON.parse(l.slice(6)).choices[0]?.delta ?? {});
+    expect(deltas.map((d) => d.reasoning_content).filter(Boolean).join("")).toBe("step by step");
+    expect(deltas.map((d) => d.content ?? "").join("")).toBe("42");
   });
 
   it("a data: image goes to a vision model as an image, checked as runs check it; other images are named", async () => {

@@ -12,7 +12,7 @@ import { collectStream, expectEventsSchema, expectResponseSchema, itemEventTypes
 import { useRunApp, waitForRun } from "../helpers/runs.js";
 
 const MODELS = [
-  { name: "qwen3", architecture: "qwen3", capabilities: ["completion", "tools", "thinking"] },
+  { name: "qwen3:8b", architecture: "qwen3", capabilities: ["completion", "tools", "thinking"] },
   { name: "gpt-oss:20b", architecture: "gptoss", capabilities: ["completion", "tools", "thinking"] },
   "llama3.2:3b", // what llama3.2 (the default model) runs as
 ];
