@@ -81,7 +81,8 @@ export async function api(method, path, body, options = {}) {
 }
 
 /**
- * POSTs with `stream: true` and yields the run's events, `data` parsed (the final `done` has data null).
+ * POSTs with `stream: true` and yields the events of a run or a response, `data` parsed. Both end with
+ * `[DONE]`: runs in an `event: done`, responses as bare data; either is yielded as `done` with data null.
  * @param {string} path
  * @param {Record<string, unknown>} body
  * @param {AbortSignal} [signal]
@@ -90,8 +91,8 @@ export async function api(method, path, body, options = {}) {
 export async function* streamEvents(path, body, signal) {
   const res = await api("POST", path, { ...body, stream: true }, { raw: true, signal });
   for await (const { event, data } of readSse(res)) {
-    if (event === "done") {
-      yield { event, data: null };
+    if (event === "done" || data === "[DONE]") {
+      yield { event: "done", data: null };
       return;
     }
     let parsed;

@@ -3,13 +3,15 @@
 // the fixed controls of index.html to the sections, one module each:
 //   state.js (shared state) · health.js (status, model menu) · key-prompt.js (API key) ·
 //   assistants.js (list, form) · knowledge.js (vector store, files) · threads.js (saved threads) ·
-//   transcript.js (history) · run-view.js + tool-card.js (a run on screen) · composer.js (send, cancel)
+//   conversations.js (Responses API conversations: list, settings) · transcript.js (history) ·
+//   run-view.js / response-view.js + tool-card.js (a run or a response on screen) · composer.js (send, cancel)
 // plus rules.js (copies of server rules, pinned by a test), files.js, notify.js, dom.js, api.js, render.js.
 // Sections call each other only from event handlers, never while their module loads, so the import
-// cycles between them (composer ⇄ run view ⇄ transcript ⇄ threads) are safe.
+// cycles between them (composer ⇄ run and response views ⇄ transcript ⇄ threads and conversations) are safe.
 import { isAbort, onUnauthorized } from "./api.js";
 import { deleteAssistant, insertFunctionExample, loadAssistants, saveAssistant, selectAssistant, startNewAssistant } from "./assistants.js";
-import { cancelRun, send } from "./composer.js";
+import { cancelActive, send } from "./composer.js";
+import { loadConversations, saveConversationSettings, selectConversation, startNewConversation } from "./conversations.js";
 import { $, input } from "./dom.js";
 import { refreshHealth, showModelHint } from "./health.js";
 import { promptForKey, renderKeyButton } from "./key-prompt.js";
@@ -44,7 +46,7 @@ async function boot() {
   document.body.dataset.ready = "true";
 }
 
-/** Loads the assistants and opens the one used last (again after a new API key). */
+/** Loads the assistants and conversations, and opens what was open last (again after a new API key). */
 async function reload() {
   try {
     await loadAssistants();
@@ -53,7 +55,14 @@ async function reload() {
     return;
   }
   setBanner("load", null);
+  try {
+    await loadConversations();
+    setBanner("conversations", null);
+  } catch (err) {
+    setBanner("conversations", `Could not load conversations: ${messageOf(err)}`);
+  }
   const saved = savedSelection();
+  if (saved.conversationId && (await selectConversation(saved.conversationId))) return;
   const start = state.assistants.find((a) => a.id === saved.assistantId) ?? state.assistants[0];
   if (start) await selectAssistant(start.id, saved.assistantId === start.id ? saved.threadId : null);
   else startNewAssistant();
@@ -62,6 +71,13 @@ async function reload() {
 function bindUi() {
   $("new-assistant").addEventListener("click", () => startNewAssistant());
   $("new-thread").addEventListener("click", () => startNewThread());
+  $("new-conversation").addEventListener("click", () => startNewConversation());
+  $("c-model").addEventListener("change", () => {
+    showModelHint("c-model");
+    void saveConversationSettings();
+  });
+  $("c-file-search").addEventListener("change", () => void saveConversationSettings());
+  $("c-code").addEventListener("change", () => void saveConversationSettings());
   $("assistant-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void saveAssistant();
@@ -79,7 +95,7 @@ function bindUi() {
       void send();
     }
   });
-  $("cancel-run").addEventListener("click", () => void cancelRun());
+  $("cancel-run").addEventListener("click", () => void cancelActive());
   const transcript = $("transcript");
   transcript.addEventListener("scroll", () => {
     state.follow = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 60;

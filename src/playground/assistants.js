@@ -1,7 +1,8 @@
-// Assistants: the list in the sidebar, selecting one (which opens its threads and knowledge), and the
-// settings form that creates, updates and deletes them.
+// Assistants: the list in the sidebar, selecting one (which opens its threads and knowledge, and leaves a
+// conversation that was open), and the settings form that creates, updates and deletes them.
 import { api } from "./api.js";
 import { setComposer, stopStream } from "./composer.js";
+import { renderConversations } from "./conversations.js";
 import { $, input } from "./dom.js";
 import { defaultModel, fillModelSelect } from "./health.js";
 import { renderKnowledge } from "./knowledge.js";
@@ -35,7 +36,7 @@ export async function loadAssistants() {
   renderAssistantList();
 }
 
-function renderAssistantList() {
+export function renderAssistantList() {
   const list = $("assistant-list");
   if (state.assistants.length === 0) {
     list.replaceChildren(h("li", { class: "muted empty-item" }, "No assistants yet."));
@@ -70,6 +71,7 @@ export async function selectAssistant(id, threadId) {
   const a = state.assistants.find((x) => x.id === id);
   if (!a) return;
   stopStream();
+  leaveConversation();
   state.assistant = a;
   state.creating = false;
   renderAssistantList();
@@ -87,6 +89,7 @@ export async function selectAssistant(id, threadId) {
 
 export function startNewAssistant() {
   stopStream();
+  leaveConversation();
   state.assistant = null;
   state.creating = true;
   state.threadId = null;
@@ -98,6 +101,15 @@ export function startNewAssistant() {
   showTranscriptHint("Create the assistant on the right, then chat with it here.");
   setComposer("disabled");
   input("a-name").focus();
+}
+
+/** Back from the conversation view (conversations.js) to the assistants': the form, threads and runs. */
+function leaveConversation() {
+  if (!state.conversation) return;
+  state.conversation = null;
+  $("conversation-form").hidden = true;
+  $("cancel-run").textContent = "Cancel run";
+  renderConversations();
 }
 
 /** @param {any} a */

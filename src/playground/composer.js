@@ -1,11 +1,14 @@
-// The composer: sending a message (creating the thread on the first one), starting the run and feeding
-// its event stream to a run view, and cancelling. It also owns the one stream being read: a new one, or
-// leaving the thread, aborts the last (the run itself goes on on the server).
+// The composer: sending a message — to an assistant (creating the thread on the first one, then starting
+// the run) or in a conversation (creating it on the first one, then a streamed response) — feeding the event
+// stream to a run or response view, and cancelling. It also owns the one stream being read: a new one, or
+// leaving the thread or conversation, aborts the last (the run or response itself goes on on the server).
 import { ApiError, api, isAbort, streamEvents } from "./api.js";
-import { $ } from "./dom.js";
-import { messageOf, toast } from "./notify.js";
+import { ensureConversation, responseTools } from "./conversations.js";
+import { $, input } from "./dom.js";
+import { messageOf } from "./notify.js";
 import { clip, errorBox } from "./render.js";
-import { INCLUDE_RESULTS, TERMINAL_RUN_STATUSES } from "./rules.js";
+import { ResponseView } from "./response-view.js";
+import { INCLUDE_RESULTS, RESPONSE_INCLUDES } from "./rules.js";
 import { RunView } from "./run-view.js";
 import { state } from "./state.js";
 import { renderThreads, saveSelection, saveThreads, threadsOf } from "./threads.js";
@@ -21,7 +24,9 @@ export function setComposer(mode) {
   const hint = $("composer-hint");
   hint.textContent =
     mode === "running"
-      ? "The assistant is answering…"
+      ? state.conversation
+        ? "The model is answering…"
+        : "The assistant is answering…"
       : mode === "action"
         ? "Submit the function outputs above (or cancel the run) before sending another message."
         : mode === "disabled"
@@ -35,7 +40,7 @@ export function startStream() {
   return state.stream.signal;
 }
 
-/** Stops reading the current stream (the run itself goes on on the server). */
+/** Stops reading the current stream (the run or response itself goes on on the server). */
 export function stopStream() {
   state.stream?.abort();
   state.stream = null;
@@ -43,6 +48,7 @@ export function stopStream() {
 }
 
 export async function send() {
+  if (state.conversation) return sendInConversation();
   const a = state.assistant;
   const field = /** @type {HTMLTextAreaElement} */ ($("composer-input"));
   const text = field.value.trim();
@@ -80,8 +86,49 @@ export async function send() {
 }
 
 /**
- * Feeds a run's event stream into its view, then leaves the composer in the right state.
- * @param {import("./run-view.js").RunView} view
+ * Sends the message as a response in the open conversation (creating the conversation on the first one),
+ * streamed, with the model and tools its panel sets. The response runs in the background on the server,
+ * so it can be cancelled as a run can; its items join the conversation when it ends.
+ */
+async function sendInConversation() {
+  const field = /** @type {HTMLTextAreaElement} */ ($("composer-input"));
+  const text = field.value.trim();
+  if (!state.conversation || !text || /** @type {HTMLButtonElement} */ ($("send")).disabled) return;
+  field.value = "";
+  setComposer("running");
+  const transcript = $("transcript");
+  let conversationId;
+  try {
+    conversationId = await ensureConversation(clip(text, 60));
+  } catch (err) {
+    transcript.querySelector(".transcript-hint")?.remove();
+    transcript.append(errorBox("Could not start the conversation", messageOf(err), err instanceof ApiError ? err.code : null));
+    if (!field.value) field.value = text;
+    setComposer("idle");
+    return;
+  }
+  transcript.querySelector(".transcript-hint")?.remove();
+  // Shown now; the server adds the message to the conversation with the answer.
+  transcript.append(messageEl({ id: null, role: "user", content: [{ type: "input_text", text }] }));
+  scrollToEnd(true);
+  const view = new ResponseView(conversationId);
+  view.setProgress("Starting…");
+  transcript.append(view.el);
+  const body = {
+    model: input("c-model").value,
+    conversation: conversationId,
+    input: text,
+    tools: responseTools(),
+    include: RESPONSE_INCLUDES,
+    background: true,
+  };
+  await drive(view, streamEvents("/responses", body, startStream()));
+}
+
+/**
+ * Feeds a run's or a response's event stream into its view; when the stream ends, the view leaves the
+ * composer in the right state (streamEnded).
+ * @param {import("./run-view.js").RunView | import("./response-view.js").ResponseView} view
  * @param {AsyncGenerator<{ event: string, data: any }>} events
  */
 export async function drive(view, events) {
@@ -107,36 +154,25 @@ export async function drive(view, events) {
     return;
   }
   if (state.active !== view) return;
-  const status = view.run?.status;
-  if (status === "requires_action") setComposer("action");
-  else if (!ended || !status || !TERMINAL_RUN_STATUSES.has(status)) {
-    // The stream stopped before the run did (connection lost): follow it by polling.
-    if (view.run) await view.pollUntilSettled();
-    else setComposer("idle");
-  } else {
-    state.active = null;
-    setComposer("idle");
-    /** @type {HTMLTextAreaElement} */ ($("composer-input")).focus();
-  }
+  await view.streamEnded(ended);
 }
 
-export async function cancelRun() {
+/** The run or response on screen has ended: the composer is free again, ready for the next message. */
+export function finishActive() {
+  state.active = null;
+  setComposer("idle");
+  /** @type {HTMLTextAreaElement} */ ($("composer-input")).focus();
+}
+
+/** The Cancel button: the view on screen knows how its run or response is cancelled. */
+export async function cancelActive() {
   const view = state.active;
-  if (!view?.run) return;
+  if (!view) return;
   const button = /** @type {HTMLButtonElement} */ ($("cancel-run"));
   button.disabled = true;
   try {
-    await api("POST", `/threads/${view.threadId}/runs/${view.run.id}/cancel`);
-  } catch (err) {
-    toast(`Could not cancel the run: ${messageOf(err)}`, "error");
+    await view.cancel();
   } finally {
     button.disabled = false;
-  }
-  // A streaming run reports `thread.run.cancelled` on its stream; a waiting one has no stream: poll it.
-  if (view.run.status === "requires_action") {
-    view.actionBar?.remove();
-    view.actionBar = null;
-    setComposer("running");
-    await view.pollUntilSettled();
   }
 }

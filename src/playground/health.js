@@ -1,5 +1,5 @@
-// Health and models: the status pill, the banners for a missing server or Ollama, and the model menu
-// (filled from the models Ollama has pulled, polled with /health).
+// Health and models: the status pill, the banners for a missing server or Ollama, and the model menus (the
+// assistant form's and the conversation panel's, filled from the models Ollama has pulled, polled with /health).
 import { health } from "./api.js";
 import { $, input } from "./dom.js";
 import { setBanner } from "./notify.js";
@@ -10,7 +10,13 @@ import { state } from "./state.js";
 /** Ollama's embedding models cannot chat; keep them out of the model menu. */
 const EMBEDDING_NAME = /embed|minilm|bge-|e5-/i;
 
-/** What the model menu was last filled from. */
+/** The model menus, each with the hint under it. */
+const MENUS = [
+  { select: "a-model", hint: "model-hint" },
+  { select: "c-model", hint: "c-model-hint" },
+];
+
+/** What the model menus were last filled from. */
 let lastModels = "";
 
 export async function refreshHealth() {
@@ -23,38 +29,44 @@ export async function refreshHealth() {
     setBanner("health", "The local-assistants server does not answer `/health`: is it still running? Start it with `npm start`.");
     return;
   }
-  const o = res.ollama ?? { reachable: false, models: [] };
+  // The model server: Ollama, or an OpenAI-compatible one (LLM_BACKEND=openai), in the same shape.
+  const probe = modelServer(res);
+  const o = probe ?? { reachable: false, models: [] };
+  const name = res.openai ? "Model server" : "Ollama";
   state.models = (o.models ?? []).filter((/** @type {string} */ m) => !EMBEDDING_NAME.test(m));
-  if (!res.ollama) {
+  if (!probe) {
     // A server with an API key tells only that it is up until the page has the key.
     pill.className = "pill";
     pill.textContent = "Server up";
     setBanner("health", null);
   } else if (!o.reachable) {
     pill.className = "pill bad";
-    pill.textContent = "Ollama not reachable";
+    pill.textContent = `${name} not reachable`;
     setBanner("health", o.error ?? "Ollama is not reachable: start it with `ollama serve`.");
   } else if (state.models.length === 0) {
     pill.className = "pill warn";
-    pill.textContent = `Ollama ${o.version ?? ""} · no chat model`;
-    setBanner("health", "Ollama has no chat model pulled: run `ollama pull llama3.2:3b` (or any model you like), then reload.");
+    pill.textContent = `${name} ${o.version ?? ""} · no chat model`;
+    setBanner("health", res.openai ? "The model server serves no chat model." : "Ollama has no chat model pulled: run `ollama pull llama3.2:3b` (or any model you like), then reload.");
   } else {
     pill.className = "pill ok";
-    pill.textContent = `Ollama ${o.version ?? ""} · ${state.models.length} model${state.models.length === 1 ? "" : "s"}`;
+    pill.textContent = `${name} ${o.version ?? ""} · ${state.models.length} model${state.models.length === 1 ? "" : "s"}`;
     setBanner("health", null);
   }
   pill.title = `local-assistants ${res.version ?? ""}`;
-  // Re-fill the model menu only when something changed (re-filling closes a menu the person has open).
+  // Re-fill the model menus only when something changed (re-filling closes a menu the person has open).
   const signature = JSON.stringify([o.reachable, state.models]);
   if (signature !== lastModels) {
     lastModels = signature;
-    fillModelSelect(input("a-model").value || null);
+    for (const menu of MENUS) fillModelSelect(input(menu.select).value || null, menu.select);
   }
 }
 
-/** @param {string | null} current */
-export function fillModelSelect(current) {
-  const select = /** @type {HTMLSelectElement} */ ($("a-model"));
+/**
+ * @param {string | null} current
+ * @param {string} [selectId] which menu: the assistant form's (default) or the conversation panel's
+ */
+export function fillModelSelect(current, selectId = "a-model") {
+  const select = /** @type {HTMLSelectElement} */ ($(selectId));
   const names = [...state.models];
   if (current && !names.includes(current)) names.push(current);
   select.replaceChildren(
@@ -67,30 +79,42 @@ export function fillModelSelect(current) {
   );
   if (names.length === 0) select.append(h("option", { value: "gpt-4o" }, "gpt-4o (server's default model)"));
   select.value = current ?? names[0] ?? "gpt-4o";
-  showModelHint();
+  showModelHint(selectId);
 }
 
-export function showModelHint() {
-  const model = input("a-model").value;
-  const hint = $("model-hint");
-  const reachable = state.health?.ollama?.reachable;
+/** @param {string} [selectId] the menu whose hint to update */
+export function showModelHint(selectId = "a-model") {
+  const model = input(selectId).value;
+  const hint = $(MENUS.find((m) => m.select === selectId)?.hint ?? "model-hint");
+  const reachable = modelServer(state.health)?.reachable;
   let text = "";
   let warn = true;
-  if (state.health && !state.health.ollama) text = "Enter the API key to see the models Ollama has.";
+  if (state.health && !modelServer(state.health)) text = "Enter the API key to see the models Ollama has.";
   else if (!reachable) text = "Ollama is not reachable, so the list of models is unknown.";
   else if (OPENAI_MODEL_NAME.test(model)) {
     text = "OpenAI model names run the server's default chat model.";
     warn = false;
-  } else if (!isPulled(model)) text = `'${model}' may not be pulled: run \`ollama pull ${model}\`.`;
+  } else if (!isPulled(model)) {
+    text = state.health?.openai ? `'${model}' is not among the models the model server serves.` : `'${model}' may not be pulled: run \`ollama pull ${model}\`.`;
+  }
   hint.className = warn ? "hint warn" : "hint";
   hint.replaceChildren(richText(text));
   hint.hidden = text === "";
 }
 
+/**
+ * What /health says of the model server (`ollama`, or `openai` with LLM_BACKEND=openai); undefined when the
+ * server answered only that it is up (a key is needed to see more).
+ * @param {any} res
+ */
+function modelServer(res) {
+  return res?.ollama ?? res?.openai;
+}
+
 /** @param {string} model */
 function isPulled(model) {
   const tag = model.includes(":") ? model : `${model}:latest`;
-  return state.models.includes(tag) || state.models.some((m) => m.startsWith(`${model}:`));
+  return state.models.includes(model) || state.models.includes(tag) || state.models.some((m) => m.startsWith(`${model}:`));
 }
 
 /** The model a new assistant starts with: the first pulled one, else a name the server maps to its default. */

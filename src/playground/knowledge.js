@@ -1,6 +1,8 @@
-// Knowledge: the assistant's vector store (file_search reads it) and its files, with upload by drop or
-// picker and ingestion progress polled until every file is done.
+// Knowledge: the vector store file_search reads — the assistant's (its tool_resources), or the open
+// conversation's (the one the page names in each response's file_search tool) — and its files, with upload
+// by drop or picker and ingestion progress polled until every file is done.
 import { api } from "./api.js";
+import { chooseConversationStore, conversationSettings } from "./conversations.js";
 import { $, input } from "./dom.js";
 import { ensureFileNames, openFile } from "./files.js";
 import { messageOf, toast } from "./notify.js";
@@ -10,9 +12,14 @@ import { state } from "./state.js";
 /** The files last listed for the attached store, kept so uploads can re-render without a new request. @type {any[] | null} */
 let lastStoreFiles = null;
 
-/** Shows the section for the selected assistant (hides it when none): its store menu and files. */
+/** The assistant or conversation whose store the section shows (null: none, the section is hidden). */
+function owner() {
+  return state.assistant ?? state.conversation;
+}
+
+/** Shows the section for the selected assistant or conversation (hides it when none): its store menu and files. */
 export async function renderKnowledge() {
-  const a = state.assistant;
+  const a = owner();
   const section = $("knowledge");
   section.hidden = !a;
   clearTimeout(state.storeTimer);
@@ -25,14 +32,20 @@ export async function renderKnowledge() {
     $("vs-files").replaceChildren(h("li", null, errorBox("Could not list vector stores", messageOf(err))));
     return;
   }
-  if (state.assistant !== a) return;
+  if (owner() !== a) return;
   renderStoreSelect();
   await refreshStoreFiles();
 }
 
-/** The page manages one store per assistant: the first its file_search reads. */
+/** The page manages one store per assistant or conversation: for an assistant, the first its file_search reads. */
 function attachedStoreId() {
+  if (state.conversation) return conversationSettings().storeId;
   return state.assistant?.tool_resources?.file_search?.vector_store_ids?.[0] ?? null;
+}
+
+/** The name a store created here gets when none is typed. */
+function defaultStoreName() {
+  return state.conversation ? "Conversation files" : `${state.assistant?.name || "Assistant"} files`;
 }
 
 function renderStoreSelect() {
@@ -47,10 +60,18 @@ function renderStoreSelect() {
 }
 
 /**
- * Attaches a vector store to the assistant (file_search reads it), enabling file_search; null detaches.
+ * Attaches a vector store to the assistant or conversation (file_search reads it), enabling file_search;
+ * null detaches.
  * @param {string | null} storeId
  */
 export async function attachStore(storeId) {
+  if (state.conversation) {
+    await chooseConversationStore(storeId);
+    renderStoreSelect();
+    state.uploads = [];
+    await refreshStoreFiles();
+    return;
+  }
   const a = state.assistant;
   if (!a) return;
   let tools = a.tools;
@@ -79,7 +100,7 @@ function replaceAssistant(updated) {
 
 export async function createStore() {
   const field = input("vs-name");
-  const name = field.value.trim() || `${state.assistant?.name || "Assistant"} files`;
+  const name = field.value.trim() || defaultStoreName();
   try {
     const store = await api("POST", "/vector_stores", { name });
     state.stores.unshift(store);
@@ -96,12 +117,11 @@ export async function createStore() {
  * @param {File[]} files
  */
 export async function uploadFiles(files) {
-  const a = state.assistant;
-  if (!a || files.length === 0) return;
+  if (!owner() || files.length === 0) return;
   let storeId = attachedStoreId();
   if (!storeId) {
     try {
-      const store = await api("POST", "/vector_stores", { name: `${a.name || "Assistant"} files` });
+      const store = await api("POST", "/vector_stores", { name: defaultStoreName() });
       state.stores.unshift(store);
       await attachStore(store.id);
       storeId = store.id;

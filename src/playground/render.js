@@ -106,6 +106,7 @@ const STATUS_LABEL = /** @type {Record<string, string>} */ ({
   completed: "Completed",
   failed: "Failed",
   cancelled: "Cancelled",
+  incomplete: "Incomplete",
 });
 
 /** @param {string} status an unknown status shows as it is */
@@ -140,19 +141,65 @@ export function numberSources(annotations) {
   return [...byKey.values()];
 }
 
+/** A citation marker the server writes or keeps ([1], [1, 2], 【1†file, p. 3】), ending where the text does. */
+const MARKER_AT_END = /(?:【[^】\n]*】|\[[^\]\n]{1,40}\])$/;
+
 /**
- * A text content part with its annotations: each citation marker (`[1]`, `【1†file, p. 3】`) becomes a
- * numbered reference button; file_path annotations become download buttons.
+ * Annotations in the shape runs give them (`start_index`/`end_index` around the marker, `file_citation` or
+ * `file_path` objects). The Responses API gives a file_citation only `{file_id, filename, index}`, the index
+ * where its marker ends, and a file the code wrote as a container_file_citation: both become that shape, so
+ * one renderer shows either API's answers. A citation's span is the marker ending at its index, or empty
+ * (the number is put there) when none does. Run-shaped annotations pass through as they are.
  * @param {string} value
  * @param {any[]} annotations
+ */
+export function runShapedAnnotations(value, annotations) {
+  return annotations.map((a) => {
+    if (a?.type === "file_citation" && !a.file_citation && typeof a.file_id === "string") {
+      const end = Number.isInteger(a.index) ? Math.min(Math.max(a.index, 0), value.length) : value.length;
+      const marker = MARKER_AT_END.exec(value.slice(0, end));
+      const start = marker ? end - marker[0].length : end;
+      return { type: "file_citation", text: value.slice(start, end), start_index: start, end_index: end, file_citation: { file_id: a.file_id } };
+    }
+    if (a?.type === "container_file_citation" && typeof a.file_id === "string") {
+      return { type: "file_path", text: value.slice(a.start_index, a.end_index), start_index: a.start_index, end_index: a.end_index, file_path: { file_id: a.file_id } };
+    }
+    return a;
+  });
+}
+
+/**
+ * The ids of the files a message's content parts cite or link (either API's annotations), to look up names.
+ * @param {any[]} parts
+ */
+export function citedFileIds(parts) {
+  /** @type {string[]} */
+  const ids = [];
+  for (const part of parts ?? []) {
+    for (const a of part?.text?.annotations ?? part?.annotations ?? []) {
+      const id = a.file_citation?.file_id ?? a.file_path?.file_id ?? a.file_id;
+      if (typeof id === "string") ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/**
+ * A text content part with its annotations: each citation marker (`[1]`, `【1†file, p. 3】`) becomes a
+ * numbered reference button; file_path annotations become download buttons. Annotations may be in the
+ * Responses API's shape too (runShapedAnnotations).
+ * @param {string} value
+ * @param {any[]} given
  * @param {{ fileLabel: (id: string) => string, openFile: (id: string, page: number | null) => void }} files
  */
-export function annotatedText(value, annotations, files) {
+export function annotatedText(value, given, files) {
+  const annotations = runShapedAnnotations(value, given);
   const sources = numberSources(annotations);
   const numberOf = new Map(sources.map((s) => [s.key, s]));
   const text = h("div", { class: "text" });
+  // An empty span is a citation of the Responses API with no marker before it: its number goes there.
   const sorted = [...annotations]
-    .filter((a) => Number.isInteger(a.start_index) && Number.isInteger(a.end_index) && a.end_index > a.start_index)
+    .filter((a) => Number.isInteger(a.start_index) && Number.isInteger(a.end_index) && (a.end_index > a.start_index || (a.type === "file_citation" && a.end_index === a.start_index)))
     .sort((a, b) => a.start_index - b.start_index);
   let at = 0;
   for (const a of sorted) {

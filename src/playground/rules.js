@@ -19,3 +19,16 @@ export const INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_sear
 
 /** The query parameter asking for those passages, ready to append to a runs or steps URL. */
 export const INCLUDE_RESULTS = `include[]=${encodeURIComponent(INCLUDE_FILE_SEARCH_CONTENT)}`;
+
+/**
+ * The `include[]` values that make Responses API items carry what file_search found and what the code printed
+ * (the first two of `RESPONSE_INCLUDES` in src/api/responses.ts): without them the server leaves both out, and
+ * a conversation's tool cards would be empty.
+ */
+export const RESPONSE_INCLUDES = ["file_search_call.results", "code_interpreter_call.outputs"];
+
+/** Those values as a query string, ready to append to a conversation items URL. */
+export const RESPONSE_INCLUDE_QUERY = RESPONSE_INCLUDES.map((v) => `include[]=${encodeURIComponent(v)}`).join("&");
+
+/** Response statuses that end a response (`ResponseStatus` in src/api/responses-wire.ts, less queued and in_progress). */
+export const TERMINAL_RESPONSE_STATUSES = new Set(["completed", "failed", "incomplete", "cancelled"]);

@@ -2,11 +2,11 @@
 // when the thread is reloaded), showing tool calls, the answer as it streams, and how the run ended. A run
 // waiting for function outputs gets output boxes and a submit button here.
 import { api, streamEvents } from "./api.js";
-import { drive, setComposer, startStream } from "./composer.js";
+import { drive, finishActive, setComposer, startStream } from "./composer.js";
 import { ensureFileNames } from "./files.js";
 import { refreshHealth } from "./health.js";
-import { messageOf } from "./notify.js";
-import { applyStepDelta, errorBox, h, notice } from "./render.js";
+import { messageOf, toast } from "./notify.js";
+import { applyStepDelta, citedFileIds, errorBox, h, notice } from "./render.js";
 import { TERMINAL_RUN_STATUSES } from "./rules.js";
 import { state } from "./state.js";
 import { toolCard } from "./tool-card.js";
@@ -113,6 +113,36 @@ export class RunView {
     scrollToEnd();
   }
 
+  /**
+   * The stream ended (`ended`: with its final `done`): the composer waits for tool outputs, is free, or the
+   * run is followed by polling when the stream stopped before the run did (connection lost).
+   * @param {boolean} ended
+   */
+  async streamEnded(ended) {
+    const status = this.run?.status;
+    if (status === "requires_action") setComposer("action");
+    else if (!ended || !status || !TERMINAL_RUN_STATUSES.has(status)) {
+      if (this.run) await this.pollUntilSettled();
+      else setComposer("idle");
+    } else finishActive();
+  }
+
+  /** Cancels the run: a streaming one then reports `thread.run.cancelled`; a waiting one has no stream: poll it. */
+  async cancel() {
+    if (!this.run) return;
+    try {
+      await api("POST", `/threads/${this.threadId}/runs/${this.run.id}/cancel`);
+    } catch (err) {
+      toast(`Could not cancel the run: ${messageOf(err)}`, "error");
+    }
+    if (this.run.status === "requires_action") {
+      this.actionBar?.remove();
+      this.actionBar = null;
+      setComposer("running");
+      await this.pollUntilSettled();
+    }
+  }
+
   /** @param {string} text */
   setProgress(text) {
     this.progress.textContent = text;
@@ -187,9 +217,7 @@ export class RunView {
       this.messageCreated(m);
       entry = /** @type {{ el: HTMLElement, body: HTMLElement, textNode: Text | null }} */ (this.messages.get(m.id));
     }
-    const ids = [];
-    for (const part of m.content ?? []) for (const a of part.text?.annotations ?? []) ids.push(a.file_citation?.file_id ?? a.file_path?.file_id);
-    await ensureFileNames(ids.filter(Boolean));
+    await ensureFileNames(citedFileIds(m.content));
     fillMessage(entry.body, m);
     entry.textNode = null;
     entry.el.classList.remove("streaming");

@@ -1,5 +1,5 @@
 // Threads. The API has no "list threads", so the page remembers the ones it made, per assistant, in local
-// storage, along with the assistant and thread last open (reopened on the next visit).
+// storage, along with the assistant and thread (or the conversation) last open, reopened on the next visit.
 import { ApiError, api } from "./api.js";
 import { stopStream, setComposer } from "./composer.js";
 import { $ } from "./dom.js";
@@ -44,13 +44,19 @@ export function forgetThreads(assistantId) {
   localStorage.setItem(THREADS_KEY, JSON.stringify(all));
 }
 
-/** The assistant and thread open last time. @returns {{ assistantId?: string | null, threadId?: string | null }} */
+/**
+ * The assistant and thread, or the conversation, open last time.
+ * @returns {{ assistantId?: string | null, threadId?: string | null, conversationId?: string | null }}
+ */
 export function savedSelection() {
   return readJson(localStorage, SELECTION_KEY, {});
 }
 
 export function saveSelection() {
-  localStorage.setItem(SELECTION_KEY, JSON.stringify({ assistantId: state.assistant?.id ?? null, threadId: state.threadId }));
+  localStorage.setItem(
+    SELECTION_KEY,
+    JSON.stringify({ assistantId: state.assistant?.id ?? null, threadId: state.threadId, conversationId: state.conversation?.id ?? null }),
+  );
 }
 
 export function renderThreads() {

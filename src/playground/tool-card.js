@@ -1,5 +1,6 @@
-// Tool call cards inside a run: code_interpreter (code and output), file_search (the passages found) and
-// function calls (arguments, then the output, or a box for it while the run waits).
+// Tool call cards inside a run or a response: code_interpreter (code and output), file_search (the passages
+// found) and function calls (arguments, then the output, or a box for it while the run waits). A Responses API
+// item is first turned into the run step call it corresponds to (itemCard), so both APIs look the same.
 import { imageOf, openFile } from "./files.js";
 import { h, prettyJson, statusLabel } from "./render.js";
 
@@ -88,4 +89,48 @@ export function toolCard(call, stepStatus, pending) {
     );
   }
   return h("details", { class: "tool", open: true }, h("summary", null, call.type ?? "tool call", status));
+}
+
+/**
+ * A Responses API tool item (file_search_call, code_interpreter_call, function_call) as the same card a run
+ * step's call gets.
+ * @param {any} item
+ * @param {string | null} [output] a function_call's output (its function_call_output item), when there is one
+ */
+export function itemCard(item, output = null) {
+  return toolCard(callOfItem(item, output), ITEM_STEP_STATUS[item.status] ?? item.status, new Set());
+}
+
+/** Item statuses as the step statuses the cards show (searching and interpreting are still in progress). */
+const ITEM_STEP_STATUS = /** @type {Record<string, string>} */ ({
+  in_progress: "in_progress",
+  searching: "in_progress",
+  interpreting: "in_progress",
+  completed: "completed",
+  incomplete: "incomplete",
+  failed: "failed",
+});
+
+/**
+ * The run step call a Responses item corresponds to: the page's copy of the server's `callOf`
+ * (src/tools/file-search.ts, src/tools/code-interpreter.ts), the other way round from the items.
+ * @param {any} item
+ * @param {string | null} output
+ */
+export function callOfItem(item, output) {
+  if (item.type === "file_search_call") {
+    const results = (item.results ?? []).map((/** @type {any} */ r) => ({ file_id: r.file_id, file_name: r.filename, score: r.score, content: [{ type: "text", text: r.text }] }));
+    return { id: item.id, type: "file_search", file_search: { query: (item.queries ?? []).join(" "), results } };
+  }
+  if (item.type === "code_interpreter_call") {
+    const outputs = (item.outputs ?? []).map((/** @type {any} */ o) => {
+      if (o?.type !== "image") return o;
+      // The server's image URL is the written file's content (`/v1/files/<id>/content`): show that file.
+      const fileId = /\/files\/([^/]+)\/content$/.exec(o.url ?? "")?.[1];
+      return fileId ? { type: "image", image: { file_id: fileId } } : { type: "logs", logs: `[image: ${o.url}]` };
+    });
+    return { id: item.id, type: "code_interpreter", code_interpreter: { input: item.code ?? "", outputs } };
+  }
+  if (item.type === "function_call") return { id: item.id, type: "function", function: { name: item.name, arguments: item.arguments ?? "", output } };
+  return { id: item.id, type: item.type };
 }

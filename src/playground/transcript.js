@@ -1,15 +1,21 @@
-// The transcript: a thread's history rebuilt from the API (messages, and runs with their steps), and the
-// message bubbles that both the history and streaming runs (run-view.js) render.
+// The transcript: a thread's history rebuilt from the API (messages, and runs with their steps), or a
+// conversation's (its items, each response's output grouped as one block), and the message bubbles that
+// histories, streaming runs (run-view.js) and streaming responses (response-view.js) all render.
 import { ApiError, api } from "./api.js";
 import { setComposer } from "./composer.js";
+import { forgetConversation } from "./conversations.js";
 import { $ } from "./dom.js";
 import { ensureFileNames, fileOps, imageOf } from "./files.js";
 import { messageOf } from "./notify.js";
-import { annotatedText, errorBox, h, notice } from "./render.js";
-import { INCLUDE_RESULTS } from "./rules.js";
+import { annotatedText, citedFileIds, errorBox, h, notice } from "./render.js";
+import { ResponseView } from "./response-view.js";
+import { INCLUDE_RESULTS, RESPONSE_INCLUDE_QUERY } from "./rules.js";
 import { RunView } from "./run-view.js";
 import { state } from "./state.js";
 import { renderThreads, saveThreads, threadsOf } from "./threads.js";
+
+/** The most items of a conversation the page reads (in pages of 100); older ones beyond it are not shown. */
+const MAX_CONVERSATION_ITEMS = 1000;
 
 /** @param {string} text */
 export function showTranscriptHint(text) {
@@ -32,10 +38,7 @@ export async function loadTranscript(threadId) {
     const steps = await Promise.all(
       recentRuns.map((/** @type {any} */ r) => api("GET", `/threads/${threadId}/runs/${r.id}/steps?limit=100&order=asc&${INCLUDE_RESULTS}`)),
     );
-    /** @type {string[]} */
-    const cited = [];
-    for (const m of messages.data) for (const part of m.content) for (const a of part.text?.annotations ?? []) cited.push(a.file_citation?.file_id ?? a.file_path?.file_id);
-    await ensureFileNames(cited.filter(Boolean));
+    await ensureFileNames(messages.data.flatMap((/** @type {any} */ m) => citedFileIds(m.content)));
     if (state.threadId !== threadId) return;
     const byId = new Map(messages.data.map((/** @type {any} */ m) => [m.id, m]));
     const inRuns = new Set(messages.data.filter((/** @type {any} */ m) => m.run_id && recentRuns.some((/** @type {any} */ r) => r.id === m.run_id)).map((/** @type {any} */ m) => m.id));
@@ -80,15 +83,75 @@ export async function loadTranscript(threadId) {
   }
 }
 
-/** @param {any} m */
+/**
+ * Renders a conversation (or a thread read as one) from its items: user messages on their own, everything
+ * else up to the next user message as one response block, as it looked while it streamed.
+ * @param {string} conversationId
+ */
+export async function loadConversationTranscript(conversationId) {
+  const transcript = $("transcript");
+  transcript.replaceChildren(h("p", { class: "transcript-hint" }, "Loading…"));
+  try {
+    /** @type {any[]} */
+    const items = [];
+    let after = "";
+    for (;;) {
+      const page = await api("GET", `/conversations/${conversationId}/items?order=asc&limit=100${after}&${RESPONSE_INCLUDE_QUERY}`);
+      items.push(...page.data);
+      if (!page.has_more || page.data.length === 0 || items.length >= MAX_CONVERSATION_ITEMS) break;
+      after = `&after=${encodeURIComponent(page.last_id)}`;
+    }
+    await ensureFileNames(items.flatMap((item) => (item.type === "message" ? citedFileIds(item.content) : [])));
+    if (state.conversation?.id !== conversationId) return;
+    transcript.replaceChildren();
+    if (items.length === 0) showTranscriptHint("No messages yet: send one to start.");
+    /** @type {any[]} */
+    let turn = [];
+    const flush = () => {
+      if (turn.length === 0) return;
+      const view = new ResponseView(conversationId);
+      view.restore(turn);
+      transcript.append(view.el);
+      turn = [];
+    };
+    for (const item of items) {
+      if (item.type === "message" && item.role !== "assistant") {
+        flush();
+        transcript.append(messageEl(item));
+      } else turn.push(item);
+    }
+    flush();
+    scrollToEnd(true);
+  } catch (err) {
+    if (state.conversation?.id !== conversationId) return;
+    if (err instanceof ApiError && err.status === 404) {
+      forgetConversation(conversationId);
+      transcript.replaceChildren(notice("This conversation no longer exists on the server; it was removed from the list."));
+      return;
+    }
+    transcript.replaceChildren(errorBox("Could not load the conversation", messageOf(err), err instanceof ApiError ? err.code : null));
+  }
+}
+
+/** Who said it, as the bubble's heading. @param {string} role */
+function speaker(role) {
+  if (role === "user") return "You";
+  if (role === "system") return "System";
+  if (role === "developer") return "Developer";
+  return state.assistant?.name || "Assistant";
+}
+
+/** A thread message or a conversation's message item (same id, role, status and content list). @param {any} m */
 export function messageEl(m) {
   const body = h("div", { class: "bubble" });
   fillMessage(body, m);
-  const who = m.role === "user" ? "You" : state.assistant?.name || "Assistant";
+  const who = speaker(m.role);
   return h("article", { class: `msg ${m.role}`, "data-message-id": m.id, "aria-label": `${who} said` }, h("div", { class: "who" }, who), body);
 }
 
 /**
+ * Fills a bubble with a message's content parts: the Assistants API's (text, image_file, image_url) or the
+ * Responses API's (input_text, output_text, input_image, input_file).
  * @param {HTMLElement} body
  * @param {any} m
  */
@@ -96,8 +159,11 @@ export function fillMessage(body, m) {
   body.replaceChildren();
   for (const part of m.content ?? []) {
     if (part.type === "text") body.append(annotatedText(part.text.value, part.text.annotations ?? [], fileOps));
+    else if (part.type === "output_text" || part.type === "input_text") body.append(annotatedText(part.text ?? "", part.annotations ?? [], fileOps));
     else if (part.type === "image_file") body.append(imageOf(part.image_file.file_id));
     else if (part.type === "image_url") body.append(h("p", { class: "muted" }, `[image: ${part.image_url.url}]`));
+    else if (part.type === "input_image") body.append(part.file_id ? imageOf(part.file_id) : h("p", { class: "muted" }, `[image${part.image_url ? `: ${part.image_url}` : ""}]`));
+    else if (part.type === "input_file") body.append(h("p", { class: "muted" }, `[file: ${part.filename ?? part.file_id ?? "attached document"}]`));
   }
   if (m.status === "incomplete") {
     body.append(h("p", { class: "muted small" }, `(incomplete${m.incomplete_details?.reason ? `: ${m.incomplete_details.reason}` : ""})`));

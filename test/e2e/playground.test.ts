@@ -10,8 +10,10 @@ import type { Browser, Page } from "playwright-core";
 import type { Env } from "../../src/config.js";
 import type { ServiceOverrides } from "../../src/composition/services.js";
 import { hashEmbedding, type ChatBody } from "../fakes/ollama-fake.js";
+import { startOpenAiServerFake } from "../fakes/openai-server-fake.js";
 import { makeRunApp, type RunTestApp } from "../helpers/run-app.js";
 import { listen } from "../helpers/test-app.js";
+import { storeOf } from "../helpers/vector-stores.js";
 import { codeInterpreterTool } from "../../src/tools/code-interpreter.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -108,7 +110,8 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     const models = await page.locator("#a-model option").allTextContents();
     expect(models).toEqual(["llama3.2:3b", "tiny:1b"]);
     await page.getByLabel("Name", { exact: true }).fill("Docs helper");
-    await page.getByLabel("Model").selectOption("llama3.2:3b");
+    // Scoped: the conversation panel (hidden here) has a model menu too.
+    await page.locator("#assistant-form").getByLabel("Model").selectOption("llama3.2:3b");
     await page.getByLabel("Instructions").fill("Answer from the attached documents and cite them.");
     await page.getByRole("checkbox", { name: /file_search/ }).check();
     await page.getByRole("button", { name: "Create assistant" }).click();
@@ -354,6 +357,241 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     expect(await dialog.isHidden()).toBe(true);
     expect(await page.getByRole("button", { name: /API key \(set\)/ }).isVisible()).toBe(true);
     await shot(page, "12-api-key-accepted");
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+  /** A code_interpreter whose "sandbox" prints a fixed answer, so the page's output can be checked exactly. */
+  function fakeCodeInterpreter(logs: (code: string) => string) {
+    return codeInterpreterTool({ run: async (_scope, code) => ({ outputs: [{ type: "logs", logs: logs(code) }] }) });
+  }
+
+  /** The conversation the page has open (from its saved selection). */
+  async function openConversationId(page: Page): Promise<string> {
+    return page.evaluate(() => JSON.parse(localStorage.getItem("local-assistants.selection")!).conversationId as string);
+  }
+
+  /** Conversations as the server lists them (GET /v1/conversations, beyond the SDK), newest first. */
+  async function listConversations(t: RunTestApp): Promise<Array<{ id: string; metadata: Record<string, string> }>> {
+    return ((await (await t.request("/v1/conversations")).json()) as { data: Array<{ id: string; metadata: Record<string, string> }> }).data;
+  }
+
+  it("a conversation made on the page streams a Responses API answer with a citation that opens the cited file", async () => {
+    let storeId = "";
+    const { t, page, problems } = await open({}, {}, async (app) => {
+      storeId = (await storeOf(app, { "saturn.txt": "Saturn is a gas giant with bright rings. Its moon Titan has a thick nitrogen atmosphere and lakes of liquid methane." }, "Planets")).store.id;
+    });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.locator("#conversation-list").getByText("No conversations yet.").waitFor(WAIT);
+
+    await page.getByRole("button", { name: "New conversation" }).click();
+    await page.locator("#chat-title", { hasText: "New conversation" }).waitFor(WAIT);
+    // Without a store, file_search has nothing to read: the box says where to choose one.
+    expect(await page.getByRole("checkbox", { name: /file_search/ }).isDisabled()).toBe(true);
+    await page.getByLabel("Vector store", { exact: true }).selectOption(storeId);
+    await page.getByText("1 ready").waitFor(WAIT);
+    expect(await page.getByRole("checkbox", { name: /file_search/ }).isChecked()).toBe(true);
+    expect(await page.getByRole("checkbox", { name: /code_interpreter/ }).isChecked()).toBe(true);
+
+    const answer = "Titan has a thick nitrogen atmosphere [1]. Its lakes hold liquid methane, not water.";
+    t.ollama.script(
+      { toolCalls: [{ name: "file_search", arguments: { query: "Titan atmosphere" } }] },
+      (body: ChatBody) => {
+        expect(body.messages.at(-1)!.content).toMatch(/\[1\] saturn\.txt:[\s\S]*nitrogen atmosphere/);
+        return { text: answer, delayMs: 90 };
+      },
+    );
+    await page.getByLabel("Message").fill("What is Titan's atmosphere made of?");
+    await page.getByLabel("Message").press("Enter");
+    // The answer streams: part of it is on screen while the rest is still coming, and it can be cancelled.
+    await page.waitForFunction(() => {
+      const text = document.querySelector(".response .msg.assistant.streaming .text")?.textContent ?? "";
+      return text.includes("nitrogen") && !text.includes("not water");
+    }, undefined, WAIT);
+    await page.getByRole("button", { name: "Cancel response" }).waitFor(WAIT);
+    await shot(page, "13-conversation-streaming");
+
+    const reply = page.locator(".response .msg.assistant").last();
+    await reply.locator("button.cite").waitFor(WAIT);
+    await expect.poll(() => reply.locator(".text").textContent(), WAIT).toBe("Titan has a thick nitrogen atmosphere 1. Its lakes hold liquid methane, not water.");
+    const conversationId = await openConversationId(page);
+    expect(conversationId).toMatch(/^conv_/);
+    const fileId = (await t.client.vectorStores.files.list(storeId)).data[0]!.id;
+    expect(await reply.locator("button.cite").getAttribute("data-file-id")).toBe(fileId);
+    expect(await reply.locator("button.cite").getAttribute("aria-label")).toBe("Source 1: saturn.txt (opens the file)");
+    expect(await reply.locator(".sources li").first().textContent()).toBe("saturn.txt");
+    const search = page.locator(".response .tool.file_search");
+    expect(await search.locator("summary").first().textContent()).toMatch(/file_search\s*1 passage found\s*Completed/);
+    expect(await search.locator(".passage").first().textContent()).toContain("nitrogen atmosphere");
+    expect(await page.getByRole("button", { name: "Cancel response" }).isHidden()).toBe(true);
+    expect(await page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
+    await shot(page, "14-conversation-citation");
+
+    // What the page sent: the model from its menu and both tools, in the conversation it made (titled by the
+    // first message, the settings in its metadata), and the items the server added.
+    expect(t.ollama.chatRequests[0]!.model).toBe("llama3.2:3b");
+    expect(t.ollama.chatRequests[0]!.tools!.map((tool) => tool.function.name)).toEqual(["file_search", "code_interpreter"]);
+    const [listed] = await listConversations(t);
+    expect(listed).toMatchObject({ id: conversationId, metadata: { title: "What is Titan's atmosphere made of?", model: "llama3.2:3b", vector_store_id: storeId } });
+    const items = (await t.client.conversations.items.list(conversationId, { order: "asc" })).data;
+    expect(items.map((i) => i.type)).toEqual(["message", "file_search_call", "message"]);
+    expect(await page.locator("#conversation-list .item-title").allTextContents()).toEqual(["What is Titan's atmosphere made of?"]);
+    expect(await page.locator("#conversation-list .item[aria-current=true]").getAttribute("data-conversation-id")).toBe(conversationId);
+
+    // The citation opens the cited file, fetched through the API, in a new tab.
+    const [tab] = await Promise.all([page.waitForEvent("popup"), reply.locator("button.cite").click()]);
+    await tab.waitForURL(/^blob:/, WAIT);
+    expect(await tab.locator("body").textContent()).toContain("lakes of liquid methane");
+    await tab.close();
+
+    // A reload reopens the conversation from its items: question, search, cited answer.
+    await page.reload();
+    await page.locator(".response .msg.assistant button.cite").waitFor(WAIT);
+    expect(await page.locator(".msg.user .text").first().textContent()).toBe("What is Titan's atmosphere made of?");
+    expect(await page.locator(".response .tool.file_search .passage").first().textContent()).toContain("nitrogen atmosphere");
+    expect(await page.locator("#conversation-id").textContent()).toBe(conversationId);
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("a conversation shows code_interpreter's code and output, streamed and after a reload", async () => {
+    const { t, page, problems } = await open({}, { tools: [fakeCodeInterpreter((code) => `42\n(ran ${code.length} chars)`)] });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    t.ollama.script(
+      { toolCalls: [{ name: "code_interpreter", arguments: { code: "console.log(6 * 7)" } }] },
+      { text: "6 × 7 = 42, as the code printed.", delayMs: 20 },
+    );
+    await page.getByLabel("Message").fill("Compute 6 × 7 with code.");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.locator(".response .msg.assistant:not(.streaming)", { hasText: "6 × 7 = 42, as the code printed." }).waitFor(WAIT);
+    const ci = page.locator(".response .tool.code_interpreter");
+    expect(await ci.locator("pre.code").textContent()).toBe("console.log(6 * 7)");
+    expect(await ci.locator("pre.output").textContent()).toBe("42\n(ran 18 chars)");
+    expect(await ci.locator(".chip").textContent()).toBe("Completed");
+    // The code's output went back to the model as the tool's result.
+    expect(t.ollama.chatRequests[1]!.messages.at(-1)).toMatchObject({ role: "tool", tool_name: "code_interpreter" });
+    expect(t.ollama.chatRequests[1]!.messages.at(-1)!.content).toContain("42");
+    await shot(page, "15-conversation-code-interpreter");
+
+    // Turning code_interpreter off is kept in the conversation and the next response is offered no tool.
+    const conversationId = await openConversationId(page);
+    await page.getByRole("checkbox", { name: /code_interpreter/ }).uncheck();
+    await expect.poll(async () => (await t.client.conversations.retrieve(conversationId)).metadata, WAIT).toMatchObject({ tools: "" });
+    t.ollama.script({ text: "No code this time." });
+    await page.getByLabel("Message").fill("And without code?");
+    await page.getByLabel("Message").press("Enter");
+    await page.locator(".response .msg.assistant:not(.streaming)", { hasText: "No code this time." }).waitFor(WAIT);
+    expect(t.ollama.chatRequests[2]!.tools ?? []).toEqual([]);
+
+    await page.reload();
+    await page.locator(".response .tool.code_interpreter pre.output").waitFor(WAIT);
+    expect(await page.locator(".response .tool.code_interpreter pre.output").textContent()).toBe("42\n(ran 18 chars)");
+    expect(await page.locator(".msg.user .text").allTextContents()).toEqual(["Compute 6 × 7 with code.", "And without code?"]);
+    expect(await page.getByRole("checkbox", { name: /code_interpreter/ }).isChecked()).toBe(false);
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("lists conversations made through the API too, newest first, and reopens one with its items", async () => {
+    const ids: string[] = [];
+    const { page, problems } = await open({}, { tools: [fakeCodeInterpreter(() => "4")] }, async (app) => {
+      ids.push((await app.client.conversations.create({ metadata: { title: "Older talk" }, items: [{ type: "message", role: "user", content: "Hello from the API" }] })).id);
+      // No title: the page names it by its first message. Its items come from a response made through the SDK.
+      const untitled = await app.client.conversations.create();
+      ids.push(untitled.id);
+      app.ollama.script({ toolCalls: [{ name: "code_interpreter", arguments: { code: "console.log(2 + 2)" } }] }, { text: "2 + 2 = 4." });
+      const response = await app.client.responses.create({
+        model: "gpt-4o",
+        conversation: untitled.id,
+        input: "Add two and two.",
+        tools: [{ type: "code_interpreter", container: { type: "auto" } }],
+      });
+      expect(response.status).toBe("completed");
+    });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    const titles = page.locator("#conversation-list .item-title");
+    await expect.poll(() => titles.allTextContents(), WAIT).toEqual(["Add two and two.", "Older talk"]);
+    expect(await page.locator("#conversation-list .item").evaluateAll((els) => els.map((el) => el.getAttribute("data-conversation-id")))).toEqual([ids[1], ids[0]]);
+
+    await page.locator("#conversation-list").getByText("Add two and two.").click();
+    const ci = page.locator(".response .tool.code_interpreter");
+    await ci.waitFor(WAIT);
+    expect(await ci.locator("pre.code").textContent()).toBe("console.log(2 + 2)");
+    expect(await ci.locator("pre.output").textContent()).toBe("4");
+    expect(await page.locator(".msg.user .text").allTextContents()).toEqual(["Add two and two."]);
+    expect(await page.locator(".response .msg.assistant .text").allTextContents()).toEqual(["2 + 2 = 4."]);
+    expect(await page.locator("#chat-title").textContent()).toBe("Add two and two.");
+    await shot(page, "16-conversations-from-the-api");
+
+    await page.locator("#conversation-list").getByText("Older talk").click();
+    await page.locator(".msg.user", { hasText: "Hello from the API" }).waitFor(WAIT);
+    expect(await page.locator(".response").count()).toBe(0);
+    expect(await page.locator("#conversation-list .item[aria-current=true] .item-title").textContent()).toBe("Older talk");
+    expect(await page.locator("#conversation-id").textContent()).toBe(ids[0]);
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("on an OpenAI-compatible model server (LLM_BACKEND=openai) the header names it and a conversation answers from it", async () => {
+    const upstream = await startOpenAiServerFake({ chatModels: [{ id: "Qwen/Qwen3-8B" }] });
+    cleanups.push(() => upstream.close());
+    const { page, problems } = await open({ LLM_BACKEND: "openai", LLM_BASE_URL: upstream.url, CHAT_MODEL: "Qwen/Qwen3-8B", EMBEDDING_MODEL: "" });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.locator("#health", { hasText: "Model server · 1 model" }).waitFor(WAIT);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    // The served id is in the menu, with no "ollama pull" hint under it (it is not an Ollama tag).
+    expect(await page.locator("#c-model").inputValue()).toBe("Qwen/Qwen3-8B");
+    expect(await page.locator("#c-model-hint").isHidden()).toBe(true);
+    upstream.script({ text: "Served from the GPU box." });
+    await page.getByLabel("Message").fill("Where do you run?");
+    await page.getByLabel("Message").press("Enter");
+    await page.locator(".response .msg.assistant .text", { hasText: "Served from the GPU box." }).waitFor(WAIT);
+    expect(upstream.chatRequests.at(-1)).toMatchObject({ model: "Qwen/Qwen3-8B", stream: true });
+    await shot(page, "20-openai-compatible-backend");
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
+  it("a model failure in a conversation shows an error box saying what happened (never a blank screen)", async () => {
+    const { t, page, problems } = await open();
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    t.ollama.script({ chunks: ["Let me"], errorLine: "model runner crashed" });
+    await page.getByLabel("Message").fill("Hello?");
+    await page.getByLabel("Message").press("Enter");
+    const error = page.locator(".response .callout.error");
+    await error.waitFor(WAIT);
+    expect(await error.locator("strong").textContent()).toBe("The response failed");
+    expect(await error.textContent()).toContain("model runner crashed");
+    expect(await page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Cancel response" }).isHidden()).toBe(true);
+    await shot(page, "17-conversation-model-failed");
+
+    // Ollama down: the box says how to start it, and the header says so too.
+    await t.ollama.setDown(true);
+    await page.getByLabel("Message").fill("Anyone there?");
+    await page.getByLabel("Message").press("Enter");
+    const down = page.locator(".response .callout.error").last();
+    await expect.poll(() => down.textContent(), WAIT).toContain(`Ollama is not reachable at ${t.ollama.url}: start it with ollama serve`);
+    await page.locator("#health", { hasText: "Ollama not reachable" }).waitFor(WAIT);
+    // A failed response adds nothing to the conversation.
+    expect((await t.client.conversations.items.list(await openConversationId(page))).data).toEqual([]);
+    await shot(page, "18-conversation-ollama-down");
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+  it("a streaming response in a conversation can be cancelled", async () => {
+    const { t, page, problems } = await open();
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    t.ollama.script({ text: Array.from({ length: 200 }, (_, i) => `word${i}`).join(" "), delayMs: 50 });
+    await page.getByLabel("Message").fill("Talk for a long time.");
+    await page.getByLabel("Message").press("Enter");
+    await page.waitForFunction(() => (document.querySelector(".response .msg.assistant.streaming .text")?.textContent ?? "").includes("word2"), undefined, WAIT);
+    await page.getByRole("button", { name: "Cancel response" }).click();
+    await page.locator(".response .callout", { hasText: "Response cancelled." }).waitFor(WAIT);
+    expect(await page.getByRole("button", { name: "Cancel response" }).isHidden()).toBe(true);
+    expect(await page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
+    // Cancelled on the server, and nothing of it joined the conversation.
+    const conversationId = await openConversationId(page);
+    expect((await t.client.conversations.items.list(conversationId)).data).toEqual([]);
+    const responseId = await page.locator(".response").last().getAttribute("data-response-id");
+    expect((await t.client.responses.retrieve(responseId!)).status).toBe("cancelled");
+    await shot(page, "19-conversation-response-cancelled");
     expect(problems).toEqual([]);
   }, TEST_TIMEOUT);
 });

@@ -6,6 +6,8 @@ import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { INCLUDE_FILE_SEARCH_CONTENT } from "../../src/api/runs.js";
 import type { RunStatus } from "../../src/api/wire.js";
+import { INCLUDE_INPUT_IMAGE_URL, RESPONSE_INCLUDES } from "../../src/api/responses.js";
+import type { ResponseStatus } from "../../src/api/responses-wire.js";
 import { ModelCatalog } from "../../src/llm/model-catalog.js";
 import { isTerminal } from "../../src/runs/state.js";
 import * as rules from "../../src/playground/rules.js";
@@ -23,7 +25,27 @@ const ALL_STATUSES: Record<RunStatus, true> = {
   expired: true,
 };
 
+/** Every response status and whether it ends the response (Record: the typecheck fails on a new status). */
+const RESPONSE_STATUS_ENDS: Record<ResponseStatus, boolean> = {
+  queued: false,
+  in_progress: false,
+  completed: true,
+  failed: true,
+  incomplete: true,
+  cancelled: true,
+};
+
 describe("the Playground's copies of server rules", () => {
+  it("Responses include[] values: the server's, but the input image URL (the page never shows it)", () => {
+    expect(rules.RESPONSE_INCLUDES).toEqual(RESPONSE_INCLUDES.filter((i) => i !== INCLUDE_INPUT_IMAGE_URL));
+    expect(new URLSearchParams(rules.RESPONSE_INCLUDE_QUERY).getAll("include[]")).toEqual(rules.RESPONSE_INCLUDES);
+  });
+
+  it("terminal response statuses: every status but queued and in_progress", () => {
+    const ends = (Object.keys(RESPONSE_STATUS_ENDS) as ResponseStatus[]).filter((s) => RESPONSE_STATUS_ENDS[s]);
+    expect([...rules.TERMINAL_RESPONSE_STATUSES].sort()).toEqual(ends.sort());
+  });
+
   it("terminal run statuses: the same set as the server's isTerminal", () => {
     const serverTerminal = (Object.keys(ALL_STATUSES) as RunStatus[]).filter((s) => isTerminal(s));
     expect([...rules.TERMINAL_RUN_STATUSES].sort()).toEqual(serverTerminal.sort());
