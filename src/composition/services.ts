@@ -124,7 +124,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Deleting a thread stops its run through the engine, created further down (only called on a request).
   // Which response holds a conversation or thread: asked by conversations, thread messages and runs alike.
   const holds = new ConversationHolds();
-  const threads = new ThreadService({ db, ...repos }, refs, clock, { stopRuns: (threadId) => engine.abortThread(threadId) }, holds);
+  const endThreadWork = (threadId: string) => {
+    engine.abortThread(threadId);
+    sandbox.end(threadId); // runs on a thread keep their code's variables in the session named by the thread id
+  };
+  const threads = new ThreadService({ db, ...repos }, refs, clock, { endThreadWork }, holds);
   const assistants = new AssistantService({ assistants: repos.assistants, vectorStores: repos.vectorStores, storeFiles: retrieval.vectorStores, refs, clock });
   const sandbox = overrides.sandbox ?? createQuickJsSandbox({
     poolSize: config.sandbox.workers,
@@ -164,7 +168,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds, holds });
-  const containers = new ContainerService({ repos, clock });
+  // A container is the sandbox session named by its id: deleting it ends the session (tools/code-runner.ts).
+  const containers = new ContainerService({ repos, clock, endSession: (id) => sandbox.end(id) });
   const bridge = new ThreadBridge({ repos, threads, tools });
   const conversations = new ConversationService({ repos, clock, holds, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
   const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock });

@@ -15,7 +15,7 @@ export const CONTAINER_IDLE_MINUTES = 20;
  * `expires_after` is expired and can no longer be used. The Containers endpoints build on this.
  */
 export class ContainerService {
-  constructor(private readonly deps: { repos: Pick<Repos, "containers" | "files">; clock: Clock }) {}
+  constructor(private readonly deps: { repos: Pick<Repos, "containers" | "files">; clock: Clock; /** Ends the sandbox session named by the id. */ endSession: (id: string) => void }) {}
 
   /** A new running container with these files (ids checked, `param` naming the field that gave them). */
   create(
@@ -68,9 +68,11 @@ export class ContainerService {
     return page && { ...page, data: page.data.map((c) => this.get(c.id) ?? c) };
   }
 
-  /** Deletes it: it can no longer be used (its sandbox session, if still held, is dropped when it idles out). */
+  /** Deletes it: it can no longer be used, and its sandbox session (the code's variables) ends now. */
   delete(id: string): boolean {
-    return this.deps.repos.containers.delete(id);
+    const deleted = this.deps.repos.containers.delete(id);
+    if (deleted) this.deps.endSession(id);
+    return deleted;
   }
 
   /** Its files as the Containers API shows them, in the order they came in. */

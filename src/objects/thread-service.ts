@@ -23,11 +23,12 @@ export interface ThreadRepos {
 }
 
 /**
- * What deleting a thread needs from the run engine: the thread's active run stopped (its model call, tools)
- * before its rows go. A port because objects/ sits below runs/; the composition root fills it.
+ * What deleting a thread needs from the layers above: its active run stopped (its model call, tools) and its
+ * code interpreter session ended, before its rows go. A port because objects/ sits below runs/ and sandbox/;
+ * the composition root fills it.
  */
 export interface ThreadRunStopper {
-  stopRuns(threadId: string): void;
+  endThreadWork(threadId: string): void;
 }
 
 /** The fields of a thread modify (OpenAI's ThreadUpdateParams). */
@@ -168,11 +169,11 @@ export class ThreadService {
   }
 
   /**
-   * Stops the thread's active run, then deletes the thread with its messages, runs and steps in one
+   * Stops the thread's active run and ends its sandbox session, then deletes the thread with its messages, runs and steps in one
    * transaction. 404 when there is no such thread.
    */
   delete(threadId: string): void {
-    this.runs.stopRuns(threadId);
+    this.runs.endThreadWork(threadId);
     const deleted = this.repos.db.transaction(() => {
       if (!this.repos.threads.delete(threadId)) return false;
       this.repos.messages.deleteWhere({ thread_id: threadId });

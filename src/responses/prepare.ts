@@ -113,6 +113,7 @@ function startingResponse(p: ResolvedCreateParams, now: number): Response {
     output: [],
     parallel_tool_calls: p.parallel_tool_calls ?? true,
     previous_response_id: p.previous_response_id ?? null,
+    conversation: null,
     reasoning: { effort: p.reasoning?.effort ?? null, summary: p.reasoning?.summary ?? p.reasoning?.generate_summary ?? null },
     store: p.store ?? true,
     background: p.background ?? false,

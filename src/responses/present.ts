@@ -13,7 +13,7 @@ export class ResponsePresenter {
   response(response: Response, include: readonly string[]): Response {
     // Rows stored before these fields existed get their defaults, so every response has the same shape.
     const stored = response as Partial<Response>;
-    const filled = { ...response, presence_penalty: stored.presence_penalty ?? 0, frequency_penalty: stored.frequency_penalty ?? 0, usage: stored.usage ?? zeroUsage() };
+    const filled = { ...response, presence_penalty: stored.presence_penalty ?? 0, frequency_penalty: stored.frequency_penalty ?? 0, usage: stored.usage ?? zeroUsage(), conversation: stored.conversation ?? null };
     return { ...filled, output: response.output.map((item) => this.tools.presentItem(item, include)) };
   }
 

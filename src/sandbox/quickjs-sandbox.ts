@@ -83,6 +83,15 @@ class QuickJsSandbox implements CodeSandbox {
     }
   }
 
+  end(sessionKey: string): void {
+    const entry = this.sessions.get(sessionKey);
+    this.notices.delete(sessionKey); // nothing to tell a session that no longer exists
+    if (!entry) return;
+    this.sessions.delete(sessionKey);
+    // The worker takes its messages in order: a call already posted runs first, then the session is dropped.
+    entry.slot.dispose(sessionKey);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);

@@ -64,6 +64,8 @@ export interface SandboxRunOptions {
 export interface CodeSandbox {
   /** Runs code in the session `sessionKey` (state persists across calls with the same key). */
   run(code: string, opts: SandboxRunOptions): Promise<SandboxResult>;
+  /** Forgets a session and its variables now (its container or thread is gone); a call in flight finishes first. */
+  end(sessionKey: string): void;
   /** Stops every worker; calls still pending resolve with an error. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { sdkError, wireBody } from "../helpers/contract.js";
 import { callCode } from "../helpers/code-interpreter.js";
 import { expectMatchesResponsesSchema } from "../helpers/openapi.js";
 import { useRunApp } from "../helpers/runs.js";
+import { createQuickJsSandbox, type CodeSandbox } from "../../src/sandbox/index.js";
 
 let now = 1_800_000_000;
 
@@ -81,5 +82,24 @@ describe("containers", () => {
     expect((await sdkError(t.client.containers.create({} as never), BadRequestError)).param).toBe("name");
     expect((await sdkError(t.client.containers.create({ name: "x", network_policy: { type: "allowlist", allowed_domains: ["a.example"] } } as never), BadRequestError)).param).toBe("network_policy.type");
     await sdkError(t.client.containers.delete("cntr_missing"), NotFoundError);
+  });
+});
+
+describe("deleting what owns a sandbox session ends it", () => {
+  const real = createQuickJsSandbox({ poolSize: 1 });
+  const ended: string[] = [];
+  // The real sandbox, with its session endings recorded (the API cannot use a deleted container or thread again).
+  const sandbox: CodeSandbox = { run: (code, opts) => real.run(code, opts), end: (key) => (ended.push(key), real.end(key)), close: () => real.close() };
+  const app = useRunApp({}, {}, { sandbox });
+
+  it("a deleted container's session and a deleted thread's session end at once", async () => {
+    const t = app();
+    const container = await t.client.containers.create({ name: "scratch" });
+    const thread = await t.client.beta.threads.create();
+    expect(ended).toEqual([]);
+    await t.client.containers.delete(container.id);
+    expect(ended).toEqual([container.id]);
+    await t.client.beta.threads.delete(thread.id);
+    expect(ended).toEqual([container.id, thread.id]);
   });
 });

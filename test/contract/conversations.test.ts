@@ -101,6 +101,19 @@ describe("conversations", () => {
     expect(t.ollama.chatRequests[1]!.messages.map((m) => m.content)).toEqual(["My name is Ada.", "What is my name?", "Your name is Ada.", "What did I ask?"]);
     expect((await t.client.conversations.items.list(conversation.id)).data).toHaveLength(5);
 
+    // An output item given back unchanged is already there (not added twice); an edited one with the same id is
+    // refused by name rather than silently dropped.
+    const reply = first.output[0]! as OpenAI.Responses.ResponseOutputMessage;
+    t.ollama.script({ text: "Still Ada." });
+    await t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: [reply, { role: "user", content: "Sure?" }] });
+    expect((await t.client.conversations.items.list(conversation.id)).data).toHaveLength(7);
+    const edited = { ...reply, content: [{ ...reply.content[0]!, text: "Your name is Grace." } as OpenAI.Responses.ResponseOutputText] };
+    const clash = await sdkError(t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: [edited] }), BadRequestError);
+    expect(clash).toMatchObject({ param: "input[0]", code: "duplicate_item" });
+    expect((await t.client.conversations.items.list(conversation.id)).data).toHaveLength(7);
+    t.ollama.script({ text: "ok" });
+    expect((await t.client.responses.create({ model: "gpt-4o", input: "alone" })).conversation).toBeNull();
+
     // Counting input tokens reads the conversation's items too (and holds nothing).
     const alone = await t.client.responses.inputTokens.count({ model: "gpt-4o", input: "Next?" });
     const inConversation = await t.client.responses.inputTokens.count({ model: "gpt-4o", conversation: conversation.id, input: "Next?" });

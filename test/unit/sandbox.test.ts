@@ -19,6 +19,16 @@ describe("QuickJS sandbox: running code", () => {
     expect(r).toEqual({ logs: "total 10 {xs: [1, 2, 3, 4]}\n", error: null, files: [], result: "20" });
   });
 
+  it("end() forgets a session's variables; other sessions keep theirs", async () => {
+    await sandbox.run("var kept = 41", { sessionKey: "ending", files: [] });
+    await sandbox.run("var other = 1", { sessionKey: "staying", files: [] });
+    expect((await sandbox.run("kept + 1", { sessionKey: "ending", files: [] })).result).toBe("42");
+    sandbox.end("ending");
+    sandbox.end("never-opened"); // nothing to end: no error
+    expect((await sandbox.run("typeof kept", { sessionKey: "ending", files: [] })).result).toBe("undefined");
+    expect((await sandbox.run("other", { sessionKey: "staying", files: [] })).result).toBe("1");
+  });
+
   it("reads a CSV file by name and sums a column", async () => {
     const csv = text("sales.csv", "region,amount\nnorth,10.5\nsouth,20\neast,4.5\n");
     const code = `
