@@ -102,7 +102,7 @@ export function createApp(s: AppDeps): Hono {
   v1.route("/chat", chatRouter({ completions: s.chatCompletions }));
   v1.route("/containers", containersRouter({ containers: s.containers, files: s.files, transfer }));
   v1.route("/conversations", conversationsRouter({ conversations: s.conversations, responses: s.responses }));
-  v1.route("/responses", responsesRouter({ responses: s.responses, socketLimitMs: s.config.responses.socketLimitSeconds * 1000 }));
+  v1.route("/responses", responsesRouter({ responses: s.responses, socketLimitMs: s.config.responses.socketLimitSeconds * 1000, stillValid: (p) => s.apiKeys.stillValid(p) }));
   v1.route("/organization", apiKeysRouter({ keys: s.apiKeys }));
   app.route("/v1", v1);
   app.route("/", playgroundRouter()); // the Playground page at / (static, public; it asks for the key)

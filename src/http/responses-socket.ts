@@ -3,6 +3,7 @@ import type { WSContext } from "hono/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ResponseCreateParams } from "../api/responses.js";
 import { ApiError, badRequest } from "../errors.js";
+import type { Principal } from "../objects/api-keys.js";
 import type { ConnectionMemory, ResponseService } from "../responses/response-service.js";
 import { ServerShutdown } from "../runs/state.js";
 import { inProject } from "../store/project-scope.js";
@@ -28,13 +29,13 @@ export function webSocketServer(maxPayload: number): { server: WebSocketServer }
  * SSE stream would carry them; an error is `{"type":"error","status",...,"error":{...}}`. The upgrade request
  * passes every /v1 guard (Host, Origin, key), and the whole connection runs in the key's project.
  */
-export function responsesSocket(deps: { responses: ResponseService; connectionLimitMs: number }) {
+export function responsesSocket(deps: { responses: ResponseService; connectionLimitMs: number; stillValid: (principal: Principal) => boolean }) {
   return upgradeWebSocket((c) => {
-    const project = c.get("principal").project;
+    const principal = c.get("principal");
     let session: SocketSession | null = null;
     return {
       onOpen: (_event, ws) => {
-        session = new SocketSession(ws, (fn) => inProject(project, fn), deps.responses, deps.connectionLimitMs);
+        session = new SocketSession(ws, (fn) => inProject(principal.project, fn), deps.responses, deps.connectionLimitMs, () => deps.stillValid(principal));
       },
       onMessage: (event, _ws) => session?.receive(event.data),
       onClose: () => session?.close(),
@@ -57,6 +58,8 @@ class SocketSession {
     private readonly inScope: <T>(fn: () => T) => T,
     private readonly responses: ResponseService,
     limitMs: number,
+    /** Asked before each turn: a key revoked since the upgrade ends the connection. */
+    private readonly keyStillValid: () => boolean,
   ) {
     this.limit = setTimeout(() => this.expire(), limitMs);
     this.limit.unref();
@@ -83,6 +86,12 @@ class SocketSession {
 
   private async turn(data: unknown): Promise<void> {
     if (this.closed) return;
+    if (!this.keyStillValid()) {
+      this.closed = true;
+      await this.send({ type: "error", status: 401, error: { message: "The API key this connection was opened with has been revoked.", type: "invalid_request_error", param: null, code: "invalid_api_key" } });
+      this.ws.close(1008, "API key revoked");
+      return;
+    }
     let previous: string | null | undefined;
     try {
       const params = this.parse(data);

@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { ListQuery } from "../api/common.js";
 import { z } from "zod";
 import { CompactParams, InputTokensParams, RESPONSE_INCLUDES, ResponseCreateParams } from "../api/responses.js";
+import type { Principal } from "../objects/api-keys.js";
 import type { ResponseEvents, ResponseService } from "../responses/response-service.js";
 import { listPage, listQuery } from "./list.js";
 import { sseResponse, type EventSource } from "./sse.js";
@@ -25,6 +26,8 @@ export interface ResponsesRouterDeps {
   responses: ResponseService;
   /** A WebSocket connection's lifetime (WEBSOCKET_CONNECTION_LIMIT_SECONDS). */
   socketLimitMs: number;
+  /** Whether the key a connection opened with still holds (not revoked since). */
+  stillValid: (principal: Principal) => boolean;
 }
 
 /** Mounted at /v1/responses. */
@@ -32,7 +35,7 @@ export function responsesRouter(s: ResponsesRouterDeps): Hono {
   const app = new Hono();
 
   // WebSocket mode: an upgrade request here becomes a connection of response.create turns (responses-socket.ts).
-  app.get("/", responsesSocket({ responses: s.responses, connectionLimitMs: s.socketLimitMs }));
+  app.get("/", responsesSocket({ responses: s.responses, connectionLimitMs: s.socketLimitMs, stillValid: s.stillValid }));
 
   app.post("/", async (c) => {
     const p = await readJson(c, ResponseCreateParams);

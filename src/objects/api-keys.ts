@@ -149,6 +149,14 @@ export class ApiKeyService {
     return true;
   }
 
+  /**
+   * Whether a principal authenticated earlier still holds (a long-lived connection asks before each turn): its key
+   * not revoked since. API_KEY and a keyless server cannot be revoked.
+   */
+  stillValid(principal: Principal): boolean {
+    return principal.keyId === null || [...this.byDigest.values()].some((p) => p.keyId === principal.keyId);
+  }
+
   private reload(): void {
     const next = new Map<string, Principal>();
     // Without API_KEYS_FILE the table is not consulted: only API_KEY works.

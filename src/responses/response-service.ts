@@ -40,7 +40,12 @@ export interface ConnectionMemory {
 }
 
 /** A streaming response as the HTTP layer writes it: its events until the last. */
-export type ResponseEvents = AsyncQueue<ResponseEvent>;
+/** A reader's view of a response's events: the next one, leaving (`close`), and whether it was dropped for lagging. */
+export interface ResponseEvents {
+  next(signal?: AbortSignal): Promise<IteratorResult<ResponseEvent, undefined>>;
+  close(): void;
+  readonly dropped: AbortSignal;
+}
 
 /** A response executing in this process: how to stop it, when it ends, and who reads its events live. */
 interface Active {
@@ -103,7 +108,9 @@ export class ResponseService {
   }
 
   /**
-   * Starts the response and returns its events; a reader that leaves stops reading, not the response. With a
+   * Starts the response and returns its events; a reader that leaves stops reading, not the response, unless
+   * the response is kept nowhere (`store: false`, not background): then nobody could ever see it, and it is
+   * cancelled (model call and tools stopped). With a
    * WebSocket connection's `memory`, a response continuing the one it remembers starts from the history it
    * kept (so `store: false` can continue on the same socket), and the response that ends well is remembered.
    */
@@ -111,14 +118,24 @@ export class ResponseService {
     const remembered = memory?.last && memory.last.id === p.previous_response_id ? memory.last.items : undefined;
     const prepared = await this.prepare(p, remembered);
     const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS });
+    let over = false;
     void this.execute(prepared, (event) => void events.push(this.present.event(event, prepared.include)))
       .then((ended) => {
+        over = true;
         if (memory && (ended.status === "completed" || ended.status === "incomplete")) {
           memory.last = { id: ended.id, items: [...prepared.history, ...prepared.input, ...ended.output] };
         }
       })
       .finally(() => events.close());
-    return events;
+    const unseen = !prepared.response.store && !prepared.response.background;
+    return {
+      next: (signal) => events.next(signal),
+      close: () => {
+        if (unseen && !over) this.active.get(prepared.response.id)?.controller.abort(new ResponseCancelled());
+        events.close();
+      },
+      dropped: events.dropped,
+    };
   }
 
   /**

@@ -124,6 +124,36 @@ describe("Responses over a WebSocket", () => {
     expect(t.ollama.chatRequests.map((r) => r.messages.at(-1)!.content)).toEqual(["first", "second"]);
   });
 
+  it("a connection that closes mid-turn cancels a store:false response (nobody could see it); a stored one goes on", async () => {
+    const t = app();
+    const { client, socket } = await connect();
+    const slow = Array.from({ length: 100 }, (_, i) => ` w${i}`);
+    t.ollama.script({ chunks: slow, delayMs: 10 });
+    const unseen = socket();
+    await new Promise<void>((resolve) => {
+      unseen.on("event", ((e: Event) => e.type === "response.output_text.delta" && resolve()) as never);
+      unseen.send({ type: "response.create", model: "gpt-4o", input: "talk", store: false } as never);
+    });
+    unseen.close({ code: 1000, reason: "leaving" });
+    const atClose = t.ollama.chunksSent;
+    await new Promise((r) => setTimeout(r, 300)); // 30 more chunks' time had the model call gone on
+    expect(t.ollama.chunksSent - atClose).toBeLessThan(5);
+
+    t.ollama.script({ chunks: ["kept", " all", " the", " same"], delayMs: 20 });
+    const stored = socket();
+    const id = await new Promise<string>((resolve) => {
+      let created = "";
+      stored.on("event", ((e: Event) => {
+        if (e.type === "response.created") created = (e.response as { id: string }).id;
+        if (e.type === "response.output_text.delta") resolve(created);
+      }) as never);
+      stored.send({ type: "response.create", model: "gpt-4o", input: "keep" } as never);
+    });
+    stored.close({ code: 1000, reason: "leaving" });
+    await expect.poll(async () => (await client.responses.retrieve(id)).status, { timeout: 5000 }).toBe("completed");
+    expect((await client.responses.retrieve(id)).output_text).toBe("kept all the same");
+  });
+
   it("refuses turns beyond 16 waiting behind the one in progress", async () => {
     const t = app();
     const { socket } = await connect();
@@ -203,6 +233,26 @@ describe("the WebSocket upgrade passes the /v1 guards", () => {
       ws.on("error", () => undefined);
     });
   }
+
+  it("a key revoked while its connection is open: the next turn is refused with invalid_api_key and the connection closes", async () => {
+    const t = app();
+    const server = await listen(t.app);
+    try {
+      const { row, value } = t.services.apiKeys.create("socket", "default", false);
+      const ws = new ResponsesWS(new OpenAI({ baseURL: server.baseURL, apiKey: value, maxRetries: 0 }));
+      ws.on("error", () => undefined);
+      const closed = new Promise<number>((resolve) => ws.socket.on("close", (code: number) => resolve(code)));
+      t.ollama.script({ text: "Before." });
+      expect(finalResponse(await turn(ws, { model: "gpt-4o", input: "one" })).status).toBe("completed");
+      expect(t.services.apiKeys.revoke(row.id, { admin: false, project: "default" })).toBe(true);
+      const [refused] = await turn(ws, { model: "gpt-4o", input: "two" });
+      expect(refused).toMatchObject({ type: "error", status: 401, error: { code: "invalid_api_key" } });
+      expect(await closed).toBe(1008);
+      expect(t.ollama.chatRequests).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
 
   it("no key is 401, another site's Origin 403; a key's connection sees only its project's responses", async () => {
     const t = app();
