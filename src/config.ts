@@ -12,7 +12,15 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
   /** Which model server runs chat and embeddings: Ollama, or any OpenAI-compatible server at LLM_BASE_URL. */
-  LLM_BACKEND: z.enum(["ollama", "openai"]).default("ollama"),
+  LLM_BACKEND: z.enum(["ollama", "openai", "embedded"]).default("ollama"),
+  /** The embedded engine's GGUF files: a path, or a file name in models/. */
+  EMBEDDED_CHAT_MODEL: z.string().min(1).optional(),
+  EMBEDDED_EMBEDDING_MODEL: z.string().min(1).optional(),
+  EMBEDDED_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  /** Replies the embedded engine generates at once per model (llama.cpp sequences of one context). */
+  EMBEDDED_PARALLEL: z.coerce.number().int().min(1).max(64).default(2),
+  /** A loaded model unused this long is unloaded (its memory freed); the next call loads it again. */
+  EMBEDDED_IDLE_SECONDS: z.coerce.number().int().positive().default(300),
   LLM_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   LLM_API_KEY: z.string().min(1).optional(),
   API_KEY: z.string().min(1).optional(),
@@ -58,6 +66,19 @@ export type Env = Record<string, string | undefined>;
 /** Every environment variable the server reads (tests clear them all before starting a server process). */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
 
+/** LLM_BACKEND=embedded: GGUF models run in this process (llm/embedded/). */
+export interface EmbeddedConfig {
+  /** Where bare file names are looked up (the repo's models/ folder). */
+  readonly modelsDir: string;
+  /** EMBEDDED_CHAT_MODEL: a path or a file name in modelsDir. */
+  readonly chatModel: string;
+  /** EMBEDDED_EMBEDDING_MODEL, or null: vector stores use BM25 alone unless it is set. */
+  readonly embeddingModel: string | null;
+  readonly threads: number;
+  readonly parallel: number;
+  readonly idleMs: number;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -75,7 +96,10 @@ export interface Config {
   readonly allowedOrigins: readonly string[];
   readonly ollama: { readonly host: string; readonly timeoutMs: number };
   /** LLM_BACKEND: `ollama`, or `openai` with the server's base URL (…/v1) and key (null: none). */
-  readonly llm: { readonly backend: "ollama" } | { readonly backend: "openai"; readonly baseUrl: string; readonly apiKey: string | null };
+  readonly llm:
+    | { readonly backend: "ollama" }
+    | { readonly backend: "openai"; readonly baseUrl: string; readonly apiKey: string | null }
+    | { readonly backend: "embedded"; readonly embedded: EmbeddedConfig };
   readonly models: {
     /** Path of the model manifest (public names → Ollama tags). */
     readonly manifestFile: string;
@@ -146,6 +170,16 @@ export function loadConfig(env: Env = process.env): Config {
     allowedOrigins: Object.freeze(listOf(e.ALLOWED_ORIGINS, "ALLOWED_ORIGINS", ALLOWED_ORIGIN_ENTRY, "an origin such as https://app.example:8443 or https://*.example").map((o) => o.replace(/\/+$/, ""))),
     ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
     llm: e.LLM_BACKEND === "ollama" ? Object.freeze({ backend: "ollama" as const })
+      : e.LLM_BACKEND === "embedded" ? Object.freeze({ backend: "embedded" as const, embedded: Object.freeze({
+          modelsDir: path.dirname(defaultManifestPath()),
+          chatModel: e.EMBEDDED_CHAT_MODEL ?? DEFAULT_EMBEDDED_CHAT_MODEL,
+          embeddingModel: e.EMBEDDED_EMBEDDING_MODEL ?? null,
+          // Measured on 2 cores (stories260K): 1 thread 1,359-1,742 tokens/s, 2 threads 82-84. llama.cpp's
+          // threads spin against everything else on a small machine; beyond 2 CPUs, one thread per CPU.
+          threads: e.EMBEDDED_THREADS ?? (availableParallelism() <= 2 ? 1 : availableParallelism()),
+          parallel: e.EMBEDDED_PARALLEL,
+          idleMs: e.EMBEDDED_IDLE_SECONDS * 1000,
+        }) })
       : e.LLM_BASE_URL === undefined ? configError("LLM_BACKEND=openai needs LLM_BASE_URL, the server's OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1 for vLLM).")
       : Object.freeze({ backend: "openai" as const, baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY ?? null }),
     models: Object.freeze({
@@ -228,6 +262,9 @@ function listOf(value: string | undefined, name: string, entry: RegExp, expected
   if (bad !== undefined) throw new ConfigError(`Invalid configuration: ${name}: ${JSON.stringify(bad)} is not ${expected}.`);
   return items;
 }
+
+/** The GGUF chat model EMBEDDED_CHAT_MODEL names when unset (a file in models/). */
+export const DEFAULT_EMBEDDED_CHAT_MODEL = "qwen2.5-1.5b-instruct-q4_k_m.gguf";
 
 function defaultManifestPath(): string {
   return new URL("../models/manifest.json", import.meta.url).pathname;

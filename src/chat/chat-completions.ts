@@ -117,7 +117,7 @@ export class ChatCompletions {
       request: {
         model: tag,
         messages,
-        ...(offered.length > 0 ? { tools: offered } : {}),
+        ...(offered.length > 0 ? { tools: offered, ...(this.deps.tools.mustCall(choice) ? { require_tool_call: true } : {}) } : {}),
         ...(format !== undefined ? { format } : {}),
         ...(think !== undefined ? { think } : {}),
         options: {

@@ -116,7 +116,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     files,
     models,
     clock,
-    ...(overrides.embedder !== undefined ? { embedder: overrides.embedder } : {}),
+    ...(overrides.embedder !== undefined ? { embedder: overrides.embedder } : backend.defaultEmbedder !== undefined ? { embedder: backend.defaultEmbedder } : {}),
     ...(overrides.pdf ? { pdf: overrides.pdf } : {}),
     ...(overrides.ingestGroupMs !== undefined ? { ingestGroupMs: overrides.ingestGroupMs } : {}),
   });
@@ -208,6 +208,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await retrieval.pdf.close();
       await retrieval.index.close();
       await sandbox.close();
+      await backend.close();
       db.close();
     },
   };

@@ -3,7 +3,13 @@
  * OpenAI-compatible server (vLLM, llama-server, LM Studio…). Runs, responses, chat completions, embeddings and
  * vector stores see only the ChatModel and Embedder interfaces; what differs lives here.
  */
-import type { Config } from "../config.js";
+import fs from "node:fs";
+import path from "node:path";
+import type { Config, EmbeddedConfig } from "../config.js";
+import { EmbeddedChatModel } from "./embedded/embedded-chat.js";
+import { EmbeddedEmbedder } from "./embedded/embedded-embedder.js";
+import { LlamaRuntime } from "./embedded/llama-runtime.js";
+import { isGgufName } from "./embedded/model-files.js";
 import type { ChatModel, Embedder } from "./chat-model.js";
 import type { ModelObject } from "./model-list.js";
 import { OllamaChatModel } from "./ollama-chat.js";
@@ -15,7 +21,7 @@ import { OpenAiEmbedder } from "./openai-embedder.js";
 import { toModelError } from "./openai-errors.js";
 
 export interface LlmBackend {
-  readonly kind: "ollama" | "openai";
+  readonly kind: "ollama" | "openai" | "embedded";
   readonly chat: ChatModel;
   /** A new embedder for a model (callers keep one per model). */
   embedder(model: string): Embedder;
@@ -23,10 +29,19 @@ export interface LlmBackend {
   served(): Promise<ModelObject[]>;
   /** What `/health` shows of the server, under the backend's name; never throws. */
   probe(timeoutMs: number): Promise<Record<string, unknown>>;
+  /**
+   * The embedder vector stores use when the backend decides it, rather than the catalog's embedding model:
+   * the embedded engine's EMBEDDED_EMBEDDING_MODEL, or null (BM25 alone) when none is set. Undefined: the
+   * catalog's model on this backend.
+   */
+  readonly defaultEmbedder?: Embedder | null;
+  /** Frees what the backend holds (the embedded engine's models). */
+  close(): Promise<void>;
 }
 
 export function createBackend(config: Pick<Config, "llm" | "ollama">): LlmBackend {
   const { timeoutMs } = config.ollama;
+  if (config.llm.backend === "embedded") return embeddedBackend(config.llm.embedded);
   if (config.llm.backend === "openai") {
     const server: OpenAiServerOptions = { baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, timeoutMs };
     return {
@@ -37,6 +52,7 @@ export function createBackend(config: Pick<Config, "llm" | "ollama">): LlmBacken
         const models = await servedModels(server, AbortSignal.timeout(2000)).catch(() => []);
         return models.map((m) => ({ id: m.id, object: "model", created: m.created, owned_by: m.owned_by }));
       },
+      close: async () => undefined,
       probe: async (ms) => {
         try {
           const models = await servedModels(server, AbortSignal.timeout(ms));
@@ -61,5 +77,46 @@ export function createBackend(config: Pick<Config, "llm" | "ollama">): LlmBacken
       }
     },
     probe: async (ms) => ({ ollama: await probeOllama(host, ms) }),
+    close: async () => undefined,
+  };
+}
+
+/**
+ * GGUF models in this process. Every chat name but a `.gguf` file name runs EMBEDDED_CHAT_MODEL; vector stores
+ * embed with EMBEDDED_EMBEDDING_MODEL, or search with BM25 alone when it is not set. llama.cpp's native library
+ * is loaded by the first call, not at boot.
+ */
+function embeddedBackend(config: EmbeddedConfig): LlmBackend {
+  const runtime = new LlamaRuntime({ threads: config.threads, parallel: config.parallel, idleMs: config.idleMs });
+  const chat = new EmbeddedChatModel(runtime, { modelsDir: config.modelsDir, defaultChat: config.chatModel });
+  const embedder = (name: string) => new EmbeddedEmbedder(runtime, name, config.modelsDir);
+  const ggufFiles = () => fs.readdirSync(config.modelsDir).filter(isGgufName).sort();
+  return {
+    kind: "embedded",
+    chat,
+    embedder: (model) => embedder(isGgufName(model) || config.embeddingModel === null ? model : config.embeddingModel),
+    served: async () => ggufFiles().map((id) => ({ id, object: "model", created: 0, owned_by: "local-assistants" })),
+    probe: async () => {
+      let chatFile: string | null = null;
+      let problem: string | undefined;
+      try {
+        chatFile = chat.fileFor(config.chatModel);
+      } catch (err) {
+        problem = err instanceof Error ? err.message : String(err);
+      }
+      return {
+        embedded: {
+          reachable: chatFile !== null,
+          models: ggufFiles(),
+          chat_model: config.chatModel,
+          embedding_model: config.embeddingModel,
+          loaded: runtime.loaded().map((file) => path.basename(file)),
+          threads: config.threads,
+          ...(problem ? { error: problem } : {}),
+        },
+      };
+    },
+    defaultEmbedder: config.embeddingModel === null ? null : embedder(config.embeddingModel),
+    close: () => runtime.close(),
   };
 }

@@ -27,6 +27,11 @@ export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   tools?: ToolDefinition[];
+  /**
+   * The reply must be a call of one of `tools` (tool_choice required, or a named tool, already narrowed to it).
+   * Ollama has no such switch (the prompt carries a hint); the embedded engine enforces it with a grammar.
+   */
+  require_tool_call?: boolean;
   /** Whether (or how hard, for models that take levels) the model thinks; absent: its default. See thinking.ts. */
   think?: Think;
   /** `"json"` for json_object, a JSON schema for json_schema, absent for text. */

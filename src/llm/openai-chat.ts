@@ -130,6 +130,7 @@ function toOpenAiRequest(req: ChatRequest): ChatCompletionCreateParamsStreaming 
     stream: true,
     stream_options: { include_usage: true },
     ...(req.tools?.length ? { tools: req.tools.map((t) => ({ type: "function" as const, function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters } })) } : {}),
+    ...(req.tools?.length && req.require_tool_call ? { tool_choice: "required" as const } : {}),
     ...(format ? { response_format: format } : {}),
     ...(typeof req.think === "string" ? { reasoning_effort: req.think } : {}),
     ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),

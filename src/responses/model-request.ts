@@ -33,7 +33,7 @@ export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; 
   return {
     model: tag,
     messages,
-    ...(tools.length > 0 ? { tools } : {}),
+    ...(tools.length > 0 ? { tools, ...(deps.tools.mustCall(prepared.choice) ? { require_tool_call: true } : {}) } : {}),
     ...(prepared.format ? { format: prepared.format } : {}),
     ...(think !== undefined ? { think } : {}),
     options: {

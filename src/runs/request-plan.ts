@@ -102,7 +102,7 @@ export function planRequest(run: Run, usage: Usage, context: RunContext, deps: P
     request: {
       model: context.tag,
       messages: prompt.messages,
-      ...(offered.length > 0 ? { tools: offered } : {}),
+      ...(offered.length > 0 ? { tools: offered, ...(tools.mustCall(choice) ? { require_tool_call: true } : {}) } : {}),
       ...formatOf(run),
       ...(context.think !== undefined ? { think: context.think } : {}),
       options: {

@@ -41,8 +41,14 @@ export class Toolbox {
     return all.filter((t) => t.name === wanted);
   }
 
+  /** Whether tool_choice demands a call (required, or one named tool). */
+  mustCall(choice: ToolChoice): boolean {
+    return choice === "required" || typeof choice === "object";
+  }
+
   /** A line added to the prompt when tool_choice demands a call: Ollama has no way to force one. */
   hint(choice: ToolChoice): string | null {
+    if (!this.mustCall(choice)) return null;
     if (choice === "required") return "You must answer by calling one of the available tools.";
     if (typeof choice === "object") return `You must answer by calling the tool \`${this.choiceName(choice)}\`.`;
     return null;

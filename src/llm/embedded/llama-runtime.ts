@@ -1,0 +1,143 @@
+/**
+ * llama.cpp in this process (node-llama-cpp), for the embedded backend: one llama instance, loaded on first use
+ * (the native library costs memory a server on Ollama never needs), one load per GGUF file however many calls
+ * want it at once, and a model unused for `idleMs` unloaded. Chat replies share one context per model through
+ * its sequences: at most `parallel` at once, the others wait their turn in order.
+ */
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import { ModelError } from "../chat-model.js";
+
+export interface RuntimeOptions {
+  threads: number;
+  parallel: number;
+  idleMs: number;
+}
+
+interface Loaded {
+  model: LlamaModel;
+  /** The chat context, made on the first chat (an embedding model never needs one). */
+  context: Promise<LlamaContext> | null;
+  free: LlamaContextSequence[];
+  waiting: Array<(sequence: LlamaContextSequence) => void>;
+  embedding: Promise<LlamaEmbeddingContext> | null;
+  busy: number;
+  idle: NodeJS.Timeout | null;
+}
+
+export class LlamaRuntime {
+  private llama: Promise<Llama> | null = null;
+  private readonly models = new Map<string, Promise<Loaded>>();
+
+  constructor(private readonly options: RuntimeOptions) {}
+
+  /** The llama.cpp instance, CPU build (GPU builds are the user's choice: README). */
+  instance(): Promise<Llama> {
+    this.llama ??= import("node-llama-cpp").then(({ getLlama, LlamaLogLevel }) => getLlama({ gpu: false, logLevel: LlamaLogLevel.error, build: "never" }));
+    return this.llama;
+  }
+
+  /** The model's facts without taking a sequence: its trained context length. */
+  async trainedContext(file: string): Promise<number> {
+    return this.use(file, async (loaded) => loaded.model.trainContextSize);
+  }
+
+  /**
+   * Runs `fn` with a sequence of the file's chat context, `contextSize` tokens each (capped by what the model was
+   * trained for; the first caller decides, as every call of a model asks the same), waiting for one to be free.
+   */
+  async withSequence<T>(file: string, contextSize: number, fn: (sequence: LlamaContextSequence, model: LlamaModel) => Promise<T>): Promise<T> {
+    return this.use(file, async (loaded) => {
+      loaded.context ??= loaded.model.createContext({ contextSize: Math.min(contextSize, loaded.model.trainContextSize), sequences: this.options.parallel, threads: this.options.threads })
+        .then((context) => {
+          loaded.free.push(...Array.from({ length: this.options.parallel }, () => context.getSequence()));
+          return context;
+        });
+      await loaded.context.catch((err: unknown) => {
+        loaded.context = null;
+        throw tooBig(err, "a chat context");
+      });
+      const sequence = loaded.free.pop() ?? (await new Promise<LlamaContextSequence>((resolve) => loaded.waiting.push(resolve)));
+      try {
+        return await fn(sequence, loaded.model);
+      } finally {
+        const next = loaded.waiting.shift();
+        if (next) next(sequence);
+        else loaded.free.push(sequence);
+      }
+    });
+  }
+
+  /** Runs `fn` with the file's embedding context. */
+  async withEmbedding<T>(file: string, fn: (context: LlamaEmbeddingContext) => Promise<T>): Promise<T> {
+    return this.use(file, async (loaded) => {
+      loaded.embedding ??= loaded.model.createEmbeddingContext({ threads: this.options.threads });
+      const context = await loaded.embedding.catch((err: unknown) => {
+        loaded.embedding = null;
+        throw tooBig(err, "an embedding context");
+      });
+      return fn(context);
+    });
+  }
+
+  /** Which files are loaded now (for /health). */
+  loaded(): string[] {
+    return [...this.models.keys()];
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.models.values()) {
+      const loaded = await entry.catch(() => null);
+      if (loaded?.idle) clearTimeout(loaded.idle);
+    }
+    this.models.clear();
+    const llama = await this.llama?.catch(() => null);
+    await llama?.dispose();
+    this.llama = null;
+  }
+
+  /** Loads the file once, counts the call as busy (no unload meanwhile), and re-arms the idle unload after it. */
+  private async use<T>(file: string, fn: (loaded: Loaded) => Promise<T>): Promise<T> {
+    let entry = this.models.get(file);
+    if (!entry) {
+      entry = this.load(file);
+      this.models.set(file, entry);
+      entry.catch(() => this.models.delete(file)); // a failed load is tried again next time
+    }
+    const loaded = await entry;
+    loaded.busy++;
+    if (loaded.idle) clearTimeout(loaded.idle);
+    loaded.idle = null;
+    try {
+      return await fn(loaded);
+    } finally {
+      loaded.busy--;
+      if (loaded.busy === 0) {
+        loaded.idle = setTimeout(() => void this.unload(file, loaded), this.options.idleMs);
+        loaded.idle.unref();
+      }
+    }
+  }
+
+  private async load(file: string): Promise<Loaded> {
+    const llama = await this.instance();
+    const model = await llama.loadModel({ modelPath: file }).catch((err: unknown) => {
+      throw tooBig(err, `the model ${file}`);
+    });
+    return { model, context: null, free: [], waiting: [], embedding: null, busy: 0, idle: null };
+  }
+
+  private async unload(file: string, loaded: Loaded): Promise<void> {
+    if (loaded.busy > 0 || this.models.get(file) === undefined) return;
+    this.models.delete(file);
+    await loaded.model.dispose(); // its contexts go with it
+  }
+}
+
+/** A load that failed, phrased for the person reading the run's last_error (memory is the usual reason). */
+function tooBig(err: unknown, what: string): ModelError {
+  const message = err instanceof Error ? err.message : String(err);
+  const memory = /memory|alloc|VRAM|RAM|too large/i.test(message);
+  return new ModelError("http", memory
+    ? `Loading ${what} failed: it does not fit in this machine's memory (${message}). Use a smaller or more quantized GGUF, or a smaller context.`
+    : `Loading ${what} failed: ${message}`);
+}
