@@ -146,11 +146,11 @@ function toChatMessages(messages: readonly ChatMessageParam[], vision: boolean):
     if (m.role === "tool") {
       const name = callNames.get(m.tool_call_id);
       if (name === undefined) throw badRequest(`Invalid parameter: messages with role 'tool' must be a response to a preceding message with 'tool_calls' (no call '${m.tool_call_id}').`, `messages[${i}].tool_call_id`);
-      return { role: "tool", tool_name: name, content: textOf(m.content) };
+      return { role: "tool", tool_name: name, content: textOf(m.content), tool_call_id: m.tool_call_id };
     }
     if (m.role === "assistant") {
       for (const call of m.tool_calls ?? []) callNames.set(call.id, call.function.name);
-      const calls: ModelToolCall[] = (m.tool_calls ?? []).map((c) => ({ name: c.function.name, arguments: parseArguments(c.function.arguments) }));
+      const calls: ModelToolCall[] = (m.tool_calls ?? []).map((c) => ({ name: c.function.name, arguments: parseArguments(c.function.arguments), id: c.id }));
       return { role: "assistant", content: m.content == null ? "" : textOf(m.content), ...(calls.length > 0 ? { tool_calls: calls } : {}) };
     }
     if (m.role !== "user") return { role: "system", content: textOf(m.content) };

@@ -124,11 +124,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Deleting a thread stops its run through the engine, created further down (only called on a request).
   // Which response holds a conversation or thread: asked by conversations, thread messages and runs alike.
   const holds = new ConversationHolds();
-  const endThreadWork = (threadId: string) => {
-    engine.abortThread(threadId);
-    sandbox.end(threadId); // runs on a thread keep their code's variables in the session named by the thread id
+  const threadWork = {
+    stopRuns: (threadId: string) => engine.abortThread(threadId),
+    // Runs on a thread keep their code's variables in the sandbox session named by the thread id.
+    endSession: (threadId: string) => sandbox.end(threadId),
   };
-  const threads = new ThreadService({ db, ...repos }, refs, clock, { endThreadWork }, holds);
+  const threads = new ThreadService({ db, ...repos }, refs, clock, threadWork, holds);
   const assistants = new AssistantService({ assistants: repos.assistants, vectorStores: repos.vectorStores, storeFiles: retrieval.vectorStores, refs, clock });
   const sandbox = overrides.sandbox ?? createQuickJsSandbox({
     poolSize: config.sandbox.workers,
@@ -192,7 +193,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     responses,
     conversations,
     containers,
-    modelList: new ModelList(models, () => backend.served(), clock()),
+    modelList: new ModelList(models, () => backend.served(), clock(), backend.kind !== "openai"),
     embeddings: new EmbeddingsEndpoint(models, retrieval.embedderFor),
     chatCompletions: new ChatCompletions({ chat, models, tools, clock }),
     vectorStores: retrieval.vectorStores,

@@ -107,6 +107,8 @@ class SocketSession {
         for (let step = await events.next(); !step.done && !this.closed; step = await events.next()) await this.send(step.value);
       } finally {
         events.dropped.removeEventListener("abort", hangUp);
+        // Leaving early (the connection closed or reached its time limit) is this reader leaving the response.
+        events.close();
         this.current = null;
       }
     } catch (err) {

@@ -16,7 +16,7 @@ import { OllamaChatModel } from "./ollama-chat.js";
 import { clientFor } from "./ollama-client.js";
 import { OllamaEmbedder } from "./ollama-embedder.js";
 import { probeOllama } from "./ollama-probe.js";
-import { OpenAiChatModel, servedModels, type OpenAiServerOptions } from "./openai-chat.js";
+import { OpenAiChatModel, openAiClient, servedModels, type OpenAiServerOptions } from "./openai-chat.js";
 import { OpenAiEmbedder } from "./openai-embedder.js";
 import { toModelError } from "./openai-errors.js";
 
@@ -44,18 +44,19 @@ export function createBackend(config: Pick<Config, "llm" | "ollama">): LlmBacken
   if (config.llm.backend === "embedded") return embeddedBackend(config.llm.embedded);
   if (config.llm.backend === "openai") {
     const server: OpenAiServerOptions = { baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, timeoutMs };
+    const client = openAiClient(server);
     return {
       kind: "openai",
       chat: new OpenAiChatModel(server),
       embedder: (model) => new OpenAiEmbedder(server, model),
       served: async () => {
-        const models = await servedModels(server, AbortSignal.timeout(2000)).catch(() => []);
+        const models = await servedModels(client, AbortSignal.timeout(2000)).catch(() => []);
         return models.map((m) => ({ id: m.id, object: "model", created: m.created, owned_by: m.owned_by }));
       },
       close: async () => undefined,
       probe: async (ms) => {
         try {
-          const models = await servedModels(server, AbortSignal.timeout(ms));
+          const models = await servedModels(client, AbortSignal.timeout(ms));
           return { openai: { url: server.baseUrl, reachable: true, models: models.map((m) => m.id) } };
         } catch (err) {
           return { openai: { url: server.baseUrl, reachable: false, models: [], error: toModelError(err, { baseUrl: server.baseUrl, phase: "request" }).message } };

@@ -5,7 +5,23 @@
  * HTTP connection when a consumer stops iterating early. The adapters turn what went wrong into their
  * ModelErrors; `cancelledBy` and `timedOut` say which of the two ends it was.
  */
-import { cancellation } from "./ollama-errors.js";
+
+/** True for the error fetch/streams throw when an AbortSignal fires (DOMException or Error named AbortError). */
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && err.name === "AbortError";
+}
+
+/**
+ * The error to throw when the caller's own signal cancelled the call: always named `AbortError`, so a
+ * caller tells cancellation apart from a ModelError with `isAbortError`. Keeps the signal's reason when
+ * it already is an AbortError (the default for `controller.abort()`), else carries it as `cause`.
+ */
+export function cancellation(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (isAbortError(reason)) return reason as Error;
+  const err = new DOMException("The operation was aborted by the caller.", "AbortError");
+  return Object.assign(err, { cause: reason });
+}
 
 export class CallLifetime {
   private readonly controller = new AbortController();
@@ -48,6 +64,14 @@ export class CallLifetime {
   /** Whether the inactivity timer ended the call. */
   get timedOut(): boolean {
     return this.timedOutFlag;
+  }
+
+  /**
+   * What to throw for `err`: the caller's cancellation as an AbortError, the inactivity timeout as the adapter's
+   * timeout error, anything else as the adapter maps it. One rule for every adapter.
+   */
+  failureOf(err: unknown, timeout: () => Error, map: (err: unknown) => Error): Error {
+    return this.cancelledBy ?? (this.timedOut ? timeout() : map(err));
   }
 
   dispose(): void {

@@ -15,12 +15,14 @@ export interface ToolDefinition {
 export interface ModelToolCall {
   name: string;
   arguments: Record<string, unknown>;
+  /** The call's id where the client named it (chat completions, Responses' call_id): pairs it with its output. */
+  id?: string;
 }
 
 export type ChatMessage =
   | { role: "system" | "user"; content: string; images?: string[] }
   | { role: "assistant"; content: string; tool_calls?: ModelToolCall[]; /** Its reasoning, given back to a model that thinks. */ thinking?: string }
-  | { role: "tool"; content: string; tool_name: string };
+  | { role: "tool"; content: string; tool_name: string; /** The call it answers, where known (see ModelToolCall.id). */ tool_call_id?: string };
 
 export interface ChatRequest {
   /** The Ollama tag to run (already resolved from the public model name). */
@@ -77,6 +79,13 @@ export interface ModelDetails {
   capabilities: string[];
   /** The model's architecture (model_info `general.architecture`, e.g. `gptoss`, `qwen3`); null when not reported. */
   family: string | null;
+  /**
+   * True when `context_length` is a window the server has already allocated (vLLM's `max_model_len`): plan for
+   * all of it. Absent: asking for a window costs memory (Ollama's num_ctx), so unlisted models are capped.
+   */
+  fixed_context?: boolean;
+  /** True when the server takes OpenAI's `reasoning_effort` itself (OpenAI-compatible servers): levels pass through. */
+  takes_reasoning_effort?: boolean;
 }
 
 export interface ChatModel {

@@ -27,11 +27,16 @@ export class ModelList {
     private readonly served: () => Promise<ModelObject[]>,
     /** When this server started: the creation time of the names it defines itself. */
     private readonly startedAt: number,
+    /**
+     * Whether the manifest's names can be served (false on an OpenAI-compatible server, which knows only its own
+     * ids: listing names that map to Ollama tags there would offer models every call to fails).
+     */
+    private readonly manifestServed = true,
   ) {}
 
   async list(): Promise<ModelObject[]> {
     const own = (id: string): ModelObject => ({ id, object: "model", created: this.startedAt, owned_by: "local-assistants" });
-    const names = this.catalog.publicNames();
+    const names = this.manifestServed ? this.catalog.publicNames() : { chat: [], embedding: [] };
     const pulled = (await this.served()).map((m) => (m.created > 0 ? m : { ...m, created: this.startedAt }));
     // Each name once, the first kind that has it winning (a manifest name Ollama also lists stays ours).
     const byId = new Map<string, ModelObject>();

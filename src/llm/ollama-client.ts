@@ -34,6 +34,6 @@ export class CallScope extends CallLifetime {
    * `timeout` ModelError (`doing` completes "Ollama sent nothing for 120s while …"), anything else mapped.
    */
   failure(err: unknown, ctx: OllamaCallContext, doing: string): Error {
-    return this.cancelledBy ?? (this.timedOut ? timedOut(this.timeoutMs, doing) : toModelError(err, ctx));
+    return this.failureOf(err, () => timedOut(this.timeoutMs, doing), (e) => toModelError(e, ctx));
   }
 }

@@ -3,6 +3,9 @@
  * model, the embedder and anything else that talks to Ollama, so every failure reads the same way.
  */
 import { ModelError } from "./chat-model.js";
+import { isAbortError } from "./call-lifetime.js";
+
+export { cancellation, isAbortError } from "./call-lifetime.js";
 
 /** What was being done when the error happened; it decides the wording and the kind. */
 export interface OllamaCallContext {
@@ -48,23 +51,6 @@ export function timedOut(ms: number, what: string): ModelError {
     `Ollama sent nothing for ${ms / 1000}s while ${what}: the model may still be loading or the machine is ` +
       "overloaded; try again, use a smaller model, or raise the timeout.",
   );
-}
-
-/** True for the error fetch/streams throw when an AbortSignal fires (DOMException or Error named AbortError). */
-export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && err.name === "AbortError";
-}
-
-/**
- * The error to throw when the caller's own signal cancelled the call: always named `AbortError`, so a
- * caller tells cancellation apart from a ModelError with `isAbortError`. Keeps the signal's reason when
- * it already is an AbortError (the default for `controller.abort()`), else carries it as `cause`.
- */
-export function cancellation(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (isAbortError(reason)) return reason as Error;
-  const err = new DOMException("The operation was aborted by the caller.", "AbortError");
-  return Object.assign(err, { cause: reason });
 }
 
 function fromStatus(status: number, text: string, ctx: OllamaCallContext): ModelError {

@@ -19,43 +19,52 @@ export interface OpenAiServerOptions {
   timeoutMs?: number;
 }
 
-/** One client per server and call lifetime: every request it makes is aborted with the lifetime. */
-export function openAiClient(opts: OpenAiServerOptions, signal?: AbortSignal): OpenAI {
+/**
+ * The client for a server, one per server: each call passes its lifetime's signal. Everything it would read from
+ * the environment (a developer's hosted-API organization and project, OPENAI_LOG) is set here instead: this
+ * server's configuration comes from config.ts alone, and none of that may reach another server.
+ */
+export function openAiClient(opts: OpenAiServerOptions): OpenAI {
   return new OpenAI({
     baseURL: opts.baseUrl,
     apiKey: opts.apiKey ?? "none",
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    logLevel: "off",
     maxRetries: 0,
     // Our lifetime's inactivity timer bounds the call; the client's own timeout would cap a long reply.
     timeout: 24 * 60 * 60 * 1000,
-    ...(signal ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }) } : {}),
   });
 }
 
 /** The ids a server lists at `GET /models`, with vLLM's `max_model_len` where it reports one. */
-export async function servedModels(opts: OpenAiServerOptions, signal: AbortSignal): Promise<Array<{ id: string; created: number; owned_by: string; max_model_len?: number }>> {
-  const page = await openAiClient(opts, signal).models.list();
+export async function servedModels(client: OpenAI, signal: AbortSignal): Promise<Array<{ id: string; created: number; owned_by: string; max_model_len?: number }>> {
+  const page = await client.models.list({ signal });
   return page.data as Array<{ id: string; created: number; owned_by: string; max_model_len?: number }>;
 }
 
 export class OpenAiChatModel implements ChatModel {
   private readonly timeoutMs: number;
+  private readonly client: OpenAI;
   private readonly lookUp = rememberSuccesses((model) => this.fetchDetails(model));
 
   constructor(private readonly opts: OpenAiServerOptions) {
     this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.client = openAiClient(opts);
   }
 
   async *chat(req: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatChunk> {
     const call = new CallLifetime(this.timeoutMs, signal);
     const ctx = (phase: OpenAiCallContext["phase"]): OpenAiCallContext => ({ baseUrl: this.opts.baseUrl, model: req.model, phase });
-    const fail = (err: unknown, phase: OpenAiCallContext["phase"], doing: string) => call.cancelledBy ?? (call.timedOut ? timedOut(this.timeoutMs, doing) : toModelError(err, ctx(phase)));
+    const fail = (err: unknown, phase: OpenAiCallContext["phase"], doing: string) => call.failureOf(err, () => timedOut(this.timeoutMs, doing), (e) => toModelError(e, ctx(phase)));
     const calls = new Map<number, { name: string; args: string }>();
     let done: Extract<ChatChunk, { type: "done" }> = { type: "done", done_reason: "stop", prompt_tokens: 0, completion_tokens: 0 };
     try {
       call.kick();
       let stream: AsyncIterator<ChatCompletionChunk>;
       try {
-        stream = (await openAiClient(this.opts, call.signal).chat.completions.create(toOpenAiRequest(req)))[Symbol.asyncIterator]();
+        stream = (await this.client.chat.completions.create(toOpenAiRequest(req), { signal: call.signal }))[Symbol.asyncIterator]();
       } catch (err) {
         throw fail(err, "request", "waiting for the reply to start");
       }
@@ -103,15 +112,17 @@ export class OpenAiChatModel implements ChatModel {
     const call = new CallLifetime(this.timeoutMs);
     try {
       call.kick();
-      const served = await servedModels(this.opts, call.signal);
+      const served = await servedModels(this.client, call.signal);
       const entry = served.find((m) => m.id === model);
       if (!entry) throw notServed(model, this.opts.baseUrl, served.map((m) => m.id));
-      return { context_length: typeof entry.max_model_len === "number" ? entry.max_model_len : null, capabilities: [], family: null };
+      return typeof entry.max_model_len === "number"
+        ? { context_length: entry.max_model_len, capabilities: [], family: null, fixed_context: true, takes_reasoning_effort: true }
+        : { context_length: null, capabilities: [], family: null, takes_reasoning_effort: true };
     } catch (err) {
       if (err instanceof ModelError) throw err;
       // A server without `GET /models` still chats: plan with the manifest's sizes.
-      if (err instanceof OpenAI.NotFoundError) return { context_length: null, capabilities: [], family: null };
-      throw call.timedOut ? timedOut(this.timeoutMs, `listing models`) : toModelError(err, { baseUrl: this.opts.baseUrl, phase: "request" });
+      if (err instanceof OpenAI.NotFoundError) return { context_length: null, capabilities: [], family: null, takes_reasoning_effort: true };
+      throw call.failureOf(err, () => timedOut(this.timeoutMs, "listing models"), (e) => toModelError(e, { baseUrl: this.opts.baseUrl, phase: "request" }));
     } finally {
       call.dispose();
     }
@@ -145,20 +156,21 @@ function toOpenAiRequest(req: ChatRequest): ChatCompletionCreateParamsStreaming 
 }
 
 /**
- * Ollama's message form names a tool result by its tool; the chat completions form pairs it with the call's
- * id. Calls get ids here, and each result takes the earliest unanswered call of its tool.
+ * The chat completions form pairs a tool result with its call's id. Calls keep the id the client gave them
+ * (chat completions, Responses' call_id); calls replayed by this server get one here, and a result without an
+ * id takes the earliest unanswered call of its tool (this server replays outputs in call order).
  */
 function toOpenAiMessages(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
   const unanswered: Array<{ id: string; name: string }> = [];
   return messages.map((m, i): ChatCompletionMessageParam => {
     if (m.role === "assistant") {
-      const calls = (m.tool_calls ?? []).map((c, j) => ({ id: `call_${i}_${j}`, type: "function" as const, function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
+      const calls = (m.tool_calls ?? []).map((c, j) => ({ id: c.id ?? `call_${i}_${j}`, type: "function" as const, function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
       unanswered.push(...calls.map((c) => ({ id: c.id, name: c.function.name })));
       return { role: "assistant", content: m.content, ...(calls.length > 0 ? { tool_calls: calls } : {}) };
     }
     if (m.role === "tool") {
-      const at = unanswered.findIndex((c) => c.name === m.tool_name);
-      const id = at >= 0 ? unanswered.splice(at, 1)[0]!.id : `call_${i}`;
+      const at = m.tool_call_id !== undefined ? unanswered.findIndex((c) => c.id === m.tool_call_id) : unanswered.findIndex((c) => c.name === m.tool_name);
+      const id = at >= 0 ? unanswered.splice(at, 1)[0]!.id : (m.tool_call_id ?? `call_${i}`);
       return { role: "tool", tool_call_id: id, content: m.content };
     }
     if (m.role === "user" && m.images?.length) {

@@ -1,4 +1,5 @@
 /** Embedder over an OpenAI-compatible server's `/embeddings` (`LLM_BACKEND=openai`), in batches. */
+import type OpenAI from "openai";
 import { CallLifetime } from "./call-lifetime.js";
 import { inBatches } from "./memo.js";
 import { ModelError, type Embedder } from "./chat-model.js";
@@ -7,6 +8,7 @@ import { timedOut, toModelError } from "./openai-errors.js";
 
 export class OpenAiEmbedder implements Embedder {
   private readonly timeoutMs: number;
+  private readonly client: OpenAI;
 
   constructor(
     private readonly opts: OpenAiServerOptions,
@@ -15,6 +17,7 @@ export class OpenAiEmbedder implements Embedder {
     private readonly batchSize = 64,
   ) {
     this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.client = openAiClient(opts);
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
@@ -25,13 +28,13 @@ export class OpenAiEmbedder implements Embedder {
     const call = new CallLifetime(this.timeoutMs, signal);
     try {
       call.kick();
-      const { data } = await openAiClient(this.opts, call.signal).embeddings.create({ model: this.model, input: batch, encoding_format: "float" });
+      const { data } = await this.client.embeddings.create({ model: this.model, input: batch, encoding_format: "float" }, { signal: call.signal });
       if (data.length !== batch.length) {
         throw new ModelError("http", `The model server returned ${data.length} embeddings for ${batch.length} inputs with '${this.model}': check that it is an embedding model.`);
       }
       return [...data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     } catch (err) {
-      throw call.cancelledBy ?? (call.timedOut ? timedOut(this.timeoutMs, "computing embeddings") : toModelError(err, { baseUrl: this.opts.baseUrl, model: this.model, phase: "request" }));
+      throw call.failureOf(err, () => timedOut(this.timeoutMs, "computing embeddings"), (e) => toModelError(e, { baseUrl: this.opts.baseUrl, model: this.model, phase: "request" }));
     } finally {
       call.dispose();
     }

@@ -40,7 +40,10 @@ export function notServed(model: string, baseUrl: string, served: readonly strin
 }
 
 function fromStatus(status: number, message: string, ctx: OpenAiCallContext): ModelError {
-  if (status === 404 && ctx.model) return notServed(ctx.model, ctx.baseUrl, []);
+  if (status === 404 && ctx.model) {
+    // The model is unknown, or nothing OpenAI-compatible answers at that URL (a base URL without /v1).
+    return new ModelError("model_not_found", `The model server at ${ctx.baseUrl} answered 404 for model '${ctx.model}' (${message}): set CHAT_MODEL or EMBEDDING_MODEL to a model it serves (GET ${ctx.baseUrl}/models lists them), and check that LLM_BASE_URL is its OpenAI-compatible base URL (it usually ends in /v1).`);
+  }
   if (status === 401 || status === 403) return new ModelError("http", `The model server at ${ctx.baseUrl} refused the key (HTTP ${status}): set LLM_API_KEY to a key it accepts.`);
   return new ModelError("http", `The model server answered HTTP ${status}: ${message}`);
 }

@@ -53,14 +53,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function withToolsAsText(req: ChatRequest): ChatRequest {
   const { tools, ...rest } = req;
-  if (!tools?.length) return req;
+  const messages = req.messages.map(toolTurnAsText);
+  // No tools offered now (tool_choice none), but earlier turns called some: those still go as text.
+  if (!tools?.length) return { ...rest, messages };
   const described = [
     "You can call tools. These are the tools, each with the JSON schema of its arguments:",
     JSON.stringify(tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters }))),
     'To call tools, answer with only this JSON and nothing else: {"tool_calls":[{"name":"<tool name>","arguments":{<the arguments>}}]}',
     "Their outputs come back in the next message. Otherwise answer in plain text.",
   ].join("\n");
-  const messages = req.messages.map(toolTurnAsText);
   const first = messages[0];
   if (first?.role === "system") messages[0] = { ...first, content: `${first.content}\n\n${described}` };
   else messages.unshift({ role: "system", content: described });

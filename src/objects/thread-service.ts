@@ -23,12 +23,14 @@ export interface ThreadRepos {
 }
 
 /**
- * What deleting a thread needs from the layers above: its active run stopped (its model call, tools) and its
- * code interpreter session ended, before its rows go. A port because objects/ sits below runs/ and sandbox/;
- * the composition root fills it.
+ * What deleting a thread needs from the layers above: its active run stopped (its model call, tools) before its
+ * rows go, and its code interpreter session ended once they went. A port because objects/ sits below runs/ and
+ * sandbox/; the composition root fills it.
  */
 export interface ThreadRunStopper {
-  endThreadWork(threadId: string): void;
+  stopRuns(threadId: string): void;
+  /** Called only for a thread that was deleted (so never for another project's id). */
+  endSession(threadId: string): void;
 }
 
 /** The fields of a thread modify (OpenAI's ThreadUpdateParams). */
@@ -169,11 +171,11 @@ export class ThreadService {
   }
 
   /**
-   * Stops the thread's active run and ends its sandbox session, then deletes the thread with its messages, runs and steps in one
-   * transaction. 404 when there is no such thread.
+   * Stops the thread's active run, deletes the thread with its messages, runs and steps in one
+   * transaction, then ends its sandbox session. 404 when there is no such thread (nothing else happens).
    */
   delete(threadId: string): void {
-    this.runs.endThreadWork(threadId);
+    this.runs.stopRuns(threadId);
     const deleted = this.repos.db.transaction(() => {
       if (!this.repos.threads.delete(threadId)) return false;
       this.repos.messages.deleteWhere({ thread_id: threadId });
@@ -182,5 +184,6 @@ export class ThreadService {
       return true;
     })();
     if (!deleted) throw notFound("thread", threadId);
+    this.runs.endSession(threadId);
   }
 }

@@ -195,7 +195,7 @@ export class ResponseView {
     if (response.status === "failed") {
       const e = response.error ?? {};
       this.showStatus(errorBox("The response failed", e.message ?? "The response failed without a reason.", e.code ?? null));
-      if (/Ollama/i.test(e.message ?? "")) void refreshHealth();
+      void refreshHealth(); // the model server may be what went away: the header should say so
     } else if (response.status === "cancelled") this.showStatus(notice("Response cancelled."));
     else if (response.status === "incomplete") {
       const reason = response.incomplete_details?.reason ?? "unknown reason";

@@ -241,7 +241,7 @@ export class RunView {
     if (run.status === "failed") {
       const e = run.last_error ?? {};
       this.showStatus(errorBox("The run failed", e.message ?? "The run failed without a reason.", e.code ?? null));
-      if (/Ollama/i.test(e.message ?? "")) void refreshHealth();
+      void refreshHealth(); // the model server may be what went away: the header should say so
     } else if (run.status === "cancelled") this.showStatus(notice("Run cancelled."));
     else if (run.status === "expired") this.showStatus(notice("The run expired: its tool outputs were not submitted in time.", "warn"));
     else if (run.status === "incomplete") {

@@ -139,27 +139,6 @@ export class ConversationService {
   }
 }
 
-/**
- * The index of an input item whose id is already in the conversation but whose content differs (an edited
- * message re-sent with its old id), or -1. One given back unchanged is fine: it is there already and is not
- * added twice; a changed one would be silently lost, so the request is refused instead.
- */
-export function changedItemIndex(input: readonly ResponseItem[], existing: readonly ResponseItem[]): number {
-  const byId = new Map(existing.map((item) => [item.id, item]));
-  return input.findIndex((item) => {
-    const there = byId.get(item.id);
-    return there !== undefined && gist(there) !== gist(item);
-  });
-}
-
-/** What an item says, whichever side (input or output) stored it: the fields a person would call its content. */
-function gist(item: ResponseItem): string {
-  const i = item as unknown as Record<string, unknown>;
-  const parts = Array.isArray(i.content) ? (i.content as Array<Record<string, unknown>>) : [];
-  const content = parts.map((p) => p.text ?? p.file_id ?? p.image_url ?? p.filename ?? "").join("\u0000");
-  return JSON.stringify([i.type, i.role ?? null, content, i.name ?? null, i.arguments ?? null, i.call_id ?? null, i.output ?? null]);
-}
-
 /** A conversation held by one starting response. */
 export interface ConversationHold {
   id: string;

@@ -121,7 +121,7 @@ export function toChatMessages(
       else out.push(message);
     } else if (item.type === "function_call") {
       names.set(item.call_id, item.name);
-      const call = { name: item.name, arguments: parseArguments(item.arguments) };
+      const call = { name: item.name, arguments: parseArguments(item.arguments), id: item.call_id };
       const last = out.at(-1);
       // Parallel calls are one assistant turn with several tool calls, as the model made them.
       if (last?.role === "assistant" && last.content === "" && last.tool_calls) last.tool_calls.push(call);
@@ -129,7 +129,7 @@ export function toChatMessages(
     } else if (item.type === "function_call_output") {
       const name = names.get(item.call_id);
       if (name === undefined) throw badRequest(`No tool call found for function call output with call_id ${item.call_id}.`, "input");
-      out.push({ role: "tool", tool_name: name, content: item.output });
+      out.push({ role: "tool", tool_name: name, content: item.output, tool_call_id: item.call_id });
     } else {
       const call = tools.callOfItem(item);
       if (!call) continue; // a tool this server no longer has: nothing it could show the model
@@ -158,4 +158,26 @@ function messageOf(item: MessageItem, attachments: Attachments, vision: boolean)
   if (item.role === "assistant") return { role: "assistant", content: text };
   if (item.role !== "user") return { role: "system", content: text };
   return images.length > 0 ? { role: "user", content: text, images } : { role: "user", content: text };
+}
+
+/**
+ * The index of an input item whose id is already in the history (a conversation's items, a chain) but whose
+ * content differs (an edited message re-sent with its old id), or -1. One given back unchanged is fine: it is
+ * there already and is neither shown nor added twice; a changed one would be lost, so it is refused instead.
+ */
+export function changedItemIndex(input: readonly ResponseItem[], existing: readonly ResponseItem[]): number {
+  const byId = new Map(existing.map((item) => [item.id, item]));
+  return input.findIndex((item) => {
+    const there = byId.get(item.id);
+    return there !== undefined && gist(there) !== gist(item);
+  });
+}
+
+/** What an item says, whichever side (input or output) stored it: the fields a person would call its content. */
+function gist(item: ResponseItem): string {
+  const i = item as unknown as Record<string, unknown>;
+  const parts = Array.isArray(i.content) ? (i.content as Array<Record<string, unknown>>) : [];
+  // Images and files by their file, never by image_url: a listed item shows it only when asked (include[]).
+  const content = parts.map((p) => p.text ?? p.file_id ?? p.filename ?? p.type ?? "").join("\u0000");
+  return JSON.stringify([i.type, i.role ?? null, content, i.name ?? null, i.arguments ?? null, i.call_id ?? null, i.output ?? null]);
 }

@@ -13,7 +13,7 @@ import type { Toolbox } from "../tools/toolbox.js";
 import { applyAssistantPrompt, type ResolvedCreateParams } from "./assistant-prompt.js";
 import { loadAttachments, type AttachmentDeps } from "./attachments.js";
 import { zeroUsage } from "./response-writer.js";
-import { chainItems, inputItems, toChatMessages } from "./input-items.js";
+import { chainItems, changedItemIndex, inputItems, toChatMessages } from "./input-items.js";
 
 export interface PrepareDeps {
   repos: Pick<Repos, "responses" | "responseItems" | "assistants">;
@@ -66,17 +66,25 @@ export async function prepareResponse(params: ResponseCreateParams, deps: Prepar
   refuseUnserved(p);
   const history = options.history ?? (p.previous_response_id ? chainItems(p.previous_response_id, deps.repos) : []);
   const input = inputItems(p.input, history);
+  // An item given back with an id the history has: unchanged, it is that item (shown once, where it was);
+  // changed, it would be lost, so it is refused by name.
+  const changed = changedItemIndex(input, history);
+  if (changed !== -1) {
+    throw badRequest(`Item with id '${input[changed]!.id}' is already in this conversation with other content: send it unchanged, or without its id to add it as a new item.`, `input[${changed}]`, "duplicate_item");
+  }
+  const known = new Set(history.map((item) => item.id));
+  const shown = [...history, ...input.filter((item) => !known.has(item.id))];
   if (input.length === 0 && !(options.inputOptional && history.length > 0)) throw badRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
   const attachments = await loadAttachments(history, input, deps.attachments);
   const tools = p.tools ?? [];
   const fileSearch = tools.find((t): t is FileSearchToolParam => t.type === "file_search");
   const configured = tools.flatMap(assistantTool);
   const { offered, choice } = narrowTools(configured, p.tool_choice ?? "auto");
-  const { messages, sources } = toChatMessages([...history, ...input], deps.tools, attachments);
+  const { messages, sources } = toChatMessages(shown, deps.tools, attachments);
   const instructions = p.instructions ?? null;
   const system: ChatMessage[] = instructions ? [{ role: "system", content: instructions }] : [];
   // Whether the model sees images is known once it is resolved (model-request.ts); both prompts are ready.
-  const visionMessages = attachments.hasImages ? [...system, ...toChatMessages([...history, ...input], deps.tools, attachments, true).messages] : undefined;
+  const visionMessages = attachments.hasImages ? [...system, ...toChatMessages(shown, deps.tools, attachments, true).messages] : undefined;
   return {
     response: startingResponse(p, deps.clock()),
     include: p.include ?? [],

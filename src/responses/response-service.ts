@@ -16,7 +16,7 @@ import type { Toolbox } from "../tools/toolbox.js";
 import { errorOf, executeResponse, ResponseCancelled, type ExecuteOptions } from "./executor.js";
 import { streamChatTurn } from "../runs/chat-turn.js";
 import { COMPACT_INSTRUCTION, compactedResponse } from "./compaction.js";
-import { changedItemIndex, type ConversationHold, type ConversationService } from "./conversations.js";
+import type { ConversationHold, ConversationService } from "./conversations.js";
 import { modelRequest } from "./model-request.js";
 import type { AttachmentDeps } from "./attachments.js";
 import { prepareResponse, type Prepared } from "./prepare.js";
@@ -266,10 +266,6 @@ export class ResponseService {
       // Reading attachments took time: a shutdown that began meanwhile gets nothing new started.
       if (this.closed) throw new ServerShutdown();
       if (!hold) return prepared;
-      const changed = changedItemIndex(prepared.input, hold.items);
-      if (changed !== -1) {
-        throw badRequest(`Item with id '${prepared.input[changed]!.id}' is already in this conversation with other content: send it unchanged, or without its id to add it as a new item.`, `input[${changed}]`, "duplicate_item");
-      }
       hold.started(prepared.response.id);
       prepared.response.conversation = { id: hold.id };
       return { ...prepared, hold };

@@ -66,7 +66,9 @@ export async function resolveModel(
     throw new ModelError("not_a_chat_model", `'${name}' is an embedding model and cannot chat: use it with /v1/embeddings or as EMBEDDING_MODEL, and pick a chat model from GET /v1/models`);
   }
   const trained = details.context_length ?? null;
-  const numCtx = Math.min(resolved.contextLength ?? UNLISTED_CONTEXT_CAP, trained ?? resolved.contextLength ?? FALLBACK_CONTEXT);
+  const numCtx = details.fixed_context && trained !== null
+    ? trained
+    : Math.min(resolved.contextLength ?? UNLISTED_CONTEXT_CAP, trained ?? resolved.contextLength ?? FALLBACK_CONTEXT);
   return { tag: resolved.tag, numCtx, details };
 }
 

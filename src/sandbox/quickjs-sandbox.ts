@@ -88,8 +88,8 @@ class QuickJsSandbox implements CodeSandbox {
     this.notices.delete(sessionKey); // nothing to tell a session that no longer exists
     if (!entry) return;
     this.sessions.delete(sessionKey);
-    // The worker takes its messages in order: a call already posted runs first, then the session is dropped.
-    entry.slot.dispose(sessionKey);
+    // A call already running finishes first (the worker takes its messages in order); waiting ones do not run.
+    entry.slot.end(sessionKey);
   }
 
   async close(): Promise<void> {

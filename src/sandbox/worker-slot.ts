@@ -103,6 +103,19 @@ export class WorkerSlot {
     }
   }
 
+  /**
+   * Ends a session for good (its container or thread is gone): calls still waiting for it are answered with an
+   * error instead of running (they would make it again), and its state in the worker is freed.
+   */
+  end(sessionKey: string): void {
+    for (const job of this.queue.filter((j) => j.sessionKey === sessionKey)) {
+      this.queue.splice(this.queue.indexOf(job), 1);
+      job.resolve(failure("the session ended (its container or thread was deleted), so this code was not run"));
+    }
+    this.updateRef();
+    this.dispose(sessionKey);
+  }
+
   /** Frees a session's state in the worker (after anything already queued for it). */
   dispose(sessionKey: string): void {
     this.held.delete(sessionKey);

@@ -55,6 +55,14 @@ describe("capability fallbacks", () => {
       { role: "user", content: "Output of the tool get_weather:\nsunny, 21 C" },
     ]);
     expect(t.ollama.chatRequests[1]!.tools).toBeUndefined();
+
+    // The same history with no tools offered now: the tool turns still go as text, not as a role it cannot show.
+    t.ollama.script({ text: "Sunny." });
+    await t.client.chat.completions.create({
+      model: NO_TOOLS,
+      messages: [{ role: "user", content: "Weather in Paris?" }, first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: "sunny, 21 C" }],
+    });
+    expect(t.ollama.chatRequests[2]!.messages).toEqual(history);
   });
 
   it("runs and responses take the same fallback: requires_action and a function_call item", async () => {

@@ -92,14 +92,22 @@ describe("deleting what owns a sandbox session ends it", () => {
   const sandbox: CodeSandbox = { run: (code, opts) => real.run(code, opts), end: (key) => (ended.push(key), real.end(key)), close: () => real.close() };
   const app = useRunApp({}, {}, { sandbox });
 
-  it("a deleted container's session and a deleted thread's session end at once", async () => {
+  it("a deleted container's session and a deleted thread's session end at once; a 404 delete ends nothing", async () => {
     const t = app();
     const container = await t.client.containers.create({ name: "scratch" });
     const thread = await t.client.beta.threads.create();
-    expect(ended).toEqual([]);
+    const typeOfKept = async (key: string) => (await real.run("typeof kept", { sessionKey: key, files: [] })).result;
+    for (const key of [container.id, thread.id]) await real.run("var kept = 1", { sessionKey: key, files: [] });
+    expect(await typeOfKept(container.id)).toBe("number");
     await t.client.containers.delete(container.id);
     expect(ended).toEqual([container.id]);
+    expect(await typeOfKept(container.id)).toBe("undefined");
+
+    await expect(t.client.beta.threads.delete("thread_not_here")).rejects.toThrow();
+    expect(ended).toEqual([container.id]);
+    expect(await typeOfKept(thread.id)).toBe("number");
     await t.client.beta.threads.delete(thread.id);
     expect(ended).toEqual([container.id, thread.id]);
+    expect(await typeOfKept(thread.id)).toBe("undefined");
   });
 });

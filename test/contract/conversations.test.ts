@@ -107,6 +107,7 @@ describe("conversations", () => {
     t.ollama.script({ text: "Still Ada." });
     await t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: [reply, { role: "user", content: "Sure?" }] });
     expect((await t.client.conversations.items.list(conversation.id)).data).toHaveLength(7);
+    expect(t.ollama.chatRequests.at(-1)!.messages.map((m) => m.content)).toEqual(["My name is Ada.", "What is my name?", "Your name is Ada.", "What did I ask?", "You asked for your name.", "Sure?"]);
     const edited = { ...reply, content: [{ ...reply.content[0]!, text: "Your name is Grace." } as OpenAI.Responses.ResponseOutputText] };
     const clash = await sdkError(t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: [edited] }), BadRequestError);
     expect(clash).toMatchObject({ param: "input[0]", code: "duplicate_item" });

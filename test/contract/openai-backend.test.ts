@@ -40,6 +40,11 @@ describe("the OpenAI-compatible backend", () => {
     expect(final.usage!.completion_tokens).toBe(3);
     expect(server.chatRequests[0]).toMatchObject({ model: CHAT, stream: true, stream_options: { include_usage: true }, temperature: 0.3, max_tokens: 40, messages: [{ role: "user", content: "hi" }] });
     expect(server.chatRequests[0].num_ctx).toBeUndefined();
+    expect(server.chatRequests[0].reasoning_effort).toBeUndefined(); // none asked: the model's own default
+
+    server.script({ text: "Thought about it." });
+    await t.client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hard one" }], reasoning_effort: "high" });
+    expect(server.chatRequests[1].reasoning_effort).toBe("high");
     expect(new Set(server.authorizations)).toEqual(new Set(["Bearer upstream-secret"]));
   });
 
@@ -63,6 +68,37 @@ describe("the OpenAI-compatible backend", () => {
     expect(assistantTurn.tool_calls[0].function).toEqual({ name: "get_weather", arguments: '{"city":"Oslo","units":"metric"}' });
     expect(toolTurn).toEqual({ role: "tool", tool_call_id: assistantTurn.tool_calls[0].id, content: "3 C" });
     expect((await t.client.beta.threads.messages.list(thread.id)).data[0]!.content[0]).toMatchObject({ text: { value: "3 degrees in Oslo." } });
+  });
+
+  it("prompts are sized by the server's max_model_len, beyond the 8192 cap unlisted Ollama models get", async () => {
+    const long = "word ".repeat(7200); // about 12,000 tokens by the context fitter's count
+    server.script({ text: "Read it all." });
+    const response = await t.client.responses.create({ model: CHAT, input: long });
+    expect(response.status).toBe("completed");
+    expect(server.chatRequests.at(-1).messages.at(-1).content).toBe(long);
+  });
+
+  it("tool outputs given out of order go back paired with their own calls' ids", async () => {
+    server.script({ text: "Oslo 3, Rome 20." });
+    await t.client.chat.completions.create({
+      model: CHAT,
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: "user", content: "Oslo and Rome?" },
+        { role: "assistant", content: null, tool_calls: [
+          { id: "call_oslo", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+          { id: "call_rome", type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },
+        ] },
+        { role: "tool", tool_call_id: "call_rome", content: "20 C" },
+        { role: "tool", tool_call_id: "call_oslo", content: "3 C" },
+      ],
+    });
+    const sent = server.chatRequests.at(-1).messages;
+    expect(sent[1].tool_calls.map((c: { id: string }) => c.id)).toEqual(["call_oslo", "call_rome"]);
+    expect(sent.slice(2)).toEqual([
+      { role: "tool", tool_call_id: "call_rome", content: "20 C" },
+      { role: "tool", tool_call_id: "call_oslo", content: "3 C" },
+    ]);
   });
 
   it("a response shows the server's reasoning_content as a reasoning item, never in the text", async () => {
@@ -92,6 +128,7 @@ describe("the OpenAI-compatible backend", () => {
   it("models, health and errors: what it serves is listed; a model it does not serve, a failure mid-stream and a server that is down say so", async () => {
     const ids = (await t.client.models.list()).data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining([CHAT, EMBED, "gpt-4o"]));
+    expect(ids).not.toContain("llama3.2"); // the manifest's names map to Ollama tags: not served here
     const health = await (await t.request("/health")).json();
     expect(health).toMatchObject({ backend: "openai", openai: { url: server.url, reachable: true, models: [CHAT, EMBED] } });
 

@@ -214,6 +214,25 @@ describe("a WebSocket connection's time limit", () => {
       await server.close();
     }
   });
+  it("a store:false response in progress when the limit is reached is cancelled with the connection", async () => {
+    const t = app();
+    const server = await listen(t.app);
+    try {
+      const ws = new ResponsesWS(new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 }));
+      ws.on("error", () => undefined);
+      const closed = new Promise<void>((resolve) => ws.socket.on("close", () => resolve()));
+      t.ollama.script({ chunks: Array.from({ length: 400 }, (_, i) => ` w${i}`), delayMs: 10 }); // about 4 s
+      await new Promise<void>((resolve) => ws.socket.on("open", () => resolve()));
+      ws.send({ type: "response.create", model: "gpt-4o", input: "talk", store: false } as never);
+      await closed;
+      const atClose = t.ollama.chunksSent;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(t.ollama.chunksSent - atClose).toBeLessThan(5);
+      expect(t.ollama.chunksSent).toBeLessThan(200);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-ws-keys-"));

@@ -29,6 +29,20 @@ describe("QuickJS sandbox: running code", () => {
     expect((await sandbox.run("other", { sessionKey: "staying", files: [] })).result).toBe("1");
   });
 
+  it("end() answers calls still waiting for that session instead of running them", async () => {
+    const one = createQuickJsSandbox({ poolSize: 1 });
+    try {
+      const busy = one.run("const until = Date.now() + 300; while (Date.now() < until) {} 'done'", { sessionKey: "busy", files: [] });
+      const waiting = one.run("var made = true", { sessionKey: "doomed", files: [] });
+      one.end("doomed");
+      expect((await waiting).error).toMatch(/session ended/);
+      expect((await busy).result).toBe("done");
+      expect((await one.run("typeof made", { sessionKey: "doomed", files: [] })).result).toBe("undefined");
+    } finally {
+      await one.close();
+    }
+  });
+
   it("reads a CSV file by name and sums a column", async () => {
     const csv = text("sales.csv", "region,amount\nnorth,10.5\nsouth,20\neast,4.5\n");
     const code = `

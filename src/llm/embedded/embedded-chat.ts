@@ -12,7 +12,7 @@
 import type { ChatHistoryItem, ChatModelFunctions, LlamaChatResponseChunk, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { AsyncQueue } from "../../concurrency/async-queue.js";
 import { ModelError, type ChatChunk, type ChatMessage, type ChatModel, type ChatRequest, type ModelDetails, type ToolDefinition } from "../chat-model.js";
-import { cancellation, isAbortError } from "../ollama-errors.js";
+import { cancellation, isAbortError } from "../call-lifetime.js";
 import { withToolsAsText } from "../text-tool-calls.js";
 import type { LlamaRuntime } from "./llama-runtime.js";
 import { isGgufName, modelFile } from "./model-files.js";
@@ -125,18 +125,19 @@ export class EmbeddedChatModel implements ChatModel {
 
 /**
  * Our messages as LlamaChat's history: an assistant turn's tool calls become function calls carrying the
- * outputs that follow them (matched by tool name, in order), so the template renders them its own way.
+ * outputs that follow them (matched by call id where known, else by tool name in order), so the template
+ * renders them its own way.
  */
 function toHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
-  const unanswered: Array<{ name: string; call: { result: unknown } }> = [];
+  const unanswered: Array<{ name: string; id: string | undefined; call: { result: unknown } }> = [];
   for (const m of messages) {
     if (m.role === "assistant") {
       const calls = (m.tool_calls ?? []).map((c) => ({ type: "functionCall" as const, name: c.name, params: c.arguments, result: "" as unknown }));
-      unanswered.push(...calls.map((call) => ({ name: call.name, call })));
+      unanswered.push(...calls.map((call, i) => ({ name: call.name, id: m.tool_calls![i]!.id, call })));
       history.push({ type: "model", response: [...(m.content ? [m.content] : []), ...calls] });
     } else if (m.role === "tool") {
-      const at = unanswered.findIndex((c) => c.name === m.tool_name);
+      const at = unanswered.findIndex((c) => (m.tool_call_id !== undefined && c.id !== undefined ? c.id === m.tool_call_id : c.name === m.tool_name));
       if (at >= 0) unanswered.splice(at, 1)[0]!.call.result = m.content;
       else history.push({ type: "user", text: `Output of the tool ${m.tool_name}:\n${m.content}` });
     } else history.push({ type: m.role, text: m.content });

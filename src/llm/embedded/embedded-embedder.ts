@@ -1,6 +1,6 @@
 /** Embedder on a GGUF model in this process (LLM_BACKEND=embedded with EMBEDDED_EMBEDDING_MODEL). */
 import { ModelError, type Embedder } from "../chat-model.js";
-import { cancellation } from "../ollama-errors.js";
+import { cancellation } from "../call-lifetime.js";
 import type { LlamaRuntime } from "./llama-runtime.js";
 import { modelFile } from "./model-files.js";
 
