@@ -15,7 +15,11 @@ const EnvSchema = z.object({
   LLM_BACKEND: z.enum(["ollama", "openai", "embedded"]).default("ollama"),
   /** The embedded engine's GGUF files: a path, or a file name in models/. */
   EMBEDDED_CHAT_MODEL: z.string().min(1).optional(),
-  EMBEDDED_EMBEDDING_MODEL: z.string().min(1).optional(),
+  EMBEDDED_EMBEDDING_MODEL: z.string().optional(),
+  /** A model download that receives nothing for this long fails (the error says which file to put where). */
+  EMBEDDED_DOWNLOAD_STALL_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Where GGUF models live and are downloaded to (default: the repo's models/). */
+  MODELS_DIR: z.string().min(1).optional(),
   EMBEDDED_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   /** Replies the embedded engine generates at once per model (llama.cpp sequences of one context). */
   EMBEDDED_PARALLEL: z.coerce.number().int().min(1).max(64).default(2),
@@ -68,15 +72,17 @@ export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(Env
 
 /** LLM_BACKEND=embedded: GGUF models run in this process (llm/embedded/). */
 export interface EmbeddedConfig {
-  /** Where bare file names are looked up (the repo's models/ folder). */
+  /** MODELS_DIR: where bare file names are looked up and remote models are downloaded to (default models/). */
   readonly modelsDir: string;
-  /** EMBEDDED_CHAT_MODEL: a path or a file name in modelsDir. */
+  /** EMBEDDED_CHAT_MODEL: a path, a file name in modelsDir, an https:// URL or an hf: URI (llm/embedded/model-files.ts). */
   readonly chatModel: string;
-  /** EMBEDDED_EMBEDDING_MODEL, or null: vector stores use BM25 alone unless it is set. */
+  /** EMBEDDED_EMBEDDING_MODEL, the same kinds of source; null (set empty): vector stores use BM25 alone. */
   readonly embeddingModel: string | null;
   readonly threads: number;
   readonly parallel: number;
   readonly idleMs: number;
+  /** EMBEDDED_DOWNLOAD_STALL_SECONDS in ms. */
+  readonly downloadStallMs: number;
 }
 
 export interface Config {
@@ -171,14 +177,16 @@ export function loadConfig(env: Env = process.env): Config {
     ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
     llm: e.LLM_BACKEND === "ollama" ? Object.freeze({ backend: "ollama" as const })
       : e.LLM_BACKEND === "embedded" ? Object.freeze({ backend: "embedded" as const, embedded: Object.freeze({
-          modelsDir: path.dirname(defaultManifestPath()),
+          modelsDir: path.resolve(e.MODELS_DIR ?? path.dirname(defaultManifestPath())),
           chatModel: e.EMBEDDED_CHAT_MODEL ?? DEFAULT_EMBEDDED_CHAT_MODEL,
-          embeddingModel: e.EMBEDDED_EMBEDDING_MODEL ?? null,
+          // Empty: vector stores search with BM25 alone.
+          embeddingModel: env.EMBEDDED_EMBEDDING_MODEL === undefined ? DEFAULT_EMBEDDED_EMBEDDING_MODEL : e.EMBEDDED_EMBEDDING_MODEL || null,
           // Measured on 2 cores (stories260K): 1 thread 1,359-1,742 tokens/s, 2 threads 82-84. llama.cpp's
           // threads spin against everything else on a small machine; beyond 2 CPUs, one thread per CPU.
           threads: e.EMBEDDED_THREADS ?? (availableParallelism() <= 2 ? 1 : availableParallelism()),
           parallel: e.EMBEDDED_PARALLEL,
           idleMs: e.EMBEDDED_IDLE_SECONDS * 1000,
+          downloadStallMs: e.EMBEDDED_DOWNLOAD_STALL_SECONDS * 1000,
         }) })
       : e.LLM_BASE_URL === undefined ? configError("LLM_BACKEND=openai needs LLM_BASE_URL, the server's OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1 for vLLM).")
       : Object.freeze({ backend: "openai" as const, baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY ?? null }),
@@ -263,16 +271,21 @@ function listOf(value: string | undefined, name: string, entry: RegExp, expected
   return items;
 }
 
-/** The GGUF chat model EMBEDDED_CHAT_MODEL names when unset (a file in models/). */
-export const DEFAULT_EMBEDDED_CHAT_MODEL = "qwen2.5-1.5b-instruct-q4_k_m.gguf";
+/**
+ * The embedded engine's defaults, downloaded into models/ on first use (README, "Embedded engine", says why):
+ * Qwen2.5 1.5B Instruct at Q4_K_M (about 1 GB; tool calling in its chat template, fast on a laptop CPU) and
+ * nomic-embed-text v1.5 at Q8_0 (137 M parameters, about 146 MB; the embedding model the Ollama default uses).
+ */
+export const DEFAULT_EMBEDDED_CHAT_MODEL = "hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/qwen2.5-1.5b-instruct-q4_k_m.gguf";
+export const DEFAULT_EMBEDDED_EMBEDDING_MODEL = "hf:nomic-ai/nomic-embed-text-v1.5-GGUF/nomic-embed-text-v1.5.Q8_0.gguf";
 
 function defaultManifestPath(): string {
   return new URL("../models/manifest.json", import.meta.url).pathname;
 }
 
-/** `EMBEDDING_MODEL=` (empty) is meaningful; every other empty variable means "unset". */
+/** `EMBEDDING_MODEL=` and `EMBEDDED_EMBEDDING_MODEL=` (empty: BM25 only) are meaningful; every other empty variable means "unset". */
 function stripEmpty(env: Env): Env {
   const out: Env = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && (v !== "" || k === "EMBEDDING_MODEL")) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (v !== "" || k === "EMBEDDING_MODEL" || k === "EMBEDDED_EMBEDDING_MODEL")) out[k] = v;
   return out;
 }

@@ -9,7 +9,7 @@ import type { Config, EmbeddedConfig } from "../config.js";
 import { EmbeddedChatModel } from "./embedded/embedded-chat.js";
 import { EmbeddedEmbedder } from "./embedded/embedded-embedder.js";
 import { LlamaRuntime } from "./embedded/llama-runtime.js";
-import { isGgufName } from "./embedded/model-files.js";
+import { isGgufName, ModelFiles } from "./embedded/model-files.js";
 import type { ChatModel, Embedder } from "./chat-model.js";
 import type { ModelObject } from "./model-list.js";
 import { OllamaChatModel } from "./ollama-chat.js";
@@ -89,31 +89,28 @@ export function createBackend(config: Pick<Config, "llm" | "ollama">): LlmBacken
  */
 function embeddedBackend(config: EmbeddedConfig): LlmBackend {
   const runtime = new LlamaRuntime({ threads: config.threads, parallel: config.parallel, idleMs: config.idleMs });
-  const chat = new EmbeddedChatModel(runtime, { modelsDir: config.modelsDir, defaultChat: config.chatModel });
-  const embedder = (name: string) => new EmbeddedEmbedder(runtime, name, config.modelsDir);
-  const ggufFiles = () => fs.readdirSync(config.modelsDir).filter(isGgufName).sort();
+  const files = new ModelFiles(config.modelsDir, config.downloadStallMs);
+  const chat = new EmbeddedChatModel(runtime, files, config.chatModel);
+  const embedder = (name: string) => new EmbeddedEmbedder(runtime, name, files);
+  const ggufFiles = () => (fs.existsSync(config.modelsDir) ? fs.readdirSync(config.modelsDir).filter((f) => /\.gguf$/i.test(f)).sort() : []);
   return {
     kind: "embedded",
     chat,
     embedder: (model) => embedder(isGgufName(model) || config.embeddingModel === null ? model : config.embeddingModel),
     served: async () => ggufFiles().map((id) => ({ id, object: "model", created: 0, owned_by: "local-assistants" })),
     probe: async () => {
-      let chatFile: string | null = null;
-      let problem: string | undefined;
-      try {
-        chatFile = chat.fileFor(config.chatModel);
-      } catch (err) {
-        problem = err instanceof Error ? err.message : String(err);
-      }
+      const chatFile = files.where(config.chatModel);
       return {
         embedded: {
-          reachable: chatFile !== null,
+          // Ready to answer: the file is here, or it is a source the first call downloads.
+          reachable: chatFile.present || chatFile.remote,
           models: ggufFiles(),
           chat_model: config.chatModel,
           embedding_model: config.embeddingModel,
           loaded: runtime.loaded().map((file) => path.basename(file)),
+          downloads: files.downloads(),
           threads: config.threads,
-          ...(problem ? { error: problem } : {}),
+          ...(!chatFile.present && !chatFile.remote ? { error: `The chat model file ${chatFile.file} does not exist: put it in ${config.modelsDir} or set EMBEDDED_CHAT_MODEL.` } : {}),
         },
       };
     },

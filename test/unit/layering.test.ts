@@ -41,6 +41,8 @@ export const ALLOWED: Record<string, string[]> = {
   playground: [...BASE],
   app: [...BASE, "http", "playground", "objects", "runs", "responses", "files", "retrieval", "store", "llm", "chat"],
   doctor: [...BASE, "llm"],
+  // npm run models:pull: the embedded engine's model files.
+  "models-pull": [...BASE, "llm"],
   // Command-line clients of the HTTP API (npm run export / import): nothing of the server.
   cli: [],
   // The composition root and the entry point may use everything.

@@ -15,7 +15,7 @@ import { ModelError, type ChatChunk, type ChatMessage, type ChatModel, type Chat
 import { cancellation, isAbortError } from "../call-lifetime.js";
 import { withToolsAsText } from "../text-tool-calls.js";
 import type { LlamaRuntime } from "./llama-runtime.js";
-import { isGgufName, modelFile } from "./model-files.js";
+import { isGgufName, type ModelFiles } from "./model-files.js";
 
 /** Context planned for when a request names none (runs and responses always do: resolveModel). */
 const DEFAULT_CONTEXT = 4096;
@@ -26,21 +26,23 @@ export class EmbeddedChatModel implements ChatModel {
 
   constructor(
     private readonly runtime: LlamaRuntime,
-    private readonly files: { modelsDir: string; defaultChat: string },
+    private readonly files: ModelFiles,
+    /** EMBEDDED_CHAT_MODEL: what every chat name but a GGUF source runs. */
+    private readonly defaultChat: string,
   ) {}
 
-  /** The GGUF a model name means: a `.gguf` name is that file; any other name is the default chat model. */
-  fileFor(tag: string): string {
-    return modelFile(isGgufName(tag) ? tag : this.files.defaultChat, this.files.modelsDir);
+  /** The GGUF source a model name means: a `.gguf` name or a URL/hf: URI is itself; any other name is the default. */
+  sourceFor(tag: string): string {
+    return isGgufName(tag) ? tag : this.defaultChat;
   }
 
   async details(tag: string): Promise<ModelDetails> {
-    const file = this.fileFor(tag);
+    const file = await this.files.ensure(this.sourceFor(tag));
     return { context_length: await this.runtime.trainedContext(file), capabilities: ["completion", "tools"], family: null };
   }
 
   async *chat(req: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatChunk> {
-    const file = this.fileFor(req.model);
+    const file = await this.files.ensure(this.sourceFor(req.model));
     if (signal?.aborted) throw cancellation(signal);
     const chunks = new AsyncQueue<ChatChunk>();
     const stop = new AbortController();

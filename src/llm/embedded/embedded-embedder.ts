@@ -2,20 +2,20 @@
 import { ModelError, type Embedder } from "../chat-model.js";
 import { cancellation } from "../call-lifetime.js";
 import type { LlamaRuntime } from "./llama-runtime.js";
-import { modelFile } from "./model-files.js";
+import type { ModelFiles } from "./model-files.js";
 
 export class EmbeddedEmbedder implements Embedder {
   constructor(
     private readonly runtime: LlamaRuntime,
-    /** The name vector stores record (the EMBEDDED_EMBEDDING_MODEL given): a GGUF path or a file in `modelsDir`. */
+    /** The name vector stores record (the EMBEDDED_EMBEDDING_MODEL given): a GGUF source (model-files.ts). */
     readonly model: string,
-    private readonly modelsDir: string,
+    private readonly files: ModelFiles,
   ) {}
 
   /** One vector per text, in order; one embedding context per model, texts one after another in it. */
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    // Looked up per call, not at boot: a missing file fails the ingestion that needs it, saying which file.
-    const file = modelFile(this.model, this.modelsDir);
+    // Looked up (or downloaded) per call, not at boot: a missing file fails the ingestion that needs it, saying which.
+    const file = await this.files.ensure(this.model);
     return this.runtime
       .withEmbedding(file, async (context) => {
         const vectors: number[][] = [];

@@ -1,23 +1,139 @@
 /**
- * Which GGUF file a model name means for the embedded engine: a path as given, or a file name looked up in
- * models/. A file that is not there is a ModelError naming the file and where to put it.
+ * Which GGUF file a model source means for the embedded engine, and getting it there: a path as given, a file
+ * name looked up in the models folder, or a remote source (an `https://…/x.gguf` URL or an
+ * `hf:<user>/<repo>/<file>.gguf` URI) downloaded once into the models folder on first use (or by
+ * `npm run models:pull`), retried when a transfer breaks, with its progress visible, and checked to be a GGUF before it is used.
+ * A file that is not there and cannot be fetched is a ModelError naming the file and where to put it.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { ModelError } from "../chat-model.js";
 
-export function modelFile(name: string, modelsDir: string): string {
-  const candidate = path.isAbsolute(name) || name.includes("/") || name.includes(path.sep) ? path.resolve(name) : path.join(modelsDir, name);
-  if (!fs.existsSync(candidate)) {
-    throw new ModelError(
-      "model_not_found",
-      `The GGUF model file '${candidate}' does not exist: put the file in ${modelsDir} (or give its path in EMBEDDED_CHAT_MODEL / EMBEDDED_EMBEDDING_MODEL).`,
-    );
-  }
-  return candidate;
+export interface DownloadProgress {
+  source: string;
+  file: string;
+  downloaded_bytes: number;
+  total_bytes: number;
 }
 
-/** Whether a model name names a GGUF file itself (then it is used as is), rather than a public model name. */
+/** Whether a model name names a GGUF file or source itself (then it is used as is), rather than a public model name. */
 export function isGgufName(name: string): boolean {
-  return /\.gguf$/i.test(name);
+  return /\.gguf$/i.test(name) || isRemote(name);
+}
+
+function isRemote(source: string): boolean {
+  return /^(https?:\/\/|hf:)/i.test(source);
+}
+
+export class ModelFiles {
+  private readonly pending = new Map<string, Promise<string>>();
+  private readonly progress = new Map<string, DownloadProgress>();
+
+  constructor(
+    readonly dir: string,
+    /** A download that receives nothing for this long (a server that is down or stalled) fails. Default 30 s. */
+    private readonly stallMs = 30_000,
+  ) {}
+
+  /** Where a source lives (or will, once downloaded) and whether it is there now. Touches no network. */
+  where(source: string): { file: string; present: boolean; remote: boolean } {
+    const remote = isRemote(source);
+    const file = remote ? path.join(this.dir, remoteFileName(source))
+      : path.isAbsolute(source) || source.includes("/") || source.includes(path.sep) ? path.resolve(source)
+      : path.join(this.dir, source);
+    return { file, present: fs.existsSync(file), remote };
+  }
+
+  /** The local file for a source, downloading it first if it is remote and not here yet (one download at a time per file). */
+  async ensure(source: string): Promise<string> {
+    const { file, present, remote } = this.where(source);
+    if (present) return file;
+    if (!remote) {
+      throw new ModelError("model_not_found", `The GGUF model file '${file}' does not exist: put the file in ${this.dir} (or give its path, an https:// URL or an hf: URI in EMBEDDED_CHAT_MODEL / EMBEDDED_EMBEDDING_MODEL).`);
+    }
+    let download = this.pending.get(file);
+    if (!download) {
+      download = this.download(source, file).finally(() => {
+        this.pending.delete(file);
+        this.progress.delete(file);
+      });
+      this.pending.set(file, download);
+    }
+    return download;
+  }
+
+  /** Downloads in progress (for /health and the Playground). */
+  downloads(): DownloadProgress[] {
+    return [...this.progress.values()];
+  }
+
+  /** Subscribers to progress (the models:pull command draws a bar). */
+  onProgress: ((p: DownloadProgress) => void) | null = null;
+
+  private async download(source: string, file: string): Promise<string> {
+    const { createModelDownloader, readGgufFileInfo } = await import("node-llama-cpp");
+    fs.mkdirSync(this.dir, { recursive: true });
+    const name = path.basename(file);
+    let downloaded: string;
+    // The downloader retries a source that does not answer for as long as it takes: give up after a silence.
+    const stalled = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const kick = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stalled.abort(new Error(`nothing received for ${this.stallMs / 1000} s`)), this.stallMs);
+    };
+    let downloader: Awaited<ReturnType<typeof createModelDownloader>> | null = null;
+    try {
+      kick();
+      const creating = createModelDownloader({
+        modelUri: source,
+        dirPath: this.dir,
+        fileName: name,
+        skipExisting: true,
+        deleteTempFileOnCancel: false, // its partial file stays for a later try
+        onProgress: ({ totalSize, downloadedSize }) => {
+          kick();
+          const p = { source, file, downloaded_bytes: downloadedSize, total_bytes: totalSize };
+          this.progress.set(file, p);
+          this.onProgress?.(p);
+        },
+      });
+      // Given up on before it was made: it is cancelled once it exists, so no retrying goes on behind our back.
+      void creating.then(async (made) => {
+        if (stalled.signal.aborted) await made.cancel({ deleteTempFile: false });
+      }).catch(() => undefined);
+      downloader = await untilAborted(creating, stalled.signal);
+      downloaded = await untilAborted(downloader.download({ signal: stalled.signal }), stalled.signal);
+    } catch (err) {
+      if (stalled.signal.aborted) void downloader?.cancel({ deleteTempFile: false }).catch(() => undefined);
+      const why = stalled.signal.aborted ? (stalled.signal.reason as Error).message : err instanceof Error ? err.message : String(err);
+      throw new ModelError("unreachable", `Could not download the model ${source} (${why}): with no network, put ${name} in ${this.dir} yourself.`);
+    } finally {
+      clearTimeout(timer);
+    }
+    try {
+      await readGgufFileInfo(downloaded, { readTensorInfo: false, logWarnings: false });
+    } catch (err) {
+      fs.rmSync(downloaded, { force: true });
+      throw new ModelError("http", `The file downloaded from ${source} is not a GGUF model (${err instanceof Error ? err.message : String(err)}); it was removed. Check the URL.`);
+    }
+    return downloaded;
+  }
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (for calls that take no signal themselves). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** The file name a remote source is saved under: its last path segment (query and fragment dropped). */
+function remoteFileName(source: string): string {
+  const pathPart = source.replace(/^hf:/i, "").replace(/[?#].*$/, "");
+  const last = pathPart.split("/").filter(Boolean).at(-1) ?? "model.gguf";
+  return /\.gguf$/i.test(last) ? last : `${last.replace(/[^\w.-]/g, "_")}.gguf`;
 }

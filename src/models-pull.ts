@@ -1,0 +1,47 @@
+/**
+ * `npm run models:pull`: downloads the embedded engine's models (EMBEDDED_CHAT_MODEL, EMBEDDED_EMBEDDING_MODEL)
+ * into MODELS_DIR now, with a progress bar, instead of on the first call that needs them. Files already there
+ * are kept; a broken transfer is retried. Exits 1, saying what to do, when one cannot be fetched.
+ */
+import { ConfigError, DEFAULT_EMBEDDED_CHAT_MODEL, DEFAULT_EMBEDDED_EMBEDDING_MODEL, loadConfig } from "./config.js";
+import { ModelFiles, type DownloadProgress } from "./llm/embedded/model-files.js";
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const embedded = config.llm.backend === "embedded" ? config.llm.embedded : null;
+  const files = new ModelFiles(embedded?.modelsDir ?? new URL("../models", import.meta.url).pathname);
+  const sources = embedded ? [embedded.chatModel, embedded.embeddingModel].filter((s): s is string => s !== null) : [DEFAULT_EMBEDDED_CHAT_MODEL, DEFAULT_EMBEDDED_EMBEDDING_MODEL];
+  files.onProgress = bar;
+  let failed = 0;
+  for (const source of sources) {
+    const { file, present } = files.where(source);
+    if (present) {
+      console.log(`ok   ${file}`);
+      continue;
+    }
+    try {
+      process.stderr.write(`pull ${source}\n`);
+      console.log(`\nok   ${await files.ensure(source)}`);
+    } catch (err) {
+      failed++;
+      console.error(`\nFAIL ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+/** One line redrawn in place: how much of the file is here. */
+function bar(p: DownloadProgress): void {
+  const share = p.total_bytes > 0 ? p.downloaded_bytes / p.total_bytes : 0;
+  const filled = Math.round(share * 30);
+  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+  process.stderr.write(`\r     [${"#".repeat(filled)}${".".repeat(30 - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${mb(p.downloaded_bytes)}/${mb(p.total_bytes)} MiB`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(1);
+  },
+);
