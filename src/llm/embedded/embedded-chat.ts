@@ -9,7 +9,7 @@
  * - exact token counts from the model's own tokenizer.
  * Images are not sent (no vision projector support yet): they are named in the text, as for other models.
  */
-import type { ChatHistoryItem, ChatModelFunctions, LlamaChatResponseChunk, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import type { ChatHistoryItem, ChatModelFunctions, LlamaChat, LlamaChatResponseChunk, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { AsyncQueue } from "../../concurrency/async-queue.js";
 import { ModelError, type ChatChunk, type ChatMessage, type ChatModel, type ChatRequest, type ModelDetails, type ToolDefinition } from "../chat-model.js";
 import { cancellation, isAbortError } from "../call-lifetime.js";
@@ -23,6 +23,8 @@ const DEFAULT_CONTEXT = 4096;
 export class EmbeddedChatModel implements ChatModel {
   /** Grammars by schema: building one costs more than a short reply. */
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  /** Sequences of an unloaded model are dropped with it (weak keys). */
+  private readonly chats = new WeakMap<LlamaContextSequence, LlamaChat>();
 
   constructor(
     private readonly runtime: LlamaRuntime,
@@ -62,50 +64,59 @@ export class EmbeddedChatModel implements ChatModel {
     }
   }
 
-  private async generate(req: ChatRequest, sequence: import("node-llama-cpp").LlamaContextSequence, model: LlamaModel, signal: AbortSignal, emit: (chunk: ChatChunk) => void): Promise<void> {
-    const { LlamaChat } = await import("node-llama-cpp");
-    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
-    try {
-      const forced = req.tools?.length && req.require_tool_call ? req.tools : null;
-      // A forced call: the tools are described in the prompt and the grammar allows only a call of one of them.
-      const asked = forced ? withToolsAsText(req) : req;
-      const functions = !forced && req.tools?.length ? functionsOf(req.tools) : undefined;
-      const grammar = forced ? await this.grammar(toolCallSchema(forced)) : req.format === "json" ? await this.jsonGrammar() : req.format ? await this.grammar(req.format) : undefined;
-      const history: ChatHistoryItem[] = [...toHistory(asked.messages), { type: "model", response: [] }];
-      const o = req.options ?? {};
-      let completion = 0;
-      const result = await chat.generateResponse(history, {
-        signal,
-        stopOnAbortSignal: false,
-        ...(o.num_predict !== undefined ? { maxTokens: o.num_predict } : {}),
-        ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-        ...(o.top_p !== undefined ? { topP: o.top_p } : {}),
-        ...(o.seed !== undefined ? { seed: o.seed } : {}),
-        ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
-        // Either the tools' own function calling or a grammar: llama.cpp constrains one way at a time.
-        ...((functions ? { functions } : grammar ? { grammar } : {}) as { functions?: ChatModelFunctions }),
-        onToken: (tokens) => void (completion += tokens.length),
-        onResponseChunk: (chunk: LlamaChatResponseChunk) => {
-          if (chunk.text === "") return;
-          if (chunk.type === "segment") {
-            if (chunk.segmentType === "thought") emit({ type: "thinking", text: chunk.text });
-          } else emit({ type: "text", text: chunk.text });
-        },
-      });
-      for (const call of result.functionCalls ?? []) {
-        const args = typeof call.params === "object" && call.params !== null && !Array.isArray(call.params) ? (call.params as Record<string, unknown>) : {};
-        emit({ type: "tool_call", call: { name: call.functionName, arguments: args } });
-      }
-      const context = chat.chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions } : {}) }).contextText;
-      emit({
-        type: "done",
-        done_reason: result.metadata.stopReason === "maxTokens" ? "length" : "stop",
-        prompt_tokens: context.tokenize(model.tokenizer).length,
-        completion_tokens: completion,
-      });
-    } finally {
-      chat.dispose({ disposeSequence: false });
+  private async generate(req: ChatRequest, sequence: LlamaContextSequence, model: LlamaModel, signal: AbortSignal, emit: (chunk: ChatChunk) => void): Promise<void> {
+    const chat = await this.chatOn(sequence);
+    const forced = req.tools?.length && req.require_tool_call ? req.tools : null;
+    // A forced call: the tools are described in the prompt and the grammar allows only a call of one of them.
+    const asked = forced ? withToolsAsText(req) : req;
+    const functions = !forced && req.tools?.length ? functionsOf(req.tools) : undefined;
+    const grammar = forced ? await this.grammar(toolCallSchema(forced)) : req.format === "json" ? await this.jsonGrammar() : req.format ? await this.grammar(req.format) : undefined;
+    const history: ChatHistoryItem[] = [...toHistory(asked.messages), { type: "model", response: [] }];
+    const o = req.options ?? {};
+    let completion = 0;
+    const result = await chat.generateResponse(history, {
+      signal,
+      stopOnAbortSignal: false,
+      ...(o.num_predict !== undefined ? { maxTokens: o.num_predict } : {}),
+      ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+      ...(o.top_p !== undefined ? { topP: o.top_p } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
+      // Either the tools' own function calling or a grammar: llama.cpp constrains one way at a time.
+      ...((functions ? { functions } : grammar ? { grammar } : {}) as { functions?: ChatModelFunctions }),
+      onToken: (tokens) => void (completion += tokens.length),
+      onResponseChunk: (chunk: LlamaChatResponseChunk) => {
+        if (chunk.text === "") return;
+        if (chunk.type === "segment") {
+          if (chunk.segmentType === "thought") emit({ type: "thinking", text: chunk.text });
+        } else emit({ type: "text", text: chunk.text });
+      },
+    });
+    for (const call of result.functionCalls ?? []) {
+      const args = typeof call.params === "object" && call.params !== null && !Array.isArray(call.params) ? (call.params as Record<string, unknown>) : {};
+      emit({ type: "tool_call", call: { name: call.functionName, arguments: args } });
     }
+    const context = chat.chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions } : {}) }).contextText;
+    emit({
+      type: "done",
+      done_reason: result.metadata.stopReason === "maxTokens" ? "length" : "stop",
+      prompt_tokens: context.tokenize(model.tokenizer).length,
+      completion_tokens: completion,
+    });
+  }
+
+  /**
+   * One LlamaChat per sequence, kept: making one resolves the model's chat template (measurable per call), and a
+   * kept one reuses what the sequence already evaluated when the next prompt starts the same way.
+   */
+  private async chatOn(sequence: LlamaContextSequence): Promise<LlamaChat> {
+    let chat = this.chats.get(sequence);
+    if (!chat) {
+      const { LlamaChat } = await import("node-llama-cpp");
+      chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+      this.chats.set(sequence, chat);
+    }
+    return chat;
   }
 
   private grammar(schema: Record<string, unknown>): Promise<LlamaGrammar> {
