@@ -122,6 +122,15 @@ describe("Responses API: code_interpreter", () => {
     t.ollama.script(callCode("console.log(2)"), { text: "ok" });
     const next = await t.client.responses.create({ model: "gpt-4o", input: "y", previous_response_id: first.id, tools: [AUTO] });
     expect(callsOf(next)[0]!.container_id).not.toBe(container);
+    // The expired container's call is history: shown to the model with its output, not run again.
+    expect(next.status).toBe("completed");
+    const prompt = t.ollama.chatRequests.at(-2)!.messages;
+    expect(prompt.slice(0, 3)).toEqual([
+      { role: "user", content: "x" },
+      { role: "assistant", content: "", tool_calls: [{ function: { name: "code_interpreter", arguments: { code: "console.log(1)" } } }] },
+      { role: "tool", content: "1", tool_name: "code_interpreter" },
+    ]);
+    expect(callsOf(next)).toHaveLength(1);
   });
 
   it("max_tool_calls: calls beyond it are not run, and built-ins are no longer offered", async () => {
