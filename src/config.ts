@@ -12,7 +12,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
   /** Which model server runs chat and embeddings: Ollama, or any OpenAI-compatible server at LLM_BASE_URL. */
-  LLM_BACKEND: z.enum(["ollama", "openai", "embedded"]).default("ollama"),
+  LLM_BACKEND: z.enum(["auto", "ollama", "openai", "embedded"]).default("auto"),
   /** The embedded engine's GGUF files: a path, or a file name in models/. */
   EMBEDDED_CHAT_MODEL: z.string().min(1).optional(),
   EMBEDDED_EMBEDDING_MODEL: z.string().optional(),
@@ -105,7 +105,7 @@ export interface Config {
   readonly llm:
     | { readonly backend: "ollama" }
     | { readonly backend: "openai"; readonly baseUrl: string; readonly apiKey: string | null }
-    | { readonly backend: "embedded"; readonly embedded: EmbeddedConfig };
+    | { readonly backend: "embedded" | "auto"; readonly embedded: EmbeddedConfig };
   readonly models: {
     /** Path of the model manifest (public names → Ollama tags). */
     readonly manifestFile: string;
@@ -176,7 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowedOrigins: Object.freeze(listOf(e.ALLOWED_ORIGINS, "ALLOWED_ORIGINS", ALLOWED_ORIGIN_ENTRY, "an origin such as https://app.example:8443 or https://*.example").map((o) => o.replace(/\/+$/, ""))),
     ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
     llm: e.LLM_BACKEND === "ollama" ? Object.freeze({ backend: "ollama" as const })
-      : e.LLM_BACKEND === "embedded" ? Object.freeze({ backend: "embedded" as const, embedded: Object.freeze({
+      : e.LLM_BACKEND === "embedded" || e.LLM_BACKEND === "auto" ? Object.freeze({ backend: e.LLM_BACKEND, embedded: Object.freeze({
           modelsDir: path.resolve(e.MODELS_DIR ?? path.dirname(defaultManifestPath())),
           chatModel: e.EMBEDDED_CHAT_MODEL ?? DEFAULT_EMBEDDED_CHAT_MODEL,
           // Empty: vector stores search with BM25 alone.

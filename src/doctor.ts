@@ -10,7 +10,7 @@ async function main(): Promise<number> {
   const findings = await runDoctor({
     config,
     models: ModelCatalog.load(config.models.manifestFile, config.models),
-    chat: createBackend({ ...config, ollama: { ...config.ollama, timeoutMs: 5000 } }).chat,
+    chat: (await createBackend({ ...config, ollama: { ...config.ollama, timeoutMs: 5000 } })).chat,
     probe: () => probeOllama(config.ollama.host, 3000),
   });
   const mark = { ok: "ok  ", warning: "WARN", problem: "FAIL" } as const;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const onListening = (info: { port: number }): void => {
     console.log(`local-assistants ${services.version} listening on ${scheme}://${config.host}:${info.port}/v1`);
     console.log(`Playground: ${scheme}://${config.host}:${info.port}/`);
-    console.log(`data in ${config.dataDir}; models on ${config.llm.backend === "openai" ? `the OpenAI-compatible server at ${config.llm.baseUrl}` : `Ollama at ${config.ollama.host}`}`);
+    console.log(`data in ${config.dataDir}; models on ${modelsOn(config)}`);
   };
   // With TLS there is only the HTTPS listener: a plaintext request to the port fails its handshake.
   const server = tls === null
@@ -42,3 +42,17 @@ main().catch((err: unknown) => {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });
+
+/** Where the models run, as the start-up line says it. */
+function modelsOn(config: ReturnType<typeof loadConfig>): string {
+  switch (config.llm.backend) {
+    case "openai":
+      return `the OpenAI-compatible server at ${config.llm.baseUrl}`;
+    case "embedded":
+      return `the embedded engine (GGUF models in ${config.llm.embedded.modelsDir})`;
+    case "auto":
+      return `Ollama at ${config.ollama.host} while it answers, else the embedded engine (GGUF models in ${config.llm.embedded.modelsDir})`;
+    default:
+      return `Ollama at ${config.ollama.host}`;
+  }
+}

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { Config } from "../config.js";
+import type { Config, EmbeddedConfig } from "../config.js";
+import { ModelFiles } from "../llm/embedded/model-files.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import { isEmbeddingOnly } from "../llm/capability-fallback.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
@@ -26,8 +27,18 @@ export interface DoctorDeps {
 /** Checks what a first run needs. Never throws: every failure becomes a finding with its fix. */
 export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
   const findings: Finding[] = [await checkDataDir(deps.config.dataDir), ...checkTls(deps.config, deps.now)];
-  if (deps.config.llm.backend === "openai") return [...findings, ...(await checkOpenAiServer(deps))];
+  const llm = deps.config.llm;
+  if (llm.backend === "openai") return [...findings, ...(await checkOpenAiServer(deps))];
+  if (llm.backend === "embedded") return [...findings, ...checkEmbedded(llm.embedded)];
   const probe = await deps.probe();
+  if (!probe.reachable && llm.backend === "auto") {
+    findings.push({
+      level: "warning",
+      what: `Ollama is not reachable at ${deps.config.ollama.host}: the embedded engine (llama.cpp in this process) answers instead.`,
+      fix: "Start Ollama (`ollama serve`) to use it, or set LLM_BACKEND=embedded to say that the embedded engine is meant.",
+    });
+    return [...findings, ...checkEmbedded(llm.embedded)];
+  }
   if (!probe.reachable) {
     findings.push({
       level: "problem",
@@ -56,6 +67,19 @@ export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
     findings.push({ level: "ok", what: `Embedding model ${embedTag}` });
   }
   return findings;
+}
+
+/** The embedded engine's model files: here, to be downloaded on first use, or missing (a problem). */
+function checkEmbedded(config: EmbeddedConfig): Finding[] {
+  const files = new ModelFiles(config.modelsDir);
+  const sources: Array<[string, string | null]> = [["Chat model", config.chatModel], ["Embedding model", config.embeddingModel]];
+  return sources.map(([what, source]): Finding => {
+    if (source === null) return { level: "warning", what: "No embedded embedding model (EMBEDDED_EMBEDDING_MODEL is empty): vector stores use BM25 search only." };
+    const where = files.where(source);
+    if (where.present) return { level: "ok", what: `${what} ${where.file}` };
+    if (where.remote) return { level: "warning", what: `${what} ${source} is not in ${config.modelsDir} yet: the first call that needs it downloads it.`, fix: "npm run models:pull" };
+    return { level: "problem", what: `${what} file ${where.file} does not exist.`, fix: `Put it in ${config.modelsDir}, or set ${what === "Chat model" ? "EMBEDDED_CHAT_MODEL" : "EMBEDDED_EMBEDDING_MODEL"} to a GGUF path, URL or hf: URI.` };
+  });
 }
 
 /**

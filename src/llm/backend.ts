@@ -16,12 +16,13 @@ import { OllamaChatModel } from "./ollama-chat.js";
 import { clientFor } from "./ollama-client.js";
 import { OllamaEmbedder } from "./ollama-embedder.js";
 import { probeOllama } from "./ollama-probe.js";
+import { AutoChatModel } from "./auto-chat.js";
 import { OpenAiChatModel, openAiClient, servedModels, type OpenAiServerOptions } from "./openai-chat.js";
 import { OpenAiEmbedder } from "./openai-embedder.js";
 import { toModelError } from "./openai-errors.js";
 
 export interface LlmBackend {
-  readonly kind: "ollama" | "openai" | "embedded";
+  readonly kind: "ollama" | "openai" | "embedded" | "auto";
   readonly chat: ChatModel;
   /** A new embedder for a model (callers keep one per model). */
   embedder(model: string): Embedder;
@@ -39,9 +40,10 @@ export interface LlmBackend {
   close(): Promise<void>;
 }
 
-export function createBackend(config: Pick<Config, "llm" | "ollama">): LlmBackend {
+export async function createBackend(config: Pick<Config, "llm" | "ollama">): Promise<LlmBackend> {
   const { timeoutMs } = config.ollama;
   if (config.llm.backend === "embedded") return embeddedBackend(config.llm.embedded);
+  if (config.llm.backend === "auto") return autoBackend(ollamaBackend(config.ollama), embeddedBackend(config.llm.embedded), config.ollama.host);
   if (config.llm.backend === "openai") {
     const server: OpenAiServerOptions = { baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, timeoutMs };
     const client = openAiClient(server);
@@ -64,7 +66,11 @@ export function createBackend(config: Pick<Config, "llm" | "ollama">): LlmBacken
       },
     };
   }
-  const host = config.ollama.host;
+  return ollamaBackend(config.ollama);
+}
+
+function ollamaBackend(config: Config["ollama"]): LlmBackend {
+  const { host, timeoutMs } = config;
   return {
     kind: "ollama",
     chat: new OllamaChatModel({ host, timeoutMs }),
@@ -116,5 +122,40 @@ function embeddedBackend(config: EmbeddedConfig): LlmBackend {
     },
     defaultEmbedder: config.embeddingModel === null ? null : embedder(config.embeddingModel),
     close: () => runtime.close(),
+  };
+}
+
+/**
+ * LLM_BACKEND=auto (the default): Ollama when it answers, else the embedded engine, so `npm start` answers with
+ * no Ollama installed. Chat decides per call (Ollama's reachability is asked at most every 2 s), so
+ * starting or stopping Ollama while the server runs is followed. Embeddings decide once, at boot: a vector store
+ * keeps the model it was built with, and vectors of two models must never meet in one index.
+ */
+async function autoBackend(ollama: LlmBackend, embedded: LlmBackend, host: string): Promise<LlmBackend> {
+  const reachable = reachability(host);
+  const atBoot = await reachable();
+  const chat = new AutoChatModel(ollama.chat, embedded.chat, reachable);
+  const embeddings = atBoot ? ollama : embedded;
+  return {
+    kind: "auto",
+    chat,
+    embedder: (model) => embeddings.embedder(model),
+    served: async () => ((await reachable()) ? ollama : embedded).served(),
+    probe: async (ms) => {
+      const [o, e] = await Promise.all([ollama.probe(ms), embedded.probe(ms)]);
+      const serving = (o.ollama as { reachable?: boolean } | undefined)?.reachable ? "ollama" : "embedded";
+      return { serving, embeddings: embeddings.kind, ...o, ...e };
+    },
+    ...(embeddings.defaultEmbedder !== undefined ? { defaultEmbedder: embeddings.defaultEmbedder } : {}),
+    close: () => embedded.close(),
+  };
+}
+
+/** Whether Ollama answers, asked at most every 2 s (a quick probe; concurrent askers share one). */
+function reachability(host: string, ttlMs = 2000): () => Promise<boolean> {
+  let last: { at: number; answer: Promise<boolean> } | null = null;
+  return () => {
+    if (!last || Date.now() - last.at > ttlMs) last = { at: Date.now(), answer: probeOllama(host, 500).then((p) => p.reachable) };
+    return last.answer;
   };
 }

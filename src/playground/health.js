@@ -32,7 +32,7 @@ export async function refreshHealth() {
   // The model server: Ollama, or an OpenAI-compatible one (LLM_BACKEND=openai), in the same shape.
   const probe = modelServer(res);
   const o = probe ?? { reachable: false, models: [] };
-  const name = res.openai ? "Model server" : res.embedded ? "Embedded engine" : "Ollama";
+  const name = res.openai ? "Model server" : (res.serving ?? (res.embedded ? "embedded" : "ollama")) === "embedded" ? "Embedded engine" : "Ollama";
   state.models = (o.models ?? []).filter((/** @type {string} */ m) => !EMBEDDING_NAME.test(m));
   if (!probe) {
     // A server with an API key tells only that it is up until the page has the key.
@@ -95,7 +95,7 @@ export function showModelHint(selectId = "a-model") {
     text = "OpenAI model names run the server's default chat model.";
     warn = false;
   } else if (!isPulled(model)) {
-    text = state.health?.openai || state.health?.embedded ? `'${model}' is not among the models the model server serves.` : `'${model}' may not be pulled: run \`ollama pull ${model}\`.`;
+    text = state.health?.openai || (state.health?.embedded !== undefined && modelServer(state.health) === state.health.embedded) ? `'${model}' is not among the models the model server serves.` : `'${model}' may not be pulled: run \`ollama pull ${model}\`.`;
   }
   hint.className = warn ? "hint warn" : "hint";
   hint.replaceChildren(richText(text));
@@ -108,6 +108,8 @@ export function showModelHint(selectId = "a-model") {
  * @param {any} res
  */
 function modelServer(res) {
+  // LLM_BACKEND=auto reports both, and which one serves now.
+  if (res?.serving) return res[res.serving];
   return res?.ollama ?? res?.openai ?? res?.embedded;
 }
 

@@ -56,7 +56,7 @@ export async function startServer(env: Record<string, string>, opts: { healthTim
   // detached: its own process group, so kill() reaches esbuild's helper process too.
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: REPO_ROOT,
-    env: { ...base, ...env, PORT: String(port) },
+    env: { ...base, LLM_BACKEND: "ollama", ...env, PORT: String(port) },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -26,7 +26,8 @@ export const BASE_URL = "http://local-assistants.test/v1";
 /** A fresh app per test: its own temp DATA_DIR and SQLite file, nothing shared. */
 export async function makeTestApp(env: Env = {}, overrides: ServiceOverrides = {}): Promise<TestApp> {
   const dataDir = (env.DATA_DIR as string | undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), "la-test-"));
-  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", ...env, DATA_DIR: dataDir });
+  // Ollama's behaviour is what most tests check: LLM_BACKEND=auto would answer from the embedded engine instead.
+  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", LLM_BACKEND: "ollama", ...env, DATA_DIR: dataDir });
   const services = await createServices(config, overrides);
   const app = createApp(services);
   const request = async (pathname: string, init?: RequestInit): Promise<Response> =>

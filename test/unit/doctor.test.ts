@@ -61,13 +61,28 @@ describe("doctor", () => {
     fake = await startOllamaFake();
     const host = fake.url;
     await fake.setDown(true);
-    const findings = await doctorFor(host);
+    const findings = await doctorFor(host, { LLM_BACKEND: "ollama" });
     expect(findings).toContainEqual(expect.objectContaining({ level: "problem", fix: expect.stringContaining("ollama serve") }));
     const result = await run("npx", ["tsx", "src/doctor.ts"], {
-      env: { ...process.env, OLLAMA_HOST: host, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "la-doc-")) },
+      env: { ...process.env, LLM_BACKEND: "ollama", OLLAMA_HOST: host, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "la-doc-")) },
     }).catch((e: { code: number; stdout: string }) => e);
     expect("code" in result ? result.code : 0).toBe(1);
     expect(result.stdout).toMatch(/FAIL Ollama is not reachable/);
+  });
+
+  it("with LLM_BACKEND=auto (the default), Ollama down is a warning: the embedded engine answers, its files checked", async () => {
+    fake = await startOllamaFake();
+    const host = fake.url;
+    await fake.setDown(true);
+    const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-doc-models-"));
+    fs.copyFileSync("test/fixtures/models/stories260K.gguf", path.join(modelsDir, "stories260K.gguf"));
+    const findings = await doctorFor(host, { MODELS_DIR: modelsDir, EMBEDDED_CHAT_MODEL: "stories260K.gguf", EMBEDDED_EMBEDDING_MODEL: "missing-embedder.gguf" });
+    expect(findings).toContainEqual(expect.objectContaining({ level: "warning", what: expect.stringContaining("the embedded engine (llama.cpp in this process) answers instead") }));
+    expect(findings).toContainEqual({ level: "ok", what: `Chat model ${path.join(modelsDir, "stories260K.gguf")}` });
+    expect(findings).toContainEqual(expect.objectContaining({ level: "problem", what: `Embedding model file ${path.join(modelsDir, "missing-embedder.gguf")} does not exist.` }));
+    const bm25Only = await doctorFor(host, { MODELS_DIR: modelsDir, EMBEDDED_CHAT_MODEL: "stories260K.gguf", EMBEDDED_EMBEDDING_MODEL: "" });
+    expect(bm25Only.filter((f) => f.level === "problem")).toEqual([]);
+    fs.rmSync(modelsDir, { recursive: true, force: true });
   });
 });
 
