@@ -106,11 +106,13 @@ function embeddedBackend(config: EmbeddedConfig): LlmBackend {
     served: async () => ggufFiles().map((id) => ({ id, object: "model", created: 0, owned_by: "local-assistants" })),
     probe: async () => {
       const chatFile = files.where(config.chatModel);
+      // What it can answer with: the chat model (wherever its file is) and the GGUF files in MODELS_DIR.
+      const models = [...new Set([...(chatFile.present ? [path.basename(chatFile.file)] : []), ...ggufFiles()])];
       return {
         embedded: {
           // Ready to answer: the file is here, or it is a source the first call downloads.
           reachable: chatFile.present || chatFile.remote,
-          models: ggufFiles(),
+          models,
           chat_model: config.chatModel,
           embedding_model: config.embeddingModel,
           loaded: runtime.loaded().map((file) => path.basename(file)),

@@ -33,6 +33,7 @@ export async function refreshHealth() {
   const probe = modelServer(res);
   const o = probe ?? { reachable: false, models: [] };
   const name = res.openai ? "Model server" : (res.serving ?? (res.embedded ? "embedded" : "ollama")) === "embedded" ? "Embedded engine" : "Ollama";
+  const label = o.version ? `${name} ${o.version}` : name; // Ollama reports its version; the others do not
   state.models = (o.models ?? []).filter((/** @type {string} */ m) => !EMBEDDING_NAME.test(m));
   if (!probe) {
     // A server with an API key tells only that it is up until the page has the key.
@@ -45,14 +46,20 @@ export async function refreshHealth() {
     setBanner("health", o.error ?? "Ollama is not reachable: start it with `ollama serve`.");
   } else if (state.models.length === 0) {
     pill.className = "pill warn";
-    pill.textContent = `${name} ${o.version ?? ""} · no chat model`;
-    setBanner("health", res.openai ? "The model server serves no chat model." : "Ollama has no chat model pulled: run `ollama pull llama3.2:3b` (or any model you like), then reload.");
+    pill.textContent = `${label} · no chat model`;
+    const none = res.openai ? "The model server serves no chat model."
+      : name === "Embedded engine" ? "The embedded engine's chat model is not downloaded yet: the first message downloads it (or run `npm run models:pull`)."
+      : "Ollama has no chat model pulled: run `ollama pull llama3.2:3b` (or any model you like), then reload.";
+    setBanner("health", none);
   } else {
     pill.className = "pill ok";
-    pill.textContent = `${name} ${o.version ?? ""} · ${state.models.length} model${state.models.length === 1 ? "" : "s"}`;
+    pill.textContent = `${label} · ${state.models.length} model${state.models.length === 1 ? "" : "s"}`;
     setBanner("health", null);
   }
-  pill.title = `local-assistants ${res.version ?? ""}`;
+  // Which engine serves, and (the embedded engine) which models are in memory and which are downloading.
+  const loaded = probe?.loaded?.length ? `; loaded: ${probe.loaded.join(", ")}` : "";
+  const downloading = probe?.downloads?.length ? `; downloading: ${probe.downloads.map((/** @type {any} */ d) => `${d.file.split("/").pop()} ${Math.round((100 * d.downloaded_bytes) / Math.max(1, d.total_bytes))}%`).join(", ")}` : "";
+  pill.title = `local-assistants ${res.version ?? ""}: ${name}${loaded}${downloading}`;
   // Re-fill the model menus only when something changed (re-filling closes a menu the person has open).
   const signature = JSON.stringify([o.reachable, state.models]);
   if (signature !== lastModels) {

@@ -547,6 +547,27 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     expect(problems).toEqual([]);
   }, TEST_TIMEOUT);
 
+  it("with no Ollama (LLM_BACKEND=auto) the embedded engine answers, and the header says so with the model it loaded", async () => {
+    const model = path.resolve("test/fixtures/models/stories260K.gguf");
+    const { page, problems } = await open({ LLM_BACKEND: "auto", OLLAMA_HOST: "http://127.0.0.1:9", EMBEDDED_CHAT_MODEL: model, EMBEDDED_EMBEDDING_MODEL: "", EMBEDDED_THREADS: "1" });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.locator("#health", { hasText: "Embedded engine" }).waitFor(WAIT);
+    await page.getByRole("button", { name: "New conversation" }).click();
+    await page.getByRole("checkbox", { name: /code_interpreter/ }).uncheck();
+    await page.getByLabel("Message").fill("Once upon a time");
+    await page.getByLabel("Message").press("Enter");
+    const reply = page.locator(".response .msg.assistant .text").last();
+    await expect.poll(async () => ((await reply.textContent()) ?? "").trim().length, WAIT).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Cancel response" }).waitFor({ ...WAIT, state: "hidden" }); // the response ended
+    expect(await page.locator("#health").textContent()).toBe("Embedded engine · 1 model");
+    await page.reload(); // the header asks /health at load (and every 15 s): the model is in memory now
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await expect.poll(() => page.locator("#health").getAttribute("title"), WAIT).toContain("Embedded engine; loaded: stories260K.gguf");
+    await page.locator(".response .msg.assistant .text").first().waitFor(WAIT); // the conversation, reopened, has the answer
+    await shot(page, "21-embedded-engine");
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
   it("a model failure in a conversation shows an error box saying what happened (never a blank screen)", async () => {
     const { t, page, problems } = await open();
     await page.waitForSelector("body[data-ready=true]", WAIT);

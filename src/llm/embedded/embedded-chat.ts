@@ -9,6 +9,7 @@
  * - exact token counts from the model's own tokenizer.
  * Images are not sent (no vision projector support yet): they are named in the text, as for other models.
  */
+import path from "node:path";
 import type { ChatHistoryItem, ChatModelFunctions, LlamaChat, LlamaChatResponseChunk, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { AsyncQueue } from "../../concurrency/async-queue.js";
 import { ModelError, type ChatChunk, type ChatMessage, type ChatModel, type ChatRequest, type ModelDetails, type ToolDefinition } from "../chat-model.js";
@@ -33,9 +34,13 @@ export class EmbeddedChatModel implements ChatModel {
     private readonly defaultChat: string,
   ) {}
 
-  /** The GGUF source a model name means: a `.gguf` name or a URL/hf: URI is itself; any other name is the default. */
+  /**
+   * The GGUF source a model name means: a `.gguf` name or a URL/hf: URI is itself, except the default model's own
+   * file name (GET /v1/models lists it by that name wherever its file is); any other name is the default.
+   */
   sourceFor(tag: string): string {
-    return isGgufName(tag) ? tag : this.defaultChat;
+    if (!isGgufName(tag) || tag === path.basename(this.files.where(this.defaultChat).file)) return this.defaultChat;
+    return tag;
   }
 
   async details(tag: string): Promise<ModelDetails> {
@@ -73,11 +78,14 @@ export class EmbeddedChatModel implements ChatModel {
     const grammar = forced ? await this.grammar(toolCallSchema(forced)) : req.format === "json" ? await this.jsonGrammar() : req.format ? await this.grammar(req.format) : undefined;
     const history: ChatHistoryItem[] = [...toHistory(asked.messages), { type: "model", response: [] }];
     const o = req.options ?? {};
+    // Exact, with the model's own tokenizer: the prompt as the chat template renders it.
+    const promptTokens = chat.chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions } : {}) }).contextText.tokenize(model.tokenizer).length;
     let completion = 0;
     const result = await chat.generateResponse(history, {
       signal,
       stopOnAbortSignal: false,
-      ...(o.num_predict !== undefined ? { maxTokens: o.num_predict } : {}),
+      // Never past the context: with no cap, llama.cpp would shift the context and generate on without end.
+      maxTokens: Math.max(1, Math.min(o.num_predict ?? Number.POSITIVE_INFINITY, sequence.contextSize - promptTokens)),
       ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
       ...(o.top_p !== undefined ? { topP: o.top_p } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -96,11 +104,10 @@ export class EmbeddedChatModel implements ChatModel {
       const args = typeof call.params === "object" && call.params !== null && !Array.isArray(call.params) ? (call.params as Record<string, unknown>) : {};
       emit({ type: "tool_call", call: { name: call.functionName, arguments: args } });
     }
-    const context = chat.chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions } : {}) }).contextText;
     emit({
       type: "done",
       done_reason: result.metadata.stopReason === "maxTokens" ? "length" : "stop",
-      prompt_tokens: context.tokenize(model.tokenizer).length,
+      prompt_tokens: promptTokens,
       completion_tokens: completion,
     });
   }
