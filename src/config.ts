@@ -1,6 +1,7 @@
 import { z } from "zod";
 import path from "node:path";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 
 /**
  * All configuration comes from the environment through this one function; nothing else reads process.env.
@@ -280,7 +281,7 @@ export const DEFAULT_EMBEDDED_CHAT_MODEL = "hf:Qwen/Qwen2.5-1.5B-Instruct-GGUF/q
 export const DEFAULT_EMBEDDED_EMBEDDING_MODEL = "hf:nomic-ai/nomic-embed-text-v1.5-GGUF/nomic-embed-text-v1.5.Q8_0.gguf";
 
 function defaultManifestPath(): string {
-  return new URL("../models/manifest.json", import.meta.url).pathname;
+  return fileURLToPath(new URL("../models/manifest.json", import.meta.url)); // a path with spaces stays one
 }
 
 /** `EMBEDDING_MODEL=` and `EMBEDDED_EMBEDDING_MODEL=` (empty: BM25 only) are meaningful; every other empty variable means "unset". */

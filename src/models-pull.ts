@@ -3,13 +3,15 @@
  * into MODELS_DIR now, with a progress bar, instead of on the first call that needs them. Files already there
  * are kept; a broken transfer is retried. Exits 1, saying what to do, when one cannot be fetched.
  */
+import { fileURLToPath } from "node:url";
 import { ConfigError, DEFAULT_EMBEDDED_CHAT_MODEL, DEFAULT_EMBEDDED_EMBEDDING_MODEL, loadConfig } from "./config.js";
 import { ModelFiles, type DownloadProgress } from "./llm/embedded/model-files.js";
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const embedded = config.llm.backend === "embedded" ? config.llm.embedded : null;
-  const files = new ModelFiles(embedded?.modelsDir ?? new URL("../models", import.meta.url).pathname);
+  // auto (the default) and embedded carry the embedded engine's settings; with ollama or openai, its defaults.
+  const embedded = config.llm.backend === "embedded" || config.llm.backend === "auto" ? config.llm.embedded : null;
+  const files = new ModelFiles(embedded?.modelsDir ?? fileURLToPath(new URL("../models", import.meta.url)), embedded?.downloadStallMs);
   const sources = embedded ? [embedded.chatModel, embedded.embeddingModel].filter((s): s is string => s !== null) : [DEFAULT_EMBEDDED_CHAT_MODEL, DEFAULT_EMBEDDED_EMBEDDING_MODEL];
   files.onProgress = bar;
   let failed = 0;

@@ -25,6 +25,8 @@ export interface Retrieval {
   pdf: PdfReader;
   /** One embedder per model tag, on the configured backend (vector stores, ingestion, /v1/embeddings). */
   embedderFor: (tag: string) => Embedder;
+  /** What new vector stores embed with (null: BM25 alone); OpenAI's embedding names run on it too. */
+  embedder: Embedder | null;
 }
 
 /** The composition root's retrieval part: wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
@@ -74,5 +76,5 @@ export function wireRetrieval(deps: {
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: repos.files, embedderFor });
   const fileSearch = new FileSearchService({ storeFiles: repos.storeFiles, search, stores: vectorStores, settled });
   deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
-  return { vectorStores, fileSearch, ingestor, index, pdf, embedderFor };
+  return { vectorStores, fileSearch, ingestor, index, pdf, embedderFor, embedder };
 }

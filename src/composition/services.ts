@@ -116,7 +116,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     files,
     models,
     clock,
-    ...(overrides.embedder !== undefined ? { embedder: overrides.embedder } : backend.defaultEmbedder !== undefined ? { embedder: backend.defaultEmbedder } : {}),
+    // EMBEDDING_MODEL= (empty) means BM25 alone whichever engine serves; else the backend may decide.
+    ...(overrides.embedder !== undefined ? { embedder: overrides.embedder }
+      : config.models.embeddingModel === "" ? { embedder: null }
+      : backend.defaultEmbedder !== undefined ? { embedder: backend.defaultEmbedder } : {}),
     ...(overrides.pdf ? { pdf: overrides.pdf } : {}),
     ...(overrides.ingestGroupMs !== undefined ? { ingestGroupMs: overrides.ingestGroupMs } : {}),
   });
@@ -194,7 +197,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     conversations,
     containers,
     modelList: new ModelList(models, () => backend.served(), clock(), backend.kind !== "openai"),
-    embeddings: new EmbeddingsEndpoint(models, retrieval.embedderFor),
+    embeddings: new EmbeddingsEndpoint(models, retrieval.embedderFor, retrieval.embedder),
     chatCompletions: new ChatCompletions({ chat, models, tools, clock }),
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,

@@ -1,4 +1,5 @@
 import type { ChatChunk, ChatModel, ChatRequest, ModelDetails } from "./chat-model.js";
+import { isGgufName } from "./embedded/model-files.js";
 
 /** LLM_BACKEND=auto's chat: each call goes to Ollama when it answers, else to the embedded engine (llm/backend.ts). */
 export class AutoChatModel implements ChatModel {
@@ -9,14 +10,16 @@ export class AutoChatModel implements ChatModel {
   ) {}
 
   async details(model: string): Promise<ModelDetails> {
-    return (await this.pick()).details(model);
+    return (await this.pick(model)).details(model);
   }
 
   async *chat(req: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatChunk> {
-    yield* (await this.pick()).chat(req, signal);
+    yield* (await this.pick(req.model)).chat(req, signal);
   }
 
-  private async pick(): Promise<ChatModel> {
+  /** A GGUF source is the embedded engine's whatever answers; any other name goes where it can be served now. */
+  private async pick(model: string): Promise<ChatModel> {
+    if (isGgufName(model)) return this.embedded;
     return (await this.ollamaReachable()) ? this.ollama : this.embedded;
   }
 }

@@ -9,8 +9,8 @@ import type { Config, EmbeddedConfig } from "../config.js";
 import { EmbeddedChatModel } from "./embedded/embedded-chat.js";
 import { EmbeddedEmbedder } from "./embedded/embedded-embedder.js";
 import { LlamaRuntime } from "./embedded/llama-runtime.js";
-import { isGgufName, ModelFiles } from "./embedded/model-files.js";
-import type { ChatModel, Embedder } from "./chat-model.js";
+import { isGgufName, ModelFiles, notRequestable, requestable } from "./embedded/model-files.js";
+import { ModelError, type ChatModel, type Embedder } from "./chat-model.js";
 import type { ModelObject } from "./model-list.js";
 import { OllamaChatModel } from "./ollama-chat.js";
 import { clientFor } from "./ollama-client.js";
@@ -102,7 +102,8 @@ function embeddedBackend(config: EmbeddedConfig): LlmBackend {
   return {
     kind: "embedded",
     chat,
-    embedder: (model) => embedder(isGgufName(model) || config.embeddingModel === null ? model : config.embeddingModel),
+    // A GGUF the request (or a vector store's record) may name; any other name is no model of this engine.
+    embedder: (model) => (isGgufName(model) && requestable(model, [config.embeddingModel]) ? embedder(model) : unservedEmbedder(model, config.modelsDir)),
     served: async () => ggufFiles().map((id) => ({ id, object: "model", created: 0, owned_by: "local-assistants" })),
     probe: async () => {
       const chatFile = files.where(config.chatModel);
@@ -141,7 +142,9 @@ async function autoBackend(ollama: LlmBackend, embedded: LlmBackend, host: strin
   return {
     kind: "auto",
     chat,
-    embedder: (model) => embeddings.embedder(model),
+    // By the name a store recorded, not by what answers now: a GGUF source is the embedded engine's, anything
+    // else Ollama's (when Ollama is down, that fails and search falls back to BM25; vectors never mix).
+    embedder: (model) => (isGgufName(model) ? embedded.embedder(model) : ollama.embedder(model)),
     served: async () => ((await reachable()) ? ollama : embedded).served(),
     probe: async (ms) => {
       const [o, e] = await Promise.all([ollama.probe(ms), embedded.probe(ms)]);
@@ -153,11 +156,36 @@ async function autoBackend(ollama: LlmBackend, embedded: LlmBackend, host: strin
   };
 }
 
-/** Whether Ollama answers, asked at most every 2 s (a quick probe; concurrent askers share one). */
-function reachability(host: string, ttlMs = 2000): () => Promise<boolean> {
+/**
+ * Whether Ollama answers, asked at most every 2 s (concurrent askers share one probe). A refusal (nothing
+ * listens) counts at once; one slow answer (Ollama busy loading a model) does not switch engines: a server that
+ * answered before counts as down only after two probes in a row ran out of time.
+ */
+function reachability(host: string, ttlMs = 2000, probeMs = 1500): () => Promise<boolean> {
   let last: { at: number; answer: Promise<boolean> } | null = null;
+  let up = false;
+  let slowMisses = 0;
   return () => {
-    if (!last || Date.now() - last.at > ttlMs) last = { at: Date.now(), answer: probeOllama(host, 500).then((p) => p.reachable) };
+    if (!last || Date.now() - last.at > ttlMs) {
+      const started = Date.now();
+      const answer = probeOllama(host, probeMs).then((p) => {
+        const timedOut = !p.reachable && Date.now() - started >= probeMs - 50;
+        slowMisses = p.reachable ? 0 : timedOut ? slowMisses + 1 : 2;
+        up = p.reachable || (up && slowMisses < 2);
+        return up;
+      });
+      last = { at: Date.now(), answer };
+    }
     return last.answer;
+  };
+}
+
+/** An embedder for a name the embedded engine has no model for: every call says so. */
+function unservedEmbedder(model: string, dir: string): Embedder {
+  return {
+    model,
+    embed: async () => {
+      throw isGgufName(model) ? notRequestable(model, dir) : new ModelError("model_not_found", `The embedded engine has no embedding model '${model}': set EMBEDDED_EMBEDDING_MODEL, or name a GGUF file in ${dir}.`);
+    },
   };
 }

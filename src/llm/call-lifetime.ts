@@ -23,6 +23,17 @@ export function cancellation(signal: AbortSignal): Error {
   return Object.assign(err, { cause: reason });
 }
 
+/** `promise`, or a rejection with the abort's reason as soon as `signal` aborts (for calls that take no signal). */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 export class CallLifetime {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,7 @@ import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
 import type { EmbeddingCreateParams, EmbeddingList } from "../api/embeddings.js";
 import { badRequest } from "../errors.js";
 import { ModelError, type Embedder } from "./chat-model.js";
-import type { ModelCatalog } from "./model-catalog.js";
+import { ModelCatalog } from "./model-catalog.js";
 
 /**
  * `embeddings.create` over the same embedders vector stores use. Text only (token arrays are a 400: Ollama
@@ -13,6 +13,8 @@ export class EmbeddingsEndpoint {
   constructor(
     private readonly catalog: ModelCatalog,
     private readonly embedderFor: (tag: string) => Embedder,
+    /** What vector stores embed with: OpenAI's embedding names (text-embedding-*) run on it. */
+    private readonly defaultEmbedder: Embedder | null,
   ) {}
 
   async create(p: EmbeddingCreateParams): Promise<EmbeddingList> {
@@ -22,9 +24,9 @@ export class EmbeddingsEndpoint {
     }
     const empty = texts.findIndex((t) => t === "");
     if (empty !== -1) throw badRequest("'$.input' is invalid: an input cannot be an empty string.", typeof p.input === "string" ? "input" : `input[${empty}]`, "invalid_value");
-    const tag = this.catalog.resolveEmbedding(p.model);
-    if (tag === null) throw badRequest(`No embedding model is configured for '${p.model}': set EMBEDDING_MODEL (see models/manifest.json).`, "model", "model_not_found");
-    const vectors = await this.embedderFor(tag).embed(texts).catch((err: unknown) => {
+    const embedder = ModelCatalog.isOpenAiEmbeddingName(p.model) ? this.defaultEmbedder : nullable(this.catalog.resolveEmbedding(p.model), this.embedderFor);
+    if (embedder === null) throw badRequest(`No embedding model is configured for '${p.model}': set EMBEDDING_MODEL (see models/manifest.json).`, "model", "model_not_found");
+    const vectors = await embedder.embed(texts).catch((err: unknown) => {
       throw err instanceof ModelError ? err.toApiError() : err;
     });
     const dims = vectors[0]?.length ?? 0;
@@ -39,6 +41,10 @@ export class EmbeddingsEndpoint {
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     };
   }
+}
+
+function nullable<T, R>(value: T | null, f: (value: T) => R): R | null {
+  return value === null ? null : f(value);
 }
 
 /** Little-endian float32s, base64: what the SDK decodes for `encoding_format: "base64"`. */

@@ -54,12 +54,17 @@ export class ModelCatalog {
     return OPENAI_MODEL_NAME.test(name);
   }
 
+  /** OpenAI's embedding model names (text-embedding-3-small, …): they run on the default embedding model. */
+  static isOpenAiEmbeddingName(name: string): boolean {
+    return /^text-embedding-/.test(name);
+  }
+
   /**
    * The Ollama tag for an embeddings request's `model`: OpenAI's embedding names (text-embedding-*) are the
    * default embedding model (null when none is configured), the manifest's names their tag, others a tag as given.
    */
   resolveEmbedding(name: string): string | null {
-    if (/^text-embedding-/.test(name)) return this.embeddingTag;
+    if (ModelCatalog.isOpenAiEmbeddingName(name)) return this.embeddingTag;
     return this.manifest.embedding_models[name]?.ollama ?? name;
   }
 

@@ -102,7 +102,7 @@ describe("embedded engine model downloads", () => {
     expect(seen.length).toBeGreaterThan(0);
     expect(seen[0]!.total_bytes).toBe(FIXTURE.length);
     expect(seen[0]!.downloaded_bytes).toBeLessThan(FIXTURE.length);
-    expect(fs.readFileSync(path.join(modelsDir, "stories260K.gguf")).equals(FIXTURE)).toBe(true);
+    expect(fs.readFileSync(path.join(modelsDir, "127.0.0.1_stories260K.gguf")).equals(FIXTURE)).toBe(true);
 
     const gets = files.gets.length;
     const again = await open(`${files.url}/stories260K.gguf`);
@@ -115,7 +115,7 @@ describe("embedded engine model downloads", () => {
     files.breakNextAfter = 300_000;
     expect((await ask(t)).usage!.completion_tokens).toBe(8);
     expect(files.gets.filter((g) => g.range !== undefined).length).toBeGreaterThanOrEqual(2); // broken, then again
-    expect(fs.readFileSync(path.join(modelsDir, "stories260K.gguf")).equals(FIXTURE)).toBe(true);
+    expect(fs.readFileSync(path.join(modelsDir, "127.0.0.1_stories260K.gguf")).equals(FIXTURE)).toBe(true);
   }, 60_000);
 
   it("a file that is not a GGUF is refused and removed; an unreachable source says which file to put where", async () => {
@@ -123,11 +123,11 @@ describe("embedded engine model downloads", () => {
     const refused = (await ask(bad).catch((err: unknown) => err)) as APIError;
     expect(refused).toBeInstanceOf(APIError);
     expect(refused.message).toMatch(/is not a GGUF model .*it was removed/);
-    expect(fs.existsSync(path.join(modelsDir, "not-a-model.gguf"))).toBe(false);
+    expect(fs.existsSync(path.join(modelsDir, "127.0.0.1_not-a-model.gguf"))).toBe(false);
 
     const offline = await open("http://127.0.0.1:9/nowhere/tiny.gguf");
     const unreachable = (await ask(offline).catch((err: unknown) => err)) as APIError;
     expect(unreachable.status).toBe(502);
-    expect(unreachable.message).toContain(`put tiny.gguf in ${modelsDir} yourself`);
+    expect(unreachable.message).toContain(`put 127.0.0.1_tiny.gguf in ${modelsDir} yourself`);
   }, 60_000);
 });

@@ -105,6 +105,14 @@ describe("the embedded engine (llama.cpp in process)", () => {
     expect(missing).toMatchObject({ param: "model", code: "model_not_found" });
     expect(missing.message).toContain("missing-model.gguf' does not exist: put the file in");
 
+    // A request names models, never sources: no URL is fetched, no path outside the models folder is read.
+    for (const model of ["http://127.0.0.1:9/evil.gguf", "hf:someone/repo/evil.gguf", "/etc/evil.gguf", "../evil.gguf"]) {
+      const refused = await sdkError(t.client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }), NotFoundError);
+      expect(refused.message, model).toContain("a request may name a GGUF file in");
+      const embed = await sdkError(t.client.embeddings.create({ model, input: "hi" }), NotFoundError);
+      expect(embed.message, model).toContain("a request may name a GGUF file in");
+    }
+
     const health = (await (await t.request("/health")).json()) as { backend: string; embedded: { reachable: boolean; loaded: string[]; threads: number } };
     expect(health.backend).toBe("embedded");
     expect(health.embedded).toMatchObject({ reachable: true, loaded: ["stories260K.gguf"], threads: 1 });

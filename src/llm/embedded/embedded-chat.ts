@@ -13,10 +13,10 @@ import path from "node:path";
 import type { ChatHistoryItem, ChatModelFunctions, LlamaChat, LlamaChatResponseChunk, LlamaContextSequence, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { AsyncQueue } from "../../concurrency/async-queue.js";
 import { ModelError, type ChatChunk, type ChatMessage, type ChatModel, type ChatRequest, type ModelDetails, type ToolDefinition } from "../chat-model.js";
-import { cancellation, isAbortError } from "../call-lifetime.js";
+import { cancellation, isAbortError, untilAborted } from "../call-lifetime.js";
 import { withToolsAsText } from "../text-tool-calls.js";
 import type { LlamaRuntime } from "./llama-runtime.js";
-import { isGgufName, type ModelFiles } from "./model-files.js";
+import { isGgufName, notRequestable, requestable, type ModelFiles } from "./model-files.js";
 
 /** Context planned for when a request names none (runs and responses always do: resolveModel). */
 const DEFAULT_CONTEXT = 4096;
@@ -40,6 +40,7 @@ export class EmbeddedChatModel implements ChatModel {
    */
   sourceFor(tag: string): string {
     if (!isGgufName(tag) || tag === path.basename(this.files.where(this.defaultChat).file)) return this.defaultChat;
+    if (!requestable(tag, [this.defaultChat])) throw notRequestable(tag, this.files.dir);
     return tag;
   }
 
@@ -49,14 +50,16 @@ export class EmbeddedChatModel implements ChatModel {
   }
 
   async *chat(req: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatChunk> {
-    const file = await this.files.ensure(this.sourceFor(req.model));
-    if (signal?.aborted) throw cancellation(signal);
+    // A download in progress is shared with other callers: a cancelled caller stops waiting, the download goes on.
+    const file = await untilAborted(this.files.ensure(this.sourceFor(req.model)), signal).catch((err: unknown) => {
+      throw signal?.aborted ? cancellation(signal) : err;
+    });
     const chunks = new AsyncQueue<ChatChunk>();
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     const generation = this.runtime
-      .withSequence(file, req.options?.num_ctx ?? DEFAULT_CONTEXT, (sequence, model) => this.generate(req, sequence, model, stop.signal, (c) => void chunks.push(c)))
+      .withSequence(file, req.options?.num_ctx ?? DEFAULT_CONTEXT, stop.signal, (sequence, model) => this.generate(req, sequence, model, stop.signal, (c) => void chunks.push(c)))
       .then(() => chunks.close())
       .catch((err: unknown) => chunks.close(signal?.aborted ? cancellation(signal) : isAbortError(err) || stop.signal.aborted ? cancellation(stop.signal) : asModelError(err), { afterBuffered: true }));
     try {
@@ -80,6 +83,9 @@ export class EmbeddedChatModel implements ChatModel {
     const o = req.options ?? {};
     // Exact, with the model's own tokenizer: the prompt as the chat template renders it.
     const promptTokens = chat.chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions } : {}) }).contextText.tokenize(model.tokenizer).length;
+    if (promptTokens >= sequence.contextSize) {
+      throw new ModelError("http", `The prompt is ${promptTokens} tokens, more than the embedded model's context of ${sequence.contextSize}: shorten the input or thread, or let it be truncated (truncation "auto").`);
+    }
     let completion = 0;
     const result = await chat.generateResponse(history, {
       signal,

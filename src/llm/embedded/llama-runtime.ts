@@ -20,6 +20,8 @@ interface Loaded {
   free: LlamaContextSequence[];
   waiting: Array<(sequence: LlamaContextSequence) => void>;
   embedding: Promise<LlamaEmbeddingContext> | null;
+  /** The chat context's size per sequence, once it exists. */
+  contextSize: number | null;
   busy: number;
   idle: NodeJS.Timeout | null;
 }
@@ -36,27 +38,33 @@ export class LlamaRuntime {
     return this.llama;
   }
 
-  /** The model's facts without taking a sequence: its trained context length. */
+  /** The context a chat on the file gets: its chat context's size once made, else what the model was trained for. */
   async trainedContext(file: string): Promise<number> {
-    return this.use(file, async (loaded) => loaded.model.trainContextSize);
+    return this.use(file, async (loaded) => loaded.contextSize ?? loaded.model.trainContextSize);
   }
 
   /**
    * Runs `fn` with a sequence of the file's chat context, `contextSize` tokens each (capped by what the model was
-   * trained for; the first caller decides, as every call of a model asks the same), waiting for one to be free.
+   * trained for; the first caller decides, and `trainedContext` then reports that size so later prompts are
+   * planned for it), waiting in order for one to be free. `signal` ends the wait (not a running `fn`: it has it).
    */
-  async withSequence<T>(file: string, contextSize: number, fn: (sequence: LlamaContextSequence, model: LlamaModel) => Promise<T>): Promise<T> {
+  async withSequence<T>(file: string, contextSize: number, signal: AbortSignal, fn: (sequence: LlamaContextSequence, model: LlamaModel) => Promise<T>): Promise<T> {
     return this.use(file, async (loaded) => {
-      loaded.context ??= loaded.model.createContext({ contextSize: Math.min(contextSize, loaded.model.trainContextSize), sequences: this.options.parallel, threads: this.options.threads })
-        .then((context) => {
-          loaded.free.push(...Array.from({ length: this.options.parallel }, () => context.getSequence()));
-          return context;
-        });
+      if (!loaded.context) {
+        const creating = loaded.model.createContext({ contextSize: Math.min(contextSize, loaded.model.trainContextSize), sequences: this.options.parallel, threads: this.options.threads })
+          .then((context) => {
+            loaded.free.push(...Array.from({ length: this.options.parallel }, () => context.getSequence()));
+            loaded.contextSize = context.contextSize;
+            return context;
+          });
+        loaded.context = creating;
+        // Only the attempt that failed is forgotten (a later one may already be under way).
+        creating.catch(() => loaded.context === creating && (loaded.context = null));
+      }
       await loaded.context.catch((err: unknown) => {
-        loaded.context = null;
         throw tooBig(err, "a chat context");
       });
-      const sequence = loaded.free.pop() ?? (await new Promise<LlamaContextSequence>((resolve) => loaded.waiting.push(resolve)));
+      const sequence = loaded.free.pop() ?? (await this.waitForSequence(loaded, signal));
       try {
         return await fn(sequence, loaded.model);
       } finally {
@@ -64,6 +72,24 @@ export class LlamaRuntime {
         if (next) next(sequence);
         else loaded.free.push(sequence);
       }
+    });
+  }
+
+  /** A place in the queue for the next free sequence; leaving it (the caller cancelled) rejects with the abort. */
+  private waitForSequence(loaded: Loaded, signal: AbortSignal): Promise<LlamaContextSequence> {
+    return new Promise<LlamaContextSequence>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const take = (sequence: LlamaContextSequence) => {
+        signal.removeEventListener("abort", leave);
+        resolve(sequence);
+      };
+      const leave = () => {
+        const at = loaded.waiting.indexOf(take);
+        if (at >= 0) loaded.waiting.splice(at, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", leave, { once: true });
+      loaded.waiting.push(take);
     });
   }
 
@@ -112,7 +138,10 @@ export class LlamaRuntime {
     } finally {
       loaded.busy--;
       if (loaded.busy === 0) {
-        loaded.idle = setTimeout(() => void this.unload(file, loaded), this.options.idleMs);
+        loaded.idle = setTimeout(() => {
+          // A dispose that fails must not become an unhandled rejection (it would end the process).
+          this.unload(file, loaded).catch((err: unknown) => console.error(`unloading ${file} failed:`, err));
+        }, this.options.idleMs);
         loaded.idle.unref();
       }
     }
@@ -123,7 +152,7 @@ export class LlamaRuntime {
     const model = await llama.loadModel({ modelPath: file }).catch((err: unknown) => {
       throw tooBig(err, `the model ${file}`);
     });
-    return { model, context: null, free: [], waiting: [], embedding: null, busy: 0, idle: null };
+    return { model, context: null, free: [], waiting: [], embedding: null, contextSize: null, busy: 0, idle: null };
   }
 
   private async unload(file: string, loaded: Loaded): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { untilAborted } from "../call-lifetime.js";
 import { ModelError } from "../chat-model.js";
 
 export interface DownloadProgress {
@@ -19,6 +20,21 @@ export interface DownloadProgress {
 /** Whether a model name names a GGUF file or source itself (then it is used as is), rather than a public model name. */
 export function isGgufName(name: string): boolean {
   return /\.gguf$/i.test(name) || isRemote(name);
+}
+
+/**
+ * Whether a request may name this GGUF source. A request names a model, and a model name must never make the
+ * server fetch a URL (requests to internal addresses, disks filled) or read a file elsewhere on the disk: only a
+ * bare file name in the models folder, or a source the configuration itself names (EMBEDDED_CHAT_MODEL /
+ * EMBEDDED_EMBEDDING_MODEL, which vector stores record).
+ */
+export function requestable(name: string, configured: readonly (string | null)[]): boolean {
+  return configured.includes(name) || /^[\w][\w.+-]*\.gguf$/i.test(name);
+}
+
+/** The answer to a request naming a GGUF source it may not (see `requestable`). */
+export function notRequestable(name: string, dir: string): ModelError {
+  return new ModelError("model_not_found", `The model '${name}' cannot be used: a request may name a GGUF file in ${dir} by its file name, not a path or URL (the server's own models are set with EMBEDDED_CHAT_MODEL / EMBEDDED_EMBEDDING_MODEL).`);
 }
 
 function isRemote(source: string): boolean {
@@ -47,6 +63,9 @@ export class ModelFiles {
   /** The local file for a source, downloading it first if it is remote and not here yet (one download at a time per file). */
   async ensure(source: string): Promise<string> {
     const { file, present, remote } = this.where(source);
+    // A download under way is not done until its file was checked, though the file may already have its name.
+    const under = this.pending.get(file);
+    if (under) return under;
     if (present) return file;
     if (!remote) {
       throw new ModelError("model_not_found", `The GGUF model file '${file}' does not exist: put the file in ${this.dir} (or give its path, an https:// URL or an hf: URI in EMBEDDED_CHAT_MODEL / EMBEDDED_EMBEDDING_MODEL).`);
@@ -121,19 +140,14 @@ export class ModelFiles {
   }
 }
 
-/** `promise`, or a rejection as soon as `signal` aborts (for calls that take no signal themselves). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-/** The file name a remote source is saved under: its last path segment (query and fragment dropped). */
+/**
+ * The file name a remote source is saved under: where it comes from and its own name, so two sources with the
+ * same file name (two repositories' `model-q4_k_m.gguf`) never stand for each other: `hf:user/repo/x.gguf` is
+ * `user_repo_x.gguf`, `https://host/path/x.gguf` is `host_x.gguf`.
+ */
 function remoteFileName(source: string): string {
-  const pathPart = source.replace(/^hf:/i, "").replace(/[?#].*$/, "");
-  const last = pathPart.split("/").filter(Boolean).at(-1) ?? "model.gguf";
-  return /\.gguf$/i.test(last) ? last : `${last.replace(/[^\w.-]/g, "_")}.gguf`;
+  const bare = source.replace(/[?#].*$/, "");
+  const parts = /^hf:/i.test(bare) ? bare.slice(3).split("/").filter(Boolean) : [new URL(bare).hostname, bare.split("/").filter(Boolean).at(-1) ?? "model"];
+  const name = (parts.length > 2 ? [...parts.slice(0, 2), parts.at(-1)!] : parts).join("_").replace(/[^\w.+-]/g, "_");
+  return /\.gguf$/i.test(name) ? name : `${name}.gguf`;
 }
