@@ -129,6 +129,17 @@ describe("chat completions", () => {
     expect(t.ollama.chatRequests[0]!.messages[0]).toEqual({ role: "user", content: "What is this?\n[image https://example.com/cat.png]", images: [png] });
   });
 
+  it("a prompt longer than the model's context is a 400 context_length_exceeded, never cut short by Ollama", async () => {
+    const t = app();
+    const long = "word ".repeat(8000); // about 13,000 tokens by the fitter's count; llama3.2 is planned at 8,192
+    const err = await sdkError(t.client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: long }] }), BadRequestError);
+    expect(err).toMatchObject({ param: "messages", code: "context_length_exceeded" });
+    expect(err.message).toMatch(/maximum context length is 8192 tokens/);
+    const withCompletion = await sdkError(t.client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "word ".repeat(4000) }], max_completion_tokens: 4000 }), BadRequestError);
+    expect(withCompletion.message).toMatch(/in the completion/);
+    expect(t.ollama.chatRequests).toHaveLength(0);
+  });
+
   it("refuses n > 1, a tool result without its call, an unknown tool choice and an unknown model", async () => {
     const t = app();
     const base = { model: "gpt-4o", messages: [{ role: "user" as const, content: "x" }] };
