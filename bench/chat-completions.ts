@@ -12,7 +12,7 @@ import OpenAI from "openai";
 import type { ChatRequest } from "../src/llm/chat-model.js";
 import { listen } from "../test/helpers/test-app.js";
 import { benchLine } from "./bench-report.js";
-import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
+import { benchApp, ms, printTable, samples, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
 
 const SAMPLES = Number(process.argv[2] ?? 200);
 const WARMUP = 30;
@@ -35,12 +35,6 @@ async function firstDelta(client: OpenAI, question: string): Promise<number> {
   const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: question }], stream: true });
   for await (const chunk of stream) if (first === 0 && chunk.choices[0]?.delta.content) first = performance.now();
   return first - firstChunkAt.get(question)!;
-}
-
-async function samples(n: number, f: (i: number) => Promise<number>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await f(i));
-  return out;
 }
 
 async function main(): Promise<void> {

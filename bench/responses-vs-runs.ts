@@ -14,7 +14,7 @@ import OpenAI from "openai";
 import type { ChatRequest } from "../src/llm/chat-model.js";
 import { listen } from "../test/helpers/test-app.js";
 import { benchLine } from "./bench-report.js";
-import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
+import { benchApp, ms, printTable, samples, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
 
 const SAMPLES = Number(process.argv[2] ?? 100);
 const WARMUP = 20;
@@ -63,12 +63,6 @@ async function responseFirstToken(client: OpenAI, question: string): Promise<num
   stream.once("response.output_text.delta", () => (first = performance.now()));
   await stream.finalResponse();
   return first - firstChunkAt.get(question)!;
-}
-
-async function samples(n: number, f: (i: number) => Promise<number>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await f(i));
-  return out;
 }
 
 async function main(): Promise<void> {

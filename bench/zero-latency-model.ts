@@ -50,6 +50,13 @@ export async function timeBareChat(chat: ChatModel, req: ChatRequest): Promise<n
   return performance.now() - start;
 }
 
+/** `n` timings of `f`, one after another (each sample alone on the machine). */
+export async function samples(n: number, f: (i: number) => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await f(i));
+  return out;
+}
+
 /** Nearest-rank percentile (p in 0..100) of already sorted values. */
 export function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : quantile(sorted, p / 100);
