@@ -131,8 +131,9 @@ function embeddedBackend(config: EmbeddedConfig): LlmBackend {
 /**
  * LLM_BACKEND=auto (the default): Ollama when it answers, else the embedded engine, so `npm start` answers with
  * no Ollama installed. Chat decides per call (Ollama's reachability is asked at most every 2 s), so
- * starting or stopping Ollama while the server runs is followed. Embeddings decide once, at boot: a vector store
- * keeps the model it was built with, and vectors of two models must never meet in one index.
+ * starting or stopping Ollama while the server runs is followed. What new vector stores embed with is decided
+ * once, at boot; a store then always embeds with the model it recorded, on the engine that has it, so vectors of
+ * two models never meet in one index.
  */
 async function autoBackend(ollama: LlmBackend, embedded: LlmBackend, host: string): Promise<LlmBackend> {
   const reachable = reachability(host);
