@@ -10,6 +10,7 @@ import { messageOf, toast } from "./notify.js";
 import { citedFileIds, errorBox, h, notice } from "./render.js";
 import { TERMINAL_RESPONSE_STATUSES } from "./rules.js";
 import { state } from "./state.js";
+import { TranscriptBlock } from "./transcript-block.js";
 import { itemCard } from "./tool-card.js";
 import { fillMessage, loadConversationTranscript, messageEl, scrollToEnd } from "./transcript.js";
 
@@ -20,20 +21,17 @@ const CALL_PROGRESS = /^response\.(file_search_call|code_interpreter_call)\.(in_
 
 /** @typedef {{ item: any, el: HTMLElement, body?: HTMLElement, textNode?: Text | null }} ItemEntry */
 
-export class ResponseView {
+export class ResponseView extends TranscriptBlock {
   /** @param {string} conversationId */
   constructor(conversationId) {
+    super("run response");
     this.conversationId = conversationId;
     /** The response as its last event showed it (null for history, which has only the items). @type {any} */
     this.response = null;
-    this.el = h("div", { class: "run response" });
     /** Output items on screen, by item id. @type {Map<string, ItemEntry>} */
     this.items = new Map();
     /** function_call_output items by call_id (history: the page itself offers no functions). @type {Map<string, string>} */
     this.outputs = new Map();
-    /** @type {HTMLElement | null} */
-    this.statusEl = null;
-    this.progress = h("p", { class: "run-progress", role: "status" }, "");
   }
 
   /**
@@ -106,19 +104,6 @@ export class ResponseView {
         break;
     }
     scrollToEnd();
-  }
-
-  /** @param {string} text */
-  setProgress(text) {
-    this.progress.textContent = text;
-    if (text && !this.progress.isConnected) this.el.append(this.progress);
-    if (!text) this.progress.remove();
-  }
-
-  /** Keeps the progress line last. @param {HTMLElement} el */
-  insert(el) {
-    if (this.progress.isConnected) this.el.insertBefore(el, this.progress);
-    else this.el.append(el);
   }
 
   /** An item opened in the stream: an empty bubble that deltas fill, or a tool card. @param {any} item */
@@ -201,13 +186,6 @@ export class ResponseView {
       const reason = response.incomplete_details?.reason ?? "unknown reason";
       this.showStatus(notice(`The answer is incomplete (${reason}).`, "warn"));
     } else this.showStatus(null);
-  }
-
-  /** @param {HTMLElement | null} el */
-  showStatus(el) {
-    this.statusEl?.remove();
-    this.statusEl = el;
-    if (el) this.el.append(el);
   }
 
   /**

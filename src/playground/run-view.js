@@ -9,16 +9,17 @@ import { messageOf, toast } from "./notify.js";
 import { applyStepDelta, citedFileIds, errorBox, h, notice } from "./render.js";
 import { TERMINAL_RUN_STATUSES } from "./rules.js";
 import { state } from "./state.js";
+import { TranscriptBlock } from "./transcript-block.js";
 import { toolCard } from "./tool-card.js";
 import { fillMessage, loadTranscript, messageEl, scrollToEnd } from "./transcript.js";
 
-export class RunView {
+export class RunView extends TranscriptBlock {
   /** @param {string} threadId */
   constructor(threadId) {
+    super("run");
     this.threadId = threadId;
     /** @type {any} */
     this.run = null;
-    this.el = h("div", { class: "run" });
     /** @type {Map<string, { step: any, el: HTMLElement }>} */
     this.steps = new Map();
     /** @type {Map<string, { el: HTMLElement, body: HTMLElement, textNode: Text | null }>} */
@@ -27,9 +28,6 @@ export class RunView {
     this.pending = new Set();
     /** @type {HTMLElement | null} */
     this.actionBar = null;
-    /** @type {HTMLElement | null} */
-    this.statusEl = null;
-    this.progress = h("p", { class: "run-progress", role: "status" }, "");
   }
 
   /**
@@ -143,13 +141,6 @@ export class RunView {
     }
   }
 
-  /** @param {string} text */
-  setProgress(text) {
-    this.progress.textContent = text;
-    if (text && !this.progress.isConnected) this.el.append(this.progress);
-    if (!text) this.progress.remove();
-  }
-
   /** @param {any} step */
   stepUpdated(step) {
     let entry = this.steps.get(step.id);
@@ -163,12 +154,6 @@ export class RunView {
       entry.step = calls.length > 0 || !entry.step.step_details ? structuredClone(step) : { ...structuredClone(step), step_details: entry.step.step_details };
     }
     this.renderStep(entry);
-  }
-
-  /** Keeps the progress line last. @param {HTMLElement} el */
-  insert(el) {
-    if (this.progress.isConnected) this.el.insertBefore(el, this.progress);
-    else this.el.append(el);
   }
 
   /** @param {{ step: any, el: HTMLElement }} entry */
@@ -248,13 +233,6 @@ export class RunView {
       const reason = run.incomplete_details?.reason ?? "unknown reason";
       this.showStatus(notice(`The answer is incomplete (${reason}).`, "warn"));
     } else this.showStatus(null);
-  }
-
-  /** @param {HTMLElement | null} el */
-  showStatus(el) {
-    this.statusEl?.remove();
-    this.statusEl = el;
-    if (el) this.el.append(el);
   }
 
   /** @param {any} run */
