@@ -7,10 +7,11 @@ import { probeOllama } from "./llm/ollama-probe.js";
 /** `npm run doctor`: prints each problem with its exact fix; exits 1 when an assistant could not run. */
 async function main(): Promise<number> {
   const config = loadConfig();
+  const models = ModelCatalog.load(config.models.manifestFile, config.models);
   const findings = await runDoctor({
     config,
-    models: ModelCatalog.load(config.models.manifestFile, config.models),
-    chat: (await createBackend({ ...config, ollama: { ...config.ollama, timeoutMs: 5000 } })).chat,
+    models,
+    chat: (await createBackend({ ...config, ollama: { ...config.ollama, timeoutMs: 5000 } }, models.ggufFor)).chat,
     probe: () => probeOllama(config.ollama.host, 3000),
   });
   const mark = { ok: "ok  ", warning: "WARN", problem: "FAIL" } as const;

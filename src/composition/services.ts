@@ -107,7 +107,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
-  const backend = await createBackend(config);
+  const backend = await createBackend(config, models.ggufFor);
   const retrieval = wireRetrieval({
     config,
     backend,

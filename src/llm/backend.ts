@@ -16,7 +16,8 @@ import { OllamaChatModel } from "./ollama-chat.js";
 import { clientFor } from "./ollama-client.js";
 import { OllamaEmbedder } from "./ollama-embedder.js";
 import { probeOllama } from "./ollama-probe.js";
-import { AutoChatModel } from "./auto-chat.js";
+import { AutoChatModel, autoEmbedder, EngineChoice, type OllamaSeen } from "./auto-engine.js";
+import type { GgufOf } from "./model-catalog.js";
 import { OpenAiChatModel, openAiClient, servedModels, type OpenAiServerOptions } from "./openai-chat.js";
 import { OpenAiEmbedder } from "./openai-embedder.js";
 import { toModelError } from "./openai-errors.js";
@@ -40,10 +41,11 @@ export interface LlmBackend {
   close(): Promise<void>;
 }
 
-export async function createBackend(config: Pick<Config, "llm" | "ollama">): Promise<LlmBackend> {
+/** `ggufFor`: the GGUF the model manifest gives a tag (ModelCatalog.ggufFor); the embedded engine runs it for that tag. */
+export async function createBackend(config: Pick<Config, "llm" | "ollama">, ggufFor: GgufOf = () => null): Promise<LlmBackend> {
   const { timeoutMs } = config.ollama;
-  if (config.llm.backend === "embedded") return embeddedBackend(config.llm.embedded);
-  if (config.llm.backend === "auto") return autoBackend(ollamaBackend(config.ollama), embeddedBackend(config.llm.embedded), config.ollama.host);
+  if (config.llm.backend === "embedded") return embeddedBackend(config.llm.embedded, ggufFor);
+  if (config.llm.backend === "auto") return autoBackend(ollamaBackend(config.ollama), embeddedBackend(config.llm.embedded, ggufFor), config.ollama.host, ggufFor);
   if (config.llm.backend === "openai") {
     const server: OpenAiServerOptions = { baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, timeoutMs };
     const client = openAiClient(server);
@@ -89,21 +91,30 @@ function ollamaBackend(config: Config["ollama"]): LlmBackend {
 }
 
 /**
- * GGUF models in this process. Every chat name but a `.gguf` file name runs EMBEDDED_CHAT_MODEL; vector stores
- * embed with EMBEDDED_EMBEDDING_MODEL, or search with BM25 alone when it is not set. llama.cpp's native library
- * is loaded by the first call, not at boot.
+ * GGUF models in this process. A chat name runs the GGUF the manifest gives it, a `.gguf` file name that file,
+ * and any other name EMBEDDED_CHAT_MODEL; vector stores embed with EMBEDDED_EMBEDDING_MODEL, or search with
+ * BM25 alone when it is not set. llama.cpp's native library is loaded by the first call, not at boot.
  */
-function embeddedBackend(config: EmbeddedConfig): LlmBackend {
+function embeddedBackend(config: EmbeddedConfig, ggufFor: GgufOf): LlmBackend {
   const runtime = new LlamaRuntime({ threads: config.threads, parallel: config.parallel, idleMs: config.idleMs });
   const files = new ModelFiles(config.modelsDir, config.downloadStallMs);
-  const chat = new EmbeddedChatModel(runtime, files, config.chatModel);
+  const chat = new EmbeddedChatModel(runtime, files, config.chatModel, ggufFor);
   const embedder = (name: string) => new EmbeddedEmbedder(runtime, name, files);
+  // The manifest's GGUF for a tag is embedded under the tag's name (what a store records and callers asked for).
+  const mappedEmbedder = (tag: string, gguf: string): Embedder => {
+    const inner = embedder(gguf);
+    return { model: tag, embed: (texts, signal) => inner.embed(texts, signal) };
+  };
   const ggufFiles = () => (fs.existsSync(config.modelsDir) ? fs.readdirSync(config.modelsDir).filter((f) => /\.gguf$/i.test(f)).sort() : []);
   return {
     kind: "embedded",
     chat,
     // A GGUF the request (or a vector store's record) may name; any other name is no model of this engine.
-    embedder: (model) => (isGgufName(model) && requestable(model, [config.embeddingModel]) ? embedder(model) : unservedEmbedder(model, config.modelsDir)),
+    embedder: (model) => {
+      const gguf = ggufFor(model);
+      if (gguf !== null) return gguf === model ? embedder(model) : mappedEmbedder(model, gguf);
+      return isGgufName(model) && requestable(model, [config.embeddingModel]) ? embedder(model) : unservedEmbedder(model, config.modelsDir);
+    },
     served: async () => ggufFiles().map((id) => ({ id, object: "model", created: 0, owned_by: "local-assistants" })),
     probe: async () => {
       const chatFile = files.where(config.chatModel);
@@ -130,23 +141,28 @@ function embeddedBackend(config: EmbeddedConfig): LlmBackend {
 
 /**
  * LLM_BACKEND=auto (the default): Ollama when it answers, else the embedded engine, so `npm start` answers with
- * no Ollama installed. Chat decides per call (Ollama's reachability is asked at most every 2 s), so
- * starting or stopping Ollama while the server runs is followed. What new vector stores embed with is decided
- * once, at boot; a store then always embeds with the model it recorded, on the engine that has it, so vectors of
- * two models never meet in one index.
+ * no Ollama installed. Chat decides per call (Ollama is looked at at most every 2 s), so starting or stopping
+ * Ollama while the server runs is followed; a name the manifest maps to both an Ollama tag and a GGUF goes to
+ * Ollama only while Ollama has the tag (llm/auto-engine.ts). What new vector stores embed with is decided once,
+ * at boot; a store then always embeds with the model it recorded, so vectors of two models never meet in one
+ * index.
  */
-async function autoBackend(ollama: LlmBackend, embedded: LlmBackend, host: string): Promise<LlmBackend> {
-  const reachable = reachability(host);
-  const atBoot = await reachable();
-  const chat = new AutoChatModel(ollama.chat, embedded.chat, reachable);
+async function autoBackend(ollama: LlmBackend, embedded: LlmBackend, host: string, ggufFor: GgufOf): Promise<LlmBackend> {
+  const seeOllama = ollamaWatch(host);
+  const choice = new EngineChoice(seeOllama, ggufFor);
+  const atBoot = (await seeOllama()).up;
+  const chat = new AutoChatModel({ ollama: ollama.chat, embedded: embedded.chat }, choice);
   const embeddings = atBoot ? ollama : embedded;
   return {
     kind: "auto",
     chat,
-    // By the name a store recorded, not by what answers now: a GGUF source is the embedded engine's, anything
-    // else Ollama's (when Ollama is down, that fails and search falls back to BM25; vectors never mix).
-    embedder: (model) => (isGgufName(model) ? embedded.embedder(model) : ollama.embedder(model)),
-    served: async () => ((await reachable()) ? ollama : embedded).served(),
+    // By the name a store recorded, not by what answers now: a GGUF source is the embedded engine's; a tag the
+    // manifest also gives a GGUF goes where EngineChoice says (the same model either way); any other tag is
+    // Ollama's (when Ollama is down, that fails and search falls back to BM25; vectors never mix).
+    embedder: (model) => isGgufName(model) ? embedded.embedder(model)
+      : choice.hasGguf(model) ? autoEmbedder(model, { ollama: ollama.embedder(model), embedded: embedded.embedder(model) }, choice)
+      : ollama.embedder(model),
+    served: async () => ((await seeOllama()).up ? ollama : embedded).served(),
     probe: async (ms) => {
       const [o, e] = await Promise.all([ollama.probe(ms), embedded.probe(ms)]);
       const serving = (o.ollama as { reachable?: boolean } | undefined)?.reachable ? "ollama" : "embedded";
@@ -158,13 +174,14 @@ async function autoBackend(ollama: LlmBackend, embedded: LlmBackend, host: strin
 }
 
 /**
- * Whether Ollama answers, asked at most every 2 s (concurrent askers share one probe). A refusal (nothing
- * listens) counts at once; one slow answer (Ollama busy loading a model) does not switch engines: a server that
- * answered before counts as down only after two probes in a row ran out of time.
+ * Whether Ollama answers and what it has pulled, looked at at most every 2 s (concurrent askers share one probe).
+ * A refusal (nothing listens) counts at once; one slow answer (Ollama busy loading a model) does not switch
+ * engines: a server that answered before counts as down only after two probes in a row ran out of time, and
+ * keeps the tags it last listed meanwhile.
  */
-function reachability(host: string, ttlMs = 2000, probeMs = 1500): () => Promise<boolean> {
-  let last: { at: number; answer: Promise<boolean> } | null = null;
-  let up = false;
+function ollamaWatch(host: string, ttlMs = 2000, probeMs = 1500): () => Promise<OllamaSeen> {
+  let last: { at: number; answer: Promise<OllamaSeen> } | null = null;
+  let seen: OllamaSeen = { up: false, models: [] };
   let slowMisses = 0;
   return () => {
     if (!last || Date.now() - last.at > ttlMs) {
@@ -172,8 +189,9 @@ function reachability(host: string, ttlMs = 2000, probeMs = 1500): () => Promise
       const answer = probeOllama(host, probeMs).then((p) => {
         const timedOut = !p.reachable && Date.now() - started >= probeMs - 50;
         slowMisses = p.reachable ? 0 : timedOut ? slowMisses + 1 : 2;
-        up = p.reachable || (up && slowMisses < 2);
-        return up;
+        const stillUp = seen.up && slowMisses < 2; // one slow probe of a server that answered before
+        seen = p.reachable ? { up: true, models: p.models } : stillUp ? seen : { up: false, models: [] };
+        return seen;
       });
       last = { at: Date.now(), answer };
     }

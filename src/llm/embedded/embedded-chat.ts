@@ -15,6 +15,7 @@ import { AsyncQueue } from "../../concurrency/async-queue.js";
 import { ModelError, type ChatChunk, type ChatMessage, type ChatModel, type ChatRequest, type ModelDetails, type ToolDefinition } from "../chat-model.js";
 import { cancellation, isAbortError, untilAborted } from "../call-lifetime.js";
 import { withToolsAsText } from "../text-tool-calls.js";
+import type { GgufOf } from "../model-catalog.js";
 import type { LlamaRuntime } from "./llama-runtime.js";
 import { isGgufName, notRequestable, requestable, type ModelFiles } from "./model-files.js";
 
@@ -30,15 +31,20 @@ export class EmbeddedChatModel implements ChatModel {
   constructor(
     private readonly runtime: LlamaRuntime,
     private readonly files: ModelFiles,
-    /** EMBEDDED_CHAT_MODEL: what every chat name but a GGUF source runs. */
+    /** EMBEDDED_CHAT_MODEL: what every chat name runs that names no GGUF and has none in the manifest. */
     private readonly defaultChat: string,
+    /** The GGUF the model manifest gives a tag (ModelCatalog.ggufFor). */
+    private readonly ggufFor: GgufOf = () => null,
   ) {}
 
   /**
-   * The GGUF source a model name means: a `.gguf` name or a URL/hf: URI is itself, except the default model's own
-   * file name (GET /v1/models lists it by that name wherever its file is); any other name is the default.
+   * The GGUF source a model name means: the manifest's for that tag (the operator's choice, so any source); else
+   * a `.gguf` name or a URL/hf: URI is itself, except the default model's own file name (GET /v1/models lists it
+   * by that name wherever its file is); any other name is the default.
    */
   sourceFor(tag: string): string {
+    const mapped = this.ggufFor(tag);
+    if (mapped !== null) return mapped;
     if (!isGgufName(tag) || tag === path.basename(this.files.where(this.defaultChat).file)) return this.defaultChat;
     if (!requestable(tag, [this.defaultChat])) throw notRequestable(tag, this.files.dir);
     return tag;
