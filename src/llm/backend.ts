@@ -118,6 +118,7 @@ function embeddedBackend(config: EmbeddedConfig, ggufFor: GgufOf): LlmBackend {
     served: async () => ggufFiles().map((id) => ({ id, object: "model", created: 0, owned_by: "local-assistants" })),
     probe: async () => {
       const chatFile = files.where(config.chatModel);
+      const activity = await runtime.activity();
       // What it can answer with: the chat model (wherever its file is) and the GGUF files in MODELS_DIR.
       const models = [...new Set([...(chatFile.present ? [path.basename(chatFile.file)] : []), ...ggufFiles()])];
       return {
@@ -128,6 +129,9 @@ function embeddedBackend(config: EmbeddedConfig, ggufFor: GgufOf): LlmBackend {
           chat_model: config.chatModel,
           embedding_model: config.embeddingModel,
           loaded: runtime.loaded().map((file) => path.basename(file)),
+          // Replies under way, and calls queued behind them (EMBEDDED_PARALLEL at once per model).
+          generating: activity.generating,
+          waiting: activity.waiting,
           downloads: files.downloads(),
           threads: config.threads,
           ...(!chatFile.present && !chatFile.remote ? { error: `The chat model file ${chatFile.file} does not exist: put it in ${config.modelsDir} or set EMBEDDED_CHAT_MODEL.` } : {}),

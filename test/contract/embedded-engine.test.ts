@@ -115,6 +115,38 @@ describe("the embedded engine (llama.cpp in process)", () => {
 
     const health = (await (await t.request("/health")).json()) as { backend: string; embedded: { reachable: boolean; loaded: string[]; threads: number } };
     expect(health.backend).toBe("embedded");
-    expect(health.embedded).toMatchObject({ reachable: true, loaded: ["stories260K.gguf"], threads: 1 });
+    expect(health.embedded).toMatchObject({ reachable: true, loaded: ["stories260K.gguf"], threads: 1, generating: 0, waiting: 0 });
+  }, 60_000);
+});
+
+describe("the embedded engine with one sequence (EMBEDDED_PARALLEL=1)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await makeTestApp({ LLM_BACKEND: "embedded", EMBEDDED_CHAT_MODEL: MODEL, EMBEDDED_EMBEDDING_MODEL: "", EMBEDDED_THREADS: "1", EMBEDDED_PARALLEL: "1" });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    if (t) fs.rmSync(t.dataDir, { recursive: true, force: true });
+  });
+  const activity = async () => ((await (await t.request("/health")).json()) as { embedded: { generating: number; waiting: number } }).embedded;
+  // No max_output_tokens: the toy model writes until its context is full (most of a second).
+  const story = () => t.client.responses.create({ model: "gpt-4o", input: "Tell me a very long story.", background: true });
+
+  it("a call queued behind another leaves the queue when cancelled: it ends at once, and the sequence goes to the next caller", async () => {
+    await t.client.responses.create({ model: "gpt-4o", input: "Once", max_output_tokens: 16 }); // loads the model and its context
+    // The first reply holds the only sequence while it writes.
+    const first = await story();
+    await expect.poll(activity, { timeout: 10_000, interval: 2 }).toMatchObject({ generating: 1 });
+    const queued = await story();
+    await expect.poll(activity, { timeout: 10_000, interval: 2 }).toMatchObject({ generating: 1, waiting: 1 });
+    const cancelled = await t.client.responses.cancel(queued.id);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.output).toEqual([]);
+    expect((await activity()).waiting).toBe(0); // out of the queue now, not when the first reply ends
+    // The first reply was not disturbed, and its sequence serves the next caller (a leaked one would hang it).
+    await t.client.responses.cancel(first.id).catch(() => undefined); // may already be over
+    const next = await t.client.responses.create({ model: "gpt-4o", input: "Once upon a time", max_output_tokens: 16, temperature: 0 });
+    expect(next.usage!.output_tokens).toBe(16);
+    expect(await activity()).toEqual(expect.objectContaining({ generating: 0, waiting: 0 }));
   }, 60_000);
 });

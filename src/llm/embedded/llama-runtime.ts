@@ -110,6 +110,19 @@ export class LlamaRuntime {
     return [...this.models.keys()];
   }
 
+  /** Replies being generated now and calls waiting for a free sequence, over all loaded models (for /health). */
+  async activity(): Promise<{ generating: number; waiting: number }> {
+    let generating = 0;
+    let waiting = 0;
+    for (const entry of this.models.values()) {
+      const loaded = await entry.catch(() => null);
+      if (!loaded || loaded.contextSize === null) continue; // no chat context yet (or still being made)
+      generating += this.options.parallel - loaded.free.length;
+      waiting += loaded.waiting.length;
+    }
+    return { generating, waiting };
+  }
+
   async close(): Promise<void> {
     for (const entry of this.models.values()) {
       const loaded = await entry.catch(() => null);
