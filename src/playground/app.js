@@ -1,7 +1,7 @@
 // The Playground: build and try assistants through this server's own public /v1 API (no private routes).
 // Plain browser ES modules, no framework, no build step. This entry module only starts the page and wires
 // the fixed controls of index.html to the sections, one module each:
-//   state.js (shared state) · health.js (status, model menu) · key-prompt.js (API key) ·
+//   state.js (shared state) · health.js (status, downloads, model menu) · key-prompt.js (API key) ·
 //   assistants.js (list, form) · knowledge.js (vector store, files) · threads.js (saved threads) ·
 //   conversations.js (Responses API conversations: list, settings) · transcript.js (history) ·
 //   run-view.js / response-view.js + tool-card.js (a run or a response on screen) · composer.js (send, cancel)
@@ -39,8 +39,7 @@ bindUi();
 void boot();
 
 async function boot() {
-  await refreshHealth();
-  setInterval(() => void refreshHealth(), 15_000);
+  await refreshHealth(); // it asks again by itself: every 15 s, every second while a model downloads
   await reload();
   // The browser tests wait for this before they act.
   document.body.dataset.ready = "true";

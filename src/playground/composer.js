@@ -5,6 +5,7 @@
 import { ApiError, api, isAbort, streamEvents } from "./api.js";
 import { ensureConversation, responseTools } from "./conversations.js";
 import { $, input } from "./dom.js";
+import { watchForDownload } from "./health.js";
 import { messageOf } from "./notify.js";
 import { clip, errorBox } from "./render.js";
 import { ResponseView } from "./response-view.js";
@@ -134,6 +135,7 @@ async function sendInConversation() {
 export async function drive(view, events) {
   state.active = view;
   setComposer("running");
+  watchForDownload(); // the model's first use may download it: the header shows that, if it is told soon
   let ended = false;
   try {
     for await (const { event, data } of events) {

@@ -4,6 +4,9 @@
  * test-output/playground/ for a person to look at. Machines without /usr/bin/chromium skip this suite.
  */
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
@@ -570,6 +573,71 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     expect(problems).toEqual([]);
   }, TEST_TIMEOUT);
 
+  it("while the embedded engine downloads its model, a box shows each file's progress, polled every second, until it is done", async () => {
+    const model = fs.readFileSync(path.resolve("test/fixtures/models/stories260K.gguf"));
+    const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-e2e-models-"));
+    cleanups.push(async () => fs.rmSync(modelsDir, { recursive: true, force: true }));
+    const files = await heldFileServer("/stories260K.gguf", model);
+    const { page, problems } = await open({
+      LLM_BACKEND: "embedded",
+      EMBEDDED_CHAT_MODEL: `${files.url}/stories260K.gguf`,
+      MODELS_DIR: modelsDir,
+      EMBEDDED_EMBEDDING_MODEL: "",
+      EMBEDDED_THREADS: "1",
+      EMBEDDED_DOWNLOAD_STALL_SECONDS: "120", // the held half must not read as a dead server on a slow machine
+    });
+    cleanups.push(() => files.close()); // runs before the app's close (cleanups run last first), so a held download ends
+    const healthAsks: number[] = [];
+    page.on("request", (req) => {
+      if (new URL(req.url()).pathname === "/health") healthAsks.push(Date.now());
+    });
+    await page.waitForSelector("body[data-ready=true]", WAIT);
+    await page.locator("#health", { hasText: "Embedded engine · no chat model" }).waitFor(WAIT);
+    expect(await page.locator("#downloads").isHidden()).toBe(true);
+
+    await page.getByRole("button", { name: "New conversation" }).click();
+    await page.getByRole("checkbox", { name: /code_interpreter/ }).uncheck();
+    await page.getByLabel("Message").fill("Once upon a time");
+    await page.getByLabel("Message").press("Enter");
+    // The first message downloads the model (saved as <host>_<file>); the server holds its second half.
+    const name = "127.0.0.1_stories260K.gguf";
+    const bar = page.getByRole("progressbar", { name: `Downloading ${name}` });
+    await bar.waitFor(WAIT);
+    await expect.poll(async () => Number(await bar.getAttribute("value")), WAIT).toBe(files.half);
+    const row = await page.locator("#downloads .download-row").evaluate((el) => ({
+      name: el.querySelector(".file-name")?.textContent,
+      value: el.querySelector("progress")?.value,
+      max: el.querySelector("progress")?.max,
+      amount: el.querySelector(".small")?.textContent,
+    }));
+    expect(row).toEqual({ name, value: files.half, max: model.length, amount: `0.6 MB of 1.2 MB (${Math.floor((100 * files.half) / model.length)}%)` });
+    // The header says it too, and the banner no longer says "the first message downloads it".
+    expect(await page.locator("#health").textContent()).toBe("Embedded engine · downloading the model");
+    expect(await page.locator("#banner").isHidden()).toBe(true);
+    // While it downloads, /health is asked every second (not every 15 s).
+    const asked = healthAsks.length;
+    await expect.poll(() => healthAsks.length, { timeout: 6000 }).toBeGreaterThanOrEqual(asked + 3);
+    await shot(page, "22-model-downloading");
+
+    files.release();
+    await page.locator("#downloads").waitFor({ ...WAIT, state: "hidden" });
+    const doneAt = Date.now();
+    const asksWhenDone = healthAsks.length;
+    expect(await page.locator("#downloads .download-row").count()).toBe(0);
+    await page.locator("#health", { hasText: "Embedded engine · 1 model" }).waitFor(WAIT);
+    expect(fs.readFileSync(path.join(modelsDir, name)).equals(model)).toBe(true);
+    const reply = page.locator(".response .msg.assistant .text").last();
+    await expect.poll(async () => ((await reply.textContent()) ?? "").trim().length, WAIT).toBeGreaterThan(0);
+    // The toy model writes until its context is full: stopping it is enough here (as above).
+    const cancel = page.getByRole("button", { name: "Cancel response" });
+    await cancel.click({ timeout: 2000 }).catch(() => undefined);
+    await cancel.waitFor({ ...WAIT, state: "hidden" });
+    // Done downloading: back to the usual pace, so 3 s pass without another /health.
+    await new Promise((r) => setTimeout(r, Math.max(0, doneAt + 3000 - Date.now())));
+    expect(healthAsks.length).toBe(asksWhenDone);
+    expect(problems).toEqual([]);
+  }, TEST_TIMEOUT);
+
   it("a model failure in a conversation shows an error box saying what happened (never a blank screen)", async () => {
     const { t, page, problems } = await open();
     await page.waitForSelector("body[data-ready=true]", WAIT);
@@ -618,3 +686,44 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     expect(problems).toEqual([]);
   }, TEST_TIMEOUT);
 });
+
+/**
+ * Serves one file as a file server does for a downloader (HEAD, Range requests), but sends only the bytes
+ * before its middle until release() is called, so a page can be looked at while the download is under way.
+ */
+async function heldFileServer(route: string, body: Buffer): Promise<{ url: string; half: number; release(): void; close(): Promise<void> }> {
+  const half = Math.floor(body.length / 2);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const server = http.createServer((req, res) => {
+    if (req.url !== route) return void res.writeHead(404).end("not found");
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+    const start = range ? Number(range[1]) : 0;
+    const end = range?.[2] ? Number(range[2]) : body.length - 1;
+    res.writeHead(range ? 206 : 200, {
+      "content-type": "application/octet-stream",
+      "accept-ranges": "bytes",
+      "content-length": String(end - start + 1),
+      ...(range ? { "content-range": `bytes ${start}-${end}/${body.length}` } : {}),
+    });
+    if (req.method === "HEAD") return void res.end();
+    // Whatever range is asked for, nothing from the middle on leaves before the release.
+    res.write(body.subarray(start, Math.max(start, Math.min(end + 1, half))));
+    void released.then(() => {
+      if (!res.destroyed) res.end(body.subarray(Math.max(start, half), end + 1));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    half,
+    release,
+    // Released first: a download cut off would be retried until the stall timeout, holding up the app's close.
+    close: () =>
+      new Promise<void>((resolve) => {
+        release();
+        server.close(() => resolve());
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}
