@@ -99,7 +99,8 @@ export class EmbeddedChatModel implements ChatModel {
       // Never past the context: with no cap, llama.cpp would shift the context and generate on without end.
       maxTokens: Math.max(1, Math.min(o.num_predict ?? Number.POSITIVE_INFINITY, sequence.contextSize - promptTokens)),
       ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-      ...(o.top_p !== undefined ? { topP: o.top_p } : {}),
+      // top_p 1 (the API's default, which runs always send) keeps every token: no sampling stage for it.
+      ...(o.top_p !== undefined && o.top_p < 1 ? { topP: o.top_p } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
       // Either the tools' own function calling or a grammar: llama.cpp constrains one way at a time.
