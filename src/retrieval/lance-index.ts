@@ -4,7 +4,8 @@
  */
 import * as lancedb from "@lancedb/lancedb";
 import { DataType, Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
-import type { Ranked } from "./fusion.js";
+import { interpolate, type Ranked } from "./fusion.js";
+import { DEFAULT_EXPANSION, expandedQuery, type ExpansionOptions } from "./query-expansion.js";
 import { checkVectors, fileFilter, fuse, ranked, toHits, type Hit } from "./lance-rows.js";
 import { checkFileId, checkStoreId, type ChunkRow, type SearchHit, type SearchQuery, type VectorIndex } from "./vector-index.js";
 
@@ -17,6 +18,8 @@ export interface LanceIndexOptions {
   fts?: Partial<lancedb.FtsOptions>;
   /** RRF constant for hybrid search. */
   rrfK?: number;
+  /** Pseudo-relevance feedback on BM25 (query-expansion.ts); null: the query's own words only. */
+  expansion?: ExpansionOptions | null;
   /** Versions newer than this are kept by optimize(): a query still reading one must not lose its files. */
   keepVersionsMs?: number;
   /** A store whose writes pause this long is optimized (see afterWrite). */
@@ -81,6 +84,7 @@ export class LanceIndex implements VectorIndex {
     return new LanceIndex(db, {
       fts: { ...DEFAULT_FTS, ...options.fts },
       rrfK: options.rrfK ?? 60,
+      expansion: options.expansion === undefined ? DEFAULT_EXPANSION : options.expansion,
       keepVersionsMs: options.keepVersionsMs ?? 60_000,
       optimizeIdleMs: options.optimizeIdleMs ?? 250,
     });
@@ -195,13 +199,18 @@ export class LanceIndex implements VectorIndex {
     this.db.close();
   }
 
+  /** BM25, with the query expanded by pseudo-relevance feedback unless that is off (options.expansion null). */
   private async textSearch(store: Store, text: string, limit: number, filter: string | null): Promise<Array<Ranked<Hit>>> {
     // MatchQuery (OR of the query's terms) rather than a query string: user text is never parsed as syntax.
-    let q = store.table
-      .query()
-      .fullTextSearch(new lancedb.MatchQuery(text, "text"))
-      .select([...COLUMNS, "_score"])
-      .limit(limit);
+    const expansion = this.options.expansion;
+    const first = await this.fullText(store, text, expansion ? Math.max(limit, expansion.feedbackChunks) : limit, filter);
+    const expanded = expansion && expandedQuery(text, first.map((r) => ({ text: r.item.text, score: r.raw })), expansion);
+    if (!expanded) return first.slice(0, limit);
+    return interpolate(first, await this.fullText(store, expanded, limit, filter), expansion.firstPassWeight, limit);
+  }
+
+  private async fullText(store: Store, text: string, limit: number, filter: string | null): Promise<Array<Ranked<Hit>>> {
+    let q = store.table.query().fullTextSearch(new lancedb.MatchQuery(text, "text")).select([...COLUMNS, "_score"]).limit(limit);
     if (filter) q = q.where(filter);
     return ranked(await q.toArray(), "_score");
   }
