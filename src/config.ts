@@ -64,6 +64,12 @@ const EnvSchema = z.object({
   INGESTION_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   PDF_PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65536).optional(),
   PDF_PARSE_THREADS: z.coerce.number().int().min(1).max(16).optional(),
+  /** Tesseract languages for OCR, `+`-separated (each the package @tesseract.js-data/<code>); empty: no OCR. */
+  OCR_LANGUAGES: z.string().regex(/^([a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*)?$/, "expected language codes joined by +, e.g. eng or eng+deu").default("eng"),
+  OCR_WORKERS: z.coerce.number().int().min(1).max(16).optional(),
+  OCR_MAX_PAGES: z.coerce.number().int().positive().default(200),
+  OCR_TIMEOUT_SECONDS: z.coerce.number().positive().default(600),
+  OCR_MAX_MEGAPIXELS: z.coerce.number().positive().default(100),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -145,6 +151,22 @@ export interface Config {
   };
   /** Lanes of the ingestor: files of different stores indexed side by side (INGESTION_CONCURRENCY). */
   readonly ingestion: { readonly concurrency: number };
+  /**
+   * OCR of scanned PDF pages and images added to vector stores (files/ocr/); null: off (OCR_LANGUAGES empty).
+   * Each limit fails that file only, with a message naming its variable.
+   */
+  readonly ocr: {
+    /** Tesseract language codes (OCR_LANGUAGES); the composition root checks each one's package is installed. */
+    readonly languages: readonly string[];
+    /** Tesseract worker threads (OCR_WORKERS). */
+    readonly workers: number;
+    /** Most pages of one PDF that need OCR (OCR_MAX_PAGES). */
+    readonly maxPages: number;
+    /** Longest one file's OCR may take (OCR_TIMEOUT_SECONDS). */
+    readonly timeoutMs: number;
+    /** Largest image (or rendered page) OCR reads, in pixels (OCR_MAX_MEGAPIXELS). */
+    readonly maxPixels: number;
+  } | null;
 }
 
 export class ConfigError extends Error {
@@ -224,6 +246,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxInflatedBytes: Math.round(e.PDF_MAX_INFLATED_MB * 1024 * 1024),
     }),
     ingestion: Object.freeze({ concurrency: e.INGESTION_CONCURRENCY }),
+    ocr: e.OCR_LANGUAGES === "" ? null : Object.freeze({
+      languages: Object.freeze(e.OCR_LANGUAGES.split("+")),
+      // Tesseract's recognition is one thread per worker: on 2 CPUs one worker leaves a core for the API, the
+      // page rendering and the PDF parser; beyond that, half the CPUs (each worker holds ~100-200 MB).
+      workers: e.OCR_WORKERS ?? (availableParallelism() <= 2 ? 1 : Math.min(4, Math.floor(availableParallelism() / 2))),
+      maxPages: e.OCR_MAX_PAGES,
+      timeoutMs: Math.round(e.OCR_TIMEOUT_SECONDS * 1000),
+      maxPixels: Math.round(e.OCR_MAX_MEGAPIXELS * 1_000_000),
+    }),
   });
   assertSafeBinding(config);
   return config;
@@ -284,9 +315,9 @@ function defaultManifestPath(): string {
   return fileURLToPath(new URL("../models/manifest.json", import.meta.url)); // a path with spaces stays one
 }
 
-/** `EMBEDDING_MODEL=` and `EMBEDDED_EMBEDDING_MODEL=` (empty: BM25 only) are meaningful; every other empty variable means "unset". */
+/** `EMBEDDING_MODEL=` and `EMBEDDED_EMBEDDING_MODEL=` (empty: BM25 only) and `OCR_LANGUAGES=` (empty: no OCR) are meaningful; every other empty variable means "unset". */
 function stripEmpty(env: Env): Env {
   const out: Env = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && (v !== "" || k === "EMBEDDING_MODEL" || k === "EMBEDDED_EMBEDDING_MODEL")) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (v !== "" || k === "EMBEDDING_MODEL" || k === "EMBEDDED_EMBEDDING_MODEL" || k === "OCR_LANGUAGES")) out[k] = v;
   return out;
 }

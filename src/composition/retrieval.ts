@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import type { FileService } from "../files/file-service.js";
 import type { PdfReader } from "../files/pdf-reader.js";
 import { WorkerPdfReader } from "../files/pdf-worker-reader.js";
+import { OcrReader } from "../files/ocr/ocr-reader.js";
 import type { Embedder } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { LlmBackend } from "../llm/backend.js";
@@ -23,6 +24,8 @@ export interface Retrieval {
   ingestor: Ingestor;
   index: VectorIndex;
   pdf: PdfReader;
+  /** OCR of scanned PDF pages and images for ingestion; null: off (OCR_LANGUAGES empty). */
+  ocr: OcrReader | null;
   /** One embedder per model tag, on the configured backend (vector stores, ingestion, /v1/embeddings). */
   embedderFor: (tag: string) => Embedder;
   /** What new vector stores embed with (null: BM25 alone); OpenAI's embedding names run on it too. */
@@ -40,6 +43,7 @@ export function wireRetrieval(deps: {
   clock: Clock;
   embedder?: Embedder | null;
   pdf?: PdfReader;
+  ocr?: OcrReader | null;
   ingestGroupMs?: number;
 }): Retrieval {
   const { config, db, repos } = deps;
@@ -57,10 +61,14 @@ export function wireRetrieval(deps: {
   const embedder = deps.embedder !== undefined ? deps.embedder : tag === null ? null : embedderFor(tag);
   // The PDF workers are started by the first PDF and stopped after 30 s without one.
   const pdf = deps.pdf ?? new WorkerPdfReader({ ...config.pdf, idleMs: 30_000 });
+  // Its threads (Tesseract, the page renderer) start with the first file needing OCR and stop after 60 s without
+  // one. A language whose package is not installed stops the boot here (ConfigError naming the package).
+  const ocr = deps.ocr !== undefined ? deps.ocr : config.ocr === null ? null : new OcrReader(config.ocr);
   // Notified per store id when its files settle: a run's file_search waits on it for files still indexing.
   const settled = new KeyedCondition<string>();
   const ingestor = new Ingestor({
     pdf,
+    ocr,
     files: deps.files,
     storeFiles: repos.storeFiles,
     indexSettings: repos.indexSettings,
@@ -76,5 +84,5 @@ export function wireRetrieval(deps: {
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: repos.files, embedderFor });
   const fileSearch = new FileSearchService({ storeFiles: repos.storeFiles, search, stores: vectorStores, settled });
   deps.files.onDeleted((fileId) => vectorStores.forgetFile(fileId));
-  return { vectorStores, fileSearch, ingestor, index, pdf, embedderFor, embedder };
+  return { vectorStores, fileSearch, ingestor, index, pdf, ocr, embedderFor, embedder };
 }

@@ -8,6 +8,7 @@ import { wireRetrieval } from "./retrieval.js";
 import type { FileSearchService } from "../retrieval/file-search.js";
 import type { Ingestor } from "../retrieval/ingestion/index.js";
 import type { PdfReader } from "../files/pdf-reader.js";
+import type { OcrReader } from "../files/ocr/ocr-reader.js";
 import type { VectorStoreService } from "../retrieval/vector-store-service.js";
 import { createRepos, type Repos } from "../store/repos.js";
 import { ModelCatalog } from "../llm/model-catalog.js";
@@ -67,6 +68,8 @@ export interface AppServices {
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: FileSearchService;
   readonly ingestor: Ingestor;
+  /** OCR for ingestion (scanned PDF pages, images); null when OCR_LANGUAGES is empty. Its stats() count pages read. */
+  readonly ocr: OcrReader | null;
   readonly runEvents: RunEvents;
   readonly engine: RunEngine;
   /** The model server for /health: `{backend, ollama | openai: {reachable, models, …}}`. Never throws. */
@@ -87,6 +90,8 @@ export interface ServiceOverrides {
   embedder?: Embedder | null;
   /** Where PDFs are parsed; default: a worker thread (WorkerPdfReader) with the configured limits. */
   pdf?: PdfReader;
+  /** OCR for ingestion; null: none; default: the configured one (OCR_LANGUAGES). */
+  ocr?: OcrReader | null;
   /** Longest a file's last chunks wait to be written with the next files of its store (Ingestor). */
   ingestGroupMs?: number;
 }
@@ -121,6 +126,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       : config.models.embeddingModel === "" ? { embedder: null }
       : backend.defaultEmbedder !== undefined ? { embedder: backend.defaultEmbedder } : {}),
     ...(overrides.pdf ? { pdf: overrides.pdf } : {}),
+    ...(overrides.ocr !== undefined ? { ocr: overrides.ocr } : {}),
     ...(overrides.ingestGroupMs !== undefined ? { ingestGroupMs: overrides.ingestGroupMs } : {}),
   });
   const refs = new References(repos.files, retrieval.vectorStores);
@@ -202,6 +208,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     vectorStores: retrieval.vectorStores,
     fileSearch: retrieval.fileSearch,
     ingestor: retrieval.ingestor,
+    ocr: retrieval.ocr,
     runEvents,
     engine,
     probeModels: async () => ({ backend: backend.kind, ...(await backend.probe(1000)) }),
@@ -210,6 +217,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await responses.close();
       await retrieval.ingestor.close();
       await retrieval.pdf.close();
+      await retrieval.ocr?.close();
       await retrieval.index.close();
       await sandbox.close();
       await backend.close();

@@ -4,30 +4,17 @@
  * the uploader what to do next.
  */
 import { htmlToText } from "./extract-html.js";
+import { ExtractionError, type ExtractedPage } from "./extraction.js";
+import { openContainer } from "./office/container.js";
+import { delimitedPages, tableDelimiter } from "./office/csv.js";
 import { inThreadPdfReader, PdfLimitError, type PdfReader } from "./pdf-reader.js";
+import { imageFormat } from "./ocr/image-header.js";
+import { hasText, OcrError, type OcrReader } from "./ocr/ocr-reader.js";
 
-/** One page of extracted text; `page` is the 1-based PDF page number, or null for formats without pages. */
-export interface ExtractedPage {
-  page: number | null;
-  text: string;
-}
+export { ExtractionError, type ExtractedPage } from "./extraction.js";
 
 export interface ExtractedDoc {
   pages: ExtractedPage[];
-}
-
-/**
- * Why a file could not be turned into text. `unsupported_file`: a type we do not read at all;
- * `invalid_file`: a type we read, but this file is broken, empty or unreadable (scanned, encrypted).
- */
-export class ExtractionError extends Error {
-  override readonly name = "ExtractionError";
-  constructor(
-    readonly code: "unsupported_file" | "invalid_file",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 // Extensions read as text. Mirrors OpenAI's file_search list where it is text, plus common data/code formats.
@@ -41,25 +28,32 @@ const TEXT_EXTENSIONS = new Set(
 );
 const HTML_EXTENSIONS = new Set(["html", "htm", "xhtml"]);
 
-// Formats people commonly try to upload that we do not read yet: worth a specific hint.
+// Formats people commonly try to upload that we do not read yet: worth a specific hint. (ZIP archives and OLE
+// compound files are told apart by office/container.ts: Office documents among them are read.)
 const KNOWN_BINARY: Array<[magic: number[], kind: string]> = [
   [[0x89, 0x50, 0x4e, 0x47], "a PNG image"],
   [[0xff, 0xd8, 0xff], "a JPEG image"],
+  [[0x49, 0x49, 0x2a, 0x00], "a TIFF image"],
+  [[0x4d, 0x4d, 0x00, 0x2a], "a TIFF image"],
   [[0x47, 0x49, 0x46, 0x38], "a GIF image"],
-  [[0x50, 0x4b, 0x03, 0x04], "a ZIP archive (docx/xlsx/pptx are ZIP files)"],
   [[0x1f, 0x8b], "a gzip archive"],
-  [[0xd0, 0xcf, 0x11, 0xe0], "a legacy Office document"],
 ];
 
-const SUPPORTED_HINT = "upload PDF, plain text, Markdown, HTML, JSON, CSV or source code";
+const SUPPORTED_HINT =
+  "upload PDF, Word (.docx), PowerPoint (.pptx), Excel (.xlsx), OpenDocument spreadsheet (.ods), EPUB, plain text, Markdown, HTML, JSON, CSV or source code";
 
 export interface ExtractOptions {
   /** The uploader's declared type, used when content and file name do not decide it. */
   mimeHint?: string;
   /** Where PDFs are parsed; default: in this thread. */
   pdf?: PdfReader;
-  /** Stops a PDF parse between pages. */
+  /** Stops a PDF parse between pages (and OCR at once). */
   signal?: AbortSignal;
+  /**
+   * Reads images (PNG, JPEG, TIFF) and PDF pages without a text layer; none (the default): images are
+   * refused, and a PDF without any text fails.
+   */
+  ocr?: OcrReader | null;
 }
 
 /**
@@ -72,11 +66,24 @@ export interface ExtractOptions {
 export async function* extractPages(bytes: Uint8Array, filename: string, options: ExtractOptions = {}): AsyncGenerator<ExtractedPage> {
   const ext = extensionOf(filename);
   if (isPdf(bytes, ext)) {
-    yield* extractPdf(bytes, options.pdf ?? inThreadPdfReader, options.signal);
+    yield* extractPdf(bytes, options.pdf ?? inThreadPdfReader, options.signal, options.ocr ?? null);
     return;
   }
   if (ext === "pdf" || options.mimeHint === "application/pdf") {
     throw new ExtractionError("invalid_file", "could not parse PDF: the file does not start with a PDF header");
+  }
+  if (options.ocr && imageFormat(bytes) !== null) {
+    yield await extractImage(bytes, options.ocr, options.signal);
+    return;
+  }
+  // ZIP-based documents (DOCX, XLSX, PPTX, ODS, EPUB) and OLE compound files, by content, then extension.
+  const container = openContainer(bytes, ext);
+  if (container?.kind === "unsupported") {
+    throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: it is ${container.what}; ${SUPPORTED_HINT}`);
+  }
+  if (container) {
+    yield* container.pages(options.signal);
+    return;
   }
   const binary = KNOWN_BINARY.find(([magic]) => magic.every((b, i) => bytes[i] === b));
   if (binary) {
@@ -85,6 +92,17 @@ export async function* extractPages(bytes: Uint8Array, filename: string, options
   const textual = TEXT_EXTENSIONS.has(ext) || isTextMime(options.mimeHint) || ext === "";
   if (!textual) {
     throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: ${SUPPORTED_HINT}`);
+  }
+  // CSV and TSV as tables: each row with its column names (office/csv.ts); plain text when not a table.
+  const delimiter = tableDelimiter(ext, options.mimeHint);
+  const raw = delimiter === null ? null : decodeText(bytes);
+  const table = raw === null || delimiter === null ? null : delimitedPages(raw, delimiter);
+  if (table) {
+    for (const page of table) {
+      yield page;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return;
   }
   yield* extractPlain(bytes, ext, options.mimeHint).pages;
 }
@@ -132,22 +150,44 @@ function decodeWindows1252(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => (b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : String.fromCharCode(b))).join("");
 }
 
-async function* extractPdf(bytes: Uint8Array, reader: PdfReader, signal?: AbortSignal): AsyncGenerator<ExtractedPage> {
+async function* extractPdf(bytes: Uint8Array, reader: PdfReader, signal: AbortSignal | undefined, ocr: OcrReader | null): AsyncGenerator<ExtractedPage> {
   let anyText = false;
+  let count = 0;
   try {
-    for await (const page of reader.pages(bytes, signal)) {
-      anyText ||= /[\p{L}\p{N}]/u.test(page.text);
+    // With OCR, pages without a text layer are drawn and read (files/ocr/).
+    const parsed = reader.pages(bytes, signal);
+    for await (const page of ocr ? ocr.withOcr(parsed, bytes, signal) : parsed) {
+      anyText ||= hasText(page.text);
+      count += 1;
       yield page;
     }
   } catch (err) {
     if (signal?.aborted && err === signal.reason) throw err;
     throw toExtractionError(err);
   }
+  if (!anyText && ocr) {
+    throw new ExtractionError("invalid_file", `no extractable text: the PDF has no text layer, and OCR found no text on its ${count === 1 ? "page" : `${count} pages`}`);
+  }
   if (!anyText) throw new ExtractionError("invalid_file", "no extractable text: scanned PDF? run OCR first");
+}
+
+/** An image's text, read by OCR; the image is one page without a number. */
+async function extractImage(bytes: Uint8Array, ocr: OcrReader, signal?: AbortSignal): Promise<ExtractedPage> {
+  let text: string;
+  try {
+    text = await ocr.image(bytes, signal);
+  } catch (err) {
+    if (signal?.aborted && err === signal.reason) throw err;
+    if (err instanceof OcrError) throw new ExtractionError("invalid_file", err.message);
+    throw err;
+  }
+  if (!hasText(text)) throw new ExtractionError("invalid_file", "no text found: OCR read no text in the image");
+  return { page: null, text };
 }
 
 function toExtractionError(err: unknown): ExtractionError {
   if (err instanceof ExtractionError) return err;
+  if (err instanceof OcrError) return new ExtractionError("invalid_file", err.message);
   // By name too: pdf-pages.mjs (plain JavaScript) names its limit errors so.
   if (err instanceof PdfLimitError || (err instanceof Error && err.name === "PdfLimitError")) return new ExtractionError("invalid_file", `could not parse PDF: ${err.message}`);
   const name = err instanceof Error ? err.name : "";

@@ -14,6 +14,8 @@ import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
 export interface PageText {
   page: number | null;
   text: string;
+  /** A slide or sheet: no chunk joins its text with a page of another number (see files/ExtractedPage). */
+  standalone?: boolean;
 }
 
 export interface Chunk {
@@ -91,10 +93,15 @@ export class Chunker {
 
   /** Adds the next page; returns the chunks it completed (often none). */
   push(page: PageText): Chunk[] {
+    const previous = this.pages.at(-1);
+    // A slide or sheet starts its own chunks: the text so far is chunked to its end, with no overlap into it.
+    const cut = previous !== undefined && (page.standalone || previous.standalone) && page.page !== previous.page;
+    const before = cut ? this.emit(true) : [];
+    if (cut) this.start = this.covered = this.units.length;
     this.pages.push(page);
     // A loop, not push(...units): one "page" of a large text file has more units than a call may take arguments.
     for (const unit of segmentPage(page.text, this.pages.length - 1, this.cap)) this.units.push(unit);
-    return this.emit(false);
+    return before.length ? [...before, ...this.emit(false)] : this.emit(false);
   }
 
   /** No more pages: returns the remaining chunks. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { sdkError } from "../helpers/contract.js";
 import type { RunTestApp } from "../helpers/run-app.js";
+import { blankScanPdf } from "../helpers/scans.js";
 import { DOCS, MODES, pdf, search, settle, uploadAll, useVsApp } from "../helpers/vector-stores.js";
 
 type Filter = OpenAI.VectorStores.VectorStoreSearchParams["filters"];
@@ -121,7 +122,7 @@ describe.each(MODES)("vector store search ($mode)", ({ env }) => {
     const t = app();
     const empty = await t.client.vectorStores.create({});
     expect(await search(t, empty.id, { query: "anything" })).toEqual([]);
-    const ids = await uploadAll(t, { "scan.pdf": pdf("c02-22.pdf") });
+    const ids = await uploadAll(t, { "scan.pdf": blankScanPdf() });
     const failed = await t.client.vectorStores.create({ file_ids: [ids["scan.pdf"]!] });
     await settle(t);
     expect(await search(t, failed.id, { query: "Huckleberry" })).toEqual([]);

@@ -7,6 +7,7 @@ import { VectorStoreFilesRepo } from "../../src/store/vector-stores-repo.js";
 import type { Env } from "../../src/config.js";
 import type { OllamaFakeOptions } from "../fakes/ollama-fake.js";
 import { makeRunApp, type RunTestApp } from "../helpers/run-app.js";
+import { blankScanPdf } from "../helpers/scans.js";
 import { contentOf, DOCS, expectStore, expectStoreFile, pdf, search, settle, storeOf, uploadAll } from "../helpers/vector-stores.js";
 
 describe("vector stores across restarts and without an embedding model", () => {
@@ -46,7 +47,7 @@ describe("vector stores across restarts and without an embedding model", () => {
 
   it("files left in_progress by a process that stopped mid-ingestion are resumed on the next boot", async () => {
     const first = await open({ EMBEDDING_MODEL: "" });
-    const ids = await uploadAll(first, { ...DOCS, "scan.pdf": pdf("c02-22.pdf"), "four.pdf": pdf("pdflatex-4-pages.pdf") });
+    const ids = await uploadAll(first, { ...DOCS, "scan.pdf": blankScanPdf(), "four.pdf": pdf("pdflatex-4-pages.pdf") });
     const store = await first.client.vectorStores.create({ file_ids: Object.values(ids) });
     // Close at once: the file being indexed finishes, the queued ones stay in_progress in the database.
     await first.close();

@@ -4,6 +4,7 @@ import OpenAI from "openai";
 import { LanceIndex } from "../../src/retrieval/lance-index.js";
 import { sdkError, wireBody } from "../helpers/contract.js";
 import { expectMatchesSchema } from "../helpers/openapi.js";
+import { blankScanPdf } from "../helpers/scans.js";
 import { contentOf, DOCS, expectStoreFile, pdf, search, settle, storeOf, upload, uploadAll, useVsApp } from "../helpers/vector-stores.js";
 
 describe("vector store files", () => {
@@ -78,7 +79,7 @@ describe("vector store files", () => {
 
   it("lists files, filtered by status, with pagination", async () => {
     const t = app();
-    const ids = await uploadAll(t, { ...DOCS, "scan.pdf": pdf("c02-22.pdf"), "empty.txt": "   \n" });
+    const ids = await uploadAll(t, { ...DOCS, "scan.pdf": blankScanPdf(), "empty.txt": "   \n" });
     const store = await t.client.vectorStores.create({ file_ids: Object.values(ids) });
     await settle(t);
     const all = await t.client.vectorStores.files.list(store.id);

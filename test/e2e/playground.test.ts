@@ -16,6 +16,7 @@ import { hashEmbedding, type ChatBody } from "../fakes/ollama-fake.js";
 import { startOpenAiServerFake } from "../fakes/openai-server-fake.js";
 import { makeRunApp, type RunTestApp } from "../helpers/run-app.js";
 import { listen } from "../helpers/test-app.js";
+import { blankScanPdf } from "../helpers/scans.js";
 import { storeOf } from "../helpers/vector-stores.js";
 import { codeInterpreterTool } from "../../src/tools/code-interpreter.js";
 
@@ -129,7 +130,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))("playground in a real browser", () => 
     // file shows its ingestion status until done, the failure with its reason.
     await dropFiles(page, [
       { name: "four-pages.pdf", bytes: fs.readFileSync(PDF_DIR + "pdflatex-4-pages.pdf"), type: "application/pdf" },
-      { name: "scan.pdf", bytes: fs.readFileSync(PDF_DIR + "c02-22.pdf"), type: "application/pdf" },
+      { name: "scan.pdf", bytes: blankScanPdf(), type: "application/pdf" },
     ]);
     await page.locator('.file-row[data-status="in_progress"]', { hasText: "four-pages.pdf" }).waitFor(WAIT);
     await page.getByText(/^0 ready, [12] in progress/).waitFor(WAIT);

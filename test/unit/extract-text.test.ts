@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { zipSync } from "fflate";
 import { ExtractionError, extractText, type ExtractedDoc } from "../../src/files/extract-text.js";
 import { htmlToText } from "../../src/files/extract-html.js";
 
@@ -84,12 +85,18 @@ describe("extractText: PDFs", () => {
 });
 
 describe("extractText: text formats", () => {
-  it("reads plain text, Markdown, JSON, CSV and source code as one page without a number", async () => {
+  it("reads CSV as a table: one page without a number, each row with its column names", async () => {
+    const doc = await extractText(utf8("city,population\nBerlin,3645000\nParis,2161000"), "table.csv");
+    expect(doc.pages).toEqual([{ page: null, text: "Columns: city | population\n\ncity: Berlin | population: 3645000\n\ncity: Paris | population: 2161000" }]);
+    // Not a table (a quote left open): the plain text, as it was.
+    expect((await extractText(utf8('a,b\n"open,1'), "odd.csv")).pages).toEqual([{ page: null, text: 'a,b\n"open,1' }]);
+  });
+
+  it("reads plain text, Markdown, JSON and source code as one page without a number", async () => {
     const cases: Array<[string, string]> = [
       ["notes.txt", "Plain words.\nSecond line."],
       ["README.md", "# Title\n\nSome *markdown* text."],
       ["data.json", '{"name": "Ada", "langs": ["en"]}'],
-      ["table.csv", "city,population\nBerlin,3645000\nParis,2161000"],
       ["script.py", "def greet(name):\n    return f'hello {name}'\n"],
       ["Main.java", "class Main { public static void main(String[] a) {} }"],
     ];
@@ -144,11 +151,17 @@ describe("extractText: unsupported files", () => {
     expect(err.message).toContain("PNG image");
   });
 
-  it("rejects Office files (ZIP containers) even under a text-like name", async () => {
-    const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0]);
-    const err = await failure(() => extractText(zip, "report.docx"));
-    expect(err.code).toBe("unsupported_file");
-    expect(err.message).toContain("'.docx'");
+  it("rejects a ZIP that is no Office document (even under a text-like name); a damaged .docx is invalid", async () => {
+    const zip = zipSync({ "a.bin": new Uint8Array([1, 2, 3]) });
+    for (const name of ["archive.zip", "notes.txt"]) {
+      const err = await failure(() => extractText(zip, name));
+      expect(err.code).toBe("unsupported_file");
+      expect(err.message).toContain("it is a ZIP archive, not a Word, Excel, PowerPoint");
+    }
+    const cut = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0]);
+    const err = await failure(() => extractText(cut, "report.docx"));
+    expect(err.code).toBe("invalid_file");
+    expect(err.message).toMatch(/^could not read the Word document: the ZIP container is damaged or incomplete/);
   });
 
   it("rejects unknown extensions and binary content", async () => {

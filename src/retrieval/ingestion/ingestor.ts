@@ -14,6 +14,7 @@ import type { VectorStoreFile } from "../../api/wire.js";
 import { extractPages, type ExtractedPage } from "../../files/extract-text.js";
 import type { FileService } from "../../files/file-service.js";
 import type { PdfReader } from "../../files/pdf-reader.js";
+import type { OcrReader } from "../../files/ocr/ocr-reader.js";
 import { allProjects, inProject } from "../../store/project-scope.js";
 import type { VectorStoreFilesRepo } from "../../store/vector-stores-repo.js";
 import { GROUP_MAX_MS, GroupWriter } from "./groups.js";
@@ -27,6 +28,8 @@ export interface IngestorDeps extends IndexOneDeps {
   storeFiles: VectorStoreFilesRepo;
   /** Where PDFs are parsed (a worker thread in the server). */
   pdf: PdfReader;
+  /** Reads scanned PDF pages and images (worker threads); null or absent: no OCR. */
+  ocr?: OcrReader | null;
   /** Whether the vector store still exists (it may be deleted while one of its files is indexed). */
   storeExists(storeId: string): boolean;
   /** Longest a file's last chunks wait for later files of its store (default GROUP_MAX_MS; tests hold longer). */
@@ -221,7 +224,7 @@ class IngestLane {
   private async *pagesOf(member: VectorStoreFile, signal: AbortSignal): AsyncGenerator<ExtractedPage> {
     const bytes = await this.deps.files.content(member.id);
     const name = this.deps.files.get(member.id)?.filename ?? member.id;
-    yield* extractPages(bytes, name, { pdf: this.deps.pdf, signal });
+    yield* extractPages(bytes, name, { pdf: this.deps.pdf, ocr: this.deps.ocr ?? null, signal });
   }
 
   /**
