@@ -118,7 +118,7 @@ function embeddedBackend(config: EmbeddedConfig, ggufFor: GgufOf): LlmBackend {
     served: async () => ggufFiles().map((id) => ({ id, object: "model", created: 0, owned_by: "local-assistants" })),
     probe: async () => {
       const chatFile = files.where(config.chatModel);
-      const activity = await runtime.activity();
+      const activity = runtime.activity();
       // What it can answer with: the chat model (wherever its file is) and the GGUF files in MODELS_DIR.
       const models = [...new Set([...(chatFile.present ? [path.basename(chatFile.file)] : []), ...ggufFiles()])];
       return {

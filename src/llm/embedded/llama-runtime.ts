@@ -29,6 +29,8 @@ interface Loaded {
 export class LlamaRuntime {
   private llama: Promise<Llama> | null = null;
   private readonly models = new Map<string, Promise<Loaded>>();
+  /** The models whose load finished, by file (what activity() reads without waiting). */
+  private readonly ready = new Map<string, Loaded>();
 
   constructor(private readonly options: RuntimeOptions) {}
 
@@ -110,13 +112,15 @@ export class LlamaRuntime {
     return [...this.models.keys()];
   }
 
-  /** Replies being generated now and calls waiting for a free sequence, over all loaded models (for /health). */
-  async activity(): Promise<{ generating: number; waiting: number }> {
+  /**
+   * Replies being generated now and calls waiting for a free sequence, over the loaded models (for /health). Never
+   * waits: a model still loading counts nothing yet (a load takes seconds, and /health must answer at once).
+   */
+  activity(): { generating: number; waiting: number } {
     let generating = 0;
     let waiting = 0;
-    for (const entry of this.models.values()) {
-      const loaded = await entry.catch(() => null);
-      if (!loaded || loaded.contextSize === null) continue; // no chat context yet (or still being made)
+    for (const loaded of this.ready.values()) {
+      if (loaded.contextSize === null) continue; // no chat context yet (or still being made)
       generating += this.options.parallel - loaded.free.length;
       waiting += loaded.waiting.length;
     }
@@ -129,6 +133,7 @@ export class LlamaRuntime {
       if (loaded?.idle) clearTimeout(loaded.idle);
     }
     this.models.clear();
+    this.ready.clear();
     const llama = await this.llama?.catch(() => null);
     await llama?.dispose();
     this.llama = null;
@@ -140,6 +145,7 @@ export class LlamaRuntime {
     if (!entry) {
       entry = this.load(file);
       this.models.set(file, entry);
+      entry.then((loaded) => this.models.get(file) === entry && this.ready.set(file, loaded), () => undefined);
       entry.catch(() => this.models.delete(file)); // a failed load is tried again next time
     }
     const loaded = await entry;
@@ -171,6 +177,7 @@ export class LlamaRuntime {
   private async unload(file: string, loaded: Loaded): Promise<void> {
     if (loaded.busy > 0 || this.models.get(file) === undefined) return;
     this.models.delete(file);
+    this.ready.delete(file);
     await loaded.model.dispose(); // its contexts go with it
   }
 }
