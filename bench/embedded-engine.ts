@@ -72,11 +72,10 @@ async function main(): Promise<void> {
   // made before the clock starts: the other paths have nothing like it to time.
   const newThread = async () => (await post(b, "/threads", { messages })).id as string;
   const runOn = (threadId: string) => async () => {
-    const thread = { id: threadId };
-    const res = await b.app.request(`http://bench.local/v1/threads/${thread.id}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ assistant_id: assistant.id, max_completion_tokens: TOKENS, temperature: 0, stream: true }) });
+    const res = await b.app.request(`http://bench.local/v1/threads/${threadId}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ assistant_id: assistant.id, max_completion_tokens: TOKENS, temperature: 0, stream: true }) });
     const text = await res.text();
     const runId = /"id":"(run_[^"]+)"/.exec(text)?.[1];
-    const run = await get(b, `/threads/${thread.id}/runs/${runId}`);
+    const run = await get(b, `/threads/${threadId}/runs/${runId}`);
     if (run.status === "failed") throw new Error(`run failed: ${JSON.stringify(run.last_error)}`);
     return run.usage.completion_tokens as number;
   };
