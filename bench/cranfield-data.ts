@@ -29,6 +29,15 @@ export const readJsonl = <T>(path: string): T[] =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as T);
 
+/**
+ * A doc as the paper prints it: the title, a paragraph of its own, then the abstract (the corpus' text starts with the
+ * title, run into the abstract).
+ */
+export function asDocument(d: Doc): string {
+  const body = d.text.startsWith(d.title) ? d.text.slice(d.title.length).trim() : d.text;
+  return `${d.title}\n\n${body}`;
+}
+
 /** All 1,400 documents (two of them, 471 and 995, are empty). */
 export const readCorpus = (): Doc[] => readJsonl<Doc>(join(CRANFIELD, "corpus.jsonl"));
 

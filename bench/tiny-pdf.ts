@@ -31,7 +31,13 @@ function layout(text: string): { size: number; lines: string[] } {
   }
 }
 
+/** Each line of `text` wrapped at `width` characters (a title line stays a line of its own). */
 function wrap(text: string, width: number): string[] {
+  return text.split("\n").flatMap((paragraph) => wrapParagraph(paragraph, width));
+}
+
+function wrapParagraph(text: string, width: number): string[] {
+  if (!text.trim()) return [""]; // an empty line: the gap between paragraphs
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(/\s+/).filter(Boolean)) {

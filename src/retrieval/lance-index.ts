@@ -6,7 +6,8 @@ import * as lancedb from "@lancedb/lancedb";
 import { DataType, Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
 import { interpolate, type Ranked } from "./fusion.js";
 import { DEFAULT_EXPANSION, expandedQuery, type ExpansionOptions } from "./query-expansion.js";
-import { checkVectors, fileFilter, fuse, ranked, toHits, type Hit } from "./lance-rows.js";
+import { checkVectors, fileFilter, fuse, ranked, storedText, toChunkRow, toHits, type Hit } from "./lance-rows.js";
+import { DEFAULT_PROXIMITY, proximityRerank, type ProximityOptions } from "./proximity.js";
 import { checkFileId, checkStoreId, type ChunkRow, type SearchHit, type SearchQuery, type VectorIndex } from "./vector-index.js";
 
 export interface LanceIndexOptions {
@@ -20,6 +21,8 @@ export interface LanceIndexOptions {
   rrfK?: number;
   /** Pseudo-relevance feedback on BM25 (query-expansion.ts); null: the query's own words only. */
   expansion?: ExpansionOptions | null;
+  /** Re-ranking of BM25's best hits by how near they hold the query's words (proximity.ts); null: none. */
+  proximity?: ProximityOptions | null;
   /** Versions newer than this are kept by optimize(): a query still reading one must not lose its files. */
   keepVersionsMs?: number;
   /** A store whose writes pause this long is optimized (see afterWrite). */
@@ -43,6 +46,8 @@ interface Store {
   hasFts: boolean;
   /** An approximate (IVF-RQ) vector index exists; below VECTOR_INDEX_MIN_ROWS vectors are searched exactly. */
   hasVectorIndex: boolean;
+  /** The table has `context_chars` (tables made before it store chunks without context). */
+  hasContext: boolean;
   /** Writes since the last optimize; each left a small fragment that full-text search reads flat. */
   unoptimized: number;
   /**
@@ -53,6 +58,7 @@ interface Store {
 }
 
 const COLUMNS = ["chunk_id", "file_id", "chunk_index", "page_start", "page_end", "text"];
+const columnsOf = (store: Store) => (store.hasContext ? [...COLUMNS, "context_chars"] : COLUMNS);
 // BM25 ignores everything past this: a pasted document as a query would only slow the search down.
 const MAX_QUERY_CHARS = 4000;
 // Optimize right away after this many unoptimized writes, or after one write of this many rows (see afterWrite).
@@ -85,6 +91,7 @@ export class LanceIndex implements VectorIndex {
       fts: { ...DEFAULT_FTS, ...options.fts },
       rrfK: options.rrfK ?? 60,
       expansion: options.expansion === undefined ? DEFAULT_EXPANSION : options.expansion,
+      proximity: options.proximity === undefined ? DEFAULT_PROXIMITY : options.proximity,
       keepVersionsMs: options.keepVersionsMs ?? 60_000,
       optimizeIdleMs: options.optimizeIdleMs ?? 250,
     });
@@ -97,7 +104,7 @@ export class LanceIndex implements VectorIndex {
     await this.write(storeId, async () => {
       let store = await this.store(storeId);
       if (rows.length > 0) {
-        const records = rows.map((r, i) => (vectors ? { ...r, vector: vectors[i] } : { ...r }));
+        const records = toRecords(rows, vectors, store?.hasContext ?? true);
         if (!store) {
           // A new store's table is created holding its first rows: one commit instead of two.
           store = await this.create(storeId, dims, records);
@@ -179,10 +186,8 @@ export class LanceIndex implements VectorIndex {
     const filter = fileFilter([fileId]);
     const store = await this.store(storeId);
     if (!store || !filter) return [];
-    const rows = await store.table.query().where(filter).select([...COLUMNS]).limit(1_000_000).toArray();
-    return rows
-      .map((r: Record<string, unknown>) => ({ chunk_id: String(r.chunk_id), ...ranked([r], "_score")[0]!.item }))
-      .sort((a, b) => a.chunk_index - b.chunk_index);
+    const rows = await store.table.query().where(filter).select(columnsOf(store)).limit(1_000_000).toArray();
+    return rows.map((r: Record<string, unknown>) => toChunkRow(String(r.chunk_id), ranked([r], "_score")[0]!.item)).sort((a, b) => a.chunk_index - b.chunk_index);
   }
 
   async close(): Promise<void> {
@@ -199,18 +204,26 @@ export class LanceIndex implements VectorIndex {
     this.db.close();
   }
 
-  /** BM25, with the query expanded by pseudo-relevance feedback unless that is off (options.expansion null). */
+  /**
+   * BM25, with the query expanded by pseudo-relevance feedback and the best hits re-ranked by proximity, each
+   * unless off (options.expansion, options.proximity null).
+   */
   private async textSearch(store: Store, text: string, limit: number, filter: string | null): Promise<Array<Ranked<Hit>>> {
-    // MatchQuery (OR of the query's terms) rather than a query string: user text is never parsed as syntax.
-    const expansion = this.options.expansion;
-    const first = await this.fullText(store, text, expansion ? Math.max(limit, expansion.feedbackChunks) : limit, filter);
-    const expanded = expansion && expandedQuery(text, first.map((r) => ({ text: r.item.text, score: r.raw })), expansion);
-    if (!expanded) return first.slice(0, limit);
-    return interpolate(first, await this.fullText(store, expanded, limit, filter), expansion.firstPassWeight, limit);
+    const { expansion, proximity } = this.options;
+    // Enough candidates for proximity's re-ranking, of which `limit` are kept.
+    const candidates = Math.max(limit, proximity?.depth ?? 0);
+    const first = await this.fullText(store, text, Math.max(candidates, expansion?.feedbackChunks ?? 0), filter);
+    // Feedback and proximity read the chunks as indexed, titles included: on Cranfield that scored 0.403, the
+    // chunks' own words alone 0.400 (feedback) and 0.394 (both) (bench/retrieval-cranfield.ts).
+    const feedback = first.map((r) => ({ text: r.item.text, score: r.raw }));
+    const expanded = expansion && expandedQuery(text, feedback, expansion);
+    const found = expanded ? interpolate(first, await this.fullText(store, expanded, candidates, filter), expansion.firstPassWeight, candidates) : first;
+    return (proximity ? proximityRerank(text, found, (hit) => hit.text, proximity) : found).slice(0, limit);
   }
 
   private async fullText(store: Store, text: string, limit: number, filter: string | null): Promise<Array<Ranked<Hit>>> {
-    let q = store.table.query().fullTextSearch(new lancedb.MatchQuery(text, "text")).select([...COLUMNS, "_score"]).limit(limit);
+    // MatchQuery (OR of the query's terms) rather than a query string: user text is never parsed as syntax.
+    let q = store.table.query().fullTextSearch(new lancedb.MatchQuery(text, "text")).select([...columnsOf(store), "_score"]).limit(limit);
     if (filter) q = q.where(filter);
     return ranked(await q.toArray(), "_score");
   }
@@ -220,7 +233,7 @@ export class LanceIndex implements VectorIndex {
       .query()
       .nearestTo(vector)
       .distanceType("cosine")
-      .select([...COLUMNS, "_distance"])
+      .select([...columnsOf(store), "_distance"])
       .limit(limit);
     if (store.hasVectorIndex) q = q.nprobes(VECTOR_NPROBES).refineFactor(VECTOR_REFINE_FACTOR);
     if (filter) q = q.where(filter);
@@ -264,11 +277,12 @@ export class LanceIndex implements VectorIndex {
     const dims = vector && DataType.isFixedSizeList(vector.type) ? vector.type.listSize : null;
     const indices = await table.listIndices();
     const fts = indices.find((i) => i.indexType === "FTS" && i.columns.includes("text"));
+    const hasContext = schema.fields.some((f) => f.name === "context_chars");
     const hasVectorIndex = indices.some((i) => i.columns.includes("vector"));
     // Rows a previous process added but never indexed (it stopped before optimizing) get indexed soon.
     const unindexed = fts ? ((await table.indexStats(fts.name))?.numUnindexedRows ?? 0) : 0;
     if (unindexed > 0) this.optimizeWhenIdle(storeId);
-    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0 };
+    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, hasContext, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0 };
   }
 
   private async create(storeId: string, dims: number | null, records: Array<Record<string, unknown>>): Promise<Store> {
@@ -279,10 +293,11 @@ export class LanceIndex implements VectorIndex {
       new Field("page_start", new Int32(), true),
       new Field("page_end", new Int32(), true),
       new Field("text", new Utf8(), false),
+      new Field("context_chars", new Int32(), false),
     ];
     if (dims !== null) fields.push(new Field("vector", new FixedSizeList(dims, new Field("item", new Float32(), true)), false));
     const table = await this.db.createTable(storeId, records, { schema: new Schema(fields) });
-    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, unoptimized: 0, pendingRows: 0 };
+    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, hasContext: true, unoptimized: 0, pendingRows: 0 };
     this.stores.set(storeId, Promise.resolve(store));
     return store;
   }
@@ -337,4 +352,13 @@ export class LanceIndex implements VectorIndex {
     await store.table.createIndex("vector", { config: lancedb.Index.ivfRq({ distanceType: "cosine" }), replace: true });
     store.hasVectorIndex = true;
   }
+}
+
+/** Table records for `rows`: the chunk's text as indexed (after its context, where the table has the column). */
+function toRecords(rows: ChunkRow[], vectors: number[][] | null, withContext: boolean): Array<Record<string, unknown>> {
+  return rows.map(({ context, ...row }, i) => {
+    const record: Record<string, unknown> = withContext ? { ...row, ...storedText({ text: row.text, context }) } : row;
+    if (vectors) record.vector = vectors[i];
+    return record;
+  });
 }

@@ -3,10 +3,23 @@
  * result rows into scored hits.
  */
 import { normaliseBm25, normaliseCosine, reciprocalRankFusion, type Ranked, type Scored } from "./fusion.js";
-import { checkFileId, type SearchHit } from "./vector-index.js";
+import { checkFileId, type ChunkRow, type SearchHit } from "./vector-index.js";
 
-/** A hit before scoring. */
-export type Hit = Omit<SearchHit, "score">;
+/**
+ * A hit before scoring. Its `text` is the text as indexed: the row's context (the document's title, see
+ * ChunkRow.context) then the chunk from `contextChars` on; toHits() returns the chunk alone.
+ */
+export type Hit = Omit<SearchHit, "score"> & { contextChars: number };
+
+/** Between a row's context and its chunk in the `text` column. */
+const CONTEXT_SEPARATOR = "\n\n";
+
+/** A row's `text` column and its `context_chars` (0: no context). */
+export function storedText(row: Pick<ChunkRow, "text" | "context">): { text: string; context_chars: number } {
+  if (!row.context) return { text: row.text, context_chars: 0 };
+  const prefix = row.context + CONTEXT_SEPARATOR;
+  return { text: prefix + row.text, context_chars: prefix.length };
+}
 
 /** The vector dimension of a batch (null for none); throws on a count, dimension or value mismatch. */
 export function checkVectors(rowCount: number, vectors: number[][] | null): number | null {
@@ -38,6 +51,7 @@ export function ranked(rows: Array<Record<string, unknown>>, scoreColumn: "_scor
       page_start: r.page_start == null ? null : Number(r.page_start),
       page_end: r.page_end == null ? null : Number(r.page_end),
       text: String(r.text),
+      contextChars: Number(r.context_chars ?? 0),
     },
   }));
 }
@@ -50,5 +64,12 @@ export function fuse(bm25: Array<Ranked<Hit>> | null, dense: Array<Ranked<Hit>> 
 }
 
 export function toHits(scored: Array<Scored<Hit>>): SearchHit[] {
-  return scored.map((s) => ({ ...s.item, score: s.score }));
+  return scored.map(({ item: { contextChars, ...hit }, score }) => ({ ...hit, text: hit.text.slice(contextChars), score }));
+}
+
+/** A stored row as a ChunkRow again: the chunk's own text, and its context when it has one. */
+export function toChunkRow(chunkId: string, { contextChars, ...hit }: Hit): ChunkRow {
+  const row: ChunkRow = { chunk_id: chunkId, ...hit, text: hit.text.slice(contextChars) };
+  if (contextChars > 0) row.context = hit.text.slice(0, contextChars - CONTEXT_SEPARATOR.length);
+  return row;
 }

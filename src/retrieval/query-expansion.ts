@@ -10,10 +10,11 @@
  * BooleanQuery of per-word boosts scored the same or better but ran 20× slower on a 100k-chunk store (no
  * pruning across its clauses), and each added word costs the search its postings (bench/search-latency.ts).
  *
- * Words are picked from raw chunk text, before LanceDB's analyzer: the stop list below keeps function words
+ * Words are picked from raw chunk text, before LanceDB's analyzer: the stop list (words.ts) keeps function words
  * from taking the slots (the analyzer would drop them from the query anyway), and the second search's BM25
  * gives common words little weight by their idf, so no corpus statistics are needed here.
  */
+import { contentWords } from "./words.js";
 
 export interface ExpansionOptions {
   /** First-pass chunks taken as relevant. */
@@ -35,9 +36,6 @@ export interface ExpansionOptions {
  */
 export const DEFAULT_EXPANSION: ExpansionOptions = { feedbackChunks: 10, terms: 10, queryWeight: 2, firstPassWeight: 0.35 };
 
-/** Words of at least 3 characters starting with a letter (Unicode), lower-cased. */
-const WORD = /[\p{L}][\p{L}\p{N}]{2,}/gu;
-
 /**
  * The second search's query text, from the first search's hits (best first); null when there is nothing to
  * learn from (fewer than two scored hits) or nothing to add.
@@ -45,7 +43,7 @@ const WORD = /[\p{L}][\p{L}\p{N}]{2,}/gu;
 export function expandedQuery(query: string, hits: ReadonlyArray<{ text: string; score: number }>, options: ExpansionOptions = DEFAULT_EXPANSION): string | null {
   const feedback = hits.slice(0, options.feedbackChunks).filter((h) => h.score > 0);
   if (feedback.length < 2) return null; // one chunk is no evidence of what the query is about
-  const asked = new Set(query.toLowerCase().match(WORD) ?? []);
+  const asked = new Set(contentWords(query));
   const added = [...feedbackModel(feedback)]
     .filter(([w]) => !asked.has(w))
     .sort((a, b) => b[1] - a[1])
@@ -60,21 +58,8 @@ function feedbackModel(chunks: ReadonlyArray<{ text: string; score: number }>): 
   const total = chunks.reduce((sum, h) => sum + h.score, 0);
   const model = new Map<string, number>();
   for (const chunk of chunks) {
-    const words = (chunk.text.toLowerCase().match(WORD) ?? []).filter((w) => !STOP_WORDS.has(w));
+    const words = contentWords(chunk.text);
     for (const w of words) model.set(w, (model.get(w) ?? 0) + chunk.score / total / words.length); // P(d|q)·P(w|d)
   }
   return model;
 }
-
-/** English function words (a common short list): never worth an expansion slot. */
-const STOP_WORDS = new Set(
-  (
-    "a about above after again against all also am an and any are as at be because been before being below " +
-    "between both but by can could did do does doing down during each few for from further had has have having " +
-    "he her here hers herself him himself his how however into is it its itself just may me might more most must " +
-    "my myself no nor not now of off on once only or other our ours ourselves out over own same shall she should " +
-    "so some such than that the their theirs them themselves then there these they this those through thus to too " +
-    "under until up upon very was we were what when where which while who whom why will with within without would " +
-    "you your yours yourself yourselves"
-  ).split(" "),
-);

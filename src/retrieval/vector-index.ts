@@ -12,6 +12,11 @@ export interface ChunkRow {
   page_start: number | null;
   page_end: number | null;
   text: string;
+  /**
+   * Text searched with the chunk but not part of it, never returned in hits: its document's title
+   * (document-title.ts), so that a chunk deep in a document is found by the words that name the document.
+   */
+  context?: string;
 }
 
 export interface SearchQuery {
@@ -90,10 +95,11 @@ export function chunkRowId(fileId: string, chunkIndex: number): string {
   return `${fileId}#${chunkIndex}`;
 }
 
-/** Index rows for the chunks of one file. */
+/** Index rows for the chunks of one file; `context` (its title) is searched with each of them. */
 export function chunkRows(
   fileId: string,
   chunks: ReadonlyArray<{ index: number; text: string; page_start: number | null; page_end: number | null }>,
+  context?: string | null,
 ): ChunkRow[] {
   return chunks.map((c) => ({
     chunk_id: chunkRowId(fileId, c.index),
@@ -102,5 +108,6 @@ export function chunkRows(
     page_start: c.page_start,
     page_end: c.page_end,
     text: c.text,
+    ...(context ? { context } : {}),
   }));
 }

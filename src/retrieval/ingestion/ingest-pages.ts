@@ -4,6 +4,7 @@
  */
 import type { Embedder } from "../../llm/chat-model.js";
 import type { Chunk, ChunkOptions, PageText } from "../chunker.js";
+import { documentTitle } from "../document-title.js";
 import { chunkRows, type ChunkRow, type VectorIndex } from "../vector-index.js";
 
 export interface IndexFileOptions extends ChunkOptions {
@@ -86,6 +87,8 @@ export async function ingestPages(pages: AsyncIterable<PageText>, target: Ingest
   const chunker = new Chunker(options);
   const result: IngestResult = { chunks: 0, tokens: 0, textBytes: 0, dims: null, held: null };
   let batch: Chunk[] = [];
+  // Searched with each chunk (ChunkRow.context); known from the first page with text, before the first write.
+  let title: string | null | undefined;
   let writes: Promise<void> = Promise.resolve();
   // A holder, not a `let`: it is set inside the write chain, which TypeScript's narrowing does not see.
   const failure: { failed: boolean; error?: unknown } = { failed: false };
@@ -94,7 +97,7 @@ export async function ingestPages(pages: AsyncIterable<PageText>, target: Ingest
       if (failure.failed) return;
       const vectors = chunks.length > 0 ? await target.embed(chunks.map((c) => c.text)) : null;
       result.dims ??= vectors?.[0]?.length ?? null;
-      const rows = chunkRows(target.fileId, chunks);
+      const rows = chunkRows(target.fileId, chunks, title);
       if (!partial && options.holdLast) result.held = { rows, vectors };
       else await target.index.add(target.storeId, rows, vectors, { partial });
     });
@@ -118,6 +121,8 @@ export async function ingestPages(pages: AsyncIterable<PageText>, target: Ingest
     for await (const page of pages) {
       if (failure.failed) break;
       result.textBytes += Buffer.byteLength(page.text);
+      // The first page with text; a slide or sheet (standalone) starts with its own name, not the document's.
+      if (title === undefined && /\S/.test(page.text)) title = page.standalone ? null : documentTitle(page.text);
       take(chunker.push(page));
     }
   } catch (error) {
