@@ -6,7 +6,7 @@
  * 1. Cranfield (1,400 abstracts, 113 queries): each doc chunked like an upload (800/400 tokens), indexed
  *    BM25-only, nDCG@10 of the default search beside BM25 alone, each of the default's parts alone and other
  *    full-text-index variants, printed beside the README's reference (plain BM25 0.351). The default: each doc
- *    as a document reads (its title on the first line, then the abstract), the title searched with each of its
+ *    as a document reads (its title a paragraph of its own, then the abstract), the title searched with each of its
  *    chunks (src/retrieval/document-title.ts), BM25 + query expansion (query-expansion.ts), the best hits
  *    re-ranked by proximity (proximity.ts). A doc's rank is its best chunk's rank. `--quick` runs the default
  *    only; `--sweep` adds the expansion's and proximity's parameter grids.
@@ -35,7 +35,7 @@ const docIdOf = (fileId: string) => String(Number(fileId.slice(9)));
 interface Variant {
   name: string;
   fts: Partial<FtsOptions>;
-  /** Each doc as a document reads (title line, then the abstract), its title the chunks' context; else raw text. */
+  /** Each doc as a document reads (title paragraph, then the abstract), its title the chunks' context; else raw text. */
   titled: boolean;
   /** Pseudo-relevance feedback (src/retrieval/query-expansion.ts); null: BM25 on the query's own words. */
   expansion: ExpansionOptions | null;

@@ -42,6 +42,7 @@ describe("LanceIndex chunk context", () => {
   it("adds to and searches a table made before context_chars, without context", async () => {
     const path = dir();
     const db = await lancedb.connect(path);
+    // The schema LanceIndex created before context_chars, spelled out: it must not follow later changes.
     const schema = new Schema([
       new Field("chunk_id", new Utf8(), false),
       new Field("file_id", new Utf8(), false),
