@@ -94,10 +94,12 @@ async function cranfield(quick: boolean, sweep: boolean): Promise<void> {
   // --sweep: the parameters around the default (how they were chosen; optimistic, on these queries).
   if (sweep) {
     const base = variants[0]!;
-    for (const feedbackChunks of [5, 10, 20]) for (const terms of [5, 10, 20]) for (const firstPassWeight of [0.2, 0.35, 0.5]) {
-      const expansion = { ...DEFAULT_EXPANSION, feedbackChunks, terms, firstPassWeight };
-      variants.push({ ...base, name: `expansion ${feedbackChunks} chunks, ${terms} words, first ${firstPassWeight}`, expansion });
+    for (const terms of [10, 20, 30]) for (const queryWeight of [0.5, 1, 2]) for (const firstPassWeight of [0.2, 0.35, 0.5]) {
+      const expansion = { ...DEFAULT_EXPANSION, terms, queryWeight, firstPassWeight };
+      variants.push({ ...base, name: `expansion ${terms} words, query ×${queryWeight}, first ${firstPassWeight}`, expansion });
     }
+    for (const feedbackChunks of [5, 20]) variants.push({ ...base, name: `expansion ${feedbackChunks} feedback chunks`, expansion: { ...DEFAULT_EXPANSION, feedbackChunks } });
+    for (const candidates of [20, 100]) variants.push({ ...base, name: `expansion ${candidates} candidates`, expansion: { ...DEFAULT_EXPANSION, candidates } });
     for (const depth of [10, 20, 50]) for (const window of [5, 10, 20]) for (const weight of [0.02, 0.04, 0.08]) {
       variants.push({ ...base, name: `proximity depth ${depth}, window ${window}, weight ${weight}`, proximity: { depth, window, weight } });
     }

@@ -39,13 +39,80 @@ export async function* pdfPages(bytes, options = {}) {
       throw limitError(`the PDF has ${total} pages, more than the ${limits.maxPages} allowed (PDF_MAX_PAGES): split it into smaller files`);
     }
     options.onLoad?.(total);
+    // The pages' text is assembled here from pdf.js's text items rather than by getText, which loses the
+    // vertical gaps between paragraphs: a title and the text under it came out as two plain lines, so no title
+    // was found (document-title.ts) and chunks could not break at paragraphs.
+    const doc = await parser.load();
     for (let page = claim(); page !== null && page <= total; page = claim()) {
-      const result = await parser.getText({ partial: [page] });
-      yield { page, text: cleanPdfText(result.pages[0]?.text ?? "") };
+      const pdfPage = await doc.getPage(page);
+      try {
+        const content = await pdfPage.getTextContent();
+        yield { page, text: cleanPdfText(pageText(content.items)) };
+      } finally {
+        pdfPage.cleanup();
+      }
     }
   } finally {
     await parser.destroy();
   }
+}
+
+// pdf-parse's defaults, kept so that lines and table cells come out as they did through its getText: a change
+// of baseline by more than LINE_THRESHOLD points (and more than the line's height) starts a new line; a
+// horizontal gap of more than CELL_THRESHOLD points on one line is a tab (table cells, columns).
+const LINE_THRESHOLD = 4.6;
+const CELL_THRESHOLD = 7;
+// A step down between two lines this many times the page's usual line step is a paragraph break (a blank line).
+// Relative to the page, so a double-spaced page does not become one paragraph per line; 1.2× leading is typeset
+// text, a blank line between paragraphs doubles the step.
+const PARAGRAPH_STEP = 1.5;
+
+/**
+ * A page's text from its pdf.js text items: items joined in reading order as pdf.js gives them, lines broken as
+ * pdf-parse breaks them, and a blank line where the page leaves a paragraph's gap.
+ * @param {Array<{ str?: string, hasEOL?: boolean, transform?: number[], width?: number, height?: number }>} items
+ */
+function pageText(items) {
+  /** @type {{ text: string, y: number }[]} */
+  const lines = [];
+  let line = "";
+  let lineY;
+  let lastX;
+  let lastY;
+  let lineHeight = 0;
+  const endLine = () => {
+    if (lineY !== undefined || line) lines.push({ text: line, y: lineY ?? lastY ?? 0 });
+    line = "";
+    lineY = undefined;
+    lineHeight = 0;
+  };
+  for (const item of items) {
+    if (typeof item.str !== "string" || !item.transform) continue; // marked-content markers
+    const x = item.transform[4];
+    const y = item.transform[5];
+    if (lastY !== undefined && line && Math.abs(lastY - y) > LINE_THRESHOLD && Math.abs(lastY - y) - 1 > lineHeight) endLine();
+    else if (lastY !== undefined && line && Math.abs(lastY - y) < LINE_THRESHOLD && lastX !== undefined && Math.abs(lastX - x) > CELL_THRESHOLD) line += "\t";
+    if (lineY === undefined && item.str.trim()) lineY = y;
+    line += item.str;
+    lastX = x + (item.width ?? 0);
+    lastY = y;
+    lineHeight = Math.max(lineHeight, item.height ?? 0);
+    if (item.hasEOL) endLine();
+  }
+  endLine();
+  const steps = [];
+  for (let i = 1; i < lines.length; i++) {
+    const step = lines[i - 1].y - lines[i].y;
+    if (step > 0) steps.push(step);
+  }
+  steps.sort((a, b) => a - b);
+  const usualStep = steps.length ? steps[Math.floor(steps.length / 2)] : 0;
+  let text = "";
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0) text += usualStep > 0 && lines[i - 1].y - lines[i].y > PARAGRAPH_STEP * usualStep ? "\n\n" : "\n";
+    text += lines[i].text;
+  }
+  return text;
 }
 
 /**

@@ -37,24 +37,6 @@ export function reciprocalRankFusion<T>(lists: Array<Array<Ranked<T>>>, limit: n
     .map((s) => ({ item: s.item, score: Math.min(1, s.score / best) }));
 }
 
-/**
- * Two rankings of one engine's scores merged by a weighted sum of each list's scores over its best
- * (a candidate missing from a list scores 0 there), as raw scores again; sorted best first, `limit` kept.
- */
-export function interpolate<T>(a: Array<Ranked<T>>, b: Array<Ranked<T>>, weightOfA: number, limit: number): Array<Ranked<T>> {
-  const merged = new Map<string, Ranked<T>>();
-  for (const [list, weight] of [[a, weightOfA], [b, 1 - weightOfA]] as const) {
-    const top = list[0]?.raw ?? 0;
-    if (top <= 0) continue;
-    for (const cand of list) {
-      const entry = merged.get(cand.key) ?? { key: cand.key, item: cand.item, raw: 0 };
-      entry.raw += (weight * cand.raw) / top;
-      merged.set(cand.key, entry);
-    }
-  }
-  return [...merged.values()].sort((x, y) => y.raw - x.raw).slice(0, limit);
-}
-
 /** BM25 scores have no upper bound: divide by the best hit's so the top scores 1 and ratios are kept. */
 export function normaliseBm25<T>(list: Array<Ranked<T>>, limit: number): Array<Scored<T>> {
   const top = list[0]?.raw ?? 0;

@@ -7,7 +7,8 @@
  * on Cranfield nDCG@10 +0.005 to +0.01 over BM25 with query expansion (bench/retrieval-cranfield.ts).
  *
  * Pure text work on the hits already fetched (no index lookup): at 100k chunks its cost did not show beside the
- * two BM25 searches (bench/search-latency.ts p95 32.0 ms without it, 33.1 ms with, within the run-to-run spread).
+ * searches (bench/search-latency.ts p95 32.0 ms without it, 33.1 ms with, within the run-to-run spread; measured
+ * when query expansion still made a second BM25 search).
  */
 import type { Ranked } from "./fusion.js";
 import { contentWords } from "./words.js";

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { zipSync } from "fflate";
 import { ExtractionError, extractText, type ExtractedDoc } from "../../src/files/extract-text.js";
 import { htmlToText } from "../../src/files/extract-html.js";
+import { documentTitle } from "../../src/retrieval/document-title.js";
 
 const PDFS = new URL("../fixtures/pdfs/", import.meta.url).pathname;
 const pdf = (name: string) => new Uint8Array(readFileSync(PDFS + name));
@@ -43,6 +44,17 @@ describe("extractText: PDFs", () => {
     const three = await extractText(pdf("federal-register-2020-17221.pdf"), "federal-register-2020-17221.pdf");
     expect(three.pages).toHaveLength(15);
     expect(allText(three)).toContain("FEDERAL REGISTER");
+  });
+
+  it("keeps the gap between paragraphs as a blank line, so a title is found, and none inside a paragraph", async () => {
+    const doc = await extractText(pdf("multicolumn.pdf"), "multicolumn.pdf");
+    expect(doc.pages[0]!.text).toMatch(/^Two-Column Document with Lorem Ipsum\n\nYour Name\n\nJanuary 3, 2024\n\nAbstract\n\n/);
+    expect(documentTitle(doc.pages[0]!.text)).toBe("Two-Column Document with Lorem Ipsum");
+    // Typeset lines of one paragraph: line breaks only (the first paragraph of pdflatex-4-pages.pdf is 3 lines).
+    const plain = await extractText(pdf("pdflatex-4-pages.pdf"), "pdflatex-4-pages.pdf");
+    const firstParagraph = plain.pages[0]!.text.split("\n\n")[0]!;
+    expect(firstParagraph.split("\n").length).toBeGreaterThan(2);
+    expect(firstParagraph).toMatch(/^Hello, here is some text without a meaning[^]*will look like at this place/);
   });
 
   it("reads a table, keeping cells apart", async () => {
