@@ -285,6 +285,14 @@ export interface VectorStoreFile {
   last_error: { code: "server_error" | "unsupported_file" | "invalid_file"; message: string } | null;
   chunking_strategy: ChunkingStrategy;
   attributes: FileAttributes;
+  /** Beyond the v2 wire format: how far reading the file has got, while it is in progress and being read. */
+  progress?: FileProgress;
+}
+
+/** Pages read so far (text layer, OCR, slides, sheets) of the file's pages; `pages_total` null where not known up front. */
+export interface FileProgress {
+  pages_done: number;
+  pages_total: number | null;
 }
 
 export interface VectorStoreFileBatch {

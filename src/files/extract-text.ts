@@ -54,6 +54,8 @@ export interface ExtractOptions {
    * refused, and a PDF without any text fails.
    */
   ocr?: OcrReader | null;
+  /** Told how many pages the file has once that is known (a PDF once it is open, an image: 1), before its pages. */
+  onPageCount?: (pages: number) => void;
 }
 
 /**
@@ -66,13 +68,14 @@ export interface ExtractOptions {
 export async function* extractPages(bytes: Uint8Array, filename: string, options: ExtractOptions = {}): AsyncGenerator<ExtractedPage> {
   const ext = extensionOf(filename);
   if (isPdf(bytes, ext)) {
-    yield* extractPdf(bytes, options.pdf ?? inThreadPdfReader, options.signal, options.ocr ?? null);
+    yield* extractPdf(bytes, options.pdf ?? inThreadPdfReader, options);
     return;
   }
   if (ext === "pdf" || options.mimeHint === "application/pdf") {
     throw new ExtractionError("invalid_file", "could not parse PDF: the file does not start with a PDF header");
   }
   if (options.ocr && imageFormat(bytes) !== null) {
+    options.onPageCount?.(1);
     yield await extractImage(bytes, options.ocr, options.signal);
     return;
   }
@@ -150,12 +153,14 @@ function decodeWindows1252(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => (b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : String.fromCharCode(b))).join("");
 }
 
-async function* extractPdf(bytes: Uint8Array, reader: PdfReader, signal: AbortSignal | undefined, ocr: OcrReader | null): AsyncGenerator<ExtractedPage> {
+async function* extractPdf(bytes: Uint8Array, reader: PdfReader, options: ExtractOptions): AsyncGenerator<ExtractedPage> {
+  const { signal, onPageCount } = options;
+  const ocr = options.ocr ?? null;
   let anyText = false;
   let count = 0;
   try {
     // With OCR, pages without a text layer are drawn and read (files/ocr/).
-    const parsed = reader.pages(bytes, signal);
+    const parsed = reader.pages(bytes, signal, onPageCount);
     for await (const page of ocr ? ocr.withOcr(parsed, bytes, signal) : parsed) {
       anyText ||= hasText(page.text);
       count += 1;

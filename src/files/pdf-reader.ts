@@ -12,8 +12,9 @@ export interface PdfReader {
   /**
    * The document's pages in order, each as soon as it is parsed. Throws pdf.js's errors (by name, e.g.
    * "PasswordException") or a PdfLimitError. Aborting `signal`, or leaving the loop early, stops the parse.
+   * `onTotal` is told the page count once the document is open, before its first page.
    */
-  pages(bytes: Uint8Array, signal?: AbortSignal): AsyncIterable<PdfPage>;
+  pages(bytes: Uint8Array, signal?: AbortSignal, onTotal?: (pages: number) => void): AsyncIterable<PdfPage>;
   close(): Promise<void>;
 }
 
@@ -24,9 +25,9 @@ export class PdfLimitError extends Error {
 
 /** Parses in the calling thread. */
 export const inThreadPdfReader: PdfReader = {
-  async *pages(bytes, signal) {
+  async *pages(bytes, signal, onTotal) {
     signal?.throwIfAborted();
-    for await (const page of pdfPages(bytes)) {
+    for await (const page of pdfPages(bytes, { onLoad: onTotal })) {
       signal?.throwIfAborted();
       yield page;
     }

@@ -76,6 +76,8 @@ interface Job {
   end(): void;
   /** Cancels the time limit's deadline (set when the first worker starts on the document). */
   cancelTimeLimit: (() => void) | null;
+  /** The caller's: told the page count when the first worker has opened the document. */
+  onTotal: ((pages: number) => void) | undefined;
 }
 
 export class WorkerPdfReader implements PdfReader {
@@ -103,14 +105,14 @@ export class WorkerPdfReader implements PdfReader {
     return this.hosts.filter((h) => h.running).length;
   }
 
-  async *pages(bytes: Uint8Array, signal?: AbortSignal): AsyncGenerator<PdfPage> {
+  async *pages(bytes: Uint8Array, signal?: AbortSignal, onTotal?: (pages: number) => void): AsyncGenerator<PdfPage> {
     signal?.throwIfAborted();
     const release = await this.waitForTurn();
     if (signal?.aborted) {
       release();
       throw signal.reason;
     }
-    const job = this.newJob(bytes);
+    const job = this.newJob(bytes, onTotal);
     try {
       this.start(job);
       // Workers sharing a document finish its pages out of order: a page waits here until its turn.
@@ -159,12 +161,12 @@ export class WorkerPdfReader implements PdfReader {
     return release;
   }
 
-  private newJob(bytes: Uint8Array): Job {
+  private newJob(bytes: Uint8Array, onTotal: ((pages: number) => void) | undefined): Job {
     let end!: () => void;
     const whenEnded = new Promise<void>((resolve) => (end = resolve));
     const next = new Int32Array(new SharedArrayBuffer(4));
     const events = new AsyncQueue<{ page: number; text: string }>();
-    const job: Job = { id: this.nextId++, bytes, next, events, workers: new Set(), first: null, ended: false, whenEnded, cancelTimeLimit: null, end: () => {} };
+    const job: Job = { id: this.nextId++, bytes, next, events, workers: new Set(), first: null, ended: false, whenEnded, cancelTimeLimit: null, end: () => {}, onTotal };
     job.end = () => {
       if (job.ended) return;
       job.ended = true;
@@ -273,7 +275,9 @@ export class WorkerPdfReader implements PdfReader {
         });
         return;
       case "loaded":
-        if (slot === job.first) this.share(job, msg.total);
+        if (slot !== job.first) return;
+        job.onTotal?.(msg.total);
+        this.share(job, msg.total);
         return;
       case "page":
         this.pagesParsed[slot]! += 1;

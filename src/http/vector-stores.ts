@@ -11,6 +11,8 @@ import {
 } from "../api/vector-stores.js";
 import type { FileSearchService } from "../retrieval/file-search.js";
 import type { VectorStoreService } from "../retrieval/vector-store-service.js";
+import type { VectorStoreFile } from "../api/wire.js";
+import type { Page, PageQuery } from "../store/document-table.js";
 import type { VectorStoreFilesRepo, VectorStoresRepo } from "../store/vector-stores-repo.js";
 import { listPage, listQuery } from "./list.js";
 import { readJson } from "./validation.js";
@@ -27,6 +29,7 @@ export interface VectorStoresRouterDeps {
 export function vectorStoresRouter({ vectorStores: vs, search, storeRows, storeFiles }: VectorStoresRouterDeps): Hono {
   const app = new Hono();
   const storeId = (c: Context): string => c.req.param("vector_store_id") ?? "";
+  const filesPage = (page: Page<VectorStoreFile> | null, q: PageQuery) => listPage(page && { ...page, data: page.data.map((f) => vs.presentFile(f)) }, q);
 
   app.post("/", async (c) => c.json(vs.create(await readJson(c, VectorStoreCreateParams))));
   app.get("/", (c) => {
@@ -57,7 +60,7 @@ export function vectorStoresRouter({ vectorStores: vs, search, storeRows, storeF
     const id = storeId(c);
     vs.find(id);
     const q = listQuery(c, VectorStoreFileListQuery);
-    return c.json(listPage(storeFiles.pageInStore(id, q.filter ? { status: q.filter } : {}, q), q));
+    return c.json(filesPage(storeFiles.pageInStore(id, q.filter ? { status: q.filter } : {}, q), q));
   });
   app.get("/:vector_store_id/files/:file_id", (c) => c.json(vs.findFile(storeId(c), c.req.param("file_id"))));
   app.post("/:vector_store_id/files/:file_id", async (c) => {
@@ -81,7 +84,7 @@ export function vectorStoresRouter({ vectorStores: vs, search, storeRows, storeF
     const batch = vs.findBatch(storeId(c), c.req.param("batch_id"));
     const q = listQuery(c, VectorStoreFileListQuery);
     const filter = { batch_id: batch.id, ...(q.filter ? { status: q.filter } : {}) };
-    return c.json(listPage(storeFiles.pageInStore(batch.vector_store_id, filter, q), q));
+    return c.json(filesPage(storeFiles.pageInStore(batch.vector_store_id, filter, q), q));
   });
 
   return app;

@@ -156,7 +156,14 @@ export class VectorStoreService implements VectorStoreLinks {
     this.find(storeId);
     const member = this.repos.storeFiles.find(storeId, fileId);
     if (!member) throw notFound("vector store file", fileId);
-    return member;
+    return this.presentFile(member);
+  }
+
+  /** A vector store file as the API shows it: with its reading progress while it is in progress and being read. */
+  presentFile(member: VectorStoreFile): VectorStoreFile {
+    if (member.status !== "in_progress") return member;
+    const progress = this.ingestor.progressOf(member.vector_store_id, member.id);
+    return progress ? { ...member, progress } : member;
   }
 
   updateFileAttributes(storeId: string, fileId: string, attributes: FileAttributes | null): VectorStoreFile {

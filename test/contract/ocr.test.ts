@@ -15,6 +15,7 @@ import { ConfigError, loadConfig } from "../../src/config.js";
 import { makeTestApp } from "../helpers/test-app.js";
 import type { RunTestApp } from "../helpers/run-app.js";
 import { REPO_ROOT } from "../helpers/server-process.js";
+import { photoOf } from "../helpers/photos.js";
 import { blankRaster, blankScanPdf, crop, inkRows, pdfOf, pngHeaderOnly, pngOf, renderPdfPage, tiffOf, type Raster } from "../helpers/scans.js";
 import { contentOf, pdf, search, settle, storeOf, upload, useVsApp } from "../helpers/vector-stores.js";
 
@@ -91,6 +92,7 @@ describe("OCR of scanned PDFs and images (vector stores)", () => {
     expect(file.status).toBe("completed");
     expect(file.last_error).toBeNull();
     expect(file.usage_bytes).toBeGreaterThan(300);
+    expect(file).not.toHaveProperty("progress"); // only while it is read
     expect(ocrStats(t).pagesRecognized - before).toBe(2);
 
     const hits = await search(t, store.id, { query: "Huardest gefburn Kjift" });
@@ -112,6 +114,19 @@ describe("OCR of scanned PDFs and images (vector stores)", () => {
     expect((await search(t, store.id, { query: "Lorem Ipsum document" }))[0]?.filename).toBe("title.png");
     expect((await search(t, store.id, { query: "Huardest gefburn" }))[0]?.filename).toBe("blind.tiff");
     expect(ocrStats(t).imagesRecognized).toBe(2);
+  });
+
+  it("photos of a page (colour, uneven light, noise, turned 1.5°) as a JPEG and an RGB PNG are searchable", async () => {
+    const t = app();
+    const photos = { "photo.jpg": await photoOf(blindText, { format: "jpeg" }), "photo.png": await photoOf(blindText, { format: "png" }) };
+    expect([...photos["photo.jpg"].subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]); // a real JPEG
+    const { store, ids } = await storeOf(t, photos);
+    for (const name of Object.keys(photos)) {
+      expect(await fileOf(t, store.id, ids[name]!)).toMatchObject({ status: "completed", last_error: null });
+      expect(await contentOf(t, store.id, ids[name]!)).toMatch(/Hello, here is some text without a meaning/);
+    }
+    const hits = await search(t, store.id, { query: "Huardest gefburn Kjift" });
+    expect(hits.map((h) => h.filename).sort()).toEqual(["photo.jpg", "photo.png"]);
   });
 
   it("a mixed PDF: only the page without a text layer is OCR'd; both pages are found on their page", async () => {
@@ -168,10 +183,18 @@ describe("OCR of scanned PDFs and images (vector stores)", () => {
     const long = pdfOf(Array.from({ length: 6 }, () => ({ image: blindText, dpi: DPI })));
     const file = await upload(t, long, "long-scan.pdf");
     const store = await t.client.vectorStores.create({ file_ids: [file.id] });
-    // In progress while it is read, with the pages done so far.
-    await until(() => (ocrStats(t).active[0]?.pagesDone ?? 0) >= 1);
+    // In progress while it is read, with the pages done so far: on the file itself (retrieved and listed).
+    const progressOf = async () => ((await fileOf(t, store.id, file.id)) as { progress?: { pages_done: number; pages_total: number | null } }).progress;
+    await until(async () => ((await progressOf())?.pages_done ?? 0) >= 1);
+    const reading = await fileOf(t, store.id, file.id);
+    expect(reading.status).toBe("in_progress");
+    const { pages_done } = (await progressOf())!;
+    expect(pages_done).toBeGreaterThanOrEqual(1);
+    expect(pages_done).toBeLessThan(6);
+    expect(await progressOf()).toEqual({ pages_done: expect.any(Number), pages_total: 6 });
+    const listed = (await t.client.vectorStores.files.list(store.id)).data[0] as unknown as { progress?: { pages_total: number } };
+    expect(listed.progress?.pages_total).toBe(6);
     expect(ocrStats(t).active).toEqual([{ kind: "pdf", pagesDone: expect.any(Number), pagesTotal: 6 }]);
-    expect((await fileOf(t, store.id, file.id)).status).toBe("in_progress");
     await t.client.vectorStores.files.delete(file.id, { vector_store_id: store.id });
     await settle(t);
     const read = ocrStats(t).pagesRecognized - before;
@@ -257,9 +280,9 @@ describe("OCR configuration", () => {
   });
 });
 
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error("timed out waiting");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -10,7 +10,7 @@
  * PDFs of all lanes share the one PdfReader, which parses one document at a time (its caps and time limit
  * bound how long one document can take).
  */
-import type { VectorStoreFile } from "../../api/wire.js";
+import type { FileProgress, VectorStoreFile } from "../../api/wire.js";
 import { extractPages, type ExtractedPage } from "../../files/extract-text.js";
 import type { FileService } from "../../files/file-service.js";
 import type { PdfReader } from "../../files/pdf-reader.js";
@@ -20,6 +20,7 @@ import type { VectorStoreFilesRepo } from "../../store/vector-stores-repo.js";
 import { GROUP_MAX_MS, GroupWriter } from "./groups.js";
 import { indexOne, type IndexOneDeps } from "./index-one.js";
 import { JobQueue, type Job, type JobMatch, type Running } from "./job-queue.js";
+import { IngestionProgress } from "./progress.js";
 import { ReadAhead, thenRun } from "./read-ahead.js";
 import { failed, Settler } from "./settling.js";
 
@@ -48,11 +49,17 @@ export const DEFAULT_CONCURRENCY = 2;
 
 export class Ingestor {
   private readonly lanes: IngestLane[];
+  private readonly progress = new IngestionProgress();
 
   constructor(private readonly deps: IngestorDeps) {
     const n = Math.max(1, Math.floor(deps.concurrency ?? DEFAULT_CONCURRENCY));
     // A lane tells waiters on stores it stops; the Ingestor's stop tells them once itself.
-    this.lanes = Array.from({ length: n }, () => new IngestLane(deps));
+    this.lanes = Array.from({ length: n }, () => new IngestLane(deps, this.progress));
+  }
+
+  /** How far reading the file has got, while it is being read or its last chunks wait; null otherwise. */
+  progressOf(storeId: string, fileId: string): FileProgress | null {
+    return this.progress.of(storeId, fileId);
   }
 
   /** Queues indexing `fileId` of `storeId` on the lane that has the store's work, else the least busy one. */
@@ -64,6 +71,7 @@ export class Ingestor {
   /** See IngestLane.stop; waiters on the store are told once. */
   stop(storeId: string, fileId?: string): void {
     for (const lane of this.lanes) lane.stop(storeId, fileId);
+    this.progress.forget(storeId, fileId);
     this.deps.onSettled?.(storeId);
   }
 
@@ -95,9 +103,13 @@ class IngestLane {
   /** Stores enqueued here since this lane's drain loop started: theirs until it ends (nothing left in flight). */
   private readonly stores = new Set<string>();
 
-  constructor(private readonly deps: IngestorDeps) {
+  constructor(
+    private readonly deps: IngestorDeps,
+    private readonly progress: IngestionProgress,
+  ) {
     this.settler = new Settler({
       ...deps,
+      onFileSettled: (storeId, fileId) => progress.forget(storeId, fileId),
       hasMoreFor: (storeId, settling) => this.queue.hasMoreFor(storeId, settling) || this.groups.fillingFor(storeId),
     });
     this.groups = new GroupWriter({ ...deps, settler: this.settler, maxMs: deps.groupMaxMs ?? GROUP_MAX_MS });
@@ -220,11 +232,15 @@ class IngestLane {
     }
   }
 
-  /** The file's extracted pages, as they come. */
+  /** The file's extracted pages, as they come, counted in its progress. */
   private async *pagesOf(member: VectorStoreFile, signal: AbortSignal): AsyncGenerator<ExtractedPage> {
+    const progress = this.progress.start(member.vector_store_id, member.id);
     const bytes = await this.deps.files.content(member.id);
     const name = this.deps.files.get(member.id)?.filename ?? member.id;
-    yield* extractPages(bytes, name, { pdf: this.deps.pdf, ocr: this.deps.ocr ?? null, signal });
+    for await (const page of extractPages(bytes, name, { pdf: this.deps.pdf, ocr: this.deps.ocr ?? null, signal, onPageCount: progress.pageCount })) {
+      progress.pageRead();
+      yield page;
+    }
   }
 
   /**

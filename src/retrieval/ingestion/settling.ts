@@ -25,6 +25,8 @@ export interface SettlerDeps {
   hasMoreFor(storeId: string, settling: ReadonlySet<string>): boolean;
   /** Told after files of the store settled (a run's file_search waits for its stores' files on it). */
   onSettled?(storeId: string): void;
+  /** Told for each file whose indexing is over, whatever became of its outcome. */
+  onFileSettled?(storeId: string, fileId: string): void;
 }
 
 export class Settler {
@@ -39,6 +41,7 @@ export class Settler {
     for (const f of files) {
       // One file's bookkeeping failing must not leave the others of its group in progress.
       await this.settle(f.member, f.abort, f.outcome).catch((err: unknown) => console.error(`recording the outcome of ${f.member.id} failed:`, err));
+      this.deps.onFileSettled?.(storeId, f.member.id);
     }
     this.deps.onSettled?.(storeId);
   }
