@@ -30,6 +30,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private head = 0;
   private waiting: (() => void) | null = null;
+  /** The signal the reader waits with (watch). */
+  private watched: AbortSignal | undefined = undefined;
+  private readonly wakeOnAbort = (): void => this.wake();
   private ended = false;
   private failure: unknown = undefined;
   private readonly limit: number;
@@ -76,6 +79,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.ended = true;
     this.failure = error;
     if (error !== undefined && !options.afterBuffered) this.discard();
+    this.watch(undefined);
     this.wake();
   }
 
@@ -126,14 +130,19 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   private wait(signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        signal?.removeEventListener("abort", done);
-        if (this.waiting === done) this.waiting = null;
-        resolve();
-      };
-      this.waiting = done;
-      signal?.addEventListener("abort", done, { once: true });
-    });
+    this.watch(signal);
+    return new Promise<void>((resolve) => (this.waiting = resolve));
+  }
+
+  /**
+   * Wakes the reader when `signal` aborts. One listener per signal, not per wait: a stream's reader waits once
+   * per item with the same signal, and adding and removing an AbortSignal listener each time showed in the
+   * profile of a streamed run (once per token).
+   */
+  private watch(signal: AbortSignal | undefined): void {
+    if (signal === this.watched) return;
+    this.watched?.removeEventListener("abort", this.wakeOnAbort);
+    this.watched = signal;
+    signal?.addEventListener("abort", this.wakeOnAbort, { once: true });
   }
 }

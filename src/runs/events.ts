@@ -29,9 +29,12 @@ export class RunEvents {
   emit(runId: string, event: string, data: unknown): void {
     const set = this.listeners.get(runId);
     if (!set) return;
-    for (const listener of [...set]) {
+    const e = { event, data };
+    // The common case, one listener, is iterated without a copy (this runs once per token): a listener removing
+    // itself during the loop is safe in a Set. With several, a copy keeps the loop to those there at the start.
+    for (const listener of set.size === 1 ? set : [...set]) {
       try {
-        listener({ event, data });
+        listener(e);
       } catch {
         set.delete(listener);
       }

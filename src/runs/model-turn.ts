@@ -61,7 +61,7 @@ class ReplyWriter {
     const now = Date.now();
     const store = now - this.storedAt >= STORE_INTERVAL_MS;
     if (store) this.storedAt = now;
-    this.message = this.recorder.messageDelta(this.message, this.sent, delta, store);
+    this.recorder.messageDelta(this.message, this.sent, delta, store);
   }
 
   /** Completes the message; citations may append markers, sent as one last delta so deltas add up to the text. */

@@ -174,16 +174,17 @@ export class RunRecorder {
     return message;
   }
 
-  /** Emits a text delta; `store` also persists the text so far (callers throttle how often). */
-  messageDelta(message: Message, fullText: string, delta: string, store: boolean): Message {
-    const next = withText(message, fullText);
-    if (store) this.messages.update(next);
+  /**
+   * Emits a text delta; `store` also persists the text so far (callers throttle how often). The message is
+   * copied with its text only when stored: this runs once per token, and `finishMessage` sets the final text.
+   */
+  messageDelta(message: Message, fullText: string, delta: string, store: boolean): void {
+    if (store) this.messages.update(withText(message, fullText));
     this.events.emit(message.run_id!, "thread.message.delta", {
       id: message.id,
       object: "thread.message.delta",
       delta: { content: [{ index: 0, type: "text", text: { value: delta, annotations: [] } }] },
     });
-    return next;
   }
 
   finishMessage(message: Message, fullText: string, reason: IncompleteReason | null, annotations: Annotation[] = []): Message {
