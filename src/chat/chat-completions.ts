@@ -8,7 +8,7 @@ import type { ModelCatalog } from "../llm/model-catalog.js";
 import { thinkFor } from "../llm/thinking.js";
 import { streamChatTurn, type ChatTurn } from "../runs/chat-turn.js";
 import { fromDataUrl, imageBase64, imageName } from "../runs/images.js";
-import { estimate } from "../runs/prompt.js";
+import { tokenCounter } from "../llm/token-count.js";
 import { resolveModel } from "../runs/request-plan.js";
 import { parseArguments, type Toolbox } from "../tools/toolbox.js";
 
@@ -110,9 +110,10 @@ export class ChatCompletions {
     const think = thinkFor(p.reasoning_effort, details);
     const maxTokens = p.max_completion_tokens ?? p.max_tokens ?? null;
     // Sized as runs and responses size prompts: Ollama would cut a prompt longer than num_ctx without a word.
-    const promptTokens = estimate(messages) + (offered.length > 0 ? Math.ceil(JSON.stringify(offered).length / 3) : 0);
+    const promptTokens = tokenCounter(details)(messages) + (offered.length > 0 ? Math.ceil(JSON.stringify(offered).length / 3) : 0);
     if (promptTokens + (maxTokens ?? 0) > numCtx) {
-      const asked = maxTokens === null ? `your messages resulted in about ${promptTokens} tokens` : `you requested about ${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion)`;
+      const about = details.countTokens && offered.length === 0 ? "" : "about "; // exact only by the model's own tokenizer
+      const asked = maxTokens === null ? `your messages resulted in ${about}${promptTokens} tokens` : `you requested ${about}${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion)`;
       throw new ApiError(400, `This model's maximum context length is ${numCtx} tokens. However, ${asked}. Please reduce the length of the messages${maxTokens === null ? "" : " or completion"}.`, "invalid_request_error", "messages", "context_length_exceeded");
     }
     const stop = typeof p.stop === "string" ? [p.stop] : (p.stop ?? []);

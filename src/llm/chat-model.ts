@@ -86,7 +86,16 @@ export interface ModelDetails {
   fixed_context?: boolean;
   /** True when the server takes OpenAI's `reasoning_effort` itself (OpenAI-compatible servers): levels pass through. */
   takes_reasoning_effort?: boolean;
+  /**
+   * Exact: the tokens these messages take in the model's prompt, by its own tokenizer and chat template (the
+   * embedded engine). Absent where the server exposes no tokenizer (Ollama): prompts are then sized by
+   * `estimate` (runs/prompt.ts).
+   */
+  countTokens?: TokenCount;
 }
+
+/** Tokens a list of messages takes in a model's prompt. */
+export type TokenCount = (messages: ChatMessage[]) => number;
 
 export interface ChatModel {
   /** Streams one reply. Throws ModelError (before or during iteration) on any provider failure. */

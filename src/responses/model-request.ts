@@ -1,7 +1,7 @@
-import type { ChatMessage, ChatModel, ChatRequest } from "../llm/chat-model.js";
+import type { ChatMessage, ChatModel, ChatRequest, TokenCount } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import { thinkFor } from "../llm/thinking.js";
-import { estimate } from "../runs/prompt.js";
+import { tokenCounter } from "../llm/token-count.js";
 import { resolveModel } from "../runs/request-plan.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import type { Prepared } from "./prepare.js";
@@ -21,12 +21,13 @@ export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; 
   const hint = prepared.offered.length > 0 ? deps.tools.hint(prepared.choice) : null;
   const tools = deps.tools.offered(prepared.offered, prepared.choice);
   const think = thinkFor(response.reasoning.effort, details);
-  const messages = fit([...prompt, ...(hint ? [{ role: "system" as const, content: hint }] : [])], budget, response.truncation);
+  const count = tokenCounter(details);
+  const messages = fit([...prompt, ...(hint ? [{ role: "system" as const, content: hint }] : [])], budget, response.truncation, count);
   if (!messages) {
     return {
       error: {
         code: "invalid_prompt",
-        message: `The input does not fit in the model's context window (about ${estimate(prompt)} tokens for ${budget} available). Shorten the input, set truncation to "auto" to drop the oldest items, or use a model with a larger context.`,
+        message: `The input does not fit in the model's context window (${details.countTokens ? "" : "about "}${count(prompt)} tokens for ${budget} available). Shorten the input, set truncation to "auto" to drop the oldest items, or use a model with a larger context.`,
       },
     };
   }
@@ -51,19 +52,23 @@ export async function modelRequest(prepared: Prepared, deps: { chat: ChatModel; 
  * The prompt within `budget` tokens. `auto` drops the oldest turns after the system messages (never the last
  * user turn and what follows it); `disabled`, or nothing left to drop, gives null.
  */
-function fit(messages: ChatMessage[], budget: number, truncation: "auto" | "disabled"): ChatMessage[] | null {
-  if (estimate(messages) <= budget) return messages;
+function fit(messages: ChatMessage[], budget: number, truncation: "auto" | "disabled", count: TokenCount): ChatMessage[] | null {
+  if (count(messages) <= budget) return messages;
   if (truncation === "disabled") return null;
   const lead = messages.findIndex((m) => m.role !== "system");
   const lastUser = messages.findLastIndex((m) => m.role === "user");
   if (lead === -1 || lastUser <= lead) return null;
-  const kept = [...messages];
-  let dropFrom = lead;
-  while (dropFrom < lastUser && estimate(kept) > budget) {
-    kept.splice(lead, 1);
-    dropFrom++;
+  const dropping = (n: number) => [...messages.slice(0, lead), ...messages.slice(lead + n)];
+  // The fewest oldest turns to drop, by bisection: an exact count tokenizes the whole prompt each time.
+  let fits = lastUser - lead; // drops that fit (all that may be dropped, checked next)
+  if (count(dropping(fits)) > budget) return null;
+  for (let tooFew = 0; fits - tooFew > 1; ) {
+    const mid = (tooFew + fits) >> 1;
+    if (count(dropping(mid)) <= budget) fits = mid;
+    else tooFew = mid;
   }
+  const kept = dropping(fits);
   // A tool result must not lead the history without the call it answers.
   while (kept[lead]?.role === "tool") kept.splice(lead, 1);
-  return estimate(kept) <= budget ? kept : null;
+  return kept;
 }

@@ -3,10 +3,10 @@ import type { CompactedResponse, Response, ResponseEvent, ResponseItem } from ".
 import type { Clock } from "../clock.js";
 import { AsyncQueue } from "../concurrency/async-queue.js";
 import { badRequest, notFound } from "../errors.js";
-import { ModelError, type ChatModel } from "../llm/chat-model.js";
+import { ModelError, type ChatModel, type TokenCount } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { ContainerService } from "../objects/container-service.js";
-import { estimate } from "../runs/prompt.js";
+import { estimate, tokenCounter } from "../llm/token-count.js";
 import { MAX_BUFFERED_EVENTS } from "../runs/run-stream.js";
 import { ServerShutdown } from "../runs/state.js";
 import type { Page, PageQuery } from "../store/document-table.js";
@@ -169,9 +169,10 @@ export class ResponseService {
 
   /**
    * The input tokens a create request would send: instructions, history and input as the model sees them, and
-   * the tool definitions offered. Counted as the prompt fitter counts (runs/prompt.ts `estimate`, about three
-   * characters a token, on the high side): Ollama exposes no tokenizer, and this is the number `truncation`
-   * decides by. Nothing is stored or created.
+   * the tool definitions offered. Counted as the prompt fitter counts, the number `truncation` decides by: with
+   * the model's own tokenizer where its engine has one (the embedded engine: exact), else by `estimate` (about
+   * three characters a token, on the high side: Ollama exposes no tokenizer), also when the model cannot be
+   * asked now. Nothing is stored or created.
    */
   async inputTokens(p: InputTokensParams): Promise<{ object: "response.input_tokens"; input_tokens: number }> {
     // A conversation's items count as its history, read without taking it (nothing runs).
@@ -183,7 +184,15 @@ export class ResponseService {
     const tools = this.deps.tools.offered(prepared.offered, prepared.choice);
     const messages = [...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])];
     const toolTokens = tools.length > 0 ? Math.ceil(JSON.stringify(tools).length / 3) : 0;
-    return { object: "response.input_tokens", input_tokens: estimate(messages) + toolTokens };
+    return { object: "response.input_tokens", input_tokens: (await this.counterFor(prepared.response.model))(messages) + toolTokens };
+  }
+
+  private async counterFor(model: string): Promise<TokenCount> {
+    try {
+      return tokenCounter(await this.deps.chat.details(this.deps.models.resolveChat(model).tag));
+    } catch {
+      return estimate; // the model is not reachable now: counting needs no model call
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Message, RunStep, TruncationStrategy } from "../api/wire.js";
-import type { ChatMessage } from "../llm/chat-model.js";
+import type { ChatMessage, TokenCount } from "../llm/chat-model.js";
+import { estimate } from "../llm/token-count.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { imageKey, imageName } from "./images.js";
 
@@ -27,6 +28,8 @@ export interface PromptParts {
 export interface TokenBudget {
   /** Most tokens the prompt may use (context minus the reply's reserve, or max_prompt_tokens). */
   promptTokens: number;
+  /** How messages are counted: the model's own tokenizer where its engine has one (tokenCounter), else estimate. */
+  count?: TokenCount;
 }
 
 export type PromptResult = { ok: true; messages: ChatMessage[]; estimatedTokens: number } | { ok: false; estimatedTokens: number };
@@ -42,13 +45,14 @@ export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResu
   const lastUser = history.findLastIndex((m) => m.role === "user");
   const kept = lastUser === -1 ? history : history.slice(lastUser);
   const older = lastUser === -1 ? [] : history.slice(0, lastUser);
-  const fixedCost = estimate([...system, ...kept, ...tail]);
-  const runTurns = fitToolResults(parts.runTurns, budget.promptTokens - fixedCost);
-  let used = fixedCost + estimate(runTurns);
+  const count = budget.count ?? estimate;
+  const fixedCost = count([...system, ...kept, ...tail]);
+  const runTurns = fitToolResults(parts.runTurns, budget.promptTokens - fixedCost, count);
+  let used = fixedCost + count(runTurns);
   if (used > budget.promptTokens) return { ok: false, estimatedTokens: used };
   let firstKept = older.length;
   while (firstKept > 0) {
-    const cost = estimate([older[firstKept - 1]!]);
+    const cost = count([older[firstKept - 1]!]);
     if (used + cost > budget.promptTokens) break;
     used += cost;
     firstKept--;
@@ -62,8 +66,8 @@ export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResu
  */
 const CUT_NOTE = "\n[… cut to fit the model's context]";
 
-function fitToolResults(turns: ChatMessage[], budget: number): ChatMessage[] {
-  let excess = estimate(turns) - budget;
+function fitToolResults(turns: ChatMessage[], budget: number, count: TokenCount): ChatMessage[] {
+  let excess = count(turns) - budget;
   if (excess <= 0) return turns;
   const out = turns.map((t) => ({ ...t }));
   const tools = out.filter((t) => t.role === "tool").sort((a, b) => b.content.length - a.content.length);
@@ -71,9 +75,9 @@ function fitToolResults(turns: ChatMessage[], budget: number): ChatMessage[] {
     if (excess <= 0) break;
     const keepChars = Math.max(200, turn.content.length - excess * 3 - CUT_NOTE.length - 3);
     if (keepChars >= turn.content.length) continue;
-    const before = estimate([turn]);
+    const before = count([turn]);
     turn.content = `${turn.content.slice(0, keepChars)}${CUT_NOTE}`;
-    excess -= before - estimate([turn]);
+    excess -= before - count([turn]);
   }
   return out;
 }
@@ -97,23 +101,6 @@ export function toChatMessage(message: Message, images?: ReadonlyMap<string, str
     .filter((t): t is string => t !== null)
     .join("\n");
   return sent.length > 0 ? { role: "user", content: text, images: sent } : { role: message.role, content: text };
-}
-
-// What an image costs in a vision model's context (LLaVA: 576 tokens; Llama 3.2 Vision tiles count more).
-const IMAGE_TOKENS = 1024;
-
-/**
- * Conservative token estimate (no model tokenizer is available offline for every Ollama model): about three
- * characters per token plus per-message overhead overestimates typical BPE counts, so prompts fit.
- */
-export function estimate(messages: ChatMessage[]): number {
-  let tokens = 0;
-  for (const m of messages) {
-    tokens += 8 + Math.ceil(m.content.length / 3);
-    if (m.role === "user" && m.images) tokens += m.images.length * IMAGE_TOKENS;
-    if (m.role === "assistant" && m.tool_calls) tokens += Math.ceil(JSON.stringify(m.tool_calls).length / 3);
-  }
-  return tokens;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { FileSearchResult, Message, Run, RunStep, Usage } from "../api/wire.js";
-import { ModelError, type ChatMessage, type ChatModel, type ChatRequest, type Think } from "../llm/chat-model.js";
+import { ModelError, type ChatMessage, type ChatModel, type ChatRequest, type Think, type TokenCount } from "../llm/chat-model.js";
 import { isEmbeddingOnly } from "../llm/capability-fallback.js";
 import { thinkFor } from "../llm/thinking.js";
+import { tokenCounter } from "../llm/token-count.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
@@ -35,6 +36,8 @@ export interface RunContext {
   images?: ReadonlyMap<string, string>;
   /** Ollama's `think` for the run's reasoning effort on this model (llm/thinking.ts); undefined: none sent. */
   think?: Think;
+  /** How the model's prompts are counted (llm/token-count.ts tokenCounter). */
+  count: TokenCount;
 }
 
 export type RequestPlan =
@@ -48,7 +51,7 @@ export async function loadRunContext(run: Run, deps: PlanDeps): Promise<RunConte
   const readFile = deps.readFile;
   const images = readFile && details.capabilities.includes("vision") ? await loadImages(history, readFile) : undefined;
   const think = thinkFor(deps.repos.runs.options(run.id).reasoning_effort, details);
-  return { tag, numCtx, history, ...(images ? { images } : {}), ...(think !== undefined ? { think } : {}) };
+  return { tag, numCtx, history, count: tokenCounter(details), ...(images ? { images } : {}), ...(think !== undefined ? { think } : {}) };
 }
 
 /**
@@ -95,7 +98,7 @@ export function planRequest(run: Run, usage: Usage, context: RunContext, deps: P
     additions: [options.additional_instructions, hint].filter((x): x is string => !!x),
     truncation: run.truncation_strategy,
   };
-  const prompt = buildPrompt(parts, { promptTokens: budget });
+  const prompt = buildPrompt(parts, { promptTokens: budget, count: context.count });
   if (!prompt.ok) return { ok: false, end: run.max_prompt_tokens !== null && budget === run.max_prompt_tokens ? "max_prompt_tokens" : "too_long", tokens: prompt.estimatedTokens };
   return {
     ok: true,

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NotFoundError, toFile } from "openai";
+import { BadRequestError, NotFoundError, toFile } from "openai";
 import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
 import { sdkError } from "../helpers/contract.js";
@@ -83,6 +83,42 @@ describe("the embedded engine (llama.cpp in process)", () => {
     const pet = parsed.choices[0]!.message.parsed;
     expect(pet).not.toBeNull();
     expect(Pet.safeParse(pet).success).toBe(true);
+  }, 60_000);
+
+  it("sizes prompts with the model's own tokenizer: input_tokens is exact, and truncation drops what the estimate would have let overflow", async () => {
+    // Exact: what input_tokens says is what the response then reports using.
+    const input = "Once upon a time, Lily and her dog";
+    const counted = await t.client.responses.inputTokens.count({ model: "gpt-4o", input });
+    const answered = await t.client.responses.create({ model: "gpt-4o", input, max_output_tokens: 16, temperature: 0 });
+    expect(answered.usage!.input_tokens).toBe(counted.input_tokens);
+
+    // Letters this model's 512-word vocabulary splits into about one token each: some 2,500 tokens, which the
+    // three-characters estimate (about 1,000) takes to fit the 2,048-token context. Counted exactly, the old turn
+    // is dropped (truncation auto) and the response completes; with truncation disabled it fails saying so.
+    const codes = "zq xv kj wp ".repeat(250);
+    const turns = [
+      { role: "user" as const, content: codes },
+      { role: "assistant" as const, content: "Noted." },
+      { role: "user" as const, content: "Tell me a story." },
+    ];
+    expect((await t.client.responses.inputTokens.count({ model: "gpt-4o", input: turns })).input_tokens).toBeGreaterThan(2048);
+    const truncated = await t.client.responses.create({ model: "gpt-4o", input: turns, truncation: "auto", max_output_tokens: 16, temperature: 0 });
+    expect(truncated.status).toBe("incomplete"); // its 16 tokens, not a failure
+    expect(truncated.usage!.input_tokens).toBeLessThan(100);
+    const refused = await t.client.responses.create({ model: "gpt-4o", input: turns, truncation: "disabled", max_output_tokens: 16 });
+    expect(refused.status).toBe("failed");
+    expect(refused.error?.message).toMatch(/^The input does not fit in the model's context window \(\d{4} tokens for 2032 available\)/);
+
+    // Runs fit their thread the same way (the old message goes), and a chat completion that cannot fit is refused
+    // up front with the exact count, as the hosted API refuses one.
+    const assistant = await t.client.beta.assistants.create({ model: "gpt-4o" });
+    const thread = await t.client.beta.threads.create({ messages: turns });
+    const run = await t.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id, max_completion_tokens: 256, temperature: 0 }, { pollIntervalMs: 10 });
+    expect(run.status, JSON.stringify(run.last_error)).not.toBe("failed");
+    expect(run.usage!.prompt_tokens).toBeLessThan(100);
+    const tooLong = await sdkError(t.client.chat.completions.create({ model: "gpt-4o", messages: turns, max_completion_tokens: 16 }), BadRequestError);
+    expect(tooLong).toMatchObject({ code: "context_length_exceeded", param: "messages" });
+    expect(tooLong.message).toMatch(/This model's maximum context length is 2048 tokens\. However, you requested \d{4} tokens \(\d{4} in the messages, 16 in the completion\)/);
   }, 60_000);
 
   it("embeds with the model: /v1/embeddings answers and a vector store searches with its vectors", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../src/api/wire.js";
 import type { ChatMessage } from "../../src/llm/chat-model.js";
-import { buildPrompt, estimate } from "../../src/runs/prompt.js";
+import { buildPrompt } from "../../src/runs/prompt.js";
+import { estimate } from "../../src/llm/token-count.js";
 import { mayBeTextToolCall, parseTextToolCalls } from "../../src/llm/text-tool-calls.js";
 
 function message(role: "user" | "assistant", text: string, i: number): Message {

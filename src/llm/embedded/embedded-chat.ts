@@ -15,6 +15,7 @@ import { AsyncQueue } from "../../concurrency/async-queue.js";
 import { ModelError, type ChatChunk, type ChatMessage, type ChatModel, type ChatRequest, type ModelDetails, type ToolDefinition } from "../chat-model.js";
 import { cancellation, isAbortError, untilAborted } from "../call-lifetime.js";
 import { withToolsAsText } from "../text-tool-calls.js";
+import { estimate } from "../token-count.js";
 import type { GgufOf } from "../model-catalog.js";
 import type { LlamaRuntime } from "./llama-runtime.js";
 import { isGgufName, notRequestable, requestable, type ModelFiles } from "./model-files.js";
@@ -52,7 +53,15 @@ export class EmbeddedChatModel implements ChatModel {
 
   async details(tag: string): Promise<ModelDetails> {
     const file = await this.files.ensure(this.sourceFor(tag));
-    return { context_length: await this.runtime.trainedContext(file), capabilities: ["completion", "tools"], family: null };
+    return {
+      context_length: await this.runtime.trainedContext(file),
+      capabilities: ["completion", "tools"],
+      family: null,
+      // The prompt as generate() renders it (with the reply's opening): a list counted alone includes the
+      // template's fixed part, so adding up single messages errs on the high side. A model unloaded when idle
+      // since is counted by the estimate until it is loaded again.
+      countTokens: (messages) => this.runtime.promptTokens(file, [...toHistory(messages), { type: "model", response: [] }]) ?? estimate(messages),
+    };
   }
 
   async *chat(req: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatChunk> {

@@ -4,7 +4,7 @@
  * want it at once, and a model unused for `idleMs` unloaded. Chat replies share one context per model through
  * its sequences: at most `parallel` at once, the others wait their turn in order.
  */
-import type { Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
 import { ModelError } from "../chat-model.js";
 
 export interface RuntimeOptions {
@@ -15,6 +15,8 @@ export interface RuntimeOptions {
 
 interface Loaded {
   model: LlamaModel;
+  /** The model's chat template, as LlamaChat resolves it (what promptTokens renders with). */
+  chatWrapper: ChatWrapper;
   /** The chat context, made on the first chat (an embedding model never needs one). */
   context: Promise<LlamaContext> | null;
   free: LlamaContextSequence[];
@@ -107,6 +109,17 @@ export class LlamaRuntime {
     });
   }
 
+  /**
+   * The tokens a chat history takes as the model's chat template renders it, counted by its own tokenizer; null
+   * when the file is not loaded (never loaded yet, or unloaded when idle). Synchronous: prompt fitting counts
+   * message by message.
+   */
+  promptTokens(file: string, history: ChatHistoryItem[]): number | null {
+    const loaded = this.ready.get(file);
+    if (!loaded) return null;
+    return loaded.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer).length;
+  }
+
   /** Which files are loaded now (for /health). */
   loaded(): string[] {
     return [...this.models.keys()];
@@ -171,7 +184,8 @@ export class LlamaRuntime {
     const model = await llama.loadModel({ modelPath: file }).catch((err: unknown) => {
       throw tooBig(err, `the model ${file}`);
     });
-    return { model, context: null, free: [], waiting: [], embedding: null, contextSize: null, busy: 0, idle: null };
+    const { resolveChatWrapper } = await import("node-llama-cpp");
+    return { model, chatWrapper: resolveChatWrapper(model), context: null, free: [], waiting: [], embedding: null, contextSize: null, busy: 0, idle: null };
   }
 
   private async unload(file: string, loaded: Loaded): Promise<void> {
