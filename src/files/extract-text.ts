@@ -5,7 +5,7 @@
  */
 import { htmlToText } from "./extract-html.js";
 import { ExtractionError, type ExtractedPage } from "./extraction.js";
-import { openContainer } from "./office/container.js";
+import { mayBeContainer } from "./office/sniff.js";
 import { delimitedPages, tableDelimiter } from "./office/csv.js";
 import { inThreadPdfReader, PdfLimitError, type PdfReader } from "./pdf-reader.js";
 import { imageFormat } from "./ocr/image-header.js";
@@ -80,7 +80,7 @@ export async function* extractPages(bytes: Uint8Array, filename: string, options
     return;
   }
   // ZIP-based documents (DOCX, XLSX, PPTX, ODS, EPUB) and OLE compound files, by content, then extension.
-  const container = openContainer(bytes, ext);
+  const container = mayBeContainer(bytes, ext) ? (await import("./office/container.js")).openContainer(bytes, ext) : null;
   if (container?.kind === "unsupported") {
     throw new ExtractionError("unsupported_file", `unsupported file type${describe(ext)}: it is ${container.what}; ${SUPPORTED_HINT}`);
   }

@@ -18,9 +18,7 @@ import { OllamaEmbedder } from "./ollama-embedder.js";
 import { probeOllama } from "./ollama-probe.js";
 import { AutoChatModel, autoEmbedder, EngineChoice, type OllamaSeen } from "./auto-engine.js";
 import type { GgufOf } from "./model-catalog.js";
-import { OpenAiChatModel, openAiClient, servedModels, type OpenAiServerOptions } from "./openai-chat.js";
-import { OpenAiEmbedder } from "./openai-embedder.js";
-import { toModelError } from "./openai-errors.js";
+import type { OpenAiServerOptions } from "./openai-chat.js";
 
 export interface LlmBackend {
   readonly kind: "ollama" | "openai" | "embedded" | "auto";
@@ -47,6 +45,12 @@ export async function createBackend(config: Pick<Config, "llm" | "ollama">, gguf
   if (config.llm.backend === "embedded") return embeddedBackend(config.llm.embedded, ggufFor);
   if (config.llm.backend === "auto") return autoBackend(ollamaBackend(config.ollama), embeddedBackend(config.llm.embedded, ggufFor), config.ollama.host, ggufFor);
   if (config.llm.backend === "openai") {
+    // Loaded only for this backend: the openai client is some 500 modules a server on Ollama never runs.
+    const [{ OpenAiChatModel, openAiClient, servedModels }, { OpenAiEmbedder }, { toModelError }] = await Promise.all([
+      import("./openai-chat.js"),
+      import("./openai-embedder.js"),
+      import("./openai-errors.js"),
+    ]);
     const server: OpenAiServerOptions = { baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, timeoutMs };
     const client = openAiClient(server);
     return {

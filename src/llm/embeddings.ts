@@ -1,4 +1,3 @@
-import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
 import type { EmbeddingCreateParams, EmbeddingList } from "../api/embeddings.js";
 import { badRequest } from "../errors.js";
 import { ModelError, type Embedder } from "./chat-model.js";
@@ -33,6 +32,8 @@ export class EmbeddingsEndpoint {
     if (p.dimensions !== undefined && p.dimensions !== dims) {
       throw badRequest(`The model '${p.model}' makes ${dims}-dimensional embeddings; 'dimensions' can only be ${dims} here.`, "dimensions", "unsupported_value");
     }
+    // Loaded on first use: its BPE ranks are some 35 MB of memory a server that never embeds here does not need.
+    const { countTokens } = await import("gpt-tokenizer/encoding/cl100k_base");
     const tokens = texts.reduce((n, t) => n + countTokens(t), 0);
     return {
       object: "list",

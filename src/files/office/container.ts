@@ -5,15 +5,12 @@
  * files) are recognised here too.
  */
 import { ExtractionError, type ExtractedPage } from "../extraction.js";
-import { docxPages } from "./docx.js";
-import { epubPages } from "./epub.js";
-import { odsPages } from "./ods.js";
-import { pptxPages } from "./pptx.js";
+import { BY_EXTENSION, isCompoundFile, type OfficeFormat } from "./sniff.js";
 import { attrOf, findAll, parseXml } from "./xml.js";
-import { xlsxPages } from "./xlsx.js";
 import { looksLikeZip, ZipArchive, ZipGuardError } from "./zip-guard.js";
 
-export type OfficeFormat = "docx" | "xlsx" | "pptx" | "ods" | "epub";
+export type { OfficeFormat } from "./sniff.js";
+
 
 export type Container =
   /** A document we read: its pages, as they are read. */
@@ -29,13 +26,6 @@ const NOUN: Record<OfficeFormat, string> = {
   epub: "EPUB book",
 };
 
-const BY_EXTENSION: Record<string, OfficeFormat> = {
-  docx: "docx", docm: "docx", dotx: "docx", dotm: "docx",
-  xlsx: "xlsx", xlsm: "xlsx", xltx: "xlsx", xltm: "xlsx",
-  pptx: "pptx", pptm: "pptx", ppsx: "pptx", ppsm: "pptx", potx: "pptx", potm: "pptx",
-  ods: "ods", ots: "ods",
-  epub: "epub",
-};
 
 /** Main-part content types of [Content_Types].xml (macro-enabled and template variants included). */
 const MAIN_PARTS: Array<[RegExp, OfficeFormat | string]> = [
@@ -53,7 +43,6 @@ const ODF_TYPES: Record<string, OfficeFormat | string> = {
   "application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp), which is not read yet: save it as .pptx",
 };
 
-const CFB_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
 /**
  * The container `bytes` are, or null when they are neither a ZIP nor an OLE compound file and `ext` names no
@@ -62,8 +51,8 @@ const CFB_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
  * document (`invalid_file`).
  */
 export function openContainer(bytes: Uint8Array, ext: string): Container | null {
-  if (CFB_MAGIC.every((b, i) => bytes[i] === b)) throw compoundFileError(bytes);
-  const named = BY_EXTENSION[ext];
+  if (isCompoundFile(bytes)) throw compoundFileError(bytes);
+  const named = Object.hasOwn(BY_EXTENSION, ext) ? BY_EXTENSION[ext] : undefined;
   if (!looksLikeZip(bytes)) {
     if (!named) return null;
     throw new ExtractionError("invalid_file", `could not read the ${NOUN[named]}: a .${ext} file is a ZIP container and this one is not (is it complete, and really a .${ext} file?)`);
@@ -79,18 +68,19 @@ export function openContainer(bytes: Uint8Array, ext: string): Container | null 
   }
 }
 
-function readerOf(format: OfficeFormat, zip: ZipArchive, mainPart: string | undefined): AsyncGenerator<ExtractedPage> {
+/** Each format's reader, loaded when a document of its kind is read (mammoth and exceljs are large). */
+async function* readerOf(format: OfficeFormat, zip: ZipArchive, mainPart: string | undefined): AsyncGenerator<ExtractedPage> {
   switch (format) {
     case "docx":
-      return docxPages(zip);
+      return yield* (await import("./docx.js")).docxPages(zip);
     case "pptx":
-      return pptxPages(zip, mainPart);
+      return yield* (await import("./pptx.js")).pptxPages(zip, mainPart);
     case "xlsx":
-      return xlsxPages(zip);
+      return yield* (await import("./xlsx.js")).xlsxPages(zip);
     case "ods":
-      return odsPages(zip);
+      return yield* (await import("./ods.js")).odsPages(zip);
     case "epub":
-      return epubPages(zip);
+      return yield* (await import("./epub.js")).epubPages(zip);
   }
 }
 

@@ -18,6 +18,8 @@
 import zlib from "node:zlib";
 import { zipSync, type Zippable } from "fflate";
 
+export { looksLikeZip } from "./sniff.js";
+
 export interface ZipLimits {
   /** Most bytes the entries read from one archive may inflate to, together. */
   maxInflatedBytes: number;
@@ -62,11 +64,6 @@ const SIG_END = 0x06054b50;
 const SIG_END64 = 0x06064b50;
 const SIG_END64_LOCATOR = 0x07064b50;
 const MAX32 = 0xffffffff;
-
-/** Whether `bytes` start like a ZIP (a local header, or the end record of an empty archive). */
-export function looksLikeZip(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
-}
 
 const mb = (bytes: number) => `${Math.ceil(bytes / 2 ** 20).toLocaleString("en-US")} MB`;
 
