@@ -61,7 +61,8 @@ export function sseResponse(c: Context, events: EventSource, options: SseOptions
         try {
           controller.enqueue(encoder.encode(": keep-alive\n\n"));
         } catch {
-          gone.abort();
+          gone.abort(); // the stream is gone: stop writing, and let go of the source
+          end();
         }
       }, options.keepAliveMs ?? KEEP_ALIVE_MS);
     },

@@ -87,9 +87,9 @@ export interface ModelDetails {
   /** True when the server takes OpenAI's `reasoning_effort` itself (OpenAI-compatible servers): levels pass through. */
   takes_reasoning_effort?: boolean;
   /**
-   * Exact: the tokens these messages take in the model's prompt, by its own tokenizer and chat template (the
-   * embedded engine). Absent where the server exposes no tokenizer (Ollama): prompts are then sized by
-   * `estimate` (runs/prompt.ts).
+   * The tokens a prompt of these messages takes, by the model's own tokenizer and chat template (the embedded
+   * engine: exact while the model is loaded and its template renders the list). Absent where the server exposes
+   * no tokenizer (Ollama): prompts are then sized by `estimate` (llm/token-count.ts).
    */
   countTokens?: TokenCount;
 }

@@ -45,8 +45,12 @@ export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResu
   const lastUser = history.findLastIndex((m) => m.role === "user");
   const kept = lastUser === -1 ? history : history.slice(lastUser);
   const older = lastUser === -1 ? [] : history.slice(0, lastUser);
-  const count = budget.count ?? estimate;
-  const fixedCost = count([...system, ...kept, ...tail]);
+  const whole = budget.count ?? estimate;
+  // What messages add to a prompt that already has the template's fixed part (an exact count of a list alone
+  // includes it: BOS, a default system prompt, the reply's opening); counted once, in fixedCost.
+  const fixedPart = whole([]);
+  const count: TokenCount = (messages) => Math.max(0, whole(messages) - fixedPart);
+  const fixedCost = whole([...system, ...kept, ...tail]);
   const runTurns = fitToolResults(parts.runTurns, budget.promptTokens - fixedCost, count);
   let used = fixedCost + count(runTurns);
   if (used > budget.promptTokens) return { ok: false, estimatedTokens: used };
@@ -59,7 +63,6 @@ export function buildPrompt(parts: PromptParts, budget: TokenBudget): PromptResu
   }
   return { ok: true, messages: [...system, ...older.slice(firstKept), ...kept, ...runTurns, ...tail], estimatedTokens: used };
 }
-
 /**
  * Tool results (file_search passages, code output) are the bulkiest and most compressible part of a run:
  * when the run's turns exceed `budget` tokens, the longest tool results are cut first, keeping their start.
@@ -72,12 +75,18 @@ function fitToolResults(turns: ChatMessage[], budget: number, count: TokenCount)
   const out = turns.map((t) => ({ ...t }));
   const tools = out.filter((t) => t.role === "tool").sort((a, b) => b.content.length - a.content.length);
   for (const turn of tools) {
+    const original = turn.content;
+    // Cut by this text's own characters per token (about 3 by the estimate, 4 or more by a real tokenizer on
+    // prose, fewer on codes), again while it still does not fit: a few passes at most.
+    for (let pass = 0; pass < 4 && excess > 0; pass++) {
+      const before = count([turn]);
+      const charsPerToken = turn.content.length / Math.max(1, before);
+      const keepChars = Math.max(200, Math.min(original.length, turn.content.length - CUT_NOTE.length) - Math.ceil(excess * charsPerToken) - 3);
+      if (keepChars >= original.length || (turn.content !== original && keepChars >= turn.content.length - CUT_NOTE.length)) break;
+      turn.content = `${original.slice(0, keepChars)}${CUT_NOTE}`;
+      excess -= before - count([turn]);
+    }
     if (excess <= 0) break;
-    const keepChars = Math.max(200, turn.content.length - excess * 3 - CUT_NOTE.length - 3);
-    if (keepChars >= turn.content.length) continue;
-    const before = count([turn]);
-    turn.content = `${turn.content.slice(0, keepChars)}${CUT_NOTE}`;
-    excess -= before - count([turn]);
   }
   return out;
 }

@@ -55,6 +55,25 @@ describe("buildPrompt", () => {
     expect(r.estimatedTokens).toBeLessThanOrEqual(2_000);
   });
 
+  it("sized by a model's own counter: cuts a tool result by its characters per token, and counts the template's fixed part once", () => {
+    // A tokenizer of 6 characters a token, whose template adds 40 tokens to any prompt (BOS, a default system prompt).
+    const count = (ms: ChatMessage[]) => 40 + ms.reduce((n, m) => n + 2 + Math.ceil(m.content.length / 6), 0);
+    const runTurns: ChatMessage[] = [
+      { role: "assistant", content: "", tool_calls: [{ name: "file_search", arguments: {} }] },
+      { role: "tool", tool_name: "file_search", content: "p".repeat(30_000) },
+    ];
+    const r = buildPrompt({ instructions: "S", history: [history[0]!], runTurns, additions: [], truncation: auto }, { promptTokens: 2_000, count });
+    expect(r.ok).toBe(true); // a cut at 3 characters a token would leave it 2,000 tokens over
+    if (!r.ok) return;
+    expect(r.estimatedTokens).toBeLessThanOrEqual(2_000);
+    expect(r.estimatedTokens).toBe(count(r.messages)); // the fixed part counted once: the sum is the prompt's count
+    expect(r.estimatedTokens).toBeGreaterThan(1_900); // cut to fit, not far below
+    // Older turns are added at what they add (62 tokens each: 2 + 360/6), not 102 with the fixed part again.
+    const turns = Array.from({ length: 12 }, (_, i) => message(i % 2 === 0 ? "user" : "assistant", "w".repeat(360), i));
+    const fitted = buildPrompt({ instructions: "", history: turns, runTurns: [], additions: [], truncation: auto }, { promptTokens: 600, count });
+    expect(fitted.ok && fitted.messages.length).toBe(12 - Math.ceil((40 + 12 * 62 - 600) / 62)); // 9: the oldest dropped only as needed
+  });
+
   it("reports a prompt whose latest turn alone is over budget", () => {
     const r = buildPrompt({ instructions: "S", history: [message("user", "y".repeat(9_000), 0)], runTurns: [], additions: [], truncation: auto }, { promptTokens: 1_000 });
     expect(r.ok).toBe(false);

@@ -11,7 +11,6 @@ import { looksLikeZip, ZipArchive, ZipGuardError } from "./zip-guard.js";
 
 export type { OfficeFormat } from "./sniff.js";
 
-
 export type Container =
   /** A document we read: its pages, as they are read. */
   | { kind: "document"; format: OfficeFormat; pages(signal?: AbortSignal): AsyncGenerator<ExtractedPage> }
@@ -25,7 +24,6 @@ const NOUN: Record<OfficeFormat, string> = {
   ods: "OpenDocument spreadsheet",
   epub: "EPUB book",
 };
-
 
 /** Main-part content types of [Content_Types].xml (macro-enabled and template variants included). */
 const MAIN_PARTS: Array<[RegExp, OfficeFormat | string]> = [
@@ -42,7 +40,6 @@ const ODF_TYPES: Record<string, OfficeFormat | string> = {
   "application/vnd.oasis.opendocument.text": "an OpenDocument text (.odt), which is not read yet: save it as .docx",
   "application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp), which is not read yet: save it as .pptx",
 };
-
 
 /**
  * The container `bytes` are, or null when they are neither a ZIP nor an OLE compound file and `ext` names no
@@ -101,7 +98,7 @@ function formatOf(zip: ZipArchive, named: OfficeFormat | undefined): { format: O
   }
   if (zip.has("mimetype")) {
     const type = (zip.text("mimetype") ?? "").trim();
-    const found = ODF_TYPES[type];
+    const found = Object.hasOwn(ODF_TYPES, type) ? ODF_TYPES[type] : undefined;
     if (found && found in NOUN) return { format: found as OfficeFormat };
     if (found) return found;
     if (type.startsWith("application/vnd.oasis.opendocument.")) return `an OpenDocument file of a kind not read (${type.slice(0, 80)})`;

@@ -57,10 +57,17 @@ export class EmbeddedChatModel implements ChatModel {
       context_length: await this.runtime.trainedContext(file),
       capabilities: ["completion", "tools"],
       family: null,
-      // The prompt as generate() renders it (with the reply's opening): a list counted alone includes the
-      // template's fixed part, so adding up single messages errs on the high side. A model unloaded when idle
-      // since is counted by the estimate until it is loaded again.
-      countTokens: (messages) => this.runtime.promptTokens(file, [...toHistory(messages), { type: "model", response: [] }]) ?? estimate(messages),
+      // The prompt as generate() renders it, with the reply's opening (a list alone includes the template's fixed
+      // part: prompt fitting subtracts it, runs/prompt.ts). trainedContext above has loaded the model; the estimate
+      // counts only where the template refuses the list (some insist that roles alternate, and a run counts its
+      // older messages one by one) or the model was unloaded when idle since.
+      countTokens: (messages) => {
+        try {
+          return this.runtime.promptTokens(file, [...toHistory(messages), { type: "model", response: [] }]) ?? estimate(messages);
+        } catch {
+          return estimate(messages);
+        }
+      },
     };
   }
 

@@ -15,8 +15,8 @@ export interface RuntimeOptions {
 
 interface Loaded {
   model: LlamaModel;
-  /** The model's chat template, as LlamaChat resolves it (what promptTokens renders with). */
-  chatWrapper: ChatWrapper;
+  /** The model's chat template, as LlamaChat resolves it: what promptTokens renders with (resolved on its first count). */
+  chatWrapper: ChatWrapper | null;
   /** The chat context, made on the first chat (an embedding model never needs one). */
   context: Promise<LlamaContext> | null;
   free: LlamaContextSequence[];
@@ -33,6 +33,8 @@ export class LlamaRuntime {
   private readonly models = new Map<string, Promise<Loaded>>();
   /** The models whose load finished, by file (what activity() reads without waiting). */
   private readonly ready = new Map<string, Loaded>();
+  /** node-llama-cpp's chat-template resolver, kept once the library is loaded (promptTokens is synchronous). */
+  private resolveChatWrapper: ((model: LlamaModel) => ChatWrapper) | null = null;
 
   constructor(private readonly options: RuntimeOptions) {}
 
@@ -116,7 +118,8 @@ export class LlamaRuntime {
    */
   promptTokens(file: string, history: ChatHistoryItem[]): number | null {
     const loaded = this.ready.get(file);
-    if (!loaded) return null;
+    if (!loaded || !this.resolveChatWrapper) return null;
+    loaded.chatWrapper ??= this.resolveChatWrapper(loaded.model);
     return loaded.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loaded.model.tokenizer).length;
   }
 
@@ -184,8 +187,8 @@ export class LlamaRuntime {
     const model = await llama.loadModel({ modelPath: file }).catch((err: unknown) => {
       throw tooBig(err, `the model ${file}`);
     });
-    const { resolveChatWrapper } = await import("node-llama-cpp");
-    return { model, chatWrapper: resolveChatWrapper(model), context: null, free: [], waiting: [], embedding: null, contextSize: null, busy: 0, idle: null };
+    this.resolveChatWrapper ??= (await import("node-llama-cpp")).resolveChatWrapper;
+    return { model, chatWrapper: null, context: null, free: [], waiting: [], embedding: null, contextSize: null, busy: 0, idle: null };
   }
 
   private async unload(file: string, loaded: Loaded): Promise<void> {
