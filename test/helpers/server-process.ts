@@ -49,12 +49,14 @@ export async function freePort(): Promise<number> {
  * Starts `node --import tsx src/main.ts` with `env` and resolves once `/health` answers 200. With TLS_CERT_FILE
  * in `env` it speaks HTTPS: /health is asked over TLS trusting `opts.ca` (default: the certificate itself).
  */
-export async function startServer(env: Record<string, string>, opts: { healthTimeoutMs?: number; ca?: string | Buffer } = {}): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, opts: { healthTimeoutMs?: number; ca?: string | Buffer; entry?: "src" | "dist" } = {}): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const base: Record<string, string | undefined> = { ...process.env };
   for (const name of CONFIG_VARS) delete base[name];
+  // src: the TypeScript through tsx (every test); dist: what `npm start` runs (scripts/build.mjs made it).
+  const args = opts.entry === "dist" ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
   // detached: its own process group, so kill() reaches esbuild's helper process too.
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...base, LLM_BACKEND: "ollama", ...env, PORT: String(port) },
     detached: true,
