@@ -13,8 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon, { type Result } from "autocannon";
-import { startServer } from "../test/helpers/server-process.js";
-import { benchLine, round, sleep, startBareHono } from "./bench-report.js";
+import { benchLine, round, sleep, startBareHono, startBuiltServer } from "./bench-report.js";
 
 const [SECONDS = 5, ROUNDS = 3, CONNECTIONS = 10] = process.argv.slice(2).map(Number);
 const MESSAGES = 25;
@@ -28,7 +27,7 @@ interface Target {
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-api-"));
   // No Ollama needed: these routes never call the model. Port 9 (discard) is closed: probes fail fast.
-  const server = await startServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9" });
+  const server = await startBuiltServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9" }); // what npm start runs
   try {
     const { assistant, threadId } = await seed(server.baseURL);
     const ours = { assistant: `${server.baseURL}/assistants/${assistant.id}`, messages: `${server.baseURL}/threads/${threadId}/messages?limit=20` };

@@ -3,9 +3,9 @@
  * collects them into the summary table and BENCHMARKS.md), a bare Hono server as the baseline process, and
  * small statistics helpers.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import { REPO_ROOT } from "../test/helpers/server-process.js";
+import { REPO_ROOT, startServer, type ServerProcess } from "../test/helpers/server-process.js";
 
 export interface BenchFigure {
   /** snake_case, unique across benchmarks, e.g. `api_get_assistant_rps`. */
@@ -82,6 +82,12 @@ export function rssKb(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!match) throw new Error(`no ${field} for pid ${pid}`);
   return Number(match[1]);
+}
+
+/** The server as `npm start` runs it: src/ compiled to dist/ (scripts/build.mjs), on plain node. */
+export function startBuiltServer(env: Record<string, string>): Promise<ServerProcess> {
+  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: REPO_ROOT, stdio: "pipe" });
+  return startServer(env, { entry: "dist" });
 }
 
 export function sleep(ms: number): Promise<void> {

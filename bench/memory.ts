@@ -6,12 +6,11 @@
  *
  *   npx tsx bench/memory.ts [threads=1000] [messages per thread=20]
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { REPO_ROOT, startServer } from "../test/helpers/server-process.js";
-import { benchLine, round, sleep, startBareHono } from "./bench-report.js";
+import { startServer } from "../test/helpers/server-process.js";
+import { benchLine, round, sleep, startBareHono, startBuiltServer } from "./bench-report.js";
 
 const [THREADS = 1000, MESSAGES = 20] = process.argv.slice(2).map(Number);
 const PARALLEL = 16;
@@ -21,12 +20,11 @@ const SETTLE_MS = 3000;
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-mem-"));
   const bare = await startBareHono();
-  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: REPO_ROOT, stdio: "pipe" });
   const throughTsx = await startServer({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-mem-")), OLLAMA_HOST: "http://127.0.0.1:9" });
   await sleep(SETTLE_MS);
   const tsxKb = throughTsx.rssKb();
   await throughTsx.stop();
-  const server = await startServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9" }, { entry: "dist" });
+  const server = await startBuiltServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9" });
   try {
     await sleep(SETTLE_MS);
     const bareKb = bare.rssKb();
