@@ -8,7 +8,7 @@ import type { Ranked } from "./fusion.js";
 import { DEFAULT_EXPANSION, expansionTerms, rescore, type ExpansionOptions } from "./query-expansion.js";
 import { checkVectors, fileFilter, fuse, ranked, storedText, toChunkRow, toHits, type Hit } from "./lance-rows.js";
 import { DEFAULT_PROXIMITY, proximityRerank, type ProximityOptions } from "./proximity.js";
-import { TermStats } from "./term-stats.js";
+import { StoreTermStats } from "./store-term-stats.js";
 import { checkFileId, checkStoreId, type ChunkRow, type SearchHit, type SearchQuery, type VectorIndex } from "./vector-index.js";
 
 export interface LanceIndexOptions {
@@ -56,27 +56,12 @@ interface Store {
    * an overcount only makes that add's optimize come sooner, an undercount could skip building the index.
    */
   pendingRows: number;
-  /** Word statistics for query expansion, read when first needed (see termStats). */
-  terms: StoreTerms | null;
-}
-
-interface StoreTerms {
-  stats: Promise<TermStats>;
-  /** Counted from every row (so adds can be counted as they come) rather than from a sample. */
-  complete: boolean;
-  /** The statistics once counted (adds are counted into them while `complete`). */
-  counted: TermStats | null;
-  /** Rows in the table when counted (and the adds counted since). */
-  rows: number;
-  /** Rows added or deleted since, not counted: past a tenth of `rows`, the statistics are read again. */
-  drift: number;
+  /** Word statistics for query expansion, read when first needed. */
+  terms: StoreTermStats;
 }
 
 const COLUMNS = ["chunk_id", "file_id", "chunk_index", "page_start", "page_end", "text"];
 const columnsOf = (store: Store) => (store.hasContext ? [...COLUMNS, "context_chars"] : COLUMNS);
-// Word statistics are counted from every row up to this many, else from an even sample of this many (term-stats.ts).
-const TERM_SAMPLE_ROWS = 4000;
-const TERM_SAMPLE_BLOCKS = 16;
 // BM25 ignores everything past this: a pasted document as a query would only slow the search down.
 const MAX_QUERY_CHARS = 4000;
 // Optimize right away after this many unoptimized writes, or after one write of this many rows (see afterWrite).
@@ -134,7 +119,7 @@ export class LanceIndex implements VectorIndex {
           await store.table.add(records);
         }
         store.pendingRows += rows.length;
-        countTerms(store, records);
+        store.terms.added(records.map((r) => String(r.text)));
       }
       if (!store || options.partial || store.pendingRows === 0) return;
       const added = store.pendingRows;
@@ -156,7 +141,7 @@ export class LanceIndex implements VectorIndex {
       const { numDeletedRows } = await store.table.delete(filter);
       // Deleted rows linger in data files and index segments until compaction.
       if (numDeletedRows > 0) await this.afterWrite(storeId, store, 0);
-      if (store.terms) store.terms.drift += numDeletedRows;
+      store.terms.removed(numDeletedRows);
     });
   }
 
@@ -232,7 +217,7 @@ export class LanceIndex implements VectorIndex {
     const { expansion, proximity } = this.options;
     // Enough candidates for the expansion's re-scoring and proximity's re-ranking, of which `limit` are kept.
     const depth = Math.max(limit, proximity?.depth ?? 0, expansion?.candidates ?? 0, expansion?.feedbackChunks ?? 0);
-    const [first, stats] = await Promise.all([this.fullText(store, text, depth, filter), expansion ? this.termStats(store) : null]);
+    const [first, stats] = await Promise.all([this.fullText(store, text, depth, filter), expansion ? store.terms.get() : null]);
     let found = first;
     if (expansion && stats) {
       // Feedback and proximity read the chunks as indexed, titles included: with the expansion's earlier second
@@ -245,28 +230,6 @@ export class LanceIndex implements VectorIndex {
       found = rescore(pool, added, (hit) => hit.text, stats, expansion);
     }
     return (proximity ? proximityRerank(text, found, (hit) => hit.text, proximity) : found).slice(0, limit);
-  }
-
-  /**
-   * The store's word statistics: counted from every row while the store is small (then kept up to date by
-   * adds, see countTerms), else from TERM_SAMPLE_BLOCKS evenly spaced blocks of rows; read again once a tenth
-   * of the rows has changed since.
-   */
-  private termStats(store: Store): Promise<TermStats> {
-    const terms = store.terms;
-    if (terms && terms.drift <= terms.rows / 10) return terms.stats;
-    // Until counted, rows = ∞: writes meanwhile add drift, and no second reading starts.
-    const reading: StoreTerms = { stats: Promise.resolve(new TermStats()), counted: null, complete: false, rows: Number.POSITIVE_INFINITY, drift: 0 };
-    reading.stats = (async () => {
-      const rows = await store.table.countRows();
-      const texts = await sampleTexts(store.table, rows);
-      const counted = new TermStats(texts);
-      Object.assign(reading, { counted, rows, complete: texts.length === rows });
-      return counted;
-    })();
-    reading.stats.catch(() => store.terms === reading && (store.terms = null)); // read again next time
-    store.terms = reading;
-    return reading.stats;
   }
 
   private async fullText(store: Store, text: string, limit: number, filter: string | null): Promise<Array<Ranked<Hit>>> {
@@ -330,7 +293,7 @@ export class LanceIndex implements VectorIndex {
     // Rows a previous process added but never indexed (it stopped before optimizing) get indexed soon.
     const unindexed = fts ? ((await table.indexStats(fts.name))?.numUnindexedRows ?? 0) : 0;
     if (unindexed > 0) this.optimizeWhenIdle(storeId);
-    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, hasContext, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0, terms: null };
+    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, hasContext, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0, terms: new StoreTermStats(table) };
   }
 
   private async create(storeId: string, dims: number | null, records: Array<Record<string, unknown>>): Promise<Store> {
@@ -345,7 +308,7 @@ export class LanceIndex implements VectorIndex {
     ];
     if (dims !== null) fields.push(new Field("vector", new FixedSizeList(dims, new Field("item", new Float32(), true)), false));
     const table = await this.db.createTable(storeId, records, { schema: new Schema(fields) });
-    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, hasContext: true, unoptimized: 0, pendingRows: 0, terms: null };
+    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, hasContext: true, unoptimized: 0, pendingRows: 0, terms: new StoreTermStats(table) };
     this.stores.set(storeId, Promise.resolve(store));
     return store;
   }
@@ -400,33 +363,6 @@ export class LanceIndex implements VectorIndex {
     await store.table.createIndex("vector", { config: lancedb.Index.ivfRq({ distanceType: "cosine" }), replace: true });
     store.hasVectorIndex = true;
   }
-}
-
-/**
- * Counts rows just added into the store's word statistics while those cover every row and stay within
- * TERM_SAMPLE_ROWS; otherwise they are drift, read with the next sample.
- */
-function countTerms(store: Store, records: Array<Record<string, unknown>>): void {
-  const terms = store.terms;
-  if (!terms) return;
-  if (terms.complete && terms.counted && terms.counted.chunks + records.length <= TERM_SAMPLE_ROWS) {
-    for (const r of records) terms.counted.add(String(r.text));
-    terms.rows += records.length;
-  } else terms.drift += records.length;
-}
-
-/**
- * The `text` of every row of a table of `rows` rows when there are at most `sampleRows`, else of `blocks` runs
- * of rows spread evenly over it (a table reads in the order rows were added: runs over all of it sample every
- * part of the store, not only its first files).
- */
-export async function sampleTexts(table: lancedb.Table, rows: number, sampleRows = TERM_SAMPLE_ROWS, blocks = TERM_SAMPLE_BLOCKS): Promise<string[]> {
-  const read = async (offset: number, limit: number) =>
-    (await table.query().select(["text"]).offset(offset).limit(limit).toArray()).map((r: Record<string, unknown>) => String(r.text));
-  if (rows <= sampleRows) return read(0, sampleRows);
-  const run = Math.max(1, Math.floor(sampleRows / blocks));
-  const runs = await Promise.all(Array.from({ length: blocks }, (_, i) => read(Math.floor((i * rows) / blocks), run)));
-  return runs.flat();
 }
 
 /** Table records for `rows`: the chunk's text as indexed (after its context, where the table has the column). */

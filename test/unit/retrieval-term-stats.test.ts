@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
 import { afterEach, describe, expect, it } from "vitest";
-import { sampleTexts } from "../../src/retrieval/lance-index.js";
+import { sampleTexts } from "../../src/retrieval/store-term-stats.js";
 import { TermStats } from "../../src/retrieval/term-stats.js";
 
 describe("TermStats", () => {
