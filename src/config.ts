@@ -11,7 +11,15 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** PostgreSQL instead of DATA_DIR's SQLite file, for several server processes on one database. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL").optional(),
+  /** The schema the tables live in (created if missing); default: the connection's own (public). */
+  /** How long a node's hold on a run or response lasts unrenewed (it renews every third of it): how soon a dead node's work is taken over. */
+  CLUSTER_LEASE_SECONDS: z.coerce.number().positive().max(3600).default(15),
+  DATABASE_SCHEMA: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "a plain SQL identifier").optional(),
   OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
+  /** Several Ollama servers, comma-separated: each call goes to the least busy one that has the model. */
+  OLLAMA_HOSTS: z.string().optional(),
   /** Which model server runs chat and embeddings: Ollama, or any OpenAI-compatible server at LLM_BASE_URL. */
   LLM_BACKEND: z.enum(["auto", "ollama", "openai", "embedded"]).default("auto"),
   /** The embedded engine's GGUF files: a path, or a file name in models/. */
@@ -96,6 +104,10 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** DATABASE_URL (+ DATABASE_SCHEMA): objects live in PostgreSQL; null: in `<dataDir>/db.sqlite`. */
+  readonly database: { readonly url: string; readonly schema: string | null } | null;
+  /** Several nodes on one PostgreSQL: CLUSTER_LEASE_SECONDS in ms. */
+  readonly cluster: { readonly leaseMs: number };
   readonly apiKey: string | null;
   /** API_KEYS_FILE: keys (as SHA-256) with their projects; objects/api-keys.ts reads it. null: unset. */
   readonly apiKeysFile: string | null;
@@ -107,7 +119,8 @@ export interface Config {
   readonly allowedHosts: readonly string[];
   /** Origins allowed to call cross-origin beyond loopback ones (`*` any; `*` inside an entry matches any run). */
   readonly allowedOrigins: readonly string[];
-  readonly ollama: { readonly host: string; readonly timeoutMs: number };
+  /** `host`: OLLAMA_HOST, or the first of OLLAMA_HOSTS; `hosts`: every one (one entry without OLLAMA_HOSTS). */
+  readonly ollama: { readonly host: string; readonly hosts: readonly string[]; readonly timeoutMs: number };
   /** LLM_BACKEND: `ollama`, or `openai` with the server's base URL (…/v1) and key (null: none). */
   readonly llm:
     | { readonly backend: "ollama" }
@@ -177,6 +190,18 @@ function configError(message: string): never {
   throw new ConfigError(message);
 }
 
+/** OLLAMA_HOSTS's entries (trailing slashes dropped, each an http(s) URL), else OLLAMA_HOST alone. */
+function ollamaHosts(list: string | undefined, single: string): string[] {
+  const trim = (url: string) => url.trim().replace(/\/+$/, "");
+  if (list === undefined) return [trim(single)];
+  const hosts = list.split(",").map(trim).filter((h) => h !== "");
+  for (const host of hosts) {
+    if (!/^https?:\/\/[^/\s]+/.test(host)) configError(`OLLAMA_HOSTS: '${host}' is not an http(s) URL such as http://gpu-1:11434.`);
+  }
+  if (hosts.length === 0) configError("OLLAMA_HOSTS is set but lists no host: give comma-separated URLs such as http://gpu-1:11434,http://gpu-2:11434.");
+  return [...new Set(hosts)];
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const parsed = EnvSchema.safeParse(stripEmpty(env));
   if (!parsed.success) {
@@ -184,10 +209,18 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${issue?.path.join(".")}: ${issue?.message}`);
   }
   const e = parsed.data;
+  const hosts = ollamaHosts(e.OLLAMA_HOSTS, e.OLLAMA_HOST);
+  // Several hosts are Ollama's: LLM_BACKEND=auto watches one Ollama to fall back on the embedded engine.
+  if (hosts.length > 1 && env.LLM_BACKEND === "auto") {
+    configError("OLLAMA_HOSTS lists several Ollama servers, which LLM_BACKEND=auto does not watch: set LLM_BACKEND=ollama (or leave it unset).");
+  }
+  const backend = hosts.length > 1 && stripEmpty(env).LLM_BACKEND === undefined ? "ollama" : e.LLM_BACKEND;
   const config: Config = Object.freeze({
     host: e.HOST,
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
+    cluster: Object.freeze({ leaseMs: Math.round(e.CLUSTER_LEASE_SECONDS * 1000) }),
+    database: e.DATABASE_URL === undefined ? null : Object.freeze({ url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA ?? null }),
     apiKey: e.API_KEY ?? null,
     apiKeysFile: e.API_KEYS_FILE === undefined ? null : path.resolve(e.API_KEYS_FILE),
     tls: e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
@@ -197,9 +230,9 @@ export function loadConfig(env: Env = process.env): Config {
     allowPlaintext: e.ALLOW_PLAINTEXT === "1" || e.ALLOW_PLAINTEXT === "true",
     allowedHosts: Object.freeze(listOf(e.ALLOWED_HOSTS, "ALLOWED_HOSTS", ALLOWED_HOST_ENTRY, "a host name such as app.example, app.example:8080 or *.example")),
     allowedOrigins: Object.freeze(listOf(e.ALLOWED_ORIGINS, "ALLOWED_ORIGINS", ALLOWED_ORIGIN_ENTRY, "an origin such as https://app.example:8443 or https://*.example").map((o) => o.replace(/\/+$/, ""))),
-    ollama: Object.freeze({ host: e.OLLAMA_HOST.replace(/\/+$/, ""), timeoutMs: e.MODEL_TIMEOUT_MS }),
-    llm: e.LLM_BACKEND === "ollama" ? Object.freeze({ backend: "ollama" as const })
-      : e.LLM_BACKEND === "embedded" || e.LLM_BACKEND === "auto" ? Object.freeze({ backend: e.LLM_BACKEND, embedded: Object.freeze({
+    ollama: Object.freeze({ host: hosts[0]!, hosts: Object.freeze(hosts), timeoutMs: e.MODEL_TIMEOUT_MS }),
+    llm: backend === "ollama" ? Object.freeze({ backend: "ollama" as const })
+      : backend === "embedded" || backend === "auto" ? Object.freeze({ backend, embedded: Object.freeze({
           modelsDir: path.resolve(e.MODELS_DIR ?? path.dirname(defaultManifestPath())),
           chatModel: e.EMBEDDED_CHAT_MODEL ?? DEFAULT_EMBEDDED_CHAT_MODEL,
           // Empty: vector stores search with BM25 alone.

@@ -38,7 +38,9 @@ import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
 import { AssistantService } from "../objects/assistant-service.js";
 import { References } from "../objects/references.js";
 import { ThreadService } from "../objects/thread-service.js";
-import { openDb, type Db } from "../store/db.js";
+import { openDb, openPostgres, type Db } from "../store/db.js";
+import { createLeases } from "../cluster/work-leases.js";
+import { LocalSignals, PgSignals } from "../cluster/signals.js";
 import { hasObjectsOutside } from "../store/foreign-projects.js";
 import { DEFAULT_PROJECT, isolateProjects } from "../store/project-scope.js";
 import { resolveDataKey } from "../store/data-key.js";
@@ -102,7 +104,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const fileKeys = config.apiKeysFile === null ? null : readKeysFile(config.apiKeysFile); // a bad file: ConfigError
   // Encryption at rest: a wrong key, or a key that does not match the data directory, stops here (ConfigError).
   const dataKey = resolveDataKey(config.dataDir, config.encryption);
-  const db = openDb(overrides.database ?? config.dataDir, dataKey);
+  const db = config.database ? openPostgres(config.database.url, config.database.schema) : openDb(overrides.database ?? config.dataDir, dataKey);
   const repos = createRepos(db);
   // API_KEY, API_KEYS_FILE's keys and those created over HTTP, each with its project.
   const apiKeys = new ApiKeyService(repos.apiKeys, clock, { apiKey: config.apiKey, fileKeys });
@@ -151,6 +153,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     fileSearchTool(retrieval.fileSearch),
     codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox, maxFileBytes: config.sandbox.maxFileBytes, maxInputBytes: config.sandbox.maxInputBytes })),
   ]).with(overrides.tools ?? []);
+  // Which node executes what, and messages between nodes: trivial on SQLite (one process), rows and
+  // LISTEN/NOTIFY on PostgreSQL (src/cluster/).
+  const leases = createLeases(db, config.cluster.leaseMs);
+  const signals = config.database ? await PgSignals.open(db, leases.node, config.database.url, config.database.schema) : new LocalSignals();
   const runEvents = new RunEvents();
   const outbox = new Outbox(db, runEvents);
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
@@ -176,13 +182,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     expirySeconds: config.runs.expirySeconds,
     readFile: async (fileId) => (await attachments.file(fileId))?.bytes ?? null,
   });
-  const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency });
+  const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency, leases, signals });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds, holds });
   // A container is the sandbox session named by its id: deleting it ends the session (tools/code-runner.ts).
   const containers = new ContainerService({ repos, clock, endSession: (id) => sandbox.end(id) });
   const bridge = new ThreadBridge({ repos, threads, tools });
   const conversations = new ConversationService({ repos, clock, holds, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
-  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();
@@ -221,7 +227,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await retrieval.index.close();
       await sandbox.close();
       await backend.close();
-      db.close();
+      leases.close();
+      await signals.close();
+      await db.close();
     },
   };
 }

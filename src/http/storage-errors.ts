@@ -2,12 +2,12 @@ import { ApiError } from "../errors.js";
 
 /**
  * A full disk under DATA_DIR, however it surfaces: ENOSPC/EDQUOT from a file write, SQLITE_FULL from the
- * database, "No space left on device" in a wrapped error (LanceDB's, say), anywhere in the `cause` chain.
+ * database (PostgreSQL's disk_full, SQLSTATE 53100), "No space left on device" in a wrapped error (LanceDB's, say), anywhere in the `cause` chain.
  */
 export function isDiskFull(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (code === "ENOSPC" || code === "EDQUOT" || code === "SQLITE_FULL") return true;
+    if (code === "ENOSPC" || code === "EDQUOT" || code === "SQLITE_FULL" || code === "53100") return true;
     const message = (e as { message?: unknown }).message;
     if (typeof message === "string" && /no space left on device|database or disk is full|disk quota exceeded/i.test(message)) return true;
   }

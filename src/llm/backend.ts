@@ -16,6 +16,7 @@ import { OllamaChatModel } from "./ollama-chat.js";
 import { clientFor } from "./ollama-client.js";
 import { OllamaEmbedder } from "./ollama-embedder.js";
 import { probeOllama } from "./ollama-probe.js";
+import { OllamaHosts } from "./ollama-hosts.js";
 import { AutoChatModel, autoEmbedder, EngineChoice, type OllamaSeen } from "./auto-engine.js";
 import type { GgufOf } from "./model-catalog.js";
 import type { OpenAiServerOptions } from "./openai-chat.js";
@@ -77,6 +78,7 @@ export async function createBackend(config: Pick<Config, "llm" | "ollama">, gguf
 
 function ollamaBackend(config: Config["ollama"]): LlmBackend {
   const { host, timeoutMs } = config;
+  if (config.hosts.length > 1) return ollamaHostsBackend(new OllamaHosts(config.hosts, timeoutMs));
   return {
     kind: "ollama",
     chat: new OllamaChatModel({ host, timeoutMs }),
@@ -90,6 +92,21 @@ function ollamaBackend(config: Config["ollama"]): LlmBackend {
       }
     },
     probe: async (ms) => ({ ollama: await probeOllama(host, ms) }),
+    close: async () => undefined,
+  };
+}
+
+/** OLLAMA_HOSTS: calls spread over several Ollama servers (llm/ollama-hosts.ts); /health shows each. */
+function ollamaHostsBackend(pool: OllamaHosts): LlmBackend {
+  return {
+    kind: "ollama",
+    chat: pool,
+    embedder: (model) => pool.embedder(model),
+    served: async () => (await pool.served()).map((m) => ({ id: m.id, object: "model", created: m.created, owned_by: "ollama" })),
+    probe: async (ms) => {
+      const probes = await Promise.all(pool.urls.map(async (url) => ({ host: url, ...(await probeOllama(url, ms)) })));
+      return { ollama: { reachable: probes.some((p) => p.reachable), models: [...new Set(probes.flatMap((p) => p.models))], hosts: probes } };
+    },
     close: async () => undefined,
   };
 }

@@ -1,6 +1,8 @@
 import type { CompactParams, InputTokensParams, ResponseCreateParams } from "../api/responses.js";
 import type { CompactedResponse, Response, ResponseEvent, ResponseItem } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
+import type { ClusterSignals } from "../cluster/signals.js";
+import type { WorkLeases } from "../cluster/work-leases.js";
 import { AsyncQueue } from "../concurrency/async-queue.js";
 import { badRequest, notFound } from "../errors.js";
 import { ModelError, type ChatModel, type TokenCount } from "../llm/chat-model.js";
@@ -32,7 +34,13 @@ export interface ResponseServiceDeps {
   containers: ContainerService;
   attachments: AttachmentDeps;
   clock: Clock;
+  /** Which node executes a stored response (cluster/work-leases.ts), and signals to it (a cancel received elsewhere). */
+  leases: WorkLeases;
+  signals: ClusterSignals;
 }
+
+/** How long a cancel received by one node waits for the node executing the response to record `cancelled`. */
+const REMOTE_CANCEL_WAIT_MS = 10_000;
 
 /** What one WebSocket connection remembers between its turns: the last response that ended well, and its history. */
 export interface ConnectionMemory {
@@ -65,9 +73,13 @@ export class ResponseService {
   private readonly active = new Map<string, Active>();
   private closed = false;
   private readonly present: ResponsePresenter;
+  private orphanSweep: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: ResponseServiceDeps) {
     this.present = new ResponsePresenter(deps.tools);
+    deps.signals.onSignal((signal) => {
+      if (signal.kind === "abort-response") this.active.get(signal.id)?.controller.abort(new ResponseCancelled());
+    });
   }
 
   /** A plain request waits for the end; a background one answers at once, with the response in progress. */
@@ -86,24 +98,63 @@ export class ResponseService {
     const response = this.stored(id);
     if (!response.background) throw badRequest("Only responses created with background=true can be cancelled.", null);
     const active = this.active.get(id);
-    if (!active) return response;
+    if (!active) return this.cancelElsewhere(response);
     active.controller.abort(new ResponseCancelled());
     return this.present.response(await active.done, []);
   }
 
-  /** Ends what a previous process left running (a background response, or a plain one cut by a crash). Call once at boot. */
+  /** A response executing on another node: that node is told, and its answer read back once it is stored. */
+  private async cancelElsewhere(response: Response): Promise<Response> {
+    const { leases, signals } = this.deps;
+    const holder = leases.holder("response", response.id);
+    if (holder === null || holder === leases.node) return response;
+    signals.send(holder, { kind: "abort-response", id: response.id });
+    const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
+    let current = response;
+    while ((current.status === "in_progress" || current.status === "queued") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      current = this.deps.repos.responses.get(response.id) ?? current;
+    }
+    return this.present.response(current, []);
+  }
+
+  /**
+   * Ends what a previous process left running (a background response, or a plain one cut by a crash). Call once
+   * at boot. When other nodes share the store, it repeats for responses whose node died (their lease lapsed).
+   */
   recover(): void {
-    const { responses, responseEvents } = this.deps.repos;
-    for (const response of responses.unfinished()) {
-      const error = { code: "server_error", message: "The server stopped while this response was in progress (crash or restart). Create it again to retry." };
-      const failed: Response = { ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" || o.status === "interpreting" ? { ...o, status: "incomplete" } : o)) as Response["output"] };
-      responses.update(failed);
-      // A resumed stream of it ends, as a live one would have, with response.failed.
-      if (response.background) {
-        inProject(responses.projectOf(response.id) ?? "default", () =>
-          responseEvents.append(response.id, { type: "response.failed", sequence_number: (responseEvents.lastSequence(response.id) ?? -1) + 1, response: failed }),
-        );
+    this.endOrphans();
+    if (this.deps.leases.shared && this.orphanSweep === null) {
+      this.orphanSweep = setInterval(() => this.endOrphans(), 1000);
+      this.orphanSweep.unref();
+    }
+  }
+
+  private endOrphans(): void {
+    const { leases } = this.deps;
+    for (const response of this.deps.repos.responses.unfinished()) {
+      if (this.active.has(response.id) || !leases.claim("response", response.id)) continue;
+      try {
+        this.endAfterCrash(response);
+      } finally {
+        leases.release("response", response.id);
       }
+    }
+  }
+
+  private endAfterCrash(response: Response): void {
+    const { responses, responseEvents } = this.deps.repos;
+    const message = this.deps.leases.shared
+      ? "The server node executing this response stopped (crash or restart). Create it again to retry."
+      : "The server stopped while this response was in progress (crash or restart). Create it again to retry.";
+    const error = { code: "server_error", message };
+    const failed: Response = { ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" || o.status === "interpreting" ? { ...o, status: "incomplete" } : o)) as Response["output"] };
+    responses.update(failed);
+    // A resumed stream of it ends, as a live one would have, with response.failed.
+    if (response.background) {
+      inProject(responses.projectOf(response.id) ?? "default", () =>
+        responseEvents.append(response.id, { type: "response.failed", sequence_number: (responseEvents.lastSequence(response.id) ?? -1) + 1, response: failed }),
+      );
     }
   }
 
@@ -256,6 +307,7 @@ export class ResponseService {
   /** Responses still executing end `failed` (server_error), as a restart would leave them. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.orphanSweep) clearInterval(this.orphanSweep);
     const shutdown = new ServerShutdown();
     const pending = [...this.active.values()];
     for (const { controller } of pending) controller.abort(shutdown);
@@ -292,10 +344,13 @@ export class ResponseService {
     const { response, input } = prepared;
     const { repos } = this.deps;
     if (response.store) {
+      // Leased before it is stored in progress, so no other node's sweep takes it for orphaned (a new id: always free).
+      this.deps.leases.claim("response", response.id);
       try {
         repos.responses.insert(response);
         repos.responseItems.insertAll(response.id, response.created_at, input);
       } catch (err) {
+        this.deps.leases.release("response", response.id);
         prepared.hold?.release(null); // nothing started: the conversation is free again
         throw err;
       }
@@ -349,7 +404,13 @@ export class ResponseService {
       this.active.delete(response.id);
     }
     // Deleted while it ran: nothing to store again.
-    if (response.store && repos.responses.get(response.id)) repos.responses.update(ended);
+    if (response.store) {
+      try {
+        if (repos.responses.get(response.id)) repos.responses.update(ended);
+      } finally {
+        this.deps.leases.release("response", response.id);
+      }
+    }
     return ended;
   }
 

@@ -1,5 +1,8 @@
 import type { Run } from "../api/wire.js";
 import type { Clock } from "../clock.js";
+import type { ClusterSignals } from "../cluster/signals.js";
+import type { WorkLeases } from "../cluster/work-leases.js";
+import { ApiError } from "../errors.js";
 import { allProjects, inProject } from "../store/project-scope.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
@@ -12,6 +15,11 @@ import { ServerShutdown } from "./state.js";
  *
  * A run executes in its own project (store/project-scope.ts), entered here from its row: a queued run is
  * started by whichever run ended before it (another project's, perhaps), and the sweep by a timer.
+ *
+ * Several processes may share the store (PostgreSQL): a run is executed by the node holding its lease
+ * (cluster/work-leases.ts), taken before the write that makes it runnable (`admit`) and given back when the
+ * execution ends. A run whose node died (its lease lapsed) is ended by whichever node's sweep finds it first,
+ * and a cancel received by another node reaches the executing one as a signal.
  */
 export class RunEngine {
   private readonly queue: string[] = [];
@@ -20,16 +28,52 @@ export class RunEngine {
   private closed = false;
 
   constructor(
-    private readonly deps: { runs: RunsRepo; recorder: RunRecorder; executor: RunExecutor; clock: Clock; concurrency: number },
-  ) {}
+    private readonly deps: {
+      runs: RunsRepo;
+      recorder: RunRecorder;
+      executor: RunExecutor;
+      clock: Clock;
+      concurrency: number;
+      leases: WorkLeases;
+      signals: ClusterSignals;
+    },
+  ) {
+    deps.signals.onSignal((signal) => {
+      if (signal.kind === "abort-run") this.running.get(signal.id)?.controller.abort();
+    });
+  }
 
-  /** Ends runs a previous process left unfinished, then starts the expiry sweep. Call once at boot. */
+  /**
+   * Ends runs a previous process left unfinished, then starts the expiry sweep (and, when other nodes share the
+   * store, the sweep for runs whose node died). Call once at boot.
+   */
   start(): void {
     allProjects(() => this.recover());
-    this.sweeper = setInterval(() => allProjects(() => this.sweepExpired()), 1000);
+    this.sweeper = setInterval(() => {
+      allProjects(() => {
+        this.sweepExpired();
+        if (this.deps.leases.shared) this.recover();
+      });
+    }, 1000);
     this.sweeper.unref();
   }
 
+  /**
+   * Takes the run's lease before the write that makes it runnable (creation, tool outputs), so no other node's
+   * sweep can take it for orphaned in between. 409 while another node still holds it (it is ending there).
+   */
+  admit(runId: string): void {
+    const { leases } = this.deps;
+    if (leases.claim("run", runId) || leases.holder("run", runId) === leases.node) return;
+    throw new ApiError(409, `Run ${runId} is still being finished by another server node; try again in a moment.`, "invalid_request_error", null, "run_busy");
+  }
+
+  /** Gives the lease back when the write after `admit` failed. */
+  unadmit(runId: string): void {
+    if (!this.running.has(runId) && !this.queue.includes(runId)) this.deps.leases.release("run", runId);
+  }
+
+  /** Runs an admitted run when a slot is free. */
   enqueue(runId: string): void {
     if (this.closed) return;
     this.queue.push(runId);
@@ -48,15 +92,38 @@ export class RunEngine {
       return cancelling;
     }
     const index = this.queue.indexOf(run.id);
-    if (index !== -1) this.queue.splice(index, 1);
+    if (index !== -1) {
+      this.queue.splice(index, 1);
+      this.deps.leases.release("run", run.id);
+    } else {
+      // Executing on another node: it is told, and records `cancelled` as its executor unwinds.
+      const holder = this.remoteHolder(run.id);
+      if (holder !== null) {
+        const cancelling = this.deps.recorder.setStatus(run.id, "cancelling");
+        this.deps.signals.send(holder, { kind: "abort-run", id: run.id });
+        return cancelling;
+      }
+    }
     this.deps.recorder.closeOpenSteps(run.id, "cancelled");
     return this.deps.recorder.endRun(run.id, "cancelled");
   }
 
-  /** Aborts the run holding a thread that is being deleted. */
+  /** Aborts the run holding a thread that is being deleted (here, or on the node executing it). */
   abortThread(threadId: string): void {
     const active = this.deps.runs.activeForThread(threadId);
-    if (active) this.running.get(active.id)?.controller.abort();
+    if (!active) return;
+    const local = this.running.get(active.id);
+    if (local) local.controller.abort();
+    else {
+      const holder = this.remoteHolder(active.id);
+      if (holder !== null) this.deps.signals.send(holder, { kind: "abort-run", id: active.id });
+    }
+  }
+
+  /** The other node holding the run's lease, if any. */
+  private remoteHolder(runId: string): string | null {
+    const holder = this.deps.leases.holder("run", runId);
+    return holder === this.deps.leases.node ? null : holder;
   }
 
   /**
@@ -69,23 +136,30 @@ export class RunEngine {
     const shutdown = new ServerShutdown();
     for (const runId of this.queue.splice(0)) {
       this.inRunProject(runId, () => this.deps.recorder.setStatus(runId, "failed", { last_error: { code: "server_error", message: shutdown.message } }));
+      this.deps.leases.release("run", runId);
     }
     const pending = [...this.running.values()];
     for (const r of pending) r.controller.abort(shutdown);
     await Promise.all(pending.map((r) => r.done));
   }
 
-  /** Runs that are waiting (queued or requires_action) past `expires_at` end `expired`. */
+  /**
+   * Runs that are waiting (queued or requires_action) past `expires_at` end `expired`: by this node when it
+   * holds them or nobody does (another node's queued run is that node's to expire).
+   */
   sweepExpired(): void {
     const now = this.deps.clock();
+    const { leases } = this.deps;
     for (const run of this.deps.runs.unfinished()) {
       if ((run.status === "queued" || run.status === "requires_action") && run.expires_at !== null && run.expires_at <= now && !this.running.has(run.id)) {
         const index = this.queue.indexOf(run.id);
         if (index !== -1) this.queue.splice(index, 1);
+        else if (!leases.claim("run", run.id)) continue;
         this.inRunProject(run.id, () => {
           this.deps.recorder.closeOpenSteps(run.id, "expired");
           this.deps.recorder.setStatus(run.id, "expired");
         });
+        leases.release("run", run.id);
       }
     }
   }
@@ -94,21 +168,35 @@ export class RunEngine {
     while (this.running.size < this.deps.concurrency && this.queue.length > 0) {
       const runId = this.queue.shift()!;
       const controller = new AbortController();
-      const done = this.inRunProject(runId, () => this.deps.executor.execute(runId, controller.signal))
+      const entry: { controller: AbortController; done: Promise<void> } = { controller, done: Promise.resolve() };
+      entry.done = this.inRunProject(runId, () => this.deps.executor.execute(runId, controller.signal))
         .catch((err: unknown) => console.error(`run ${runId}: executor crashed:`, err))
         .finally(() => {
-          this.running.delete(runId);
+          // Tool outputs may have resumed the run (admitted again) before this execution's end got here.
+          if (this.running.get(runId) === entry) {
+            this.running.delete(runId);
+            if (!this.queue.includes(runId)) this.deps.leases.release("run", runId);
+          }
           this.pump();
         });
-      this.running.set(runId, { controller, done });
+      this.running.set(runId, entry);
     }
   }
 
-  /** No run survives a restart half-done: nobody is streaming it and its model call is gone. */
+  /**
+   * No run survives its process half-done: nobody is streaming it and its model call is gone. At boot that is
+   * every unfinished run nobody else holds; on a shared store the sweep repeats it for runs whose node died.
+   */
   private recover(): void {
+    const { leases } = this.deps;
     for (const run of this.deps.runs.unfinished()) {
       if (run.status === "requires_action") continue; // still waiting for the client; the sweep expires it
-      this.inRunProject(run.id, () => this.endAfterCrash(run));
+      if (this.running.has(run.id) || this.queue.includes(run.id) || !leases.claim("run", run.id)) continue;
+      try {
+        this.inRunProject(run.id, () => this.endAfterCrash(run));
+      } finally {
+        leases.release("run", run.id);
+      }
     }
   }
 
@@ -119,7 +207,12 @@ export class RunEngine {
     if (run.status === "cancelling") recorder.setStatus(run.id, "cancelled");
     else {
       recorder.setStatus(run.id, "failed", {
-        last_error: { code: "server_error", message: "The server stopped while this run was active (crash or restart). Create a new run to try again." },
+        last_error: {
+          code: "server_error",
+          message: this.deps.leases.shared
+            ? "The server node executing this run stopped (crash or restart). Create a new run to try again."
+            : "The server stopped while this run was active (crash or restart). Create a new run to try again.",
+        },
       });
     }
   }

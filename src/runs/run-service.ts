@@ -70,14 +70,14 @@ export class RunService {
     if (active) throw activeRunConflict(threadId, active.id);
     this.deps.holds.refuseIfHeld(threadId);
     const run = this.buildRun(threadId, assistant, p);
-    this.commit(run.id, stream, () => {
+    this.admitted(run.id, () => this.commit(run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
       const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
       repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
       this.deps.recorder.announceRun(run);
-    });
+    }));
     this.deps.engine.enqueue(run.id);
     return run;
   }
@@ -106,6 +106,17 @@ export class RunService {
       this.deps.outbox.transaction(write);
     } catch (err) {
       stream?.close();
+      throw err;
+    }
+  }
+
+  /** Makes the run runnable with `write` while holding its lease (RunEngine.admit), given back if the write fails. */
+  private admitted(runId: string, write: () => void): void {
+    this.deps.engine.admit(runId);
+    try {
+      write();
+    } catch (err) {
+      this.deps.engine.unadmit(runId);
       throw err;
     }
   }
@@ -152,7 +163,7 @@ export class RunService {
     const missing = expected.filter((id) => !outputs.has(id));
     if (missing.length > 0) throw badRequest(`Expected tool outputs for call ids: ${missing.join(", ")}.`, "tool_outputs");
 
-    this.commit(run.id, stream, () => {
+    this.admitted(run.id, () => this.commit(run.id, stream, () => {
       for (const step of repos.steps.all({ run_id: run.id })) {
         if (step.status !== "in_progress" || step.step_details.type !== "tool_calls") continue;
         const calls = step.step_details.tool_calls.map((c) =>
@@ -161,7 +172,7 @@ export class RunService {
         recorder.finishStep(recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls }), "completed");
       }
       recorder.setStatus(run.id, "queued", { expires_at: this.deps.clock() + this.deps.expirySeconds });
-    });
+    }));
     this.deps.engine.enqueue(run.id);
     return recorder.current(run.id);
   }

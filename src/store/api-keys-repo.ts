@@ -34,7 +34,7 @@ export class ApiKeysRepo {
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
       "INSERT INTO api_keys (id, sha256, name, project, admin, source, redacted_value, created_at, revoked_at) " +
-        "VALUES (@id, @sha256, @name, @project, @admin, @source, @redacted_value, @created_at, @revoked_at)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.bySha = db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE sha256 = ?`);
     this.activeStmt = db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE revoked_at IS NULL ORDER BY seq`);
@@ -45,7 +45,7 @@ export class ApiKeysRepo {
   }
 
   insert(row: ApiKeyRow): void {
-    this.insertStmt.run({ ...row, admin: row.admin ? 1 : 0 });
+    this.insertStmt.run(row.id, row.sha256, row.name, row.project, row.admin ? 1 : 0, row.source, row.redacted_value, row.created_at, row.revoked_at);
   }
 
   /** Every key not revoked, oldest first. */

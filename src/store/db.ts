@@ -4,14 +4,18 @@ import path from "node:path";
 import type { DataKey } from "./data-key.js";
 import { MIGRATIONS } from "./migrations.js";
 import { openSqlite } from "./sqlite-open.js";
+import { PgDb } from "./postgres/pg-db.js";
+import { migratePostgres } from "./postgres/pg-migrations.js";
+import type { Db } from "./sql.js";
 
-export type Db = Database.Database;
+export { isPostgres, type Db, type SqlStatement } from "./sql.js";
+
 
 /**
  * Opens (creating if needed) the SQLite database under `dataDir` and brings its schema up to date.
  * `":memory:"` gives a throwaway database for tests. With a data key the file is encrypted (sqlite-open.ts).
  */
-export function openDb(dataDir: string | ":memory:", key: DataKey | null = null): Db {
+export function openDb(dataDir: string | ":memory:", key: DataKey | null = null): Database.Database {
   const file = dataDir === ":memory:" ? ":memory:" : path.join(dataDir, "db.sqlite");
   if (dataDir !== ":memory:") fs.mkdirSync(dataDir, { recursive: true });
   const db = openSqlite(file, key);
@@ -25,7 +29,7 @@ export function openDb(dataDir: string | ":memory:", key: DataKey | null = null)
   return db;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Database.Database): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   for (let version = current; version < MIGRATIONS.length; version++) {
     db.transaction(() => {
@@ -33,4 +37,16 @@ function migrate(db: Db): void {
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
+}
+
+/** Connects to PostgreSQL (tables in `schema`, created if missing) and brings its schema up to date under a lock. */
+export function openPostgres(url: string, schema: string | null): Db {
+  const db = new PgDb(url, schema);
+  try {
+    migratePostgres(db);
+  } catch (err) {
+    void db.close();
+    throw err;
+  }
+  return db;
 }

@@ -1,5 +1,4 @@
-import type { Statement } from "better-sqlite3";
-import type { Db } from "./db.js";
+import { isPostgres, type Db, type SqlStatement } from "./db.js";
 import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
 
 /** A column kept beside the JSON body so it can be filtered on; its value is derived from the object. */
@@ -28,8 +27,8 @@ type Filter = Record<string, string | number | null>;
  * their own queries over object tables with it, so those are isolated like DocumentTable's.
  */
 export class ScopedStatement {
-  private readonly scoped: Statement;
-  private readonly unscoped: Statement;
+  private readonly scoped: SqlStatement;
+  private readonly unscoped: SqlStatement;
 
   constructor(db: Db, sql: string, pluck = false) {
     this.scoped = db.prepare(sql.replaceAll("{project}", " AND project = ?"));
@@ -58,7 +57,8 @@ export class ScopedStatement {
 
 /**
  * List pages kept per table between writes. Every write clears them (writes go through this class only:
- * each table has one repository), so a cached page is never older than the table.
+ * each table has one repository), so a cached page is never older than the table. Not on PostgreSQL: other
+ * server processes write to the same tables, and this process would not see them.
  */
 const PAGE_CACHE_ENTRIES = 256;
 
@@ -77,7 +77,8 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   private readonly deleteStmt;
   private readonly projectStmt;
   private readonly pageCache = new Map<string, Page<string> | null>();
-  private readonly cachedStmts = new Map<string, Statement>();
+  private readonly cachesPages: boolean;
+  private readonly cachedStmts = new Map<string, SqlStatement>();
 
   constructor(
     private readonly db: Db,
@@ -86,6 +87,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     /** The row key; the object's id unless one id can appear in several rows (a file in many stores). */
     private readonly keyOf: (object: T) => string = (object) => object.id,
   ) {
+    this.cachesPages = !isPostgres(db);
     const names = columns.map((c) => c.name);
     this.insertStmt = db.prepare(
       `INSERT INTO ${table} (id, created_at, project, ${names.map((n) => `${n}, `).join("")}body) ` +
@@ -163,6 +165,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
    * Pages are cached until the next write to this table (clients poll message lists while runs stream).
    */
   pageBodies(filter: Filter, q: PageQuery): Page<string> | null {
+    if (!this.cachesPages) return this.readPage(filter, q);
     const key = JSON.stringify([currentProject() ?? null, filter, q.limit, q.order, q.after, q.before]);
     const cached = this.pageCache.get(key);
     if (cached !== undefined) return cached;
@@ -194,7 +197,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   }
 
   /** A single-column query, prepared once per distinct SQL text. */
-  private statement(sql: string): Statement {
+  private statement(sql: string): SqlStatement {
     let stmt = this.cachedStmts.get(sql);
     if (!stmt) {
       stmt = this.db.prepare(sql).pluck();

@@ -1,4 +1,4 @@
-import type { Db } from "./db.js";
+import { isPostgres, type Db } from "./db.js";
 
 /**
  * Whether any object of a project other than `project` is stored, in any table with a `project` column (read
@@ -7,7 +7,9 @@ import type { Db } from "./db.js";
  */
 export function hasObjectsOutside(db: Db, project: string): boolean {
   const tables = db
-    .prepare("SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'project' AND m.name <> 'api_keys'")
+    .prepare(isPostgres(db)
+      ? "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'project' AND table_name <> 'api_keys'"
+      : "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'project' AND m.name <> 'api_keys'")
     .pluck()
     .all() as string[];
   // Table names come from the schema, never from a request. `<` or `>` rather than `<>`: SQLite searches the

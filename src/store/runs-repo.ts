@@ -30,7 +30,7 @@ export class RunsRepo extends DocumentTable<Run> {
     ]);
     this.activeStmt = new ScopedStatement(db, `SELECT body FROM runs WHERE thread_id = ? AND status IN ${ACTIVE}{project} LIMIT 1`, true);
     this.unfinishedStmt = new ScopedStatement(db, `SELECT body FROM runs WHERE status IN ${ACTIVE}{project} ORDER BY seq`, true);
-    this.setOptionsStmt = db.prepare("INSERT OR REPLACE INTO run_options (run_id, body) VALUES (?, ?)");
+    this.setOptionsStmt = db.prepare("INSERT INTO run_options (run_id, body) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET body = excluded.body");
     this.getOptionsStmt = db.prepare("SELECT body FROM run_options WHERE run_id = ?").pluck();
     this.deleteOptionsStmt = new ScopedStatement(db, "DELETE FROM run_options WHERE run_id IN (SELECT id FROM runs WHERE thread_id = ?{project})");
   }

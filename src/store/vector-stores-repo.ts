@@ -21,7 +21,10 @@ export class VectorStoreIndexRepo {
 
   constructor(db: Db) {
     this.getStmt = db.prepare("SELECT embedding_model, dims FROM vector_store_index WHERE vector_store_id = ?");
-    this.setStmt = db.prepare("INSERT OR REPLACE INTO vector_store_index (vector_store_id, embedding_model, dims) VALUES (?, ?, ?)");
+    this.setStmt = db.prepare(
+      "INSERT INTO vector_store_index (vector_store_id, embedding_model, dims) VALUES (?, ?, ?) " +
+        "ON CONFLICT (vector_store_id) DO UPDATE SET embedding_model = excluded.embedding_model, dims = excluded.dims",
+    );
     this.deleteStmt = db.prepare("DELETE FROM vector_store_index WHERE vector_store_id = ?");
   }
 
@@ -64,7 +67,8 @@ export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batc
     this.batchCountsStmt = new ScopedStatement(database, "SELECT status, COUNT(*) AS n FROM vector_store_files WHERE batch_id = ?{project} GROUP BY status");
     this.bytesStmt = new ScopedStatement(
       database,
-      "SELECT COALESCE(SUM(usage_bytes), 0) FROM vector_store_files WHERE vector_store_id = ? AND status = 'completed'{project}",
+      // The cast: PostgreSQL sums BIGINTs as NUMERIC, which its driver gives as text.
+      "SELECT CAST(COALESCE(SUM(usage_bytes), 0) AS BIGINT) FROM vector_store_files WHERE vector_store_id = ? AND status = 'completed'{project}",
       true,
     );
   }

@@ -61,7 +61,7 @@ describe("a full data directory", () => {
     for (let i = 0; i < 3; i++) files.push(await t.client.files.create({ file: await toFile(Buffer.from(`f${i}`), `f${i}.txt`), purpose: "assistants" }));
     const big = "x".repeat(200_000);
     for (let i = 0; i < 3; i++) await t.client.beta.assistants.create({ model: "gpt-4o", instructions: big });
-    const db = t.services.db;
+    const db = t.services.db as import("better-sqlite3").Database; // SQLite's own limit: this test is SQLite's
     db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true }) as number}`);
 
     const logged = vi.spyOn(console, "error");

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,7 +28,7 @@ export const BASE_URL = "http://local-assistants.test/v1";
 export async function makeTestApp(env: Env = {}, overrides: ServiceOverrides = {}): Promise<TestApp> {
   const dataDir = (env.DATA_DIR as string | undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), "la-test-"));
   // Ollama's behaviour is what most tests check: LLM_BACKEND=auto would answer from the embedded engine instead.
-  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", LLM_BACKEND: "ollama", ...env, DATA_DIR: dataDir });
+  const config = loadConfig({ OLLAMA_HOST: "http://127.0.0.1:9", LLM_BACKEND: "ollama", ...postgresFor(dataDir), ...env, DATA_DIR: dataDir });
   const services = await createServices(config, overrides);
   const app = createApp(services);
   const request = async (pathname: string, init?: RequestInit): Promise<Response> =>
@@ -48,6 +49,17 @@ export async function makeTestApp(env: Env = {}, overrides: ServiceOverrides = {
       await services.close();
     },
   };
+}
+
+/**
+ * Under the PostgreSQL suite (vitest.postgres.config.ts sets TEST_DATABASE_URL), an app keeps its objects in
+ * the schema named after its DATA_DIR: a fresh one per app, and the same one for an app restarted on the same
+ * directory, as its SQLite file would be.
+ */
+export function postgresFor(dataDir: string): Env {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) return {};
+  return { DATABASE_URL: url, DATABASE_SCHEMA: `t_${createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 24)}` };
 }
 
 /** Serves an app on a real loopback socket, for tests that must cross the network stack. */

@@ -1,0 +1,89 @@
+import type { Db } from "../store/db.js";
+
+/** A request to the node executing some work: stop it (a cancel, or its thread deleted, received elsewhere). */
+export interface Signal {
+  kind: "abort-run" | "abort-response";
+  id: string;
+}
+
+/**
+ * Messages between server processes sharing a store. One process needs none (LocalSignals); on PostgreSQL
+ * they are NOTIFY/LISTEN on one channel per schema, addressed to a node (PgSignals). A NOTIFY sent inside a
+ * transaction is delivered when it commits, so the receiver reads what the sender wrote.
+ */
+export interface ClusterSignals {
+  send(node: string, signal: Signal): void;
+  /** Called with every signal addressed to this node. */
+  onSignal(handler: (signal: Signal) => void): void;
+  close(): Promise<void>;
+}
+
+export class LocalSignals implements ClusterSignals {
+  send(): void {}
+  onSignal(): void {}
+  async close(): Promise<void> {}
+}
+
+/** Channel names are identifiers; one per schema keeps clusters in one database (tests, tenants) apart. */
+function channelOf(schema: string | null): string {
+  return `la_signals_${(schema ?? "public").toLowerCase()}`.slice(0, 63);
+}
+
+export class PgSignals implements ClusterSignals {
+  private readonly channel: string;
+  private readonly handlers: ((signal: Signal) => void)[] = [];
+  private readonly notifyStmt;
+  private listener: { end(): Promise<void> } | null = null;
+  private closed = false;
+
+  private constructor(db: Db, private readonly node: string, private readonly url: string, schema: string | null) {
+    this.channel = channelOf(schema);
+    this.notifyStmt = db.prepare("SELECT pg_notify(?, ?)");
+  }
+
+  /** Listens (its own connection, asynchronous) before it returns, so no signal sent afterwards is missed. */
+  static async open(db: Db, node: string, url: string, schema: string | null): Promise<PgSignals> {
+    const signals = new PgSignals(db, node, url, schema);
+    await signals.listen();
+    return signals;
+  }
+
+  send(node: string, signal: Signal): void {
+    this.notifyStmt.get(this.channel, JSON.stringify({ to: node, ...signal }));
+  }
+
+  onSignal(handler: (signal: Signal) => void): void {
+    this.handlers.push(handler);
+  }
+
+  private async listen(): Promise<void> {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: this.url, application_name: "local-assistants signals" });
+    client.on("notification", (message) => {
+      if (message.channel !== this.channel || !message.payload) return;
+      let parsed: Signal & { to?: string };
+      try {
+        parsed = JSON.parse(message.payload) as Signal & { to?: string };
+      } catch {
+        return;
+      }
+      if (parsed.to !== this.node) return;
+      for (const handler of this.handlers) handler({ kind: parsed.kind, id: parsed.id });
+    });
+    // A lost connection loses the signals sent meanwhile: listen again; the work's own lease and status
+    // (a cancel is also written as `cancelling`) are what the executing node acts on in the end.
+    client.on("error", (err) => {
+      console.error("signal connection lost, listening again:", err.message);
+      this.listener = null;
+      if (!this.closed) setTimeout(() => void this.listen().catch(() => {}), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${this.channel}`);
+    this.listener = client;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => {});
+  }
+}

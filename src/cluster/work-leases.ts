@@ -1,0 +1,114 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { isPostgres, type Db } from "../store/db.js";
+
+/** What a lease is on: a run (Assistants API) or a response (Responses API) being executed. */
+export type WorkKind = "run" | "response";
+
+/**
+ * Which server process executes a run or a response. Work is claimed, never assigned: the node that starts
+ * executing takes the lease; a node that dies stops renewing its leases, and once they lapse any node may
+ * take the work over (and end it: its model call died with the node). Never two executions of one run.
+ *
+ * One process on SQLite is the only node there is (LocalLeases). On PostgreSQL, leases are rows renewed by
+ * their node (SharedLeases), timed by the database's clock so that nodes' clocks need not agree.
+ */
+export interface WorkLeases {
+  /** This process's name in the cluster (host, pid and a random part). */
+  readonly node: string;
+  /** Whether other processes share the store: work may then be held elsewhere, and be orphaned. */
+  readonly shared: boolean;
+  /** Takes the lease unless another node holds a live one; true: this node may execute the work. */
+  claim(kind: WorkKind, id: string): boolean;
+  release(kind: WorkKind, id: string): void;
+  /** The node holding a live lease on the work (this one included), or null. */
+  holder(kind: WorkKind, id: string): string | null;
+  close(): void;
+}
+
+export function nodeName(): string {
+  return `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+export function createLeases(db: Db, ttlMs: number): WorkLeases {
+  return isPostgres(db) ? new SharedLeases(db, ttlMs) : new LocalLeases();
+}
+
+/** One process: what it holds is what it executes. */
+class LocalLeases implements WorkLeases {
+  readonly node = nodeName();
+  readonly shared = false;
+  private readonly held = new Set<string>();
+
+  claim(kind: WorkKind, id: string): boolean {
+    const key = `${kind}/${id}`;
+    if (this.held.has(key)) return false;
+    this.held.add(key);
+    return true;
+  }
+
+  release(kind: WorkKind, id: string): void {
+    this.held.delete(`${kind}/${id}`);
+  }
+
+  holder(kind: WorkKind, id: string): string | null {
+    return this.held.has(`${kind}/${id}`) ? this.node : null;
+  }
+
+  close(): void {}
+}
+
+/** The database's clock in milliseconds, so every node measures leases with the same one. */
+const NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
+
+/**
+ * Leases as rows of `work_leases`, renewed together (one UPDATE for all this node holds) every third of
+ * their lifetime. A claim is one INSERT … ON CONFLICT that succeeds only on a free or lapsed lease.
+ */
+class SharedLeases implements WorkLeases {
+  readonly node = nodeName();
+  readonly shared = true;
+  private readonly claimStmt;
+  private readonly releaseStmt;
+  private readonly holderStmt;
+  private readonly renewStmt;
+  private readonly renewal: NodeJS.Timeout;
+
+  constructor(db: Db, private readonly ttlMs: number) {
+    this.claimStmt = db.prepare(
+      `INSERT INTO work_leases (kind, id, node, expires_at) VALUES (?, ?, ?, ${NOW_MS} + ?) ` +
+        `ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at ` +
+        `WHERE work_leases.expires_at < ${NOW_MS} RETURNING node`,
+    ).pluck();
+    this.releaseStmt = db.prepare("DELETE FROM work_leases WHERE kind = ? AND id = ? AND node = ?");
+    this.holderStmt = db.prepare(`SELECT node FROM work_leases WHERE kind = ? AND id = ? AND expires_at >= ${NOW_MS}`).pluck();
+    this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ?`);
+    this.renewal = setInterval(() => this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
+    this.renewal.unref();
+  }
+
+  claim(kind: WorkKind, id: string): boolean {
+    return this.claimStmt.get(kind, id, this.node, this.ttlMs) !== undefined;
+  }
+
+  release(kind: WorkKind, id: string): void {
+    this.releaseStmt.run(kind, id, this.node);
+  }
+
+  holder(kind: WorkKind, id: string): string | null {
+    return (this.holderStmt.get(kind, id) as string | undefined) ?? null;
+  }
+
+  /** Keeps this node's leases alive. A database that cannot be reached now is tried again next time. */
+  private renew(): void {
+    try {
+      this.renewStmt.run(this.ttlMs, this.node);
+    } catch (err) {
+      console.error(`lease renewal failed (node ${this.node}):`, (err as Error).message);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.renewal);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Several server processes (real `src/main.ts` children) on one PostgreSQL: work is spread over them and each
+ * run or response executes exactly once; a node killed mid-run has its work ended by another within the lease
+ * time; cancel and tool outputs reach the run whichever node receives them; nodes booting together on an empty
+ * schema race the migrations safely. Each test gets its own schema of one throwaway cluster.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import OpenAI from "openai";
+import pg from "pg";
+import { startOllamaFake, type ChatScript, type OllamaFake } from "../fakes/ollama-fake.js";
+import { DEFAULT_TAG } from "../helpers/run-app.js";
+import { postgresBinaries, startPostgresCluster, type PostgresCluster } from "../helpers/postgres-cluster.js";
+import { textOf, waitFor, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
+import { startServer, type ServerProcess } from "../helpers/server-process.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const installed = postgresBinaries() !== null;
+if (!installed) console.warn("test/cluster: PostgreSQL is not installed (apt-get install postgresql): the cluster tests are skipped");
+
+/** Short leases, so a dead node's work is taken over within a couple of seconds. */
+const LEASE_SECONDS = "1.5";
+
+/** Replies by prompt: "stall…" streams a little and never ends (a run to kill or cancel), the rest echo. */
+const byPrompt: ChatScript = (body) => {
+  const last = body.messages.at(-1)!;
+  if (last.role === "tool") return { text: `tool said ${last.content}` };
+  if (typeof last.content === "string" && last.content.startsWith("stall")) return { chunks: ["Hal", "f"], stallAfterChunks: 2 };
+  if (last.content === "weather?") return { toolCalls: [{ name: "get_weather", arguments: { city: "Rome" } }] };
+  return { text: `echo: ${last.content}` };
+};
+
+describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
+  let cluster: PostgresCluster;
+  let fake: OllamaFake;
+  let schemaCount = 0;
+  const servers: ServerProcess[] = [];
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startPostgresCluster();
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.kill()));
+    await fake?.close();
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `n` nodes on one fresh schema, booted together; a shared DATA_DIR stands for the shared volume. */
+  async function nodes(n: number, extra: Record<string, string> = {}): Promise<{ clients: OpenAI[]; servers: ServerProcess[]; schema: string }> {
+    fake = await startOllamaFake({ models: [DEFAULT_TAG] });
+    fake.script(...Array.from({ length: 400 }, () => byPrompt));
+    const schema = `cluster_${process.pid}_${++schemaCount}`;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-cluster-"));
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, OLLAMA_HOST: fake.url, DATABASE_URL: cluster.url, DATABASE_SCHEMA: schema, CLUSTER_LEASE_SECONDS: LEASE_SECONDS, RUN_CONCURRENCY: "16", ...extra };
+    const started = await Promise.all(Array.from({ length: n }, () => startServer(env, { healthTimeoutMs: 30_000 })));
+    servers.push(...started);
+    return { servers: started, clients: started.map((s) => new OpenAI({ baseURL: s.baseURL, apiKey: "unused", maxRetries: 0 })), schema };
+  }
+
+  async function sql<T>(schema: string, text: string): Promise<T[]> {
+    const client = new pg.Client(cluster.url);
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO ${schema}`);
+      return (await client.query(text)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** The chat requests the model received whose last message is `content`. */
+  const modelCallsFor = (content: string) =>
+    fake.requests.filter((r) => r.path === "/api/chat" && r.body?.messages?.at(-1)?.content === content).length;
+
+  it("three nodes booting together on an empty schema migrate it once, and all serve it", { timeout: 90_000 }, async () => {
+    const { clients, schema } = await nodes(3);
+    const [version] = await sql<{ version: number }>(schema, "SELECT version FROM schema_version");
+    expect(version!.version).toBeGreaterThan(0);
+    expect(await sql(schema, "SELECT * FROM schema_version")).toHaveLength(1);
+    const made = await clients[0]!.beta.assistants.create({ model: "gpt-4o", name: "shared" });
+    for (const c of clients) expect((await c.beta.assistants.retrieve(made.id)).name).toBe("shared");
+  });
+
+  it("300 runs and background responses spread over three nodes each complete exactly once", { timeout: 240_000 }, async () => {
+    const { clients } = await nodes(3);
+    const assistant = await clients[0]!.beta.assistants.create({ model: "gpt-4o" });
+    const runs: { node: number; threadId: string; runId: string; prompt: string }[] = [];
+    const responses: { node: number; id: string; prompt: string }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const node = i % 3;
+      const c = clients[node]!;
+      const prompt = `job ${i}`;
+      if (i % 3 === 2) {
+        responses.push({ node, id: (await c.responses.create({ model: "gpt-4o", input: prompt, background: true })).id, prompt });
+      } else {
+        const run = await c.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: prompt }] } });
+        runs.push({ node, threadId: run.thread_id, runId: run.id, prompt });
+      }
+    }
+    // Read back through another node than the one that created it.
+    for (const r of runs) {
+      const c = clients[(r.node + 1) % 3]!;
+      const ended = await waitForRun(c, r.threadId, r.runId, undefined, 60_000);
+      expect(ended.status, `run of "${r.prompt}"`).toBe("completed");
+      const messages = await c.beta.threads.messages.list(r.threadId);
+      expect(messages.data.filter((m) => m.role === "assistant").map(textOf)).toEqual([`echo: ${r.prompt}`]);
+    }
+    for (const r of responses) {
+      const c = clients[(r.node + 2) % 3]!;
+      const ended = await waitFor(async () => {
+        const got = await c.responses.retrieve(r.id);
+        return got.status === "completed" || got.status === "failed" ? got : null;
+      }, 60_000, `response of "${r.prompt}"`);
+      expect(ended.status).toBe("completed");
+      expect(ended.output_text).toBe(`echo: ${r.prompt}`);
+    }
+    // Exactly one execution each: the model saw every prompt once.
+    const twice = [...runs, ...responses].filter((w) => modelCallsFor(w.prompt) !== 1).map((w) => `${w.prompt}: ${modelCallsFor(w.prompt)}`);
+    expect(twice).toEqual([]);
+  });
+
+  it("a node killed mid-run: another node ends its run and its background response failed, and the stream resumes there", { timeout: 60_000 }, async () => {
+    const { clients, servers: [victim] } = await nodes(2);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const assistant = await a.beta.assistants.create({ model: "gpt-4o" });
+    const run = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "stall run" }] } });
+    const response = await a.responses.create({ model: "gpt-4o", input: "stall response", background: true });
+    await waitFor(async () => ((await b.beta.threads.runs.retrieve(run.id, { thread_id: run.thread_id })).status === "in_progress" ? true : null), 10_000, "run in progress");
+    await waitFor(() => (modelCallsFor("stall response") === 1 ? true : null), 10_000, "response at the model");
+
+    await victim!.kill(); // SIGKILL: its leases are no longer renewed
+    const killedAt = Date.now();
+    const ended = await waitForRun(b, run.thread_id, run.id, undefined, 15_000);
+    expect(ended.status).toBe("failed");
+    expect(ended.last_error).toEqual({ code: "server_error", message: expect.stringMatching(/node executing this run stopped/) });
+    const failed = await waitFor(async () => {
+      const got = await b.responses.retrieve(response.id);
+      return got.status === "failed" ? got : null;
+    }, 15_000, "response failed");
+    expect(failed.error?.message).toMatch(/node executing this response stopped/);
+    // Bounded: the lease (1.5 s) plus a sweep (1 s), with room for a busy machine.
+    expect(Date.now() - killedAt).toBeLessThan(8_000);
+    // Its events are in the database: the stream resumed on the surviving node ends with response.failed.
+    const stream = await b.responses.retrieve(response.id, { stream: true, starting_after: 0 });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types.at(-1)).toBe("response.failed");
+    // Executed once: nothing ran it again.
+    expect(modelCallsFor("stall run")).toBe(1);
+    expect(modelCallsFor("stall response")).toBe(1);
+  });
+
+  it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {
+    const { clients } = await nodes(2);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const assistant = await a.beta.assistants.create({ model: "gpt-4o", tools: [WEATHER_TOOL] });
+
+    const stalled = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "stall me" }] } });
+    await waitFor(async () => ((await b.beta.threads.runs.retrieve(stalled.id, { thread_id: stalled.thread_id })).status === "in_progress" ? true : null), 10_000, "run in progress");
+    expect((await b.beta.threads.runs.cancel(stalled.id, { thread_id: stalled.thread_id })).status).toBe("cancelling");
+    expect((await waitForRun(b, stalled.thread_id, stalled.id, undefined, 10_000)).status).toBe("cancelled");
+
+    const background = await a.responses.create({ model: "gpt-4o", input: "stall background", background: true });
+    await waitFor(() => (modelCallsFor("stall background") === 1 ? true : null), 10_000, "response at the model");
+    expect((await b.responses.cancel(background.id)).status).toBe("cancelled");
+    expect((await a.responses.retrieve(background.id)).status).toBe("cancelled");
+
+    const waiting = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "weather?" }] } });
+    const action = await waitForRun(a, waiting.thread_id, waiting.id, undefined, 10_000);
+    expect(action.status).toBe("requires_action");
+    const callId = action.required_action!.submit_tool_outputs.tool_calls[0]!.id;
+    await b.beta.threads.runs.submitToolOutputs(waiting.id, { thread_id: waiting.thread_id, tool_outputs: [{ tool_call_id: callId, output: "sunny" }] });
+    expect((await waitForRun(a, waiting.thread_id, waiting.id, undefined, 10_000)).status).toBe("completed");
+    const reply = (await a.beta.threads.messages.list(waiting.thread_id)).data.find((m) => m.role === "assistant");
+    expect(textOf(reply!)).toBe("tool said sunny");
+  });
+});
