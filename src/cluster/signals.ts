@@ -1,10 +1,17 @@
 import type { Db } from "../store/db.js";
 
-/** A request to the node executing some work: stop it (a cancel, or its thread deleted, received elsewhere). */
+/**
+ * A message to the node executing some work: stop it (a cancel, or its thread deleted, received elsewhere);
+ * index a file of a store it indexes (`id` "<store>/<file>"); or, to every node, that files of a store settled
+ * (a run's file_search may be waiting for them).
+ */
 export interface Signal {
-  kind: "abort-run" | "abort-response";
+  kind: "abort-run" | "abort-response" | "ingest" | "ingest-fresh" | "settled";
   id: string;
 }
+
+/** Addressed to every node. */
+export const EVERY_NODE = "*";
 
 /**
  * Messages between server processes sharing a store. One process needs none (LocalSignals); on PostgreSQL
@@ -12,6 +19,7 @@ export interface Signal {
  * transaction is delivered when it commits, so the receiver reads what the sender wrote.
  */
 export interface ClusterSignals {
+  /** To one node, or to every node (EVERY_NODE, this one included). */
   send(node: string, signal: Signal): void;
   /** Called with every signal addressed to this node. */
   onSignal(handler: (signal: Signal) => void): void;
@@ -67,7 +75,7 @@ export class PgSignals implements ClusterSignals {
       } catch {
         return;
       }
-      if (parsed.to !== this.node) return;
+      if (parsed.to !== this.node && parsed.to !== EVERY_NODE) return;
       for (const handler of this.handlers) handler({ kind: parsed.kind, id: parsed.id });
     });
     // A lost connection loses the signals sent meanwhile: listen again; the work's own lease and status

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { isPostgres, type Db } from "../store/db.js";
 
-/** What a lease is on: a run (Assistants API) or a response (Responses API) being executed. */
-export type WorkKind = "run" | "response";
+/** What a lease is on: a run (Assistants API) or a response (Responses API) being executed, a store being indexed. */
+export type WorkKind = "run" | "response" | "store";
 
 /**
  * Which server process executes a run or a response. Work is claimed, never assigned: the node that starts

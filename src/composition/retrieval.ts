@@ -11,8 +11,10 @@ import type { LlmBackend } from "../llm/backend.js";
 import type { Db } from "../store/db.js";
 import { KeyedCondition } from "../concurrency/keyed-condition.js";
 import { FileSearchService } from "../retrieval/file-search.js";
-import { Ingestor } from "../retrieval/ingestion/index.js";
+import { Ingestor, type IngestPlacement } from "../retrieval/ingestion/index.js";
 import { LazyIndex } from "../retrieval/lazy-index.js";
+import { EVERY_NODE, type ClusterSignals } from "../cluster/signals.js";
+import type { WorkLeases } from "../cluster/work-leases.js";
 import { StoreSearch } from "../retrieval/store-search.js";
 import type { VectorIndex } from "../retrieval/vector-index.js";
 import { VectorStoreService } from "../retrieval/vector-store-service.js";
@@ -33,6 +35,23 @@ export interface Retrieval {
 }
 
 /** The composition root's retrieval part: wires vector stores, ingestion and search. LanceDB is loaded on first use, under `<dataDir>/lancedb`. */
+/**
+ * Several nodes: a store's files are indexed by the node holding its lease ("store", renewed with the node's
+ * other leases), so one node at a time writes its index; a file added on another node is handed to it. With
+ * the holder gone, the store is free once its lease lapses, and the ingestion sweep takes its files over.
+ */
+function ingestPlacement(leases: WorkLeases, signals: ClusterSignals): IngestPlacement {
+  return {
+    claim: (storeId) => leases.claim("store", storeId) || leases.holder("store", storeId) === leases.node,
+    forward: (storeId, fileId, fresh) => {
+      const holder = leases.holder("store", storeId);
+      // No holder any more (it just finished, or died): the next sweep takes the file over.
+      if (holder !== null) signals.send(holder, { kind: fresh ? "ingest-fresh" : "ingest", id: `${storeId}/${fileId}` });
+    },
+    release: (storeId) => leases.release("store", storeId),
+  };
+}
+
 export function wireRetrieval(deps: {
   config: Config;
   backend: Pick<LlmBackend, "embedder">;
@@ -41,6 +60,8 @@ export function wireRetrieval(deps: {
   files: FileService;
   models: ModelCatalog;
   clock: Clock;
+  /** Which node indexes which store, and signals between nodes (src/cluster/): several nodes when shared. */
+  cluster: { leases: WorkLeases; signals: ClusterSignals };
   embedder?: Embedder | null;
   pdf?: PdfReader;
   ocr?: OcrReader | null;
@@ -49,7 +70,7 @@ export function wireRetrieval(deps: {
   const { config, db, repos } = deps;
   const index = new LazyIndex(async () => {
     const { LanceIndex } = await import("../retrieval/lance-index.js");
-    return LanceIndex.open(path.join(config.dataDir, "lancedb"));
+    return LanceIndex.open(path.join(config.dataDir, "lancedb"), { shared: deps.cluster.leases.shared });
   });
   const embedders = new Map<string, Embedder>();
   const embedderFor = (model: string): Embedder => {
@@ -66,7 +87,9 @@ export function wireRetrieval(deps: {
   const ocr = deps.ocr !== undefined ? deps.ocr : config.ocr === null ? null : new OcrReader(config.ocr);
   // Notified per store id when its files settle: a run's file_search waits on it for files still indexing.
   const settled = new KeyedCondition<string>();
-  const ingestor = new Ingestor({
+  const { leases, signals } = deps.cluster;
+  const ingestor: Ingestor = new Ingestor({
+    ...(leases.shared ? { placement: ingestPlacement(leases, signals) } : {}),
     pdf,
     ocr,
     files: deps.files,
@@ -78,7 +101,18 @@ export function wireRetrieval(deps: {
     storeExists: (id) => repos.vectorStores.get(id) !== null,
     concurrency: config.ingestion.concurrency,
     ...(deps.ingestGroupMs !== undefined ? { groupMaxMs: deps.ingestGroupMs } : {}),
-    onSettled: (storeId) => settled.notify(storeId),
+    onSettled: (storeId) => {
+      settled.notify(storeId);
+      // A run on another node may be waiting for this store's files.
+      if (leases.shared) signals.send(EVERY_NODE, { kind: "settled", id: storeId });
+    },
+  });
+  signals.onSignal((signal) => {
+    if (signal.kind === "settled") settled.notify(signal.id);
+    else if (signal.kind === "ingest" || signal.kind === "ingest-fresh") {
+      const [storeId, fileId] = signal.id.split("/") as [string, string];
+      ingestor.enqueue(storeId, fileId, signal.kind === "ingest-fresh");
+    }
   });
   const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos }, index, ingestor, deps.clock);
   const search = new StoreSearch({ index, storeFiles: repos.storeFiles, indexSettings: repos.indexSettings, files: repos.files, embedderFor });

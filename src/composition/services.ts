@@ -110,6 +110,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const apiKeys = new ApiKeyService(repos.apiKeys, clock, { apiKey: config.apiKey, fileKeys });
   // Projects are kept apart only where there can be more than one (store/project-scope.ts says why not always).
   if (fileKeys !== null || hasObjectsOutside(db, DEFAULT_PROJECT)) isolateProjects();
+  // Which node executes what, and messages between nodes: trivial on SQLite (one process), rows and
+  // LISTEN/NOTIFY on PostgreSQL (src/cluster/).
+  const leases = createLeases(db, config.cluster.leaseMs);
+  const signals = config.database ? await PgSignals.open(db, leases.node, config.database.url, config.database.schema) : new LocalSignals();
   const blobs = new BlobStore(config.dataDir, dataKey?.files ?? null);
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
@@ -123,6 +127,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     files,
     models,
     clock,
+    cluster: { leases, signals },
     // EMBEDDING_MODEL= (empty) means BM25 alone whichever engine serves; else the backend may decide.
     ...(overrides.embedder !== undefined ? { embedder: overrides.embedder }
       : config.models.embeddingModel === "" ? { embedder: null }
@@ -153,10 +158,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     fileSearchTool(retrieval.fileSearch),
     codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox, maxFileBytes: config.sandbox.maxFileBytes, maxInputBytes: config.sandbox.maxInputBytes })),
   ]).with(overrides.tools ?? []);
-  // Which node executes what, and messages between nodes: trivial on SQLite (one process), rows and
-  // LISTEN/NOTIFY on PostgreSQL (src/cluster/).
-  const leases = createLeases(db, config.cluster.leaseMs);
-  const signals = config.database ? await PgSignals.open(db, leases.node, config.database.url, config.database.schema) : new LocalSignals();
   const runEvents = new RunEvents();
   const outbox = new Outbox(db, runEvents);
   const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
@@ -192,6 +193,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();
+  // On a shared store, files whose node died are taken over once their store's lease lapsed.
+  const ingestionSweep = leases.shared ? setInterval(() => retrieval.vectorStores.resumeIngestion(), 2000) : null;
+  ingestionSweep?.unref();
   return {
     config,
     version: VERSION,
@@ -219,6 +223,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     engine,
     probeModels: async () => ({ backend: backend.kind, ...(await backend.probe(1000)) }),
     close: async () => {
+      if (ingestionSweep) clearInterval(ingestionSweep);
       await engine.close();
       await responses.close();
       await retrieval.ingestor.close();

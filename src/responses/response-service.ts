@@ -39,6 +39,14 @@ export interface ResponseServiceDeps {
   signals: ClusterSignals;
 }
 
+/** How often a stream of a response executing on another node reads its newly stored events. */
+const FOLLOW_POLL_MS = 50;
+
+/** A response in one of these states has stored its last event. Absent (deleted): nothing more will come. */
+function isFinal(status: string | undefined): boolean {
+  return status !== "in_progress" && status !== "queued";
+}
+
 /** How long a cancel received by one node waits for the node executing the response to record `cancelled`. */
 const REMOTE_CANCEL_WAIT_MS = 10_000;
 
@@ -204,7 +212,10 @@ export class ResponseService {
     for (const event of past) events.push(this.present.event(event, include));
     const active = this.active.get(id);
     if (!active) {
-      events.close();
+      const running = response.status === "in_progress" || response.status === "queued";
+      // Executing on another node: its events reach the database, where this node reads them as they come.
+      if (running && this.deps.leases.shared) this.followStored(id, past.at(-1)?.sequence_number ?? startingAfter ?? -1, events, include);
+      else events.close();
       return events;
     }
     const listener = (event: ResponseEvent): void => {
@@ -216,6 +227,30 @@ export class ResponseService {
       events.close();
     });
     return events;
+  }
+
+  /**
+   * Pushes a response's stored events after `after` as they are stored (read every FOLLOW_POLL_MS), until the
+   * response is over (its row is terminal: every event was stored before it) or the reader left.
+   */
+  private followStored(id: string, after: number, events: AsyncQueue<ResponseEvent>, include: readonly string[]): void {
+    const { responses, responseEvents } = this.deps.repos;
+    const tick = (): void => {
+      if (events.closed) return;
+      try {
+        const over = isFinal(responses.get(id)?.status); // read first: events stored before it are all there
+        for (const event of responseEvents.after(id, after)) {
+          after = event.sequence_number;
+          if (!events.push(this.present.event(event, include))) return;
+        }
+        if (over || this.closed) events.close();
+        else setTimeout(tick, FOLLOW_POLL_MS).unref();
+      } catch (err) {
+        console.error(`following response ${id}:`, err);
+        events.close();
+      }
+    };
+    tick();
   }
 
   /**

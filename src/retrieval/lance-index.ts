@@ -28,7 +28,16 @@ export interface LanceIndexOptions {
   keepVersionsMs?: number;
   /** A store whose writes pause this long is optimized (see afterWrite). */
   optimizeIdleMs?: number;
+  /**
+   * Other server processes write the same directory (several nodes, a shared volume): reads check for their
+   * commits (LanceDB's read consistency), and what this process knows of a store it is not writing (its
+   * indexes, its dimension) is read again when older than SHARED_STORE_REFRESH_MS.
+   */
+  shared?: boolean;
 }
+
+/** How stale a shared store's description may be for a search (a new full-text index shows up this late). */
+const SHARED_STORE_REFRESH_MS = 1000;
 
 export const DEFAULT_FTS: Partial<lancedb.FtsOptions> = {
   baseTokenizer: "simple",
@@ -42,6 +51,8 @@ export const DEFAULT_FTS: Partial<lancedb.FtsOptions> = {
 
 interface Store {
   table: lancedb.Table;
+  /** When this description was read (Date.now()): shared stores are read again when it is old (readStore). */
+  openedAt: number;
   /** Vector dimension, or null for a BM25-only store. */
   dims: number | null;
   hasFts: boolean;
@@ -89,7 +100,7 @@ export class LanceIndex implements VectorIndex {
 
   /** Opens (creating if needed) the index directory. */
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceIndex> {
-    const db = await lancedb.connect(dir);
+    const db = await lancedb.connect(dir, options.shared ? { readConsistencyInterval: 0 } : {});
     return new LanceIndex(db, {
       fts: { ...DEFAULT_FTS, ...options.fts },
       rrfK: options.rrfK ?? 60,
@@ -97,6 +108,7 @@ export class LanceIndex implements VectorIndex {
       proximity: options.proximity === undefined ? DEFAULT_PROXIMITY : options.proximity,
       keepVersionsMs: options.keepVersionsMs ?? 60_000,
       optimizeIdleMs: options.optimizeIdleMs ?? 250,
+      shared: options.shared ?? false,
     });
   }
 
@@ -161,7 +173,7 @@ export class LanceIndex implements VectorIndex {
   async search(storeId: string, query: SearchQuery): Promise<SearchHit[]> {
     checkStoreId(storeId);
     const filter = fileFilter(query.fileIds);
-    const store = await this.store(storeId);
+    const store = await this.readStore(storeId);
     if (!store || filter === false || query.limit <= 0) return [];
     const text = query.text.slice(0, MAX_QUERY_CHARS);
     const useText = store.hasFts && /[\p{L}\p{N}]/u.test(text);
@@ -189,7 +201,7 @@ export class LanceIndex implements VectorIndex {
   async fileChunks(storeId: string, fileId: string): Promise<ChunkRow[]> {
     checkStoreId(storeId);
     const filter = fileFilter([fileId]);
-    const store = await this.store(storeId);
+    const store = await this.readStore(storeId);
     if (!store || !filter) return [];
     const rows = await store.table.query().where(filter).select(columnsOf(store)).limit(1_000_000).toArray();
     return rows.map((r: Record<string, unknown>) => toChunkRow(String(r.chunk_id), ranked([r], "_score")[0]!.item)).sort((a, b) => a.chunk_index - b.chunk_index);
@@ -263,6 +275,17 @@ export class LanceIndex implements VectorIndex {
     return run;
   }
 
+  /**
+   * The store as a read sees it. Shared with other processes, a description this process is not keeping up
+   * to date itself (no write of its own in flight) is read again once it is older than SHARED_STORE_REFRESH_MS.
+   */
+  private async readStore(storeId: string): Promise<Store | null> {
+    const store = await this.store(storeId);
+    if (!store || !this.options.shared || this.queues.has(storeId) || Date.now() - store.openedAt < SHARED_STORE_REFRESH_MS) return store;
+    if (this.stores.get(storeId) !== undefined && (await this.stores.get(storeId)) === store) this.stores.delete(storeId);
+    return this.store(storeId);
+  }
+
   private store(storeId: string): Promise<Store | null> {
     const cached = this.stores.get(storeId);
     if (cached) return cached;
@@ -293,7 +316,7 @@ export class LanceIndex implements VectorIndex {
     // Rows a previous process added but never indexed (it stopped before optimizing) get indexed soon.
     const unindexed = fts ? ((await table.indexStats(fts.name))?.numUnindexedRows ?? 0) : 0;
     if (unindexed > 0) this.optimizeWhenIdle(storeId);
-    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, hasContext, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0, terms: new StoreTermStats(table) };
+    return { table, dims, hasFts: fts !== undefined, hasVectorIndex, hasContext, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0, terms: new StoreTermStats(table), openedAt: Date.now() };
   }
 
   private async create(storeId: string, dims: number | null, records: Array<Record<string, unknown>>): Promise<Store> {
@@ -308,7 +331,7 @@ export class LanceIndex implements VectorIndex {
     ];
     if (dims !== null) fields.push(new Field("vector", new FixedSizeList(dims, new Field("item", new Float32(), true)), false));
     const table = await this.db.createTable(storeId, records, { schema: new Schema(fields) });
-    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, hasContext: true, unoptimized: 0, pendingRows: 0, terms: new StoreTermStats(table) };
+    const store: Store = { table, dims, hasFts: false, hasVectorIndex: false, hasContext: true, unoptimized: 0, pendingRows: 0, terms: new StoreTermStats(table), openedAt: Date.now() };
     this.stores.set(storeId, Promise.resolve(store));
     return store;
   }

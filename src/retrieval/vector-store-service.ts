@@ -250,7 +250,11 @@ export class VectorStoreService implements VectorStoreLinks {
 
   /** Vector store files left in_progress by a previous process are indexed again. */
   resumeIngestion(): void {
-    for (const member of this.repos.storeFiles.all({ status: "in_progress" })) this.ingestor.enqueue(member.vector_store_id, member.id);
+    const byStore = new Map<string, string[]>();
+    for (const member of this.repos.storeFiles.all({ status: "in_progress" })) {
+      byStore.set(member.vector_store_id, [...(byStore.get(member.vector_store_id) ?? []), member.id]);
+    }
+    for (const [storeId, fileIds] of byStore) this.ingestor.resume(storeId, fileIds);
   }
 
   private insertMember(storeId: string, fileId: string, chunking: ChunkingStrategy, attributes: FileAttributes, batchId: string | null): VectorStoreFile {

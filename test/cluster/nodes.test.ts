@@ -5,7 +5,7 @@
  * schema race the migrations safely. Each test gets its own schema of one throwaway cluster.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import OpenAI from "openai";
+import OpenAI, { toFile } from "openai";
 import pg from "pg";
 import { startOllamaFake, type ChatScript, type OllamaFake } from "../fakes/ollama-fake.js";
 import { DEFAULT_TAG } from "../helpers/run-app.js";
@@ -27,6 +27,7 @@ const byPrompt: ChatScript = (body) => {
   const last = body.messages.at(-1)!;
   if (last.role === "tool") return { text: `tool said ${last.content}` };
   if (typeof last.content === "string" && last.content.startsWith("stall")) return { chunks: ["Hal", "f"], stallAfterChunks: 2 };
+  if (typeof last.content === "string" && last.content.startsWith("slow")) return { chunks: ["one", " two", " three", " four", " five"], delayMs: 120 };
   if (last.content === "weather?") return { toolCalls: [{ name: "get_weather", arguments: { city: "Rome" } }] };
   return { text: `echo: ${last.content}` };
 };
@@ -49,8 +50,8 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
   });
 
   /** `n` nodes on one fresh schema, booted together; a shared DATA_DIR stands for the shared volume. */
-  async function nodes(n: number, extra: Record<string, string> = {}): Promise<{ clients: OpenAI[]; servers: ServerProcess[]; schema: string }> {
-    fake = await startOllamaFake({ models: [DEFAULT_TAG] });
+  async function nodes(n: number, extra: Record<string, string> = {}, embedDelayMs = 0): Promise<{ clients: OpenAI[]; servers: ServerProcess[]; schema: string }> {
+    fake = await startOllamaFake({ models: [DEFAULT_TAG], embedDelayMs });
     fake.script(...Array.from({ length: 400 }, () => byPrompt));
     const schema = `cluster_${process.pid}_${++schemaCount}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-cluster-"));
@@ -152,6 +153,67 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     // Executed once: nothing ran it again.
     expect(modelCallsFor("stall run")).toBe(1);
     expect(modelCallsFor("stall response")).toBe(1);
+  });
+
+  it("a background response executing on one node streams live from another, from starting_after to its end", { timeout: 60_000 }, async () => {
+    const { clients } = await nodes(2);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const created = await a.responses.create({ model: "gpt-4o", input: "slow count", background: true });
+    await waitFor(() => (modelCallsFor("slow count") === 1 ? true : null), 10_000, "response at the model");
+    const followed: { type: string; sequence_number: number; delta?: string }[] = [];
+    for await (const event of await b.responses.retrieve(created.id, { stream: true, starting_after: 0 })) followed.push(event as (typeof followed)[number]);
+    expect(followed.at(-1)!.type).toBe("response.completed");
+    expect(followed.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("")).toBe("one two three four five");
+    // Every event after 0, once, in order: the same as the executing node's stream gives from the start.
+    const all: { sequence_number: number }[] = [];
+    for await (const event of await a.responses.retrieve(created.id, { stream: true })) all.push(event);
+    expect(followed.map((e) => e.sequence_number)).toEqual(all.map((e) => e.sequence_number).filter((n) => n > 0));
+  });
+
+  it("a node killed mid-ingestion: another node takes its store over and indexes the file again, once", { timeout: 90_000 }, async () => {
+    // Each embedding batch takes a while: the file is still being indexed when its node dies.
+    const { clients, servers: [victim] } = await nodes(2, {}, 700);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const words = Array.from({ length: 12_000 }, (_, i) => (i === 6_000 ? "zeppelin" : `w${i}`)).join(" ");
+    const file = await a.files.create({ file: await toFile(Buffer.from(words), "long.txt"), purpose: "assistants" });
+    const store = await a.vectorStores.create({ name: "shared" });
+    await a.vectorStores.files.create(store.id, { file_id: file.id, chunking_strategy: { type: "static", static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 0 } } });
+    await waitFor(() => (fake.embedRequests.length >= 1 ? true : null), 20_000, "the first embedding batch");
+    await victim!.kill();
+
+    const done = await waitFor(async () => {
+      const f = await b.vectorStores.files.retrieve(file.id, { vector_store_id: store.id });
+      return f.status !== "in_progress" ? f : null;
+    }, 60_000, "the file indexed by the surviving node");
+    expect(done.status).toBe("completed");
+    // Indexed again from the start, not twice over: the file's chunks hold its text exactly once.
+    const content = await b.vectorStores.files.content(file.id, { vector_store_id: store.id });
+    const chunks = [];
+    for await (const part of content) chunks.push(part.text ?? "");
+    const indexed = chunks.join(" ").split(/\s+/).filter((w) => w !== "");
+    expect(indexed).toEqual(words.split(" "));
+    const hits = await b.vectorStores.search(store.id, { query: "zeppelin" });
+    expect(hits.data[0]?.content[0]?.text).toContain("zeppelin");
+  });
+
+  it("a file added on one node to a store another node is indexing is handed to that node and indexed", { timeout: 60_000 }, async () => {
+    const { clients } = await nodes(2, {}, 300);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const store = await a.vectorStores.create({ name: "two files" });
+    const first = await a.files.create({ file: await toFile(Buffer.from(Array.from({ length: 3000 }, (_, i) => `alpha${i % 40}`).join(" ")), "a.txt"), purpose: "assistants" });
+    await a.vectorStores.files.create(store.id, { file_id: first.id });
+    await waitFor(() => (fake.embedRequests.length >= 1 ? true : null), 20_000, "a's file being embedded");
+    const second = await b.files.create({ file: await toFile(Buffer.from("the quartz lantern sits on the shelf"), "b.txt"), purpose: "assistants" });
+    await b.vectorStores.files.create(store.id, { file_id: second.id });
+    for (const id of [first.id, second.id]) {
+      const f = await waitFor(async () => {
+        const got = await b.vectorStores.files.retrieve(id, { vector_store_id: store.id });
+        return got.status !== "in_progress" ? got : null;
+      }, 30_000, `file ${id} indexed`);
+      expect(f.status).toBe("completed");
+    }
+    const hits = await a.vectorStores.search(store.id, { query: "quartz lantern" });
+    expect(hits.data[0]?.file_id).toBe(second.id);
   });
 
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {

@@ -42,6 +42,21 @@ export interface IngestorDeps extends IndexOneDeps {
   onSettled?(storeId: string): void;
   /** Lanes indexing files of different stores side by side (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
+  /**
+   * Several server processes on one store: which node indexes a store's files, so that one node at a time
+   * writes a store's index. Absent: this process is the only one.
+   */
+  placement?: IngestPlacement;
+}
+
+/** One writer per vector store index across nodes (filled by the composition root from cluster/). */
+export interface IngestPlacement {
+  /** Takes the store for this node unless another holds it; true: index its files here. */
+  claim(storeId: string): boolean;
+  /** Hands a file to the node that holds its store. */
+  forward(storeId: string, fileId: string, fresh: boolean): void;
+  /** This node has nothing of the store left queued or running: another node may take it. */
+  release(storeId: string): void;
 }
 
 /** Two lanes: one store's slow file leaves a lane for the others, without more than two index writers at once. */
@@ -64,8 +79,27 @@ export class Ingestor {
 
   /** Queues indexing `fileId` of `storeId` on the lane that has the store's work, else the least busy one. */
   enqueue(storeId: string, fileId: string, fresh = false): void {
-    const lane = this.lanes.find((l) => l.serves(storeId)) ?? leastBusy(this.lanes);
-    lane.enqueue(storeId, fileId, fresh);
+    const serving = this.lanes.find((l) => l.serves(storeId));
+    const { placement } = this.deps;
+    if (!serving && placement && !placement.claim(storeId)) {
+      placement.forward(storeId, fileId, fresh);
+      return;
+    }
+    (serving ?? leastBusy(this.lanes)).enqueue(storeId, fileId, fresh);
+  }
+
+  /**
+   * Indexes files left in progress (at boot; on a shared store also files whose node died): those of a store
+   * this process is not indexing already, and no other node holds. Their chunks written so far are replaced.
+   */
+  resume(storeId: string, fileIds: string[]): void {
+    if (this.serves(storeId) || (this.deps.placement && !this.deps.placement.claim(storeId))) return;
+    for (const fileId of fileIds) this.enqueue(storeId, fileId);
+  }
+
+  /** Whether files of the store are queued, running or held here. */
+  serves(storeId: string): boolean {
+    return this.lanes.some((l) => l.serves(storeId));
   }
 
   /** See IngestLane.stop; waiters on the store are told once. */
@@ -142,6 +176,7 @@ class IngestLane {
     if (!this.active) {
       this.active = allProjects(() => this.drain()).finally(() => {
         this.active = null;
+        for (const store of this.stores) this.deps.placement?.release(store);
         this.stores.clear();
       });
     }

@@ -49,6 +49,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX vector_store_files_by_file ON vector_store_files(file_id);
   CREATE INDEX vector_store_files_by_batch ON vector_store_files(batch_id);
   CREATE INDEX vector_store_files_by_store_status ON vector_store_files(project, vector_store_id, status, usage_bytes);
+  -- Each node's ingestion sweep looks for files in progress (a dead node's): few rows, read every 2 s.
+  CREATE INDEX vector_store_files_by_status ON vector_store_files(status);
   ${objectTable("vector_store_file_batches", "vector_store_id TEXT NOT NULL,")}
   CREATE INDEX vector_store_file_batches_by_project ON vector_store_file_batches(project, seq);
   CREATE TABLE vector_store_index (vector_store_id TEXT PRIMARY KEY, embedding_model TEXT, dims INTEGER);
