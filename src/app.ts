@@ -42,11 +42,14 @@ import type { ConversationService } from "./responses/conversations.js";
 import type { ResponseService } from "./responses/response-service.js";
 import type { RunService } from "./runs/run-service.js";
 import type { Repos } from "./store/repos.js";
+import { log } from "./log.js";
+import type { Metrics } from "./metrics.js";
+import { metricsHandler, observeRequests } from "./http/observe.js";
 
 /** What the HTTP application is built from (the composition root's services satisfy it). */
 export interface AppDeps {
   readonly version: string;
-  readonly config: Pick<Config, "apiKey" | "limits" | "host" | "allowedHosts" | "allowedOrigins" | "runs" | "responses">;
+  readonly config: Pick<Config, "apiKey" | "apiKeysFile" | "limits" | "host" | "allowedHosts" | "allowedOrigins" | "runs" | "responses">;
   readonly repos: Pick<Repos, "steps" | "files" | "vectorStores" | "storeFiles">;
   readonly apiKeys: ApiKeyService;
   readonly assistants: AssistantService;
@@ -62,6 +65,9 @@ export interface AppDeps {
   readonly vectorStores: VectorStoreService;
   readonly fileSearch: Pick<FileSearchService, "searchEndpoint">;
   probeModels(): Promise<Record<string, unknown>>;
+  /** Whether the database and the data directory answer (GET /health's readiness). */
+  readiness(): Promise<{ database: string | null; storage: string | null }>;
+  readonly metrics: Metrics;
 }
 
 /** Builds the HTTP application over already-created services. No I/O happens here. */
@@ -71,13 +77,15 @@ export function createApp(s: AppDeps): Hono {
   // so GETs (the hot path) pass no extra middleware.
   app.on(["POST", "PUT", "PATCH", "DELETE", "OPTIONS"], "*", drainUnreadBody(s.config.limits.maxJsonBodyBytes));
   app.use("*", requestId({ headerName: "x-request-id" }));
+  app.use("*", observeRequests(s.metrics));
   // Browser-borne attacks: DNS rebinding (Host), cross-site writes and CORS (Origin). Before every route.
   const hosts = hostCheck(s.config);
   if (hosts !== null) app.use("*", hostGuard(hosts));
   app.use("*", originGuard(originCheck(s.config)));
   // The key's project scopes everything the request does (store/project-scope.ts); no keys: the default project.
   const auth = s.apiKeys.required ? requireKey(s.apiKeys) : null;
-  app.get("/health", healthHandler({ version: s.version, probeModels: () => s.probeModels(), auth }));
+  app.get("/health", healthHandler({ version: s.version, probeModels: () => s.probeModels(), readiness: () => s.readiness(), auth }));
+  app.get("/metrics", metricsHandler(s.metrics, auth, s.config.apiKeysFile === null));
 
   const v1 = new Hono();
   v1.use("*", auth ?? anonymous());
@@ -121,7 +129,7 @@ export function createApp(s: AppDeps): Hono {
       c.header("x-should-retry", "false"); // retrying will not make room
       return c.json(dataDirectoryFull().toJSON(), 507);
     }
-    console.error(`[${c.get("requestId")}] ${c.req.method} ${c.req.path} failed:`, err);
+    log.error({ err, method: c.req.method, path: c.req.path }, "request failed");
     const internal = new ApiError(500, "The server had an error while processing your request.", "server_error");
     return c.json(internal.toJSON(), 500);
   });

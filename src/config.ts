@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOG_LEVELS, type LogLevel } from "./log.js";
 import path from "node:path";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** How much the JSON log says (pino's levels); debug adds a line per request. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   /** PostgreSQL instead of DATA_DIR's SQLite file, for several server processes on one database. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL").optional(),
   /** The schema the tables live in (created if missing); default: the connection's own (public). */
@@ -106,6 +109,7 @@ export interface Config {
   readonly dataDir: string;
   /** DATABASE_URL (+ DATABASE_SCHEMA): objects live in PostgreSQL; null: in `<dataDir>/db.sqlite`. */
   readonly database: { readonly url: string; readonly schema: string | null } | null;
+  readonly logLevel: LogLevel;
   /** Several nodes on one PostgreSQL: CLUSTER_LEASE_SECONDS in ms. */
   readonly cluster: { readonly leaseMs: number };
   readonly apiKey: string | null;
@@ -219,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
     cluster: Object.freeze({ leaseMs: Math.round(e.CLUSTER_LEASE_SECONDS * 1000) }),
     database: e.DATABASE_URL === undefined ? null : Object.freeze({ url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA ?? null }),
     apiKey: e.API_KEY ?? null,

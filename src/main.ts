@@ -5,15 +5,17 @@ import { createLingeringHttpServer, createLingeringHttpsServer } from "./http/li
 import { webSocketServer } from "./http/responses-socket.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createServices } from "./composition/services.js";
+import { log, setLogLevel } from "./log.js";
 import { certificateValidity, loadTlsCredentials, MIN_TLS_VERSION } from "./tls.js";
 
 /** Composition root: config → storage and services → HTTP app → listen. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  setLogLevel(config.logLevel);
   // Read and checked before anything opens: a bad certificate or key refuses the start, saying what to fix.
   const tls = config.tls === null ? null : loadTlsCredentials(config.tls);
   if (tls !== null && certificateValidity(tls.certificate, new Date()).daysLeft < 0) {
-    console.warn(`warning: the certificate in TLS_CERT_FILE expired on ${tls.certificate.validTo}; clients will refuse it (npm run doctor).`);
+    log.warn(`the certificate in TLS_CERT_FILE expired on ${tls.certificate.validTo}; clients will refuse it (npm run doctor).`);
   }
   const services = await createServices(config);
   const app = createApp(services);
@@ -21,9 +23,9 @@ async function main(): Promise<void> {
   const listen = { fetch: app.fetch, hostname: config.host, port: config.port, websocket: webSocketServer(config.limits.maxJsonBodyBytes) };
   const scheme = tls === null ? "http" : "https";
   const onListening = (info: { port: number }): void => {
-    console.log(`local-assistants ${services.version} listening on ${scheme}://${config.host}:${info.port}/v1`);
-    console.log(`Playground: ${scheme}://${config.host}:${info.port}/`);
-    console.log(`data in ${config.dataDir}; models on ${modelsOn(config)}`);
+    log.info({ version: services.version }, `local-assistants ${services.version} listening on ${scheme}://${config.host}:${info.port}/v1`);
+    log.info(`Playground: ${scheme}://${config.host}:${info.port}/`);
+    log.info(`data in ${config.database ? "PostgreSQL and " : ""}${config.dataDir}; models on ${modelsOn(config)}`);
   };
   // With TLS there is only the HTTPS listener: a plaintext request to the port fails its handshake.
   const server = tls === null
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A start that fails says why in plain words (a configuration error is the person's to fix, not a log event).
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });

@@ -1,12 +1,13 @@
 import type { Db } from "../store/db.js";
+import { log } from "../log.js";
 
 /**
  * A message to the node executing some work: stop it (a cancel, or its thread deleted, received elsewhere);
  * index a file of a store it indexes (`id` "<store>/<file>"); or, to every node, that files of a store settled
- * (a run's file_search may be waiting for them).
+ * (a run's file_search may be waiting for them) or that API keys were created or revoked.
  */
 export interface Signal {
-  kind: "abort-run" | "abort-response" | "ingest" | "ingest-fresh" | "settled";
+  kind: "abort-run" | "abort-response" | "ingest" | "ingest-fresh" | "settled" | "keys-changed";
   id: string;
 }
 
@@ -81,7 +82,7 @@ export class PgSignals implements ClusterSignals {
     // A lost connection loses the signals sent meanwhile: listen again; the work's own lease and status
     // (a cancel is also written as `cancelling`) are what the executing node acts on in the end.
     client.on("error", (err) => {
-      console.error("signal connection lost, listening again:", err.message);
+      log.warn({ err }, "signal connection lost, listening again");
       this.listener = null;
       if (!this.closed) setTimeout(() => void this.listen().catch(() => {}), 1000).unref();
     });

@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
-import os from "node:os";
 import { isPostgres, type Db } from "../store/db.js";
+import { log, NODE_NAME } from "../log.js";
 
 /** What a lease is on: a run (Assistants API) or a response (Responses API) being executed, a store being indexed. */
 export type WorkKind = "run" | "response" | "store";
@@ -26,8 +25,14 @@ export interface WorkLeases {
   close(): void;
 }
 
-export function nodeName(): string {
-  return `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+let instances = 0;
+
+/**
+ * The node's name in leases and signals: the process's (the one its log lines carry); a second set of
+ * services in one process (tests) gets a name of its own, being another node.
+ */
+function instanceName(): string {
+  return ++instances === 1 ? NODE_NAME : `${NODE_NAME}.${instances}`;
 }
 
 export function createLeases(db: Db, ttlMs: number): WorkLeases {
@@ -36,7 +41,7 @@ export function createLeases(db: Db, ttlMs: number): WorkLeases {
 
 /** One process: what it holds is what it executes. */
 class LocalLeases implements WorkLeases {
-  readonly node = nodeName();
+  readonly node = instanceName();
   readonly shared = false;
   private readonly held = new Set<string>();
 
@@ -66,7 +71,7 @@ const NOW_MS = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
  * their lifetime. A claim is one INSERT … ON CONFLICT that succeeds only on a free or lapsed lease.
  */
 class SharedLeases implements WorkLeases {
-  readonly node = nodeName();
+  readonly node = instanceName();
   readonly shared = true;
   private readonly claimStmt;
   private readonly releaseStmt;
@@ -104,7 +109,7 @@ class SharedLeases implements WorkLeases {
     try {
       this.renewStmt.run(this.ttlMs, this.node);
     } catch (err) {
-      console.error(`lease renewal failed (node ${this.node}):`, (err as Error).message);
+      log.error({ err }, "lease renewal failed");
     }
   }
 

@@ -15,6 +15,7 @@ import { Ingestor, type IngestPlacement } from "../retrieval/ingestion/index.js"
 import { LazyIndex } from "../retrieval/lazy-index.js";
 import { EVERY_NODE, type ClusterSignals } from "../cluster/signals.js";
 import type { WorkLeases } from "../cluster/work-leases.js";
+import type { MetricsSink } from "../metrics.js";
 import { StoreSearch } from "../retrieval/store-search.js";
 import type { VectorIndex } from "../retrieval/vector-index.js";
 import { VectorStoreService } from "../retrieval/vector-store-service.js";
@@ -62,6 +63,7 @@ export function wireRetrieval(deps: {
   clock: Clock;
   /** Which node indexes which store, and signals between nodes (src/cluster/): several nodes when shared. */
   cluster: { leases: WorkLeases; signals: ClusterSignals };
+  metrics: Pick<MetricsSink, "ingestedFiles" | "ingestedPages">;
   embedder?: Embedder | null;
   pdf?: PdfReader;
   ocr?: OcrReader | null;
@@ -90,6 +92,7 @@ export function wireRetrieval(deps: {
   const { leases, signals } = deps.cluster;
   const ingestor: Ingestor = new Ingestor({
     ...(leases.shared ? { placement: ingestPlacement(leases, signals) } : {}),
+    metrics: deps.metrics,
     pdf,
     ocr,
     files: deps.files,

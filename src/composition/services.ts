@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
@@ -39,8 +40,10 @@ import { AssistantService } from "../objects/assistant-service.js";
 import { References } from "../objects/references.js";
 import { ThreadService } from "../objects/thread-service.js";
 import { openDb, openPostgres, type Db } from "../store/db.js";
+import { Metrics } from "../metrics.js";
+import { MeteredChatModel } from "../llm/metered-chat.js";
 import { createLeases } from "../cluster/work-leases.js";
-import { LocalSignals, PgSignals } from "../cluster/signals.js";
+import { EVERY_NODE, LocalSignals, PgSignals } from "../cluster/signals.js";
 import { hasObjectsOutside } from "../store/foreign-projects.js";
 import { DEFAULT_PROJECT, isolateProjects } from "../store/project-scope.js";
 import { resolveDataKey } from "../store/data-key.js";
@@ -76,6 +79,10 @@ export interface AppServices {
   readonly engine: RunEngine;
   /** The model server for /health: `{backend, ollama | openai: {reachable, models, …}}`. Never throws. */
   probeModels(): Promise<Record<string, unknown>>;
+  /** GET /health's readiness: a reason when the database or the data directory does not answer. */
+  readiness(): Promise<{ database: string | null; storage: string | null }>;
+  /** Counters and histograms of GET /metrics. */
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -113,7 +120,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Which node executes what, and messages between nodes: trivial on SQLite (one process), rows and
   // LISTEN/NOTIFY on PostgreSQL (src/cluster/).
   const leases = createLeases(db, config.cluster.leaseMs);
+  // The run queue's depth is read at each scrape, from the engine made further down.
+  const metrics: Metrics = new Metrics((): number => engine.queued);
   const signals = config.database ? await PgSignals.open(db, leases.node, config.database.url, config.database.schema) : new LocalSignals();
+  // A key created or revoked on one node reaches every node's key map moments later (NOTIFY).
+  apiKeys.onChange = () => signals.send(EVERY_NODE, { kind: "keys-changed", id: "" });
+  signals.onSignal((signal) => signal.kind === "keys-changed" && apiKeys.reload());
   const blobs = new BlobStore(config.dataDir, dataKey?.files ?? null);
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
@@ -128,6 +140,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     models,
     clock,
     cluster: { leases, signals },
+    metrics,
     // EMBEDDING_MODEL= (empty) means BM25 alone whichever engine serves; else the backend may decide.
     ...(overrides.embedder !== undefined ? { embedder: overrides.embedder }
       : config.models.embeddingModel === "" ? { embedder: null }
@@ -156,12 +169,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // The built-in tools: one module each, registered here.
   const tools = new Toolbox([
     fileSearchTool(retrieval.fileSearch),
-    codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox, maxFileBytes: config.sandbox.maxFileBytes, maxInputBytes: config.sandbox.maxInputBytes })),
+    codeInterpreterTool(new SandboxCodeRunner({ repos, files, sandbox, maxFileBytes: config.sandbox.maxFileBytes, maxInputBytes: config.sandbox.maxInputBytes, metrics })),
   ]).with(overrides.tools ?? []);
   const runEvents = new RunEvents();
   const outbox = new Outbox(db, runEvents);
-  const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock);
-  const chat = new CapabilityFallback(overrides.chat ?? backend.chat);
+  const recorder = new RunRecorder(repos.runs, repos.steps, repos.messages, outbox, clock, metrics);
+  const chat = new CapabilityFallback(new MeteredChatModel(overrides.chat ?? backend.chat, metrics));
   // Files given to the model in a message (images, documents): the same reads for runs and responses.
   const attachments = {
     file: async (fileId: string) => {
@@ -183,13 +196,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     expirySeconds: config.runs.expirySeconds,
     readFile: async (fileId) => (await attachments.file(fileId))?.bytes ?? null,
   });
-  const engine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency, leases, signals });
+  const engine: RunEngine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency, leases, signals, metrics });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds, holds });
   // A container is the sandbox session named by its id: deleting it ends the session (tools/code-runner.ts).
   const containers = new ContainerService({ repos, clock, endSession: (id) => sandbox.end(id) });
   const bridge = new ThreadBridge({ repos, threads, tools });
   const conversations = new ConversationService({ repos, clock, holds, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
-  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals, metrics });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();
@@ -222,6 +235,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     runEvents,
     engine,
     probeModels: async () => ({ backend: backend.kind, ...(await backend.probe(1000)) }),
+    metrics,
+    readiness: async () => ({ database: databaseProblem(db), storage: await storageProblem(config.dataDir) }),
     close: async () => {
       if (ingestionSweep) clearInterval(ingestionSweep);
       await engine.close();
@@ -237,4 +252,24 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await db.close();
     },
   };
+}
+
+/** Null when the database answers a trivial query; else why not. */
+function databaseProblem(db: Db): string | null {
+  try {
+    db.prepare("SELECT 1").get();
+    return null;
+  } catch (err) {
+    return `the database does not answer: ${(err as Error).message}`;
+  }
+}
+
+/** Null when the data directory (uploaded files, indexes) can be written; else why not. */
+async function storageProblem(dataDir: string): Promise<string | null> {
+  try {
+    await fs.promises.access(dataDir, fs.constants.W_OK);
+    return null;
+  } catch (err) {
+    return `DATA_DIR cannot be written: ${(err as Error).message}`;
+  }
 }

@@ -20,6 +20,7 @@ import { WorkerHost, type WorkerCrashed } from "../concurrency/worker-host.js";
 import { PAGE_CLAIMS_STOPPED, type FromPdfWorker, type ToPdfWorker } from "./pdf-worker-protocol.js";
 import type { PdfLimits } from "./pdf-pages.mjs";
 import { PdfLimitError, type PdfPage, type PdfReader } from "./pdf-reader.js";
+import { log } from "../log.js";
 
 const WORKER_ENTRY = new URL("./pdf-worker.mjs", import.meta.url);
 // How long a stopped document's workers may take to finish the page (or document load) they are in before
@@ -230,7 +231,7 @@ export class WorkerPdfReader implements PdfReader {
         else host.start(); // warming up for the next document
       } catch (err) {
         // The workers on it parse every page by themselves then.
-        console.error("could not start a PDF helper thread:", err);
+        log.error({ err }, "could not start a PDF helper thread");
         return;
       }
     }

@@ -8,6 +8,7 @@ import { contentDisposition } from "../files/filename.js";
 import { dataDirectoryFull, isDiskFull } from "./storage-errors.js";
 import { UploadGate } from "./upload-gate.js";
 import { receiveUpload, type ReceivedUpload } from "./upload.js";
+import { log } from "../log.js";
 
 /**
  * Files in and out over HTTP, for every route that takes an upload or sends a file's bytes (/v1/files, a
@@ -56,7 +57,7 @@ export class FileTransfer {
     const where = `${c.req.method} ${c.req.path}`;
     const stream = await this.files.contentStream(file.id).catch((err: unknown) => {
       if (err instanceof BlobIntegrityError) {
-        console.error(`${where}: ${err.message}`);
+        log.error({ err }, `${where}: ${err.message}`);
         throw new ApiError(500, err.message, "server_error", null, "file_integrity_check_failed");
       }
       throw new ApiError(404, `The bytes of file '${file.id}' are missing from the data directory.`, "invalid_request_error");
@@ -64,7 +65,7 @@ export class FileTransfer {
     // Damage past the first chunk ends the response early, short of its Content-Length, so no client takes it
     // for the whole file.
     stream.on("error", (err) => {
-      if (err instanceof BlobIntegrityError) console.error(`${where}: ${err.message}`);
+      if (err instanceof BlobIntegrityError) log.error({ err }, `${where}: ${err.message}`);
     });
     return c.body(Readable.toWeb(stream) as ReadableStream<Uint8Array>, 200, {
       "content-type": "application/octet-stream",

@@ -10,6 +10,11 @@ export interface HealthDeps {
   probeModels(): Promise<Record<string, unknown>>;
   /** The /v1 key check, or null when the server has no key. */
   readonly auth: MiddlewareHandler | null;
+  /**
+   * Whether this node can serve: the database answers and the data directory can be written. A failure is
+   * the reason, phrased for a person; null: ready.
+   */
+  readiness(): Promise<{ database: string | null; storage: string | null }>;
 }
 
 /**
@@ -17,13 +22,21 @@ export interface HealthDeps {
  * and the Host guard refuses rebound names), so everyone who can ask is this machine's user: the full answer
  * (version, the model server's reachability, version and models: the Playground shows them). With a key configured,
  * only a request carrying a valid key gets that; any other learns only that the server is up,
- * `{"status":"ok"}` (200 either way, so monitors need no key).
+ * `{"status":"ok"}`, so monitors and load balancers need no key.
+ *
+ * Ready means the database answers and the data directory takes writes: otherwise 503 with
+ * `{"status":"unavailable"}` (and, for the full answer, which of the two failed and why), so a load balancer
+ * sends requests elsewhere. The model server is shown, not required: runs fail clearly without it.
  */
 export function healthHandler(s: HealthDeps): Handler {
   const auth = s.auth;
   return async (c) => {
-    if (auth !== null && !(await passes(auth, c))) return c.json({ status: "ok" });
-    return c.json({ status: "ok", version: s.version, ...(await s.probeModels()) });
+    const ready = await s.readiness();
+    const up = ready.database === null && ready.storage === null;
+    const status = up ? "ok" : "unavailable";
+    if (auth !== null && !(await passes(auth, c))) return c.json({ status }, up ? 200 : 503);
+    const problems = up ? {} : { problems: { ...(ready.database ? { database: ready.database } : {}), ...(ready.storage ? { storage: ready.storage } : {}) } };
+    return c.json({ status, version: s.version, ...problems, ...(await s.probeModels()) }, up ? 200 : 503);
   };
 }
 

@@ -8,6 +8,7 @@ import type { ConnectionMemory, ResponseService } from "../responses/response-se
 import { ServerShutdown } from "../runs/state.js";
 import { inProject } from "../store/project-scope.js";
 import { parseWith } from "./validation.js";
+import { log } from "../log.js";
 
 /** Turns one connection may have waiting behind the one in progress; more are refused (they hold memory). */
 const MAX_QUEUED_TURNS = 16;
@@ -115,7 +116,7 @@ class SocketSession {
       // A continuation that fails forgets the response it continued (the specification's eviction rule).
       if (previous && this.memory.last?.id === previous) this.memory.last = null;
       const error = err instanceof ApiError ? err : err instanceof ServerShutdown ? new ApiError(503, err.message, "server_error") : new ApiError(500, "The server had an error while processing your request.", "server_error");
-      if (!(err instanceof ApiError) && !(err instanceof ServerShutdown)) console.error("WebSocket response failed:", err);
+      if (!(err instanceof ApiError) && !(err instanceof ServerShutdown)) log.error({ err }, "WebSocket response failed");
       await this.send({ type: "error", status: error.status, error: error.toJSON().error });
     }
   }

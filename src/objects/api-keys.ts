@@ -128,7 +128,7 @@ export class ApiKeyService {
       revoked_at: null,
     };
     this.repo.insert(row);
-    this.reload();
+    this.changed();
     return { row, value };
   }
 
@@ -145,7 +145,7 @@ export class ApiKeyService {
   /** Revokes a live key of that kind; it stops working at once. False if there is none. */
   revoke(id: string, kind: KeyKind): boolean {
     if (this.find(id, kind) === null || !this.repo.revoke(id, this.clock())) return false;
-    this.reload();
+    this.changed();
     return true;
   }
 
@@ -157,7 +157,16 @@ export class ApiKeyService {
     return principal.keyId === null || [...this.byDigest.values()].some((p) => p.keyId === principal.keyId);
   }
 
-  private reload(): void {
+  /** Told after a key was created or revoked here (other server nodes must reload: composition wires it). */
+  onChange: () => void = () => {};
+
+  private changed(): void {
+    this.reload();
+    this.onChange();
+  }
+
+  /** Reads the keys again (another node created or revoked one). */
+  reload(): void {
     const next = new Map<string, Principal>();
     // Without API_KEYS_FILE the table is not consulted: only API_KEY works.
     if (this.config.fileKeys !== null) {

@@ -7,6 +7,7 @@ import { ServerShutdown } from "../runs/state.js";
 import type { BuiltinCall, ToolScope } from "../tools/builtin-tool.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { zeroUsage, type ResponseWriter } from "./response-writer.js";
+import { log } from "../log.js";
 
 /** A response that keeps calling built-in tools without answering is stopped after this many model calls. */
 const MAX_MODEL_CALLS = 12;
@@ -142,6 +143,6 @@ function citationsOf(text: string, sources: NumberedSource[], written: FileWritt
 export function errorOf(err: unknown, signal?: AbortSignal): { code: string; message: string } {
   if (signal?.reason instanceof ServerShutdown) return { code: "server_error", message: signal.reason.message };
   if (err instanceof ModelError) return { code: err.code, message: err.message };
-  console.error("response failed:", err);
+  log.error({ err }, "response failed");
   return { code: "server_error", message: `The response failed: ${err instanceof Error ? err.message : String(err)}` };
 }

@@ -24,6 +24,8 @@ import type { AttachmentDeps } from "./attachments.js";
 import { prepareResponse, type Prepared } from "./prepare.js";
 import { ResponsePresenter } from "./present.js";
 import { ResponseWriter, zeroUsage } from "./response-writer.js";
+import { log, withLogFields } from "../log.js";
+import type { MetricsSink } from "../metrics.js";
 
 export interface ResponseServiceDeps {
   repos: Pick<Repos, "responses" | "responseItems" | "responseEvents" | "assistants">;
@@ -37,6 +39,7 @@ export interface ResponseServiceDeps {
   /** Which node executes a stored response (cluster/work-leases.ts), and signals to it (a cancel received elsewhere). */
   leases: WorkLeases;
   signals: ClusterSignals;
+  metrics?: Pick<MetricsSink, "responsesEnded">;
 }
 
 /** How often a stream of a response executing on another node reads its newly stored events. */
@@ -246,7 +249,7 @@ export class ResponseService {
         if (over || this.closed) events.close();
         else setTimeout(tick, FOLLOW_POLL_MS).unref();
       } catch (err) {
-        console.error(`following response ${id}:`, err);
+        log.error({ err, response_id: id }, "following a response's stored events failed");
         events.close();
       }
     };
@@ -392,14 +395,14 @@ export class ResponseService {
     }
     const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
     this.active.set(response.id, active);
-    active.done = this.run(prepared, this.sinkFor(response, active), active.controller).then((ended) => {
+    active.done = withLogFields({ response_id: response.id }, () => this.run(prepared, this.sinkFor(response, active), active.controller)).then((ended) => {
       // In a conversation: the input and output join it when the response ended well (the hold ends either way).
       const endedWell = ended.status === "completed" || ended.status === "incomplete";
       try {
         prepared.hold?.release(endedWell ? [...input, ...ended.output] : null);
       } catch (err) {
         // The response is over either way; a conversation that could not take its items must not crash the server.
-        console.error(`response ${response.id}: adding its items to conversation ${prepared.hold?.id} failed:`, err);
+        log.error({ err, response_id: response.id, conversation_id: prepared.hold?.id }, "adding the response's items to its conversation failed");
       }
       return ended;
     });
@@ -438,6 +441,7 @@ export class ResponseService {
     } finally {
       this.active.delete(response.id);
     }
+    this.deps.metrics?.responsesEnded.inc({ status: ended.status });
     // Deleted while it ran: nothing to store again.
     if (response.store) {
       try {

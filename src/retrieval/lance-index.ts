@@ -10,6 +10,7 @@ import { checkVectors, fileFilter, fuse, ranked, storedText, toChunkRow, toHits,
 import { DEFAULT_PROXIMITY, proximityRerank, type ProximityOptions } from "./proximity.js";
 import { StoreTermStats } from "./store-term-stats.js";
 import { checkFileId, checkStoreId, type ChunkRow, type SearchHit, type SearchQuery, type VectorIndex } from "./vector-index.js";
+import { log } from "../log.js";
 
 export interface LanceIndexOptions {
   /**
@@ -360,7 +361,7 @@ export class LanceIndex implements VectorIndex {
     clearTimeout(this.idleTimers.get(storeId));
     const timer = setTimeout(() => {
       this.idleTimers.delete(storeId);
-      this.write(storeId, () => this.optimizePending(storeId)).catch((err: unknown) => console.error(`optimizing ${storeId} failed:`, err));
+      this.write(storeId, () => this.optimizePending(storeId)).catch((err: unknown) => log.error({ err, vector_store_id: storeId }, "optimizing the store's index failed"));
     }, this.options.optimizeIdleMs);
     timer.unref(); // a pending optimize must not keep the process alive
     this.idleTimers.set(storeId, timer);

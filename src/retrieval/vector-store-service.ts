@@ -10,6 +10,7 @@ import type { FilesRepo } from "../store/files-repo.js";
 import type { FileBatchesRepo, VectorStoreFilesRepo, VectorStoreIndexRepo, VectorStoresRepo } from "../store/vector-stores-repo.js";
 import type { Ingestor } from "./ingestion/index.js";
 import type { VectorIndex } from "./vector-index.js";
+import { log } from "../log.js";
 
 const DAY = 86_400;
 const DEFAULT_CHUNKING: ChunkingStrategy = { type: "static", static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 } };
@@ -128,7 +129,7 @@ export class VectorStoreService implements VectorStoreLinks {
     const wanted = new Set(fileIds);
     const current = this.repos.storeFiles.all({ vector_store_id: storeId });
     for (const member of current) {
-      if (!wanted.has(member.id)) void this.removeFile(storeId, member.id).catch((err: unknown) => console.error(`removing ${member.id} from ${storeId} failed:`, err));
+      if (!wanted.has(member.id)) void this.removeFile(storeId, member.id).catch((err: unknown) => log.error({ err, vector_store_id: storeId, file_id: member.id }, "removing a file from its store failed"));
     }
     const present = new Set(current.map((m) => m.id));
     for (const fileId of wanted) if (!present.has(fileId)) this.addFile(storeId, { file_id: fileId });

@@ -8,6 +8,8 @@ import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
 import { ServerShutdown } from "./state.js";
+import { log, withLogFields } from "../log.js";
+import type { MetricsSink } from "../metrics.js";
 
 /**
  * Runs queued runs with bounded concurrency, one AbortController each. Also ends what nobody will finish:
@@ -23,6 +25,8 @@ import { ServerShutdown } from "./state.js";
  */
 export class RunEngine {
   private readonly queue: string[] = [];
+  /** When each queued run was taken (performance.now()): how long it waits for a slot is a metric. */
+  private readonly queuedAt = new Map<string, number>();
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
@@ -36,6 +40,7 @@ export class RunEngine {
       concurrency: number;
       leases: WorkLeases;
       signals: ClusterSignals;
+      metrics?: Pick<MetricsSink, "runQueueSeconds">;
     },
   ) {
     deps.signals.onSignal((signal) => {
@@ -73,10 +78,16 @@ export class RunEngine {
     if (!this.running.has(runId) && !this.queue.includes(runId)) this.deps.leases.release("run", runId);
   }
 
+  /** Runs taken by this node and waiting for a slot. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Runs an admitted run when a slot is free. */
   enqueue(runId: string): void {
     if (this.closed) return;
     this.queue.push(runId);
+    this.queuedAt.set(runId, performance.now());
     this.pump();
   }
 
@@ -167,10 +178,13 @@ export class RunEngine {
   private pump(): void {
     while (this.running.size < this.deps.concurrency && this.queue.length > 0) {
       const runId = this.queue.shift()!;
+      const queuedAt = this.queuedAt.get(runId);
+      this.queuedAt.delete(runId);
+      if (queuedAt !== undefined) this.deps.metrics?.runQueueSeconds.observe((performance.now() - queuedAt) / 1000);
       const controller = new AbortController();
       const entry: { controller: AbortController; done: Promise<void> } = { controller, done: Promise.resolve() };
-      entry.done = this.inRunProject(runId, () => this.deps.executor.execute(runId, controller.signal))
-        .catch((err: unknown) => console.error(`run ${runId}: executor crashed:`, err))
+      entry.done = this.inRunProject(runId, () => withLogFields({ run_id: runId }, () => this.deps.executor.execute(runId, controller.signal)))
+        .catch((err: unknown) => log.error({ err, run_id: runId }, "run executor crashed"))
         .finally(() => {
           // Tool outputs may have resumed the run (admitted again) before this execution's end got here.
           if (this.running.get(runId) === entry) {

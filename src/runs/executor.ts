@@ -12,6 +12,7 @@ import type { RunRecorder } from "./recorder.js";
 import { loadRunContext, planRequest, type RequestPlan } from "./request-plan.js";
 import { ServerShutdown } from "./state.js";
 import { runToolScope } from "./tool-scope.js";
+import { log } from "../log.js";
 
 /** A run that keeps calling built-in tools without answering is stopped after this many model calls. */
 const MAX_MODEL_CALLS = 12;
@@ -146,7 +147,7 @@ export class RunExecutor {
       recorder.endRun(runId, "failed", { last_error });
     } catch (secondary) {
       // The run is gone (e.g. its thread was deleted mid-run): nothing left to record.
-      console.error(`run ${runId}: could not record its failure:`, secondary);
+      log.error({ err: secondary, run_id: runId }, "could not record the run's failure");
     }
   }
 }
@@ -155,7 +156,7 @@ export class RunExecutor {
 function lastErrorOf(err: unknown): NonNullable<Run["last_error"]> {
   if (err instanceof ModelError || err instanceof RunFailure) return { code: err.code, message: err.message };
   if (err instanceof ServerShutdown) return { code: "server_error", message: err.message };
-  console.error("run failed:", err);
+  log.error({ err }, "run failed");
   return { code: "server_error", message: `The run failed: ${err instanceof Error ? err.message : String(err)}` };
 }
 

@@ -7,6 +7,7 @@ import type { StepsRepo } from "../store/steps-repo.js";
 import type { ToolCallDelta } from "../tools/builtin-tool.js";
 import type { Outbox } from "./outbox.js";
 import { canTransition, IllegalTransitionError, isTerminal } from "./state.js";
+import type { MetricsSink } from "../metrics.js";
 
 type IncompleteReason = NonNullable<Message["incomplete_details"]>["reason"];
 type RunPatch = Partial<Omit<Run, "id" | "object" | "status">>;
@@ -22,6 +23,7 @@ export class RunRecorder {
     private readonly messages: MessagesRepo,
     private readonly events: Outbox,
     private readonly clock: Clock,
+    private readonly metrics?: Pick<MetricsSink, "runsEnded">,
   ) {}
 
   /** Stores a new run and announces it (created, then its first status). */
@@ -49,6 +51,7 @@ export class RunRecorder {
     if (status !== "requires_action") next.required_action = null;
     this.runs.update(next);
     this.events.emit(run.id, `thread.run.${status}`, next);
+    if (isTerminal(status) || status === "requires_action") this.metrics?.runsEnded.inc({ status });
     return next;
   }
 

@@ -3,6 +3,7 @@ import type { CodeSandbox, SandboxFile, SandboxLimits, SandboxResult, SkippedFil
 import type { Repos } from "../store/repos.js";
 import type { ToolScope } from "./builtin-tool.js";
 import type { CodeOutputs, ScopeCodeRunner } from "./code-interpreter.js";
+import type { MetricsSink } from "../metrics.js";
 
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|svg)$/i;
 
@@ -25,6 +26,7 @@ export class SandboxCodeRunner implements ScopeCodeRunner {
       maxFileBytes?: number;
       /** Most bytes of files given to one call (default 64 MiB). */
       maxInputBytes?: number;
+      metrics?: Pick<MetricsSink, "sandboxCalls">;
     },
   ) {}
 
@@ -37,6 +39,7 @@ export class SandboxCodeRunner implements ScopeCodeRunner {
       ...(this.deps.limits ? { limits: this.deps.limits } : {}),
       ...(signal ? { signal } : {}),
     });
+    this.deps.metrics?.sandboxCalls.inc({ outcome: result.error ? "error" : "ok" });
     const generated: { file_id: string; name: string }[] = [];
     const outputs: CodeOutputs = [{ type: "logs", logs: notesOf(skipped) + logsOf(result) }];
     for (const file of result.files) {

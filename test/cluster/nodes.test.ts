@@ -12,6 +12,7 @@ import { DEFAULT_TAG } from "../helpers/run-app.js";
 import { postgresBinaries, startPostgresCluster, type PostgresCluster } from "../helpers/postgres-cluster.js";
 import { textOf, waitFor, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
 import { startServer, type ServerProcess } from "../helpers/server-process.js";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -214,6 +215,20 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     }
     const hits = await a.vectorStores.search(store.id, { query: "quartz lantern" });
     expect(hits.data[0]?.file_id).toBe(second.id);
+  });
+
+  it("an API key created on one node works on the others, and once revoked there it stops working everywhere", { timeout: 60_000 }, async () => {
+    const keysFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "la-cluster-keys-")), "keys.json");
+    dirs.push(path.dirname(keysFile));
+    const admin = "sk-admin-cluster-test";
+    fs.writeFileSync(keysFile, JSON.stringify({ keys: [{ name: "ops", sha256: createHash("sha256").update(admin).digest("hex"), project: "default", admin: true }] }));
+    const { servers: [a, b] } = await nodes(2, { API_KEYS_FILE: keysFile });
+    const call = (server: ServerProcess, key: string, pathname: string, init: RequestInit = {}) =>
+      fetch(`${server.baseURL}${pathname}`, { ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" } });
+    const created = (await (await call(a!, admin, "/organization/projects/proj_x/api_keys", { method: "POST", body: JSON.stringify({ name: "app" }) })).json()) as { id: string; value: string };
+    await waitFor(async () => ((await call(b!, created.value, "/assistants")).status === 200 ? true : null), 5_000, "the new key on the other node");
+    expect((await call(a!, admin, `/organization/projects/proj_x/api_keys/${created.id}`, { method: "DELETE" })).status).toBe(200);
+    await waitFor(async () => ((await call(b!, created.value, "/assistants")).status === 401 ? true : null), 5_000, "the revoked key refused by the other node");
   });
 
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {

@@ -6,9 +6,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import { rawError, sdkError, useTestApp } from "../helpers/contract.js";
+import { captureLog } from "../helpers/log-capture.js";
 import type { TestApp } from "../helpers/test-app.js";
 
 const FULL = {
@@ -41,7 +42,7 @@ describe("a full data directory", () => {
 
   it("an upload that hits ENOSPC is 507 data_directory_full (no retry asked for) and leaves no .partial", async () => {
     const t = app();
-    const logged = vi.spyOn(console, "error");
+    const logged = captureLog();
     failWritesAfter(t, 100_000);
     const err = await sdkError(
       t.client.files.create({ file: await toFile(Buffer.alloc(300_000, 7), "big.bin"), purpose: "assistants" }),
@@ -51,8 +52,9 @@ describe("a full data directory", () => {
     expect(err.error).toEqual({ ...FULL, param: null });
     expect(err.headers.get("x-should-retry")).toBe("false");
     expect(fs.readdirSync(path.join(t.dataDir, "files"))).toEqual([]);
-    expect(logged).not.toHaveBeenCalled();
-    logged.mockRestore();
+    logged.stop();
+    expect(logged.lines().filter((l) => l.level === "error")).toEqual([]); // a full disk is no server error
+
   });
 
   it("SQLITE_FULL anywhere is 507; reads go on; deleting a file works and makes room again", async () => {
@@ -64,7 +66,7 @@ describe("a full data directory", () => {
     const db = t.services.db as import("better-sqlite3").Database; // SQLite's own limit: this test is SQLite's
     db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true }) as number}`);
 
-    const logged = vi.spyOn(console, "error");
+    const logged = captureLog();
     let status = 0;
     let full: Response | undefined;
     for (let i = 0; i < 50 && status !== 507; i++) {
@@ -80,8 +82,8 @@ describe("a full data directory", () => {
     expect(full, "the database never filled up").toBeDefined();
     expect(full!.headers.get("x-should-retry")).toBe("false");
     expect(await rawError(full!, 507)).toEqual({ ...FULL, param: null });
-    expect(logged).not.toHaveBeenCalled();
-    logged.mockRestore();
+    logged.stop();
+    expect(logged.lines().filter((l) => l.level === "error")).toEqual([]);
 
     // Still full: reads work, and a delete goes through.
     expect((await t.client.files.list()).data).toHaveLength(3);

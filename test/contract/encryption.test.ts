@@ -8,11 +8,12 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { toFile } from "openai";
 import type { Env } from "../../src/config.js";
 import { rawError } from "../helpers/contract.js";
 import { makeTestApp, type TestApp } from "../helpers/test-app.js";
+import { captureLog } from "../helpers/log-capture.js";
 
 const HEX_KEY = randomBytes(32).toString("hex");
 const OTHER_KEY = randomBytes(32).toString("hex");
@@ -174,7 +175,7 @@ describe("encryption at rest", () => {
   });
 
   it("a changed, cut or swapped blob is refused, never served as the file", async () => {
-    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const logged = captureLog();
     const t = await open();
     const bytes = randomBytes(300_000);
     const a = await t.client.files.create({ file: await toFile(bytes, "a.bin"), purpose: "assistants" });
@@ -198,8 +199,8 @@ describe("encryption at rest", () => {
     expect(swapped.message).toMatch(/fail their integrity check/);
     fs.writeFileSync(blob(a.id), original);
     expect((await download()).equals(bytes)).toBe(true);
-    expect(logged.mock.calls.map((c) => String(c[0])).filter((m) => m.includes("integrity check"))).toHaveLength(3);
-    logged.mockRestore();
+    logged.stop();
+    expect(logged.lines().filter((l) => l.level === "error" && String(l.msg).includes("integrity check"))).toHaveLength(3);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
 import { ModelError } from "../chat-model.js";
+import { log } from "../../log.js";
 
 export interface RuntimeOptions {
   threads: number;
@@ -175,7 +176,7 @@ export class LlamaRuntime {
       if (loaded.busy === 0) {
         loaded.idle = setTimeout(() => {
           // A dispose that fails must not become an unhandled rejection (it would end the process).
-          this.unload(file, loaded).catch((err: unknown) => console.error(`unloading ${file} failed:`, err));
+          this.unload(file, loaded).catch((err: unknown) => log.error({ err }, `unloading ${file} failed`));
         }, this.options.idleMs);
         loaded.idle.unref();
       }

@@ -13,6 +13,7 @@ import type { VectorStoreFilesRepo } from "../../store/vector-stores-repo.js";
 import type { ChunkRow, VectorIndex } from "../vector-index.js";
 import type { Job, JobMatch } from "./job-queue.js";
 import { failed, type Outcome, type Settler } from "./settling.js";
+import { log } from "../../log.js";
 
 const GROUP_MAX_FILES = 32;
 const GROUP_MAX_ROWS = 512;
@@ -99,7 +100,7 @@ export class GroupWriter {
       this.writing.add(group);
       this.writes = this.writes
         .then(() => this.writeOne(group).finally(() => this.writing.delete(group)))
-        .catch((err: unknown) => console.error(`writing the chunks of ${group.files.length} files to ${group.storeId} crashed:`, err));
+        .catch((err: unknown) => log.error({ err, vector_store_id: group.storeId }, `writing the chunks of ${group.files.length} files crashed`));
     }
     return this.writes;
   }

@@ -23,6 +23,8 @@ import { JobQueue, type Job, type JobMatch, type Running } from "./job-queue.js"
 import { IngestionProgress } from "./progress.js";
 import { ReadAhead, thenRun } from "./read-ahead.js";
 import { failed, Settler } from "./settling.js";
+import { log } from "../../log.js";
+import type { MetricsSink } from "../../metrics.js";
 
 export interface IngestorDeps extends IndexOneDeps {
   files: FileService;
@@ -47,6 +49,8 @@ export interface IngestorDeps extends IndexOneDeps {
    * writes a store's index. Absent: this process is the only one.
    */
   placement?: IngestPlacement;
+  /** Counts files settled and pages read. */
+  metrics?: Pick<MetricsSink, "ingestedFiles" | "ingestedPages">;
 }
 
 /** One writer per vector store index across nodes (filled by the composition root from cluster/). */
@@ -242,7 +246,7 @@ class IngestLane {
       }
       const mine = this.readAhead.take(job);
       const running = (this.queue.running = { ...job, abort: mine?.abort ?? new AbortController() });
-      await inJobProject(job, () => this.ingest(running, mine?.pages)).catch((err: unknown) => console.error(`ingestion of ${job.fileId} crashed:`, err));
+      await inJobProject(job, () => this.ingest(running, mine?.pages)).catch((err: unknown) => log.error({ err, vector_store_id: job.storeId, file_id: job.fileId }, "ingestion crashed"));
       this.queue.running = null;
     }
   }
@@ -274,6 +278,7 @@ class IngestLane {
     const name = this.deps.files.get(member.id)?.filename ?? member.id;
     for await (const page of extractPages(bytes, name, { pdf: this.deps.pdf, ocr: this.deps.ocr ?? null, signal, onPageCount: progress.pageCount })) {
       progress.pageRead();
+      this.deps.metrics?.ingestedPages.inc();
       yield page;
     }
   }

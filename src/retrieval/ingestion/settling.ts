@@ -8,6 +8,8 @@ import { ExtractionError } from "../../files/extract-text.js";
 import { ModelError } from "../../llm/chat-model.js";
 import type { VectorStoreFilesRepo } from "../../store/vector-stores-repo.js";
 import type { VectorIndex } from "../vector-index.js";
+import { log } from "../../log.js";
+import type { MetricsSink } from "../../metrics.js";
 
 export type Outcome = Pick<VectorStoreFile, "status" | "last_error" | "usage_bytes">;
 
@@ -27,6 +29,8 @@ export interface SettlerDeps {
   onSettled?(storeId: string): void;
   /** Told for each file whose indexing is over, whatever became of its outcome. */
   onFileSettled?(storeId: string, fileId: string): void;
+  /** Counts files by the status they settled in. */
+  metrics?: Pick<MetricsSink, "ingestedFiles">;
 }
 
 export class Settler {
@@ -40,7 +44,7 @@ export class Settler {
     if (!this.deps.hasMoreFor(storeId, settling)) await this.deps.index.flush(storeId).catch(() => undefined);
     for (const f of files) {
       // One file's bookkeeping failing must not leave the others of its group in progress.
-      await this.settle(f.member, f.abort, f.outcome).catch((err: unknown) => console.error(`recording the outcome of ${f.member.id} failed:`, err));
+      await this.settle(f.member, f.abort, f.outcome).catch((err: unknown) => log.error({ err, vector_store_id: f.member.vector_store_id, file_id: f.member.id }, "recording the outcome of a file failed"));
       this.deps.onFileSettled?.(storeId, f.member.id);
     }
     this.deps.onSettled?.(storeId);
@@ -60,6 +64,7 @@ export class Settler {
     // queued indexes it again.
     if (abort.signal.aborted || JSON.stringify(current.chunking_strategy) !== JSON.stringify(member.chunking_strategy)) return;
     storeFiles.update({ ...current, ...outcome });
+    this.deps.metrics?.ingestedFiles.inc({ status: outcome.status });
   }
 
   /**
@@ -80,7 +85,7 @@ export function failed(err: unknown, abort: AbortController): Outcome {
 function describeFailure(err: unknown): NonNullable<VectorStoreFile["last_error"]> {
   if (err instanceof ExtractionError) return { code: err.code, message: err.message };
   if (err instanceof ModelError) return { code: "server_error", message: `Could not embed the file: ${err.message}` };
-  console.error("ingestion failed:", err); // the operator's log keeps the whole error, locations included
+  log.error({ err }, "ingestion failed"); // the operator's log keeps the whole error, locations included
   return { code: "server_error", message: `Indexing failed: ${withoutSourceLocations(err instanceof Error ? err.message : String(err))}` };
 }
 
