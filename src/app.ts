@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
@@ -49,7 +49,7 @@ import { metricsHandler, observeRequests } from "./http/observe.js";
 /** What the HTTP application is built from (the composition root's services satisfy it). */
 export interface AppDeps {
   readonly version: string;
-  readonly config: Pick<Config, "apiKey" | "apiKeysFile" | "limits" | "host" | "allowedHosts" | "allowedOrigins" | "runs" | "responses">;
+  readonly config: Pick<Config, "apiKey" | "apiKeysFile" | "cluster" | "limits" | "host" | "allowedHosts" | "allowedOrigins" | "runs" | "responses">;
   readonly repos: Pick<Repos, "steps" | "files" | "vectorStores" | "storeFiles">;
   readonly apiKeys: ApiKeyService;
   readonly assistants: AssistantService;
@@ -87,6 +87,32 @@ export function createApp(s: AppDeps): Hono {
   app.get("/health", healthHandler({ version: s.version, probeModels: () => s.probeModels(), readiness: () => s.readiness(), auth }));
   app.get("/metrics", metricsHandler(s.metrics, auth, s.config.apiKeysFile === null));
 
+  // ROLE=worker takes work from the database; its HTTP port answers only /health and /metrics.
+  if (s.config.cluster.role !== "worker") mountApi(app, s, auth);
+
+  app.notFound((c) => c.json(new ApiError(404, `Invalid URL (${c.req.method} ${c.req.path})`).toJSON(), 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json(new ApiError(err.status, err.message || "Bad request").toJSON(), err.status);
+    }
+    if (clientWentAway(c.req.raw, err)) {
+      // Nobody will read this answer; it is the client's fault, not a server error worth logging.
+      return c.json(new ApiError(400, "The client closed the connection before the request body was complete.").toJSON(), 400);
+    }
+    if (isDiskFull(err)) {
+      c.header("x-should-retry", "false"); // retrying will not make room
+      return c.json(dataDirectoryFull().toJSON(), 507);
+    }
+    log.error({ err, method: c.req.method, path: c.req.path }, "request failed");
+    const internal = new ApiError(500, "The server had an error while processing your request.", "server_error");
+    return c.json(internal.toJSON(), 500);
+  });
+  return app;
+}
+
+/** The OpenAI-compatible API under /v1, and the Playground at /. */
+function mountApi(app: Hono, s: AppDeps, auth: MiddlewareHandler | null): void {
   const v1 = new Hono();
   v1.use("*", auth ?? anonymous());
   v1.use("*", sizeLimit(s));
@@ -114,26 +140,6 @@ export function createApp(s: AppDeps): Hono {
   v1.route("/organization", apiKeysRouter({ keys: s.apiKeys }));
   app.route("/v1", v1);
   app.route("/", playgroundRouter()); // the Playground page at / (static, public; it asks for the key)
-
-  app.notFound((c) => c.json(new ApiError(404, `Invalid URL (${c.req.method} ${c.req.path})`).toJSON(), 404));
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);
-    if (err instanceof HTTPException && err.status < 500) {
-      return c.json(new ApiError(err.status, err.message || "Bad request").toJSON(), err.status);
-    }
-    if (clientWentAway(c.req.raw, err)) {
-      // Nobody will read this answer; it is the client's fault, not a server error worth logging.
-      return c.json(new ApiError(400, "The client closed the connection before the request body was complete.").toJSON(), 400);
-    }
-    if (isDiskFull(err)) {
-      c.header("x-should-retry", "false"); // retrying will not make room
-      return c.json(dataDirectoryFull().toJSON(), 507);
-    }
-    log.error({ err, method: c.req.method, path: c.req.path }, "request failed");
-    const internal = new ApiError(500, "The server had an error while processing your request.", "server_error");
-    return c.json(internal.toJSON(), 500);
-  });
-  return app;
 }
 
 /**

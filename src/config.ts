@@ -17,6 +17,12 @@ const EnvSchema = z.object({
   /** PostgreSQL instead of DATA_DIR's SQLite file, for several server processes on one database. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL").optional(),
   /** The schema the tables live in (created if missing); default: the connection's own (public). */
+  /**
+   * What this process does among several nodes (PostgreSQL): `all` (the default: HTTP and work), `api` (HTTP;
+   * executes only what it streams, indexes nothing) or `worker` (takes queued runs and indexing; answers only
+   * /health and /metrics).
+   */
+  ROLE: z.enum(["all", "api", "worker"]).default("all"),
   /** How long a node's hold on a run or response lasts unrenewed (it renews every third of it): how soon a dead node's work is taken over. */
   CLUSTER_LEASE_SECONDS: z.coerce.number().positive().max(3600).default(15),
   DATABASE_SCHEMA: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "a plain SQL identifier").optional(),
@@ -111,7 +117,7 @@ export interface Config {
   readonly database: { readonly url: string; readonly schema: string | null } | null;
   readonly logLevel: LogLevel;
   /** Several nodes on one PostgreSQL: CLUSTER_LEASE_SECONDS in ms. */
-  readonly cluster: { readonly leaseMs: number };
+  readonly cluster: { readonly leaseMs: number; readonly role: "all" | "api" | "worker" };
   readonly apiKey: string | null;
   /** API_KEYS_FILE: keys (as SHA-256) with their projects; objects/api-keys.ts reads it. null: unset. */
   readonly apiKeysFile: string | null;
@@ -224,7 +230,12 @@ export function loadConfig(env: Env = process.env): Config {
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
-    cluster: Object.freeze({ leaseMs: Math.round(e.CLUSTER_LEASE_SECONDS * 1000) }),
+    cluster: Object.freeze({
+      leaseMs: Math.round(e.CLUSTER_LEASE_SECONDS * 1000),
+      role: e.ROLE !== "all" && e.DATABASE_URL === undefined
+        ? configError(`ROLE=${e.ROLE} splits work between server processes sharing one PostgreSQL: set DATABASE_URL too (on SQLite there is one process, ROLE=all).`)
+        : e.ROLE,
+    }),
     database: e.DATABASE_URL === undefined ? null : Object.freeze({ url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA ?? null }),
     apiKey: e.API_KEY ?? null,
     apiKeysFile: e.API_KEYS_FILE === undefined ? null : path.resolve(e.API_KEYS_FILE),

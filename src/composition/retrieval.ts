@@ -41,9 +41,10 @@ export interface Retrieval {
  * other leases), so one node at a time writes its index; a file added on another node is handed to it. With
  * the holder gone, the store is free once its lease lapses, and the ingestion sweep takes its files over.
  */
-function ingestPlacement(leases: WorkLeases, signals: ClusterSignals): IngestPlacement {
+function ingestPlacement(leases: WorkLeases, signals: ClusterSignals, indexesHere: boolean): IngestPlacement {
   return {
-    claim: (storeId) => leases.claim("store", storeId) || leases.holder("store", storeId) === leases.node,
+    // ROLE=api indexes nothing: a file goes to the node holding its store, or waits for a worker's sweep.
+    claim: (storeId) => indexesHere && (leases.claim("store", storeId) || leases.holder("store", storeId) === leases.node),
     forward: (storeId, fileId, fresh) => {
       const holder = leases.holder("store", storeId);
       // No holder any more (it just finished, or died): the next sweep takes the file over.
@@ -91,7 +92,7 @@ export function wireRetrieval(deps: {
   const settled = new KeyedCondition<string>();
   const { leases, signals } = deps.cluster;
   const ingestor: Ingestor = new Ingestor({
-    ...(leases.shared ? { placement: ingestPlacement(leases, signals) } : {}),
+    ...(leases.shared ? { placement: ingestPlacement(leases, signals, config.cluster.role !== "api") } : {}),
     metrics: deps.metrics,
     pdf,
     ocr,

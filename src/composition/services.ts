@@ -196,7 +196,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     expirySeconds: config.runs.expirySeconds,
     readFile: async (fileId) => (await attachments.file(fileId))?.bytes ?? null,
   });
-  const engine: RunEngine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency, leases, signals, metrics });
+  const engine: RunEngine = new RunEngine({ runs: repos.runs, recorder, executor, clock, concurrency: config.runs.concurrency, leases, signals, metrics, role: config.cluster.role });
   const runs = new RunService({ outbox, events: runEvents, repos, threads, recorder, engine, clock, expirySeconds: config.runs.expirySeconds, holds });
   // A container is the sandbox session named by its id: deleting it ends the session (tools/code-runner.ts).
   const containers = new ContainerService({ repos, clock, endSession: (id) => sandbox.end(id) });
@@ -207,7 +207,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   responses.recover();
   retrieval.vectorStores.resumeIngestion();
   // On a shared store, files whose node died are taken over once their store's lease lapsed.
-  const ingestionSweep = leases.shared ? setInterval(() => retrieval.vectorStores.resumeIngestion(), 2000) : null;
+  const ingestionSweep = leases.shared && config.cluster.role !== "api" ? setInterval(() => retrieval.vectorStores.resumeIngestion(), 2000) : null;
   ingestionSweep?.unref();
   return {
     config,

@@ -23,12 +23,16 @@ import type { MetricsSink } from "../metrics.js";
  * execution ends. A run whose node died (its lease lapsed) is ended by whichever node's sweep finds it first,
  * and a cancel received by another node reaches the executing one as a signal.
  */
+/** How often a node that takes queued runs looks for them (ROLE=worker or all, on a shared store). */
+const CLAIM_POLL_MS = 200;
+
 export class RunEngine {
   private readonly queue: string[] = [];
   /** When each queued run was taken (performance.now()): how long it waits for a slot is a metric. */
   private readonly queuedAt = new Map<string, number>();
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private sweeper: NodeJS.Timeout | null = null;
+  private claimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -41,6 +45,11 @@ export class RunEngine {
       leases: WorkLeases;
       signals: ClusterSignals;
       metrics?: Pick<MetricsSink, "runQueueSeconds">;
+      /**
+       * ROLE: `api` nodes execute only the runs they stream (a stream is served by the executing node) and leave
+       * the others queued; `worker` and `all` nodes also take queued runs nobody holds. Default `all`.
+       */
+      role?: "all" | "api" | "worker";
     },
   ) {
     deps.signals.onSignal((signal) => {
@@ -61,15 +70,31 @@ export class RunEngine {
       });
     }, 1000);
     this.sweeper.unref();
+    // Runs left queued for any node (by ROLE=api nodes, or by a node that died before starting them).
+    if (this.deps.leases.shared && this.deps.role !== "api") {
+      this.claimer = setInterval(() => allProjects(() => this.takeQueued()), CLAIM_POLL_MS);
+      this.claimer.unref();
+    }
+  }
+
+  /** Takes queued runs nobody holds, as many as there are free slots. */
+  private takeQueued(): void {
+    if (this.closed) return;
+    for (const run of this.deps.runs.unfinished()) {
+      if (this.running.size + this.queue.length >= this.deps.concurrency) return;
+      if (run.status !== "queued" || this.running.has(run.id) || this.queue.includes(run.id)) continue;
+      if (this.deps.leases.claim("run", run.id)) this.enqueue(run.id);
+    }
   }
 
   /**
    * Takes the run's lease before the write that makes it runnable (creation, tool outputs), so no other node's
    * sweep can take it for orphaned in between. 409 while another node still holds it (it is ending there).
    */
-  admit(runId: string): void {
+  admit(runId: string, streamed = true): boolean {
     const { leases } = this.deps;
-    if (leases.claim("run", runId) || leases.holder("run", runId) === leases.node) return;
+    if (this.deps.role === "api" && !streamed) return false;
+    if (leases.claim("run", runId) || leases.holder("run", runId) === leases.node) return true;
     throw new ApiError(409, `Run ${runId} is still being finished by another server node; try again in a moment.`, "invalid_request_error", null, "run_busy");
   }
 
@@ -144,6 +169,7 @@ export class RunEngine {
   async close(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.claimer) clearInterval(this.claimer);
     const shutdown = new ServerShutdown();
     for (const runId of this.queue.splice(0)) {
       this.inRunProject(runId, () => this.deps.recorder.setStatus(runId, "failed", { last_error: { code: "server_error", message: shutdown.message } }));
@@ -205,6 +231,8 @@ export class RunEngine {
     const { leases } = this.deps;
     for (const run of this.deps.runs.unfinished()) {
       if (run.status === "requires_action") continue; // still waiting for the client; the sweep expires it
+      // Shared: a queued run nobody holds has not started anywhere; takeQueued runs it.
+      if (run.status === "queued" && leases.shared) continue;
       if (this.running.has(run.id) || this.queue.includes(run.id) || !leases.claim("run", run.id)) continue;
       try {
         this.inRunProject(run.id, () => this.endAfterCrash(run));

@@ -70,7 +70,7 @@ export class RunService {
     if (active) throw activeRunConflict(threadId, active.id);
     this.deps.holds.refuseIfHeld(threadId);
     const run = this.buildRun(threadId, assistant, p);
-    this.admitted(run.id, () => this.commit(run.id, stream, () => {
+    const taken = this.admitted(run.id, stream !== null, () => this.commit(run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
@@ -78,7 +78,7 @@ export class RunService {
       repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
       this.deps.recorder.announceRun(run);
     }));
-    this.deps.engine.enqueue(run.id);
+    if (taken) this.deps.engine.enqueue(run.id);
     return run;
   }
 
@@ -110,15 +110,19 @@ export class RunService {
     }
   }
 
-  /** Makes the run runnable with `write` while holding its lease (RunEngine.admit), given back if the write fails. */
-  private admitted(runId: string, write: () => void): void {
-    this.deps.engine.admit(runId);
+  /**
+   * Makes the run runnable with `write`, holding its lease (RunEngine.admit) when this node executes it (given
+   * back if the write fails); false: it is left queued for a worker node (ROLE=api, not streamed).
+   */
+  private admitted(runId: string, streamed: boolean, write: () => void): boolean {
+    const taken = this.deps.engine.admit(runId, streamed);
     try {
       write();
     } catch (err) {
-      this.deps.engine.unadmit(runId);
+      if (taken) this.deps.engine.unadmit(runId);
       throw err;
     }
+    return taken;
   }
 
   /** A stream presenting steps as this client asked (file_search result content only with include[]). */
@@ -163,7 +167,7 @@ export class RunService {
     const missing = expected.filter((id) => !outputs.has(id));
     if (missing.length > 0) throw badRequest(`Expected tool outputs for call ids: ${missing.join(", ")}.`, "tool_outputs");
 
-    this.admitted(run.id, () => this.commit(run.id, stream, () => {
+    const taken = this.admitted(run.id, stream !== null, () => this.commit(run.id, stream, () => {
       for (const step of repos.steps.all({ run_id: run.id })) {
         if (step.status !== "in_progress" || step.step_details.type !== "tool_calls") continue;
         const calls = step.step_details.tool_calls.map((c) =>
@@ -173,7 +177,7 @@ export class RunService {
       }
       recorder.setStatus(run.id, "queued", { expires_at: this.deps.clock() + this.deps.expirySeconds });
     }));
-    this.deps.engine.enqueue(run.id);
+    if (taken) this.deps.engine.enqueue(run.id);
     return recorder.current(run.id);
   }
 

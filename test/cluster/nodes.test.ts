@@ -51,14 +51,16 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
   });
 
   /** `n` nodes on one fresh schema, booted together; a shared DATA_DIR stands for the shared volume. */
-  async function nodes(n: number, extra: Record<string, string> = {}, embedDelayMs = 0): Promise<{ clients: OpenAI[]; servers: ServerProcess[]; schema: string }> {
+  async function nodes(n: number, extra: Record<string, string> | Record<string, string>[] = {}, embedDelayMs = 0): Promise<{ clients: OpenAI[]; servers: ServerProcess[]; schema: string }> {
     fake = await startOllamaFake({ models: [DEFAULT_TAG], embedDelayMs });
     fake.script(...Array.from({ length: 400 }, () => byPrompt));
     const schema = `cluster_${process.pid}_${++schemaCount}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-cluster-"));
     dirs.push(dataDir);
-    const env = { DATA_DIR: dataDir, OLLAMA_HOST: fake.url, DATABASE_URL: cluster.url, DATABASE_SCHEMA: schema, CLUSTER_LEASE_SECONDS: LEASE_SECONDS, RUN_CONCURRENCY: "16", ...extra };
-    const started = await Promise.all(Array.from({ length: n }, () => startServer(env, { healthTimeoutMs: 30_000 })));
+    const env = { DATA_DIR: dataDir, OLLAMA_HOST: fake.url, DATABASE_URL: cluster.url, DATABASE_SCHEMA: schema, CLUSTER_LEASE_SECONDS: LEASE_SECONDS, RUN_CONCURRENCY: "16" };
+    // `extra`: for every node, or one entry per node.
+    const envOf = (i: number) => ({ ...env, ...(Array.isArray(extra) ? extra[i] : extra) });
+    const started = await Promise.all(Array.from({ length: n }, (_, i) => startServer(envOf(i), { healthTimeoutMs: 30_000 })));
     servers.push(...started);
     return { servers: started, clients: started.map((s) => new OpenAI({ baseURL: s.baseURL, apiKey: "unused", maxRetries: 0 })), schema };
   }
@@ -229,6 +231,32 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     await waitFor(async () => ((await call(b!, created.value, "/assistants")).status === 200 ? true : null), 5_000, "the new key on the other node");
     expect((await call(a!, admin, `/organization/projects/proj_x/api_keys/${created.id}`, { method: "DELETE" })).status).toBe(200);
     await waitFor(async () => ((await call(b!, created.value, "/assistants")).status === 401 ? true : null), 5_000, "the revoked key refused by the other node");
+  });
+
+  it("ROLE=api leaves queued runs and indexing to ROLE=worker, executes what it streams; a worker answers only /health and /metrics", { timeout: 60_000 }, async () => {
+    const { clients, servers: [api, worker] } = await nodes(2, [{ ROLE: "api" }, { ROLE: "worker" }]);
+    const c = clients[0]!;
+    const assistant = await c.beta.assistants.create({ model: "gpt-4o" });
+    const run = await c.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "plain run" }] } });
+    expect((await waitForRun(c, run.thread_id, run.id, undefined, 10_000)).status).toBe("completed");
+    const streamed = await c.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "streamed run" }] }, stream: true });
+    for await (const _event of streamed); // to its end
+    const file = await c.files.create({ file: await toFile(Buffer.from("the worker indexes this"), "w.txt"), purpose: "assistants" });
+    const store = await c.vectorStores.create({ file_ids: [file.id] });
+    await waitFor(async () => ((await c.vectorStores.retrieve(store.id)).file_counts.completed === 1 ? true : null), 15_000, "the file indexed");
+
+    // Which node did what, from each node's own counters.
+    const counted = async (server: ServerProcess, series: string) => {
+      const text = await (await fetch(`${server.origin}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    expect(await counted(worker!, 'local_assistants_runs_ended_total{status="completed"}')).toBe(1);
+    expect(await counted(api!, 'local_assistants_runs_ended_total{status="completed"}')).toBe(1);
+    expect(await counted(worker!, 'local_assistants_ingestion_files_total{status="completed"}')).toBe(1);
+    expect(await counted(api!, 'local_assistants_ingestion_files_total{status="completed"}')).toBe(0);
+    expect((await fetch(`${worker!.baseURL}/assistants`)).status).toBe(404);
+    expect((await fetch(`${worker!.origin}/health`)).status).toBe(200);
   });
 
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {

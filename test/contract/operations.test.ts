@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { toFile } from "openai";
 import type { ChatModel } from "../../src/llm/chat-model.js";
 import { setLogLevel } from "../../src/log.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { captureLog } from "../helpers/log-capture.js";
 import { makeRunApp, type RunTestApp } from "../helpers/run-app.js";
 import { waitForRun } from "../helpers/runs.js";
@@ -132,4 +133,14 @@ describe("operations: GET /health for a load balancer", () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: "unavailable", problems: { database: expect.stringMatching(/database does not answer/) } });
   });
+});
+
+describe("operations: ROLE", () => {
+  it("ROLE other than all needs DATABASE_URL (one SQLite process is every role), and is checked", () => {
+    expect(() => loadConfig({ ROLE: "worker" })).toThrow(/ROLE=worker splits work between server processes sharing one PostgreSQL: set DATABASE_URL/);
+    expect(() => loadConfig({ ROLE: "boss", DATABASE_URL: "postgres://h/db" })).toThrow(ConfigError);
+    expect(loadConfig({ ROLE: "api", DATABASE_URL: "postgres://h/db" }).cluster.role).toBe("api");
+    expect(loadConfig({}).cluster.role).toBe("all");
+  });
+
 });
