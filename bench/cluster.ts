@@ -20,7 +20,7 @@ import { startPostgresCluster } from "../test/helpers/postgres-cluster.js";
 import type { ServerProcess } from "../test/helpers/server-process.js";
 import { openPostgres } from "../src/store/db.js";
 import { createLeases } from "../src/cluster/work-leases.js";
-import { startBuiltServer, sleep } from "./bench-report.js";
+import { benchLine, startBuiltServer, sleep } from "./bench-report.js";
 import { ms, printTable, summary } from "./zero-latency-model.js";
 
 const RUNS = Number(process.argv[2] ?? 150);
@@ -36,7 +36,13 @@ async function timeRun(c: OpenAI, assistantId: string, i: number): Promise<numbe
   return performance.now() - start;
 }
 
-async function measure(label: string, env: Record<string, string>, nodes: number): Promise<string[]> {
+interface Measured {
+  row: string[];
+  p50: number;
+  perSecond: number;
+}
+
+async function measure(label: string, env: Record<string, string>, nodes: number): Promise<Measured> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-cluster-"));
   const fake = await startOllamaFake({ models: [DEFAULT_TAG] });
   const servers: ServerProcess[] = [];
@@ -54,7 +60,7 @@ async function measure(label: string, env: Record<string, string>, nodes: number
     }));
     const perSecond = RUNS / ((performance.now() - started) / 1000);
     const seq = summary(sequential);
-    return [label, ms(seq.p50), ms(seq.p95), `${perSecond.toFixed(0)} runs/s`];
+    return { row: [label, ms(seq.p50), ms(seq.p95), `${perSecond.toFixed(0)} runs/s`], p50: seq.p50, perSecond };
   } finally {
     await Promise.all(servers.map((s) => s.kill()));
     await fake.close();
@@ -62,7 +68,7 @@ async function measure(label: string, env: Record<string, string>, nodes: number
   }
 }
 
-async function leaseCosts(url: string): Promise<string[][]> {
+async function leaseCosts(url: string): Promise<{ name: string; label: string; us: number }[]> {
   const db = openPostgres(url, "bench_leases");
   const leases = createLeases(db, 15_000);
   const n = 500;
@@ -84,24 +90,31 @@ async function leaseCosts(url: string): Promise<string[][]> {
   leases.close();
   await db.close();
   return [
-    ["one statement (SELECT 1) through the store", `${roundTrip.toFixed(0)} µs`],
-    ["lease claim + release (2 statements)", `${claim.toFixed(0)} µs`],
-    ["renewal of 50 leases (one UPDATE)", `${renewal.toFixed(0)} µs`],
+    { name: "cluster_pg_statement_us", label: "one statement (SELECT 1) through the store", us: roundTrip },
+    { name: "cluster_lease_claim_release_us", label: "lease claim + release (2 statements)", us: claim },
+    { name: "cluster_lease_renewal_us", label: "renewal of 50 leases (one UPDATE)", us: renewal },
   ];
 }
 
 async function main(): Promise<void> {
   const cluster = await startPostgresCluster();
   try {
-    const rows: string[][] = [];
-    rows.push(await measure("SQLite, 1 node", {}, 1));
+    const sqlite = await measure("SQLite, 1 node", {}, 1);
+    const pg: Measured[] = [];
     for (const nodes of [1, 2, 3]) {
-      rows.push(await measure(`PostgreSQL, ${nodes} node${nodes > 1 ? "s" : ""}`, { DATABASE_URL: cluster.url, DATABASE_SCHEMA: `bench_${nodes}` }, nodes));
+      pg.push(await measure(`PostgreSQL, ${nodes} node${nodes > 1 ? "s" : ""}`, { DATABASE_URL: cluster.url, DATABASE_SCHEMA: `bench_${nodes}` }, nodes));
     }
     console.log(`\nruns over nodes, stand-in model answering at once, ${RUNS} runs from ${CLIENTS} clients (Node ${process.version}, ${os.availableParallelism()} CPUs)\n`);
-    printTable(["store, nodes", "run p50 (one at a time)", "run p95", "throughput"], rows);
+    printTable(["store, nodes", "run p50 (one at a time)", "run p95", "throughput"], [sqlite.row, ...pg.map((m) => m.row)]);
     console.log("");
-    printTable(["PostgreSQL store operation", "cost"], await leaseCosts(cluster.url));
+    const costs = await leaseCosts(cluster.url);
+    printTable(["PostgreSQL store operation", "cost"], costs.map((c) => [c.label, `${c.us.toFixed(0)} µs`]));
+    // Figures for BENCHMARKS.md, each beside SQLite's one node measured in this run (no goal: the issue asks for them side by side).
+    pg.forEach((m, i) => {
+      benchLine({ name: `cluster_pg_${i + 1}_nodes_runs_per_s`, value: Math.round(m.perSecond), unit: "runs/s", baseline: Math.round(sqlite.perSecond), baseline_name: "SQLite, 1 node", goal: null });
+    });
+    benchLine({ name: "cluster_pg_run_p50", value: Number(pg[0]!.p50.toFixed(2)), unit: "ms", baseline: Number(sqlite.p50.toFixed(2)), baseline_name: "SQLite, 1 node", goal: null });
+    for (const c of costs) benchLine({ name: c.name, value: Math.round(c.us), unit: "µs", baseline: null, goal: null });
   } finally {
     cluster.stop();
   }

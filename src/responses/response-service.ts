@@ -12,7 +12,6 @@ import { estimate, tokenCounter } from "../llm/token-count.js";
 import { MAX_BUFFERED_EVENTS } from "../runs/run-stream.js";
 import { ServerShutdown } from "../runs/state.js";
 import type { Page, PageQuery } from "../store/document-table.js";
-import { inProject } from "../store/project-scope.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { errorOf, executeResponse, ResponseCancelled, type ExecuteOptions } from "./executor.js";
@@ -22,6 +21,7 @@ import type { ConversationHold, ConversationService } from "./conversations.js";
 import { modelRequest } from "./model-request.js";
 import type { AttachmentDeps } from "./attachments.js";
 import { prepareResponse, type Prepared } from "./prepare.js";
+import { OtherNodes } from "./other-nodes.js";
 import { ResponsePresenter } from "./present.js";
 import { ResponseWriter, zeroUsage } from "./response-writer.js";
 import { log, withLogFields } from "../log.js";
@@ -41,17 +41,6 @@ export interface ResponseServiceDeps {
   signals: ClusterSignals;
   metrics?: Pick<MetricsSink, "responsesEnded">;
 }
-
-/** How often a stream of a response executing on another node reads its newly stored events. */
-const FOLLOW_POLL_MS = 50;
-
-/** A response in one of these states has stored its last event. Absent (deleted): nothing more will come. */
-function isFinal(status: string | undefined): boolean {
-  return status !== "in_progress" && status !== "queued";
-}
-
-/** How long a cancel received by one node waits for the node executing the response to record `cancelled`. */
-const REMOTE_CANCEL_WAIT_MS = 10_000;
 
 /** What one WebSocket connection remembers between its turns: the last response that ended well, and its history. */
 export interface ConnectionMemory {
@@ -85,9 +74,11 @@ export class ResponseService {
   private closed = false;
   private readonly present: ResponsePresenter;
   private orphanSweep: NodeJS.Timeout | null = null;
+  private readonly elsewhere: OtherNodes;
 
   constructor(private readonly deps: ResponseServiceDeps) {
     this.present = new ResponsePresenter(deps.tools);
+    this.elsewhere = new OtherNodes({ ...deps, isLocal: (id) => this.active.has(id) });
     deps.signals.onSignal((signal) => {
       if (signal.kind === "abort-response") this.active.get(signal.id)?.controller.abort(new ResponseCancelled());
     });
@@ -109,24 +100,9 @@ export class ResponseService {
     const response = this.stored(id);
     if (!response.background) throw badRequest("Only responses created with background=true can be cancelled.", null);
     const active = this.active.get(id);
-    if (!active) return this.cancelElsewhere(response);
+    if (!active) return this.present.response(await this.elsewhere.cancel(response), []);
     active.controller.abort(new ResponseCancelled());
     return this.present.response(await active.done, []);
-  }
-
-  /** A response executing on another node: that node is told, and its answer read back once it is stored. */
-  private async cancelElsewhere(response: Response): Promise<Response> {
-    const { leases, signals } = this.deps;
-    const holder = leases.holder("response", response.id);
-    if (holder === null || holder === leases.node) return response;
-    signals.send(holder, { kind: "abort-response", id: response.id });
-    const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
-    let current = response;
-    while ((current.status === "in_progress" || current.status === "queued") && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      current = this.deps.repos.responses.get(response.id) ?? current;
-    }
-    return this.present.response(current, []);
   }
 
   /**
@@ -134,38 +110,10 @@ export class ResponseService {
    * at boot. When other nodes share the store, it repeats for responses whose node died (their lease lapsed).
    */
   recover(): void {
-    this.endOrphans();
+    this.elsewhere.endOrphans();
     if (this.deps.leases.shared && this.orphanSweep === null) {
-      this.orphanSweep = setInterval(() => this.endOrphans(), 1000);
+      this.orphanSweep = setInterval(() => this.elsewhere.endOrphans(), 1000);
       this.orphanSweep.unref();
-    }
-  }
-
-  private endOrphans(): void {
-    const { leases } = this.deps;
-    for (const response of this.deps.repos.responses.unfinished()) {
-      if (this.active.has(response.id) || !leases.claim("response", response.id)) continue;
-      try {
-        this.endAfterCrash(response);
-      } finally {
-        leases.release("response", response.id);
-      }
-    }
-  }
-
-  private endAfterCrash(response: Response): void {
-    const { responses, responseEvents } = this.deps.repos;
-    const message = this.deps.leases.shared
-      ? "The server node executing this response stopped (crash or restart). Create it again to retry."
-      : "The server stopped while this response was in progress (crash or restart). Create it again to retry.";
-    const error = { code: "server_error", message };
-    const failed: Response = { ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" || o.status === "interpreting" ? { ...o, status: "incomplete" } : o)) as Response["output"] };
-    responses.update(failed);
-    // A resumed stream of it ends, as a live one would have, with response.failed.
-    if (response.background) {
-      inProject(responses.projectOf(response.id) ?? "default", () =>
-        responseEvents.append(response.id, { type: "response.failed", sequence_number: (responseEvents.lastSequence(response.id) ?? -1) + 1, response: failed }),
-      );
     }
   }
 
@@ -217,7 +165,9 @@ export class ResponseService {
     if (!active) {
       const running = response.status === "in_progress" || response.status === "queued";
       // Executing on another node: its events reach the database, where this node reads them as they come.
-      if (running && this.deps.leases.shared) this.followStored(id, past.at(-1)?.sequence_number ?? startingAfter ?? -1, events, include);
+      if (running && this.deps.leases.shared) {
+        this.elsewhere.follow(id, past.at(-1)?.sequence_number ?? startingAfter ?? -1, events, (event) => this.present.event(event, include), () => this.closed);
+      }
       else events.close();
       return events;
     }
@@ -230,30 +180,6 @@ export class ResponseService {
       events.close();
     });
     return events;
-  }
-
-  /**
-   * Pushes a response's stored events after `after` as they are stored (read every FOLLOW_POLL_MS), until the
-   * response is over (its row is terminal: every event was stored before it) or the reader left.
-   */
-  private followStored(id: string, after: number, events: AsyncQueue<ResponseEvent>, include: readonly string[]): void {
-    const { responses, responseEvents } = this.deps.repos;
-    const tick = (): void => {
-      if (events.closed) return;
-      try {
-        const over = isFinal(responses.get(id)?.status); // read first: events stored before it are all there
-        for (const event of responseEvents.after(id, after)) {
-          after = event.sequence_number;
-          if (!events.push(this.present.event(event, include))) return;
-        }
-        if (over || this.closed) events.close();
-        else setTimeout(tick, FOLLOW_POLL_MS).unref();
-      } catch (err) {
-        log.error({ err, response_id: id }, "following a response's stored events failed");
-        events.close();
-      }
-    };
-    tick();
   }
 
   /**

@@ -11,6 +11,9 @@ import { ServerShutdown } from "./state.js";
 import { log, withLogFields } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
+/** How often a node that takes queued runs looks for them (ROLE=worker or all, on a shared store). */
+const CLAIM_POLL_MS = 200;
+
 /**
  * Runs queued runs with bounded concurrency, one AbortController each. Also ends what nobody will finish:
  * runs a crash left behind (at boot) and runs whose expiry passed (swept every second).
@@ -23,9 +26,6 @@ import type { MetricsSink } from "../metrics.js";
  * execution ends. A run whose node died (its lease lapsed) is ended by whichever node's sweep finds it first,
  * and a cancel received by another node reaches the executing one as a signal.
  */
-/** How often a node that takes queued runs looks for them (ROLE=worker or all, on a shared store). */
-const CLAIM_POLL_MS = 200;
-
 export class RunEngine {
   private readonly queue: string[] = [];
   /** When each queued run was taken (performance.now()): how long it waits for a slot is a metric. */
@@ -53,7 +53,7 @@ export class RunEngine {
     },
   ) {
     deps.signals.onSignal((signal) => {
-      if (signal.kind === "abort-run") this.running.get(signal.id)?.controller.abort();
+      if (signal.kind === "abort-run") this.abortHere(signal.id);
     });
   }
 
@@ -153,6 +153,31 @@ export class RunEngine {
     else {
       const holder = this.remoteHolder(active.id);
       if (holder !== null) this.deps.signals.send(holder, { kind: "abort-run", id: active.id });
+    }
+  }
+
+  /**
+   * Another node asks to stop a run this node holds (a cancel, its thread deleted): a running one is aborted
+   * (its executor records how it ended), one still waiting for a slot here ends `cancelled` at once.
+   */
+  private abortHere(runId: string): void {
+    const running = this.running.get(runId);
+    if (running) {
+      running.controller.abort();
+      return;
+    }
+    const index = this.queue.indexOf(runId);
+    if (index === -1) return;
+    this.queue.splice(index, 1);
+    this.queuedAt.delete(runId);
+    try {
+      this.inRunProject(runId, () => {
+        if (this.deps.runs.get(runId) === null) return; // its thread was deleted
+        this.deps.recorder.closeOpenSteps(runId, "cancelled");
+        this.deps.recorder.endRun(runId, "cancelled");
+      });
+    } finally {
+      this.deps.leases.release("run", runId);
     }
   }
 

@@ -259,6 +259,21 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     expect((await fetch(`${worker!.origin}/health`)).status).toBe(200);
   });
 
+  it("a cancel sent to another node ends a run still waiting for a slot on its node at once", { timeout: 60_000 }, async () => {
+    const { clients } = await nodes(2, { RUN_CONCURRENCY: "1" });
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const assistant = await a.beta.assistants.create({ model: "gpt-4o" });
+    const busy = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "stall the slot" }] } });
+    await waitFor(() => (modelCallsFor("stall the slot") === 1 ? true : null), 10_000, "the slot taken");
+    const waiting = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "waits" }] } });
+    expect((await b.beta.threads.runs.retrieve(waiting.id, { thread_id: waiting.thread_id })).status).toBe("queued");
+    await b.beta.threads.runs.cancel(waiting.id, { thread_id: waiting.thread_id });
+    expect((await waitForRun(b, waiting.thread_id, waiting.id, undefined, 5_000)).status).toBe("cancelled");
+    await b.beta.threads.runs.cancel(busy.id, { thread_id: busy.thread_id });
+    expect((await waitForRun(b, busy.thread_id, busy.id, undefined, 5_000)).status).toBe("cancelled");
+    expect(modelCallsFor("waits")).toBe(0); // it never ran
+  });
+
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {
     const { clients } = await nodes(2);
     const [a, b] = clients as [OpenAI, OpenAI];

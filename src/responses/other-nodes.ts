@@ -1,0 +1,105 @@
+/**
+ * Responses as other server processes leave them (several nodes on one store, or a previous process): ending
+ * those whose node stopped, cancelling one that executes elsewhere, and streaming one that executes elsewhere
+ * from its stored events. ResponseService handles the responses executing in this process; this, the rest.
+ */
+import type { Response, ResponseEvent } from "../api/responses-wire.js";
+import type { ClusterSignals } from "../cluster/signals.js";
+import type { WorkLeases } from "../cluster/work-leases.js";
+import type { AsyncQueue } from "../concurrency/async-queue.js";
+import { log } from "../log.js";
+import { inProject } from "../store/project-scope.js";
+import type { Repos } from "../store/repos.js";
+
+/** How often a stream of a response executing on another node reads its newly stored events. */
+const FOLLOW_POLL_MS = 50;
+/** How long a cancel received by one node waits for the node executing the response to record `cancelled`. */
+const REMOTE_CANCEL_WAIT_MS = 10_000;
+
+/** A response in one of these states has stored its last event. Absent (deleted): nothing more will come. */
+function isFinal(status: string | undefined): boolean {
+  return status !== "in_progress" && status !== "queued";
+}
+
+export class OtherNodes {
+  constructor(
+    private readonly deps: {
+      repos: Pick<Repos, "responses" | "responseEvents">;
+      leases: WorkLeases;
+      signals: ClusterSignals;
+      /** Whether the response executes in this process. */
+      isLocal(id: string): boolean;
+    },
+  ) {}
+
+  /**
+   * Ends every unfinished response no process holds (at boot: what a crash left; on a shared store, each
+   * second: what a dead node left) as `failed`, a background one's stored stream with `response.failed`.
+   */
+  endOrphans(): void {
+    const { leases } = this.deps;
+    for (const response of this.deps.repos.responses.unfinished()) {
+      if (this.deps.isLocal(response.id) || !leases.claim("response", response.id)) continue;
+      try {
+        this.endAfterCrash(response);
+      } finally {
+        leases.release("response", response.id);
+      }
+    }
+  }
+
+  private endAfterCrash(response: Response): void {
+    const { responses, responseEvents } = this.deps.repos;
+    const message = this.deps.leases.shared
+      ? "The server node executing this response stopped (crash or restart). Create it again to retry."
+      : "The server stopped while this response was in progress (crash or restart). Create it again to retry.";
+    const error = { code: "server_error", message };
+    const failed: Response = { ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" || o.status === "interpreting" ? { ...o, status: "incomplete" } : o)) as Response["output"] };
+    responses.update(failed);
+    // A resumed stream of it ends, as a live one would have, with response.failed.
+    if (response.background) {
+      inProject(responses.projectOf(response.id) ?? "default", () =>
+        responseEvents.append(response.id, { type: "response.failed", sequence_number: (responseEvents.lastSequence(response.id) ?? -1) + 1, response: failed }),
+      );
+    }
+  }
+
+  /** A response executing on another node: that node is told, and its answer read back once it is stored. */
+  async cancel(response: Response): Promise<Response> {
+    const { leases, signals } = this.deps;
+    const holder = leases.holder("response", response.id);
+    if (holder === null || holder === leases.node) return response;
+    signals.send(holder, { kind: "abort-response", id: response.id });
+    const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
+    let current = response;
+    while (!isFinal(current.status) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      current = this.deps.repos.responses.get(response.id) ?? current;
+    }
+    return current;
+  }
+
+  /**
+   * Pushes a response's stored events after `after` as they are stored (read every FOLLOW_POLL_MS), until the
+   * response is over (its row is final: every event was stored before it), the reader left, or `stopped()`.
+   */
+  follow(id: string, after: number, events: AsyncQueue<ResponseEvent>, present: (event: ResponseEvent) => ResponseEvent, stopped: () => boolean): void {
+    const { responses, responseEvents } = this.deps.repos;
+    const tick = (): void => {
+      if (events.closed) return;
+      try {
+        const over = isFinal(responses.get(id)?.status); // read first: events stored before it are all there
+        for (const event of responseEvents.after(id, after)) {
+          after = event.sequence_number;
+          if (!events.push(present(event))) return;
+        }
+        if (over || stopped()) events.close();
+        else setTimeout(tick, FOLLOW_POLL_MS).unref();
+      } catch (err) {
+        log.error({ err, response_id: id }, "following a response's stored events failed");
+        events.close();
+      }
+    };
+    tick();
+  }
+}
