@@ -59,15 +59,16 @@ async function handle(request) {
   return { rows: result.rows, fields: result.fields.map((f) => f.name), rowCount: result.rowCount ?? 0 };
 }
 
+// One request at a time, in order (the caller blocks on each); the reply names the request it answers.
 port.on("message", async (request) => {
   let reply;
   try {
-    reply = { result: await handle(request) };
+    reply = { seq: request.seq, result: await handle(request) };
   } catch (err) {
     // PostgreSQL's SQLSTATE stays in `code` (23505 unique violation, 53100 disk full, …).
-    reply = { error: { message: err?.message ?? String(err), code: err?.code ?? null, constraint: err?.constraint ?? null } };
+    reply = { seq: request.seq, error: { message: err?.message ?? String(err), code: err?.code ?? null, constraint: err?.constraint ?? null } };
   }
   port.postMessage(reply);
-  Atomics.store(flag, 0, 1);
+  Atomics.add(flag, 0, 1);
   Atomics.notify(flag, 0);
 });

@@ -7,39 +7,48 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "
  * flag with Atomics.wait, which sleeps in the kernel instead of spinning (synckit, the library for this,
  * polls the port in a busy loop between waits, which takes a core from PostgreSQL itself on a small machine).
  *
- * Protocol: the caller clears the flag and posts a request; the worker posts exactly one reply on the same
- * port, then sets the flag and notifies. Replies are `{ result }` or `{ error: { message, code, … } }`.
+ * Protocol: every request carries a sequence number; the worker answers each with exactly one reply carrying
+ * it, posted before it adds one to a shared counter and notifies. The caller waits for the counter to move,
+ * then reads the port: a reply to an earlier request (one that timed out here, whose query finished later) is
+ * dropped, so a reply never answers the wrong call. Replies are `{ seq, result }` or `{ seq, error }`.
  */
 export class SyncWorkerCall {
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly counter = new Int32Array(new SharedArrayBuffer(4));
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private closed = false;
+  private seq = 0;
 
   constructor(workerUrl: URL, workerData: Record<string, unknown>, private readonly timeoutMs: number) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(workerUrl, { workerData: { ...workerData, flag: this.flag.buffer, port: port2 }, transferList: [port2] });
+    this.worker = new Worker(workerUrl, { workerData: { ...workerData, flag: this.counter.buffer, port: port2 }, transferList: [port2] });
     // The process may exit while the connection is idle: only a pending call keeps it alive, and calls block.
     this.worker.unref();
   }
 
-  call<T>(request: unknown): T {
+  call<T>(request: Record<string, unknown>): T {
     if (this.closed) throw new Error("The database connection is closed.");
-    Atomics.store(this.flag, 0, 0);
-    this.port.postMessage(request);
+    const seq = ++this.seq;
+    let seen = Atomics.load(this.counter, 0);
+    this.port.postMessage({ ...request, seq });
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
+      for (let reply = this.receive(); reply !== undefined; reply = this.receive()) {
+        if (reply.seq !== seq) continue; // the late answer to a call that timed out
+        if (reply.error) throw Object.assign(new Error(String(reply.error.message)), reply.error);
+        return reply.result as T;
+      }
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || Atomics.wait(this.flag, 0, 0, remaining) === "timed-out") {
+      if (remaining <= 0 || Atomics.wait(this.counter, 0, seen, remaining) === "timed-out") {
         throw Object.assign(new Error(`The database did not answer within ${this.timeoutMs} ms.`), { code: "DATABASE_TIMEOUT" });
       }
-      // The reply is posted before the flag is set, so it is there; the loop only guards a spurious wake-up.
-      const reply = receiveMessageOnPort(this.port)?.message as { result?: T; error?: Record<string, unknown> } | undefined;
-      if (reply === undefined) continue;
-      if (reply.error) throw Object.assign(new Error(String(reply.error.message)), reply.error);
-      return reply.result as T;
+      seen = Atomics.load(this.counter, 0);
     }
+  }
+
+  private receive(): { seq: number; result?: unknown; error?: Record<string, unknown> } | undefined {
+    return receiveMessageOnPort(this.port)?.message as { seq: number; result?: unknown; error?: Record<string, unknown> } | undefined;
   }
 
   async close(): Promise<void> {
