@@ -70,7 +70,7 @@ export class RunService {
     if (active) throw activeRunConflict(threadId, active.id);
     this.deps.holds.refuseIfHeld(threadId);
     const run = this.buildRun(threadId, assistant, p);
-    const taken = this.admitted(run.id, stream !== null, () => this.commit(run.id, stream, () => {
+    const taken = this.admitted(run.id, stream !== null, () => this.commitFirstRun(threadId, run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
@@ -123,6 +123,20 @@ export class RunService {
       throw err;
     }
     return taken;
+  }
+
+  /**
+   * `commit` for a new run. The thread was free when checked; on PostgreSQL another node may have started a run
+   * on it since, which the store refuses (a unique index over active runs): the same 400 as the check's.
+   */
+  private commitFirstRun(threadId: string, runId: string, stream: RunStream | null, write: () => void): void {
+    try {
+      this.commit(runId, stream, write);
+    } catch (err) {
+      const { code, constraint } = err as { code?: unknown; constraint?: unknown };
+      if (code !== "23505" || constraint !== "one_active_run_per_thread") throw err;
+      throw activeRunConflict(threadId, this.deps.repos.runs.activeForThread(threadId)?.id ?? "another run");
+    }
   }
 
   /** A stream presenting steps as this client asked (file_search result content only with include[]). */

@@ -274,6 +274,19 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     expect(modelCallsFor("waits")).toBe(0); // it never ran
   });
 
+  it("two nodes starting a run on one thread at once: one run starts, the other request gets the active-run 400", { timeout: 60_000 }, async () => {
+    const { clients } = await nodes(2);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const assistant = await a.beta.assistants.create({ model: "gpt-4o" });
+    for (let i = 0; i < 15; i++) {
+      const thread = await a.beta.threads.create({ messages: [{ role: "user", content: `stall race ${i}` }] });
+      const tries = await Promise.allSettled([a, b].map((c) => c.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })));
+      const refused = tries.filter((t) => t.status === "rejected").map((t) => (t as PromiseRejectedResult).reason as { status?: number; message?: string });
+      expect(tries.filter((t) => t.status === "fulfilled")).toHaveLength(1);
+      expect(refused.map((r) => [r.status, /already has an active run/.test(r.message ?? "")])).toEqual([[400, true]]);
+    }
+  });
+
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {
     const { clients } = await nodes(2);
     const [a, b] = clients as [OpenAI, OpenAI];
