@@ -24,7 +24,7 @@ const EnvSchema = z.object({
    */
   ROLE: z.enum(["all", "api", "worker"]).default("all"),
   /** How long a node's hold on a run or response lasts unrenewed (it renews every third of it): how soon a dead node's work is taken over. */
-  CLUSTER_LEASE_SECONDS: z.coerce.number().positive().max(3600).default(15),
+  CLUSTER_LEASE_SECONDS: z.coerce.number().positive().max(3600).default(20),
   DATABASE_SCHEMA: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "a plain SQL identifier").optional(),
   OLLAMA_HOST: z.string().min(1).default("http://127.0.0.1:11434"),
   /** Several Ollama servers, comma-separated: each call goes to the least busy one that has the model. */

@@ -42,6 +42,18 @@ export const log: Logger = pino(
   { write: (line: string) => logOutput.write(line) },
 );
 
+/**
+ * Runs work a timer or a signal from another node started (sweeps, claims, hand-overs): a failure, such as the
+ * database gone for a moment, is logged and the next tick tries again; it never escapes to crash the process.
+ */
+export function guarded(what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error({ err }, `${what} failed`);
+  }
+}
+
 export function setLogLevel(level: LogLevel): void {
   log.level = level;
 }

@@ -1,5 +1,5 @@
 import type { Db } from "../store/db.js";
-import { log } from "../log.js";
+import { guarded, log } from "../log.js";
 
 /**
  * A message to the node executing some work: stop it (a cancel, or its thread deleted, received elsewhere);
@@ -44,6 +44,7 @@ export class PgSignals implements ClusterSignals {
   private readonly notifyStmt;
   private listener: { end(): Promise<void> } | null = null;
   private closed = false;
+  private everListened = false;
 
   private constructor(db: Db, private readonly node: string, private readonly url: string, schema: string | null) {
     this.channel = channelOf(schema);
@@ -77,18 +78,38 @@ export class PgSignals implements ClusterSignals {
         return;
       }
       if (parsed.to !== this.node && parsed.to !== EVERY_NODE) return;
-      for (const handler of this.handlers) handler({ kind: parsed.kind, id: parsed.id });
+      for (const handler of this.handlers) guarded(`handling a ${parsed.kind} signal`, () => handler({ kind: parsed.kind, id: parsed.id }));
     });
     // A lost connection loses the signals sent meanwhile: listen again; the work's own lease and status
     // (a cancel is also written as `cancelling`) are what the executing node acts on in the end.
     client.on("error", (err) => {
       log.warn({ err }, "signal connection lost, listening again");
-      this.listener = null;
-      if (!this.closed) setTimeout(() => void this.listen().catch(() => {}), 1000).unref();
+      if (this.listener === client) this.listener = null;
+      void client.end().catch(() => {});
+      this.relisten(1000);
     });
     await client.connect();
     await client.query(`LISTEN ${this.channel}`);
+    if (this.closed) {
+      await client.end();
+      return;
+    }
+    const reconnected = this.everListened;
+    this.everListened = true;
     this.listener = client;
+    // Signals sent while this node was not listening are lost; what must not stay stale is read again.
+    if (reconnected) for (const handler of this.handlers) guarded("catching up after a lost signal connection", () => handler({ kind: "keys-changed", id: "" }));
+  }
+
+  /** Listens again after `delayMs`, doubling the wait (up to 30 s) while the database cannot be reached. */
+  private relisten(delayMs: number): void {
+    if (this.closed) return;
+    setTimeout(() => {
+      this.listen().catch((err: unknown) => {
+        log.warn({ err }, "listening for signals failed, trying again");
+        this.relisten(Math.min(delayMs * 2, 30_000));
+      });
+    }, delayMs).unref();
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { isPostgres, type Db } from "../store/db.js";
-import { log, NODE_NAME } from "../log.js";
+import { guarded, log, NODE_NAME } from "../log.js";
 
 /** What a lease is on: a run (Assistants API) or a response (Responses API) being executed, a store being indexed. */
 export type WorkKind = "run" | "response" | "store";
@@ -22,6 +22,11 @@ export interface WorkLeases {
   release(kind: WorkKind, id: string): void;
   /** The node holding a live lease on the work (this one included), or null. */
   holder(kind: WorkKind, id: string): string | null;
+  /**
+   * Told when a lease this node holds was found taken by another node at renewal (this node stalled past its
+   * lifetime, and the work was taken over): whatever of it still runs here must stop.
+   */
+  onLost(handler: (kind: WorkKind, id: string) => void): void;
   close(): void;
 }
 
@@ -60,6 +65,8 @@ class LocalLeases implements WorkLeases {
     return this.held.has(`${kind}/${id}`) ? this.node : null;
   }
 
+  onLost(): void {} // nobody else can take one
+
   close(): void {}
 }
 
@@ -78,6 +85,9 @@ class SharedLeases implements WorkLeases {
   private readonly holderStmt;
   private readonly renewStmt;
   private readonly renewal: NodeJS.Timeout;
+  /** What this node holds ("kind/id"), to find at renewal any lease another node took meanwhile. */
+  private readonly held = new Set<string>();
+  private readonly lostHandlers: ((kind: WorkKind, id: string) => void)[] = [];
 
   constructor(db: Db, private readonly ttlMs: number) {
     this.claimStmt = db.prepare(
@@ -87,17 +97,24 @@ class SharedLeases implements WorkLeases {
     ).pluck();
     this.releaseStmt = db.prepare("DELETE FROM work_leases WHERE kind = ? AND id = ? AND node = ?");
     this.holderStmt = db.prepare(`SELECT node FROM work_leases WHERE kind = ? AND id = ? AND expires_at >= ${NOW_MS}`).pluck();
-    this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ?`);
+    this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ? RETURNING kind, id`);
     this.renewal = setInterval(() => this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
     this.renewal.unref();
   }
 
   claim(kind: WorkKind, id: string): boolean {
-    return this.claimStmt.get(kind, id, this.node, this.ttlMs) !== undefined;
+    const won = this.claimStmt.get(kind, id, this.node, this.ttlMs) !== undefined;
+    if (won) this.held.add(`${kind}/${id}`);
+    return won;
   }
 
   release(kind: WorkKind, id: string): void {
+    this.held.delete(`${kind}/${id}`);
     this.releaseStmt.run(kind, id, this.node);
+  }
+
+  onLost(handler: (kind: WorkKind, id: string) => void): void {
+    this.lostHandlers.push(handler);
   }
 
   holder(kind: WorkKind, id: string): string | null {
@@ -106,10 +123,19 @@ class SharedLeases implements WorkLeases {
 
   /** Keeps this node's leases alive. A database that cannot be reached now is tried again next time. */
   private renew(): void {
+    let renewed: Set<string>;
     try {
-      this.renewStmt.run(this.ttlMs, this.node);
+      renewed = new Set((this.renewStmt.all(this.ttlMs, this.node) as { kind: string; id: string }[]).map((r) => `${r.kind}/${r.id}`));
     } catch (err) {
       log.error({ err }, "lease renewal failed");
+      return;
+    }
+    for (const key of [...this.held]) {
+      if (renewed.has(key)) continue;
+      this.held.delete(key);
+      const [kind, id] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)] as [WorkKind, string];
+      log.warn({ kind, id }, "a lease of this node was taken by another node (this node stalled past its lifetime)");
+      for (const handler of this.lostHandlers) guarded("stopping work whose lease was lost", () => handler(kind, id));
     }
   }
 

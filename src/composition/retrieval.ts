@@ -16,6 +16,7 @@ import { LazyIndex } from "../retrieval/lazy-index.js";
 import { EVERY_NODE, type ClusterSignals } from "../cluster/signals.js";
 import type { WorkLeases } from "../cluster/work-leases.js";
 import type { MetricsSink } from "../metrics.js";
+import { guarded } from "../log.js";
 import { StoreSearch } from "../retrieval/store-search.js";
 import type { VectorIndex } from "../retrieval/vector-index.js";
 import { VectorStoreService } from "../retrieval/vector-store-service.js";
@@ -115,7 +116,7 @@ export function wireRetrieval(deps: {
     if (signal.kind === "settled") settled.notify(signal.id);
     else if (signal.kind === "ingest" || signal.kind === "ingest-fresh") {
       const [storeId, fileId] = signal.id.split("/") as [string, string];
-      ingestor.enqueue(storeId, fileId, signal.kind === "ingest-fresh");
+      guarded("taking a file handed over by another node", () => ingestor.enqueue(storeId, fileId, signal.kind === "ingest-fresh"));
     }
   });
   const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos }, index, ingestor, deps.clock);

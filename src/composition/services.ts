@@ -41,6 +41,7 @@ import { References } from "../objects/references.js";
 import { ThreadService } from "../objects/thread-service.js";
 import { openDb, openPostgres, type Db } from "../store/db.js";
 import { Metrics } from "../metrics.js";
+import { guarded } from "../log.js";
 import { MeteredChatModel } from "../llm/metered-chat.js";
 import { createLeases } from "../cluster/work-leases.js";
 import { EVERY_NODE, LocalSignals, PgSignals } from "../cluster/signals.js";
@@ -125,7 +126,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const signals = config.database ? await PgSignals.open(db, leases.node, config.database.url, config.database.schema) : new LocalSignals();
   // A key created or revoked on one node reaches every node's key map moments later (NOTIFY).
   apiKeys.onChange = () => signals.send(EVERY_NODE, { kind: "keys-changed", id: "" });
-  signals.onSignal((signal) => signal.kind === "keys-changed" && apiKeys.reload());
+  signals.onSignal((signal) => signal.kind === "keys-changed" && guarded("reloading API keys", () => apiKeys.reload()));
   const blobs = new BlobStore(config.dataDir, dataKey?.files ?? null);
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
@@ -207,7 +208,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   responses.recover();
   retrieval.vectorStores.resumeIngestion();
   // On a shared store, files whose node died are taken over once their store's lease lapsed.
-  const ingestionSweep = leases.shared && config.cluster.role !== "api" ? setInterval(() => retrieval.vectorStores.resumeIngestion(), 2000) : null;
+  const ingestionSweep = leases.shared && config.cluster.role !== "api" ? setInterval(() => guarded("the ingestion sweep", () => retrieval.vectorStores.resumeIngestion()), 2000) : null;
   ingestionSweep?.unref();
   return {
     config,

@@ -55,13 +55,14 @@ export class OtherNodes {
       : "The server stopped while this response was in progress (crash or restart). Create it again to retry.";
     const error = { code: "server_error", message };
     const failed: Response = { ...response, status: "failed", error, output: response.output.map((o) => (o.status === "in_progress" || o.status === "searching" || o.status === "interpreting" ? { ...o, status: "incomplete" } : o)) as Response["output"] };
-    responses.update(failed);
-    // A resumed stream of it ends, as a live one would have, with response.failed.
+    // A resumed stream of it ends, as a live one would have, with response.failed: stored before the status,
+    // since a follower on another node stops reading once the status is final.
     if (response.background) {
       inProject(responses.projectOf(response.id) ?? "default", () =>
         responseEvents.append(response.id, { type: "response.failed", sequence_number: (responseEvents.lastSequence(response.id) ?? -1) + 1, response: failed }),
       );
     }
+    responses.update(failed);
   }
 
   /** A response executing on another node: that node is told, and its answer read back once it is stored. */

@@ -24,7 +24,7 @@ import { prepareResponse, type Prepared } from "./prepare.js";
 import { OtherNodes } from "./other-nodes.js";
 import { ResponsePresenter } from "./present.js";
 import { ResponseWriter, zeroUsage } from "./response-writer.js";
-import { log, withLogFields } from "../log.js";
+import { guarded, log, withLogFields } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
 export interface ResponseServiceDeps {
@@ -80,7 +80,11 @@ export class ResponseService {
     this.present = new ResponsePresenter(deps.tools);
     this.elsewhere = new OtherNodes({ ...deps, isLocal: (id) => this.active.has(id) });
     deps.signals.onSignal((signal) => {
-      if (signal.kind === "abort-response") this.active.get(signal.id)?.controller.abort(new ResponseCancelled());
+      if (signal.kind === "abort-response") this.active.get(signal.id)?.controller.abort(new ResponseCancelled()); // no store read
+    });
+    // Another node took this response over (this node stalled past the lease): it must not go on here too.
+    deps.leases.onLost((kind, id) => {
+      if (kind === "response") this.active.get(id)?.controller.abort(new ServerShutdown("The server node executing this response stalled and another node took it over. Create it again to retry."));
     });
   }
 
@@ -112,7 +116,7 @@ export class ResponseService {
   recover(): void {
     this.elsewhere.endOrphans();
     if (this.deps.leases.shared && this.orphanSweep === null) {
-      this.orphanSweep = setInterval(() => this.elsewhere.endOrphans(), 1000);
+      this.orphanSweep = setInterval(() => guarded("the response sweep", () => this.elsewhere.endOrphans()), 1000);
       this.orphanSweep.unref();
     }
   }

@@ -8,7 +8,7 @@ import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
 import { ServerShutdown } from "./state.js";
-import { log, withLogFields } from "../log.js";
+import { guarded, log, withLogFields } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
 /** How often a node that takes queued runs looks for them (ROLE=worker or all, on a shared store). */
@@ -53,7 +53,14 @@ export class RunEngine {
     },
   ) {
     deps.signals.onSignal((signal) => {
-      if (signal.kind === "abort-run") this.abortHere(signal.id);
+      if (signal.kind === "abort-run") guarded("stopping a run another node asked to stop", () => this.abortHere(signal.id));
+    });
+    // Another node took this run over (this node stalled past the lease): it must not go on here too.
+    deps.leases.onLost((kind, id) => {
+      if (kind !== "run") return;
+      this.running.get(id)?.controller.abort(new ServerShutdown("The server node executing this run stalled and another node took it over. Create a new run to try again."));
+      const index = this.queue.indexOf(id);
+      if (index !== -1) this.queue.splice(index, 1);
     });
   }
 
@@ -64,22 +71,24 @@ export class RunEngine {
   start(): void {
     allProjects(() => this.recover());
     this.sweeper = setInterval(() => {
-      allProjects(() => {
-        this.sweepExpired();
-        if (this.deps.leases.shared) this.recover();
-      });
+      guarded("the run sweep", () =>
+        allProjects(() => {
+          this.sweepExpired();
+          if (this.deps.leases.shared) this.recover();
+        }),
+      );
     }, 1000);
     this.sweeper.unref();
     // Runs left queued for any node (by ROLE=api nodes, or by a node that died before starting them).
     if (this.deps.leases.shared && this.deps.role !== "api") {
-      this.claimer = setInterval(() => allProjects(() => this.takeQueued()), CLAIM_POLL_MS);
+      this.claimer = setInterval(() => guarded("taking queued runs", () => allProjects(() => this.takeQueued())), CLAIM_POLL_MS);
       this.claimer.unref();
     }
   }
 
   /** Takes queued runs nobody holds, as many as there are free slots. */
   private takeQueued(): void {
-    if (this.closed) return;
+    if (this.closed || this.running.size + this.queue.length >= this.deps.concurrency) return;
     for (const run of this.deps.runs.unfinished()) {
       if (this.running.size + this.queue.length >= this.deps.concurrency) return;
       if (run.status !== "queued" || this.running.has(run.id) || this.queue.includes(run.id)) continue;
@@ -129,10 +138,20 @@ export class RunEngine {
     }
     const index = this.queue.indexOf(run.id);
     if (index !== -1) {
+      // Ended before its lease is given back, so no other node can take it in between.
       this.queue.splice(index, 1);
-      this.deps.leases.release("run", run.id);
-    } else {
-      // Executing on another node: it is told, and records `cancelled` as its executor unwinds.
+      this.queuedAt.delete(run.id);
+      try {
+        this.deps.recorder.closeOpenSteps(run.id, "cancelled");
+        return this.deps.recorder.endRun(run.id, "cancelled");
+      } finally {
+        this.deps.leases.release("run", run.id);
+      }
+    }
+    // Nobody here runs it: held by this node it is ended here; held by another node (or taken by one just now),
+    // that node is told, and records `cancelled` as its executor unwinds.
+    const { leases } = this.deps;
+    if (!leases.claim("run", run.id)) {
       const holder = this.remoteHolder(run.id);
       if (holder !== null) {
         const cancelling = this.deps.recorder.setStatus(run.id, "cancelling");
@@ -140,8 +159,12 @@ export class RunEngine {
         return cancelling;
       }
     }
-    this.deps.recorder.closeOpenSteps(run.id, "cancelled");
-    return this.deps.recorder.endRun(run.id, "cancelled");
+    try {
+      this.deps.recorder.closeOpenSteps(run.id, "cancelled");
+      return this.deps.recorder.endRun(run.id, "cancelled");
+    } finally {
+      leases.release("run", run.id);
+    }
   }
 
   /** Aborts the run holding a thread that is being deleted (here, or on the node executing it). */
@@ -215,8 +238,10 @@ export class RunEngine {
     for (const run of this.deps.runs.unfinished()) {
       if ((run.status === "queued" || run.status === "requires_action") && run.expires_at !== null && run.expires_at <= now && !this.running.has(run.id)) {
         const index = this.queue.indexOf(run.id);
-        if (index !== -1) this.queue.splice(index, 1);
-        else if (!leases.claim("run", run.id)) continue;
+        if (index !== -1) {
+          this.queue.splice(index, 1);
+          this.queuedAt.delete(run.id);
+        } else if (!leases.claim("run", run.id)) continue;
         this.inRunProject(run.id, () => {
           this.deps.recorder.closeOpenSteps(run.id, "expired");
           this.deps.recorder.setStatus(run.id, "expired");

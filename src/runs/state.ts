@@ -32,7 +32,7 @@ export class IllegalTransitionError extends Error {
 /** The abort reason the engine uses when the server stops: such runs end `failed`, not `cancelled`. */
 export class ServerShutdown extends Error {
   override readonly name = "ServerShutdown";
-  constructor() {
-    super("The server shut down while this run was active. Create a new run to try again.");
+  constructor(message = "The server shut down while this run was active. Create a new run to try again.") {
+    super(message);
   }
 }

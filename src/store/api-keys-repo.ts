@@ -34,7 +34,8 @@ export class ApiKeysRepo {
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
       "INSERT INTO api_keys (id, sha256, name, project, admin, source, redacted_value, created_at, revoked_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        // Nodes booting together sync the same API_KEYS_FILE: the second insert of a key is no error.
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
     );
     this.bySha = db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE sha256 = ?`);
     this.activeStmt = db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE revoked_at IS NULL ORDER BY seq`);

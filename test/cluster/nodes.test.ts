@@ -287,6 +287,26 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     }
   });
 
+  it("a node that stalls past its lease finds its run taken over when it wakes, and stops it without writing over it", { timeout: 60_000 }, async () => {
+    const { clients, servers: [sleeper] } = await nodes(2);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const assistant = await a.beta.assistants.create({ model: "gpt-4o" });
+    const run = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "stall while asleep" }] } });
+    await waitFor(() => (modelCallsFor("stall while asleep") === 1 ? true : null), 10_000, "the run at the model");
+    process.kill(-sleeper!.pid, "SIGSTOP"); // the whole node freezes: no renewals
+    try {
+      const ended = await waitForRun(b, run.thread_id, run.id, undefined, 15_000);
+      expect(ended.status).toBe("failed");
+    } finally {
+      process.kill(-sleeper!.pid, "SIGCONT");
+    }
+    await waitFor(() => (sleeper!.stdout().includes("a lease of this node was taken by another node") ? true : null), 10_000, "the woken node noticing");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await b.beta.threads.runs.retrieve(run.id, { thread_id: run.thread_id });
+    expect(after.status).toBe("failed");
+    expect(after.last_error?.message).toMatch(/node executing this run stopped/);
+  });
+
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {
     const { clients } = await nodes(2);
     const [a, b] = clients as [OpenAI, OpenAI];

@@ -7,8 +7,13 @@ interface QueryResult {
   rowCount: number;
 }
 
-/** A statement waiting this long for PostgreSQL fails (a lock held by a stuck node, a database gone away). */
-const STATEMENT_TIMEOUT_MS = 30_000;
+/**
+ * A statement waiting this long for PostgreSQL fails (a lock held by a stuck node, a database gone away); the
+ * server ends it a little earlier itself (statement_timeout). Short, because the event loop waits meanwhile:
+ * it must stay well below CLUSTER_LEASE_SECONDS, or a stalled node would miss its lease renewals.
+ */
+const CALL_TIMEOUT_MS = 10_000;
+const SERVER_STATEMENT_TIMEOUT_MS = 9_000;
 
 /**
  * PostgreSQL behind the store's synchronous `Db` interface, the one better-sqlite3 gives: `prepare` with
@@ -23,7 +28,7 @@ export class PgDb implements Db {
   private depth = 0;
 
   constructor(url: string, schema: string | null) {
-    this.worker = new SyncWorkerCall(new URL("./pg-worker.mjs", import.meta.url), { url, schema }, STATEMENT_TIMEOUT_MS);
+    this.worker = new SyncWorkerCall(new URL("./pg-worker.mjs", import.meta.url), { url, schema, statementTimeoutMs: SERVER_STATEMENT_TIMEOUT_MS }, CALL_TIMEOUT_MS);
   }
 
   get inTransaction(): boolean {
@@ -61,7 +66,7 @@ export class PgDb implements Db {
         try {
           this.exec(savepoint === null ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`);
         } catch {
-          // the connection is gone: PostgreSQL rolled back already
+          // The connection was lost: the worker refuses the rest until the outermost ROLLBACK (pg-worker.mjs).
         }
         throw err;
       }

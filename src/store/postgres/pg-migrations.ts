@@ -100,8 +100,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** How long a node waits at boot for another node's migration to finish. */
+const MIGRATION_WAIT_MS = 300_000;
+
 /** One advisory lock key per schema (two int4 keys: ours, then the schema's), held while migrating. */
-const LOCK = "pg_advisory_lock(1281456470, hashtext(current_schema()))";
+const TRY_LOCK = "pg_try_advisory_lock(1281456470, hashtext(current_schema()))";
 const UNLOCK = "pg_advisory_unlock(1281456470, hashtext(current_schema()))";
 
 /**
@@ -109,7 +112,13 @@ const UNLOCK = "pg_advisory_unlock(1281456470, hashtext(current_schema()))";
  * migrates while the others wait, then find nothing left to do.
  */
 export function migratePostgres(db: Db): void {
-  db.prepare(`SELECT ${LOCK}`).get();
+  // Tried rather than waited for inside one statement, which the statement timeout would cut short.
+  const tryLock = db.prepare(`SELECT ${TRY_LOCK}`).pluck();
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (const deadline = Date.now() + MIGRATION_WAIT_MS; tryLock.get() !== true; ) {
+    if (Date.now() > deadline) throw new Error(`Another node has held the migration lock for ${MIGRATION_WAIT_MS / 1000} s: is it stuck migrating?`);
+    Atomics.wait(pause, 0, 0, 100); // boot: nothing else to do meanwhile
+  }
   try {
     db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
     let current = db.prepare("SELECT version FROM schema_version").pluck().get() as number | undefined;

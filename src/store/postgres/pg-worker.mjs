@@ -4,7 +4,7 @@
 import { workerData } from "node:worker_threads";
 import pg from "pg";
 
-const { url, schema, flag: flagBuffer, port } = workerData;
+const { url, schema, statementTimeoutMs, flag: flagBuffer, port } = workerData;
 const flag = new Int32Array(flagBuffer);
 
 // BIGINT columns (seq, created_at, counts) are ids and seconds far below 2^53: numbers, as SQLite gives them.
@@ -14,15 +14,26 @@ const types = { getTypeParser: (oid, format) => (oid === 20 ? Number : pg.types.
 let client = null;
 /** Statement names by SQL text: each distinct statement is parsed and planned once per connection. */
 let names = new Map();
+/**
+ * Inside BEGIN … COMMIT/ROLLBACK. A connection lost meanwhile took the transaction with it (PostgreSQL rolled
+ * it back): until the caller's ROLLBACK arrives every statement fails, rather than running on a new
+ * connection outside any transaction (which would commit half of it).
+ */
+let inTransaction = false;
+let transactionLost = false;
 
 async function connection() {
   if (client) return client;
   const next = new pg.Client({ connectionString: url, types, application_name: "local-assistants" });
   // A lost connection is reported here as well as to the query in flight; the next call opens a new one.
   next.on("error", () => {
-    if (client === next) client = null;
+    if (client !== next) return;
+    client = null;
+    if (inTransaction) transactionLost = true;
   });
   await next.connect();
+  // A statement the caller stopped waiting for (SyncWorkerCall's timeout) must not run on, holding locks.
+  if (statementTimeoutMs) await next.query(`SET statement_timeout = ${Number(statementTimeoutMs)}`);
   if (schema) {
     const quoted = `"${schema.replaceAll('"', '""')}"`;
     try {
@@ -45,8 +56,18 @@ async function handle(request) {
     await ending?.end();
     return null;
   }
+  if (transactionLost) {
+    if (request.op === "exec" && request.text === "ROLLBACK") {
+      transactionLost = false;
+      inTransaction = false;
+      return null; // nothing left to roll back: the server did
+    }
+    throw new Error("The connection to the database was lost during this transaction, which was rolled back.");
+  }
   const db = await connection();
   if (request.op === "exec") {
+    if (request.text === "BEGIN") inTransaction = true;
+    else if (request.text === "COMMIT" || request.text === "ROLLBACK") inTransaction = false;
     await db.query(request.text); // simple protocol: several statements, no parameters
     return null;
   }

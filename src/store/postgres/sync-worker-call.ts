@@ -17,6 +17,7 @@ export class SyncWorkerCall {
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private closed = false;
+  private dead: Error | null = null;
   private seq = 0;
 
   constructor(workerUrl: URL, workerData: Record<string, unknown>, private readonly timeoutMs: number) {
@@ -25,10 +26,14 @@ export class SyncWorkerCall {
     this.worker = new Worker(workerUrl, { workerData: { ...workerData, flag: this.counter.buffer, port: port2 }, transferList: [port2] });
     // The process may exit while the connection is idle: only a pending call keeps it alive, and calls block.
     this.worker.unref();
+    // A worker that died answers nothing: calls fail at once with why, instead of each waiting out its timeout.
+    this.worker.on("error", (err) => (this.dead = err));
+    this.worker.on("exit", (code) => (this.dead ??= new Error(`The database connection's worker thread exited (code ${code}).`)));
   }
 
   call<T>(request: Record<string, unknown>): T {
     if (this.closed) throw new Error("The database connection is closed.");
+    if (this.dead) throw this.dead;
     const seq = ++this.seq;
     let seen = Atomics.load(this.counter, 0);
     this.port.postMessage({ ...request, seq });
