@@ -316,7 +316,8 @@ export class LanceIndex implements VectorIndex {
     const hasVectorIndex = indices.some((i) => i.columns.includes("vector"));
     // Rows a previous process added but never indexed (it stopped before optimizing) get indexed soon.
     const unindexed = fts ? ((await table.indexStats(fts.name))?.numUnindexedRows ?? 0) : 0;
-    if (unindexed > 0) this.optimizeWhenIdle(storeId);
+    // Shared with other nodes, the node indexing the store (its lease holder) optimizes it; a reader must not write.
+    if (unindexed > 0 && !this.options.shared) this.optimizeWhenIdle(storeId);
     return { table, dims, hasFts: fts !== undefined, hasVectorIndex, hasContext, unoptimized: unindexed > 0 ? 1 : 0, pendingRows: 0, terms: new StoreTermStats(table), openedAt: Date.now() };
   }
 

@@ -39,8 +39,23 @@ export class RunRecorder {
    * while the executor was awaiting the model); returns the stored run.
    */
   setStatus(runId: string, status: RunStatus, patch: RunPatch = {}): Run {
-    const run = this.current(runId);
-    if (!canTransition(run.status, status)) throw new IllegalTransitionError(run.id, run.status, status);
+    // Written only over the status it was read with: on a shared store another node (a cancel) may write in
+    // between, and its status must not be lost; the transition is then checked against what it wrote.
+    for (let attempt = 1; ; attempt++) {
+      const run = this.current(runId);
+      if (!canTransition(run.status, status)) throw new IllegalTransitionError(run.id, run.status, status);
+      const next = this.withStatus(run, status, patch);
+      if (!this.runs.updateIf(next, "status", run.status)) {
+        if (attempt < 5) continue;
+        throw new Error(`run ${runId}: its status kept changing under this write`);
+      }
+      this.events.emit(run.id, `thread.run.${status}`, next);
+      if (isTerminal(status) || status === "requires_action") this.metrics?.runsEnded.inc({ status });
+      return next;
+    }
+  }
+
+  private withStatus(run: Run, status: RunStatus, patch: RunPatch): Run {
     const now = this.clock();
     const next: Run = { ...run, ...patch, status };
     if (status === "in_progress" && run.started_at === null) next.started_at = now;
@@ -49,9 +64,6 @@ export class RunRecorder {
     if (status === "cancelled") next.cancelled_at = now;
     if (isTerminal(status)) next.expires_at = null;
     if (status !== "requires_action") next.required_action = null;
-    this.runs.update(next);
-    this.events.emit(run.id, `thread.run.${status}`, next);
-    if (isTerminal(status) || status === "requires_action") this.metrics?.runsEnded.inc({ status });
     return next;
   }
 
@@ -71,7 +83,13 @@ export class RunRecorder {
 
   /** Stores a change that is not a status change (usage, metadata): no event. */
   patchRun(runId: string, patch: RunPatch): Run {
-    return this.runs.update({ ...this.current(runId), ...patch });
+    // Over the status it was read with too, so a status another node wrote meanwhile is kept.
+    for (let attempt = 1; ; attempt++) {
+      const run = this.current(runId);
+      const next = { ...run, ...patch };
+      if (this.runs.updateIf(next, "status", run.status)) return next;
+      if (attempt >= 5) throw new Error(`run ${runId}: its status kept changing under this write`);
+    }
   }
 
   current(runId: string): Run {

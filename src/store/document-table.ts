@@ -79,6 +79,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   private readonly pageCache = new Map<string, Page<string> | null>();
   private readonly cachesPages: boolean;
   private readonly cachedStmts = new Map<string, SqlStatement>();
+  private readonly conditionalUpdates = new Map<string, ScopedStatement>();
 
   constructor(
     private readonly db: Db,
@@ -112,6 +113,22 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     this.pageCache.clear();
     this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object));
     return object;
+  }
+
+  /**
+   * Replaces the stored object only while its `column` still holds `expected` (compare-and-set): false when
+   * another writer changed it first (another server node, on a shared store). The caller reads again.
+   */
+  updateIf(object: T, column: string, expected: string | number): boolean {
+    if (!this.columns.some((c) => c.name === column)) throw new Error(`${this.table}.${column} is not a column`);
+    this.pageCache.clear();
+    let stmt = this.conditionalUpdates.get(column);
+    if (!stmt) {
+      const names = this.columns.map((c) => c.name);
+      stmt = new ScopedStatement(this.db, `UPDATE ${this.table} SET ${names.map((n) => `${n} = ?, `).join("")}body = ? WHERE id = ? AND ${column} = ?{project}`);
+      this.conditionalUpdates.set(column, stmt);
+    }
+    return stmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object), expected).changes > 0;
   }
 
   /** By row key (the object id unless the table says otherwise). */

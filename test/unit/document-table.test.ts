@@ -32,3 +32,19 @@ describe("DocumentTable page cache", () => {
     expect(repo.pageBodies({}, { limit: 2, order: "desc", after: "asst_b" })!.data).toHaveLength(1);
   });
 });
+
+describe("DocumentTable.updateIf (compare-and-set on a column)", () => {
+  it("writes only over the value it was read with; a run's status written by another writer meanwhile is kept", async () => {
+    const { RunsRepo } = await import("../../src/store/runs-repo.js");
+    const runs = new RunsRepo(openDb(":memory:"));
+    const run = { id: "run_a", object: "thread.run", created_at: 1, thread_id: "thread_a", status: "in_progress" } as unknown as import("../../src/api/wire.js").Run;
+    runs.insert(run);
+    // Another writer (a cancel received by another node) moves it first.
+    runs.update({ ...run, status: "cancelling" });
+    expect(runs.updateIf({ ...run, status: "completed" }, "status", "in_progress")).toBe(false);
+    expect(runs.get("run_a")!.status).toBe("cancelling");
+    expect(runs.updateIf({ ...run, status: "cancelled" }, "status", "cancelling")).toBe(true);
+    expect(runs.get("run_a")!.status).toBe("cancelled");
+    expect(() => runs.updateIf(run, "body", "x")).toThrow(/not a column/);
+  });
+});
