@@ -7,7 +7,9 @@ import type { Response, ResponseEvent } from "../api/responses-wire.js";
 import type { ClusterSignals } from "../cluster/signals.js";
 import type { WorkLeases } from "../cluster/work-leases.js";
 import type { AsyncQueue } from "../concurrency/async-queue.js";
-import { log } from "../log.js";
+import { guarded, log } from "../log.js";
+import { ServerShutdown } from "../runs/state.js";
+import { ResponseCancelled } from "./executor.js";
 import { inProject } from "../store/project-scope.js";
 import type { Repos } from "../store/repos.js";
 
@@ -29,8 +31,34 @@ export class OtherNodes {
       signals: ClusterSignals;
       /** Whether the response executes in this process. */
       isLocal(id: string): boolean;
+      /** Stops a response executing in this process (`reason`: how it ends). */
+      stopLocal(id: string, reason: Error): void;
     },
-  ) {}
+  ) {
+    // A cancel another node received for a response executing here.
+    deps.signals.onSignal((signal) => {
+      if (signal.kind === "abort-response") deps.stopLocal(signal.id, new ResponseCancelled());
+    });
+    // Another node took a response of this one over (this node stalled past the lease): it must not go on here.
+    deps.leases.onLost((kind, id) => {
+      if (kind === "response") deps.stopLocal(id, new ServerShutdown("The server node executing this response stalled and another node took it over. Create it again to retry."));
+    });
+  }
+
+  private sweep: NodeJS.Timeout | null = null;
+
+  /** At boot: ends what a previous process left; on a shared store, again every second (what dead nodes left). */
+  start(): void {
+    this.endOrphans();
+    if (this.deps.leases.shared && this.sweep === null) {
+      this.sweep = setInterval(() => guarded("the response sweep", () => this.endOrphans()), 1000);
+      this.sweep.unref();
+    }
+  }
+
+  close(): void {
+    if (this.sweep) clearInterval(this.sweep);
+  }
 
   /**
    * Ends every unfinished response no process holds (at boot: what a crash left; on a shared store, each

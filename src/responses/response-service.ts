@@ -24,7 +24,7 @@ import { prepareResponse, type Prepared } from "./prepare.js";
 import { OtherNodes } from "./other-nodes.js";
 import { ResponsePresenter } from "./present.js";
 import { ResponseWriter, zeroUsage } from "./response-writer.js";
-import { guarded, log, withLogFields } from "../log.js";
+import { log, withLogFields } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
 export interface ResponseServiceDeps {
@@ -73,19 +73,11 @@ export class ResponseService {
   private readonly active = new Map<string, Active>();
   private closed = false;
   private readonly present: ResponsePresenter;
-  private orphanSweep: NodeJS.Timeout | null = null;
   private readonly elsewhere: OtherNodes;
 
   constructor(private readonly deps: ResponseServiceDeps) {
     this.present = new ResponsePresenter(deps.tools);
-    this.elsewhere = new OtherNodes({ ...deps, isLocal: (id) => this.active.has(id) });
-    deps.signals.onSignal((signal) => {
-      if (signal.kind === "abort-response") this.active.get(signal.id)?.controller.abort(new ResponseCancelled()); // no store read
-    });
-    // Another node took this response over (this node stalled past the lease): it must not go on here too.
-    deps.leases.onLost((kind, id) => {
-      if (kind === "response") this.active.get(id)?.controller.abort(new ServerShutdown("The server node executing this response stalled and another node took it over. Create it again to retry."));
-    });
+    this.elsewhere = new OtherNodes({ ...deps, isLocal: (id) => this.active.has(id), stopLocal: (id, reason) => this.active.get(id)?.controller.abort(reason) });
   }
 
   /** A plain request waits for the end; a background one answers at once, with the response in progress. */
@@ -109,16 +101,9 @@ export class ResponseService {
     return this.present.response(await active.done, []);
   }
 
-  /**
-   * Ends what a previous process left running (a background response, or a plain one cut by a crash). Call once
-   * at boot. When other nodes share the store, it repeats for responses whose node died (their lease lapsed).
-   */
+  /** Ends what a previous process left running, once at boot (and, sharing the store, what dead nodes left). */
   recover(): void {
-    this.elsewhere.endOrphans();
-    if (this.deps.leases.shared && this.orphanSweep === null) {
-      this.orphanSweep = setInterval(() => guarded("the response sweep", () => this.elsewhere.endOrphans()), 1000);
-      this.orphanSweep.unref();
-    }
+    this.elsewhere.start();
   }
 
   /**
@@ -275,7 +260,7 @@ export class ResponseService {
   /** Responses still executing end `failed` (server_error), as a restart would leave them. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.orphanSweep) clearInterval(this.orphanSweep);
+    this.elsewhere.close();
     const shutdown = new ServerShutdown();
     const pending = [...this.active.values()];
     for (const { controller } of pending) controller.abort(shutdown);
