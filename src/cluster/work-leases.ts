@@ -22,6 +22,8 @@ export interface WorkLeases {
   release(kind: WorkKind, id: string): void;
   /** The node holding a live lease on the work (this one included), or null. */
   holder(kind: WorkKind, id: string): string | null;
+  /** The ids of `kind` any node (this one included) holds a live lease on: what a sweep need not try to claim. */
+  heldIds(kind: WorkKind): Set<string>;
   /**
    * Told when a lease this node holds was found taken by another node at renewal (this node stalled past its
    * lifetime, and the work was taken over): whatever of it still runs here must stop.
@@ -65,6 +67,11 @@ class LocalLeases implements WorkLeases {
     return this.held.has(`${kind}/${id}`) ? this.node : null;
   }
 
+  heldIds(kind: WorkKind): Set<string> {
+    const prefix = `${kind}/`;
+    return new Set([...this.held].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
+  }
+
   onLost(): void {} // nobody else can take one
 
   close(): void {}
@@ -83,6 +90,7 @@ class SharedLeases implements WorkLeases {
   private readonly claimStmt;
   private readonly releaseStmt;
   private readonly holderStmt;
+  private readonly heldStmt;
   private readonly renewStmt;
   private readonly renewal: NodeJS.Timeout;
   /** What this node holds ("kind/id"), to find at renewal any lease another node took meanwhile. */
@@ -97,6 +105,7 @@ class SharedLeases implements WorkLeases {
     ).pluck();
     this.releaseStmt = db.prepare("DELETE FROM work_leases WHERE kind = ? AND id = ? AND node = ?");
     this.holderStmt = db.prepare(`SELECT node FROM work_leases WHERE kind = ? AND id = ? AND expires_at >= ${NOW_MS}`).pluck();
+    this.heldStmt = db.prepare(`SELECT id FROM work_leases WHERE kind = ? AND expires_at >= ${NOW_MS}`).pluck();
     this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ? RETURNING kind, id`);
     this.renewal = setInterval(() => this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
     this.renewal.unref();
@@ -115,6 +124,10 @@ class SharedLeases implements WorkLeases {
 
   onLost(handler: (kind: WorkKind, id: string) => void): void {
     this.lostHandlers.push(handler);
+  }
+
+  heldIds(kind: WorkKind): Set<string> {
+    return new Set(this.heldStmt.all(kind) as string[]);
   }
 
   holder(kind: WorkKind, id: string): string | null {

@@ -66,12 +66,16 @@ export class OtherNodes {
    */
   endOrphans(): void {
     const { leases } = this.deps;
-    for (const response of this.deps.repos.responses.unfinished()) {
-      if (this.deps.isLocal(response.id) || !leases.claim("response", response.id)) continue;
+    const candidates = this.deps.repos.responses.unfinishedIds().filter((id) => !this.deps.isLocal(id));
+    if (candidates.length === 0) return;
+    const held = leases.heldIds("response"); // live work of other nodes is not even tried (a claim locks its row)
+    for (const id of candidates) {
+      if (held.has(id) || !leases.claim("response", id)) continue;
       try {
-        this.endAfterCrash(response);
+        const response = this.deps.repos.responses.get(id);
+        if (response && !isFinal(response.status)) this.endAfterCrash(response);
       } finally {
-        leases.release("response", response.id);
+        leases.release("response", id);
       }
     }
   }

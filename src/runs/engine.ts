@@ -7,7 +7,7 @@ import { allProjects, inProject } from "../store/project-scope.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
-import { ServerShutdown } from "./state.js";
+import { isTerminal, ServerShutdown } from "./state.js";
 import { guarded, log, withLogFields } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
@@ -89,10 +89,12 @@ export class RunEngine {
   /** Takes queued runs nobody holds, as many as there are free slots. */
   private takeQueued(): void {
     if (this.closed || this.running.size + this.queue.length >= this.deps.concurrency) return;
-    for (const run of this.deps.runs.unfinished()) {
+    const queued = this.deps.runs.unfinishedIds().filter((r) => r.status === "queued" && !this.running.has(r.id) && !this.queue.includes(r.id));
+    if (queued.length === 0) return;
+    const held = this.deps.leases.heldIds("run");
+    for (const { id } of queued) {
       if (this.running.size + this.queue.length >= this.deps.concurrency) return;
-      if (run.status !== "queued" || this.running.has(run.id) || this.queue.includes(run.id)) continue;
-      if (this.deps.leases.claim("run", run.id)) this.enqueue(run.id);
+      if (!held.has(id) && this.deps.leases.claim("run", id)) this.enqueue(id);
     }
   }
 
@@ -279,15 +281,21 @@ export class RunEngine {
    */
   private recover(): void {
     const { leases } = this.deps;
-    for (const run of this.deps.runs.unfinished()) {
-      if (run.status === "requires_action") continue; // still waiting for the client; the sweep expires it
-      // Shared: a queued run nobody holds has not started anywhere; takeQueued runs it.
-      if (run.status === "queued" && leases.shared) continue;
-      if (this.running.has(run.id) || this.queue.includes(run.id) || !leases.claim("run", run.id)) continue;
+    // Shared: a queued run nobody holds has not started anywhere; takeQueued runs it.
+    const candidates = this.deps.runs
+      .unfinishedIds()
+      .filter((r) => r.status !== "requires_action" && !(r.status === "queued" && leases.shared) && !this.running.has(r.id) && !this.queue.includes(r.id));
+    if (candidates.length === 0) return;
+    const held = leases.heldIds("run"); // live work of other nodes is not even tried (a claim locks its row)
+    for (const { id } of candidates) {
+      if (held.has(id) || !leases.claim("run", id)) continue;
       try {
-        this.inRunProject(run.id, () => this.endAfterCrash(run));
+        this.inRunProject(id, () => {
+          const run = this.deps.runs.get(id);
+          if (run && run.status !== "requires_action" && !isTerminal(run.status)) this.endAfterCrash(run);
+        });
       } finally {
-        leases.release("run", run.id);
+        leases.release("run", id);
       }
     }
   }

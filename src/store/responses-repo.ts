@@ -4,8 +4,16 @@ import { DocumentTable, ScopedStatement, type Page, type PageQuery } from "./doc
 import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
 
 export class ResponsesRepo extends DocumentTable<Response> {
+  private readonly unfinishedIdsStmt;
+
   constructor(db: Db) {
     super(db, "responses", [{ name: "status", of: (r) => r.status }]);
+    this.unfinishedIdsStmt = new ScopedStatement(db, "SELECT id FROM responses WHERE status IN ('in_progress', 'queued'){project} ORDER BY seq", true);
+  }
+
+  /** The ids of `unfinished` (sweeps that act on few of them read no bodies). */
+  unfinishedIds(): string[] {
+    return this.unfinishedIdsStmt.all() as string[];
   }
 
   /** Responses not in a final state, oldest first (at boot: what a crash left running). */

@@ -19,6 +19,7 @@ export interface RunOptions {
 export class RunsRepo extends DocumentTable<Run> {
   private readonly activeStmt;
   private readonly unfinishedStmt;
+  private readonly unfinishedIdsStmt;
   private readonly setOptionsStmt;
   private readonly getOptionsStmt;
   private readonly deleteOptionsStmt;
@@ -30,6 +31,7 @@ export class RunsRepo extends DocumentTable<Run> {
     ]);
     this.activeStmt = new ScopedStatement(db, `SELECT body FROM runs WHERE thread_id = ? AND status IN ${ACTIVE}{project} LIMIT 1`, true);
     this.unfinishedStmt = new ScopedStatement(db, `SELECT body FROM runs WHERE status IN ${ACTIVE}{project} ORDER BY seq`, true);
+    this.unfinishedIdsStmt = new ScopedStatement(db, `SELECT id, status FROM runs WHERE status IN ${ACTIVE}{project} ORDER BY seq`);
     this.setOptionsStmt = db.prepare("INSERT INTO run_options (run_id, body) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET body = excluded.body");
     this.getOptionsStmt = db.prepare("SELECT body FROM run_options WHERE run_id = ?").pluck();
     this.deleteOptionsStmt = new ScopedStatement(db, "DELETE FROM run_options WHERE run_id IN (SELECT id FROM runs WHERE thread_id = ?{project})");
@@ -49,6 +51,11 @@ export class RunsRepo extends DocumentTable<Run> {
   /** Every run not in a terminal state, oldest first (used at boot to end what a crash left behind). */
   unfinished(): Run[] {
     return (this.unfinishedStmt.all() as string[]).map((b) => JSON.parse(b) as Run);
+  }
+
+  /** The same runs as `unfinished`, as ids and statuses only (sweeps that act on few of them read no bodies). */
+  unfinishedIds(): { id: string; status: Run["status"] }[] {
+    return this.unfinishedIdsStmt.all() as { id: string; status: Run["status"] }[];
   }
 
   setOptions(runId: string, options: RunOptions): void {
