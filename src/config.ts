@@ -12,6 +12,14 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** Uploaded files in S3-compatible object storage (s3://bucket/prefix) as well as DATA_DIR: several nodes without a shared volume. */
+  BLOB_STORE: z.string().optional(),
+  /** The S3-compatible server (MinIO, Ceph…) for BLOB_STORE; unset: AWS. */
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  /** BLOB_STORE's credentials (AWS's own names); unset: the SDK's usual chain (profile, instance role). */
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   /** How much the JSON log says (pino's levels); debug adds a line per request. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   /** PostgreSQL instead of DATA_DIR's SQLite file, for several server processes on one database. */
@@ -116,6 +124,14 @@ export interface Config {
   /** DATABASE_URL (+ DATABASE_SCHEMA): objects live in PostgreSQL; null: in `<dataDir>/db.sqlite`. */
   readonly database: { readonly url: string; readonly schema: string | null } | null;
   readonly logLevel: LogLevel;
+  /** BLOB_STORE: uploaded files also in this bucket (every node reads them there); null: DATA_DIR only. */
+  readonly blobStore: {
+    readonly bucket: string;
+    readonly prefix: string;
+    readonly endpoint: string | null;
+    readonly region: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | null;
+  } | null;
   /** Several nodes on one PostgreSQL: CLUSTER_LEASE_SECONDS in ms. */
   readonly cluster: { readonly leaseMs: number; readonly role: "all" | "api" | "worker" };
   readonly apiKey: string | null;
@@ -200,6 +216,14 @@ function configError(message: string): never {
   throw new ConfigError(message);
 }
 
+/** `s3://bucket/prefix` → bucket and prefix; null when it is not such a URL. */
+function parseS3Url(url: string): { bucket: string; prefix: string } | null {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!match) return null;
+  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
+  return { bucket: match[1]!, prefix: prefix === "" ? "" : `${prefix}/` };
+}
+
 /** OLLAMA_HOSTS's entries (trailing slashes dropped, each an http(s) URL), else OLLAMA_HOST alone. */
 function ollamaHosts(list: string | undefined, single: string): string[] {
   const trim = (url: string) => url.trim().replace(/\/+$/, "");
@@ -230,6 +254,14 @@ export function loadConfig(env: Env = process.env): Config {
     port: e.PORT,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    blobStore: e.BLOB_STORE === undefined ? null : Object.freeze({
+      ...(parseS3Url(e.BLOB_STORE) ?? configError(`BLOB_STORE must be an s3://bucket/prefix URL (the bucket name in lowercase); got '${e.BLOB_STORE}'.`)),
+      endpoint: e.S3_ENDPOINT ?? null,
+      region: e.S3_REGION,
+      credentials: e.AWS_ACCESS_KEY_ID !== undefined && e.AWS_SECRET_ACCESS_KEY !== undefined
+        ? Object.freeze({ accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY })
+        : null,
+    }),
     cluster: Object.freeze({
       leaseMs: Math.round(e.CLUSTER_LEASE_SECONDS * 1000),
       role: e.ROLE !== "all" && e.DATABASE_URL === undefined

@@ -55,6 +55,15 @@ function ingestPlacement(leases: WorkLeases, signals: ClusterSignals, indexesHer
   };
 }
 
+/** BLOB_STORE's settings in the names LanceDB's object store takes. */
+function lanceStorageOptions(bucket: NonNullable<Config["blobStore"]>): Record<string, string> {
+  return {
+    aws_region: bucket.region,
+    ...(bucket.endpoint ? { aws_endpoint: bucket.endpoint, ...(bucket.endpoint.startsWith("http://") ? { allow_http: "true" } : {}) } : {}),
+    ...(bucket.credentials ? { aws_access_key_id: bucket.credentials.accessKeyId, aws_secret_access_key: bucket.credentials.secretAccessKey } : {}),
+  };
+}
+
 export function wireRetrieval(deps: {
   config: Config;
   backend: Pick<LlmBackend, "embedder">;
@@ -74,7 +83,10 @@ export function wireRetrieval(deps: {
   const { config, db, repos } = deps;
   const index = new LazyIndex(async () => {
     const { LanceIndex } = await import("../retrieval/lance-index.js");
-    return LanceIndex.open(path.join(config.dataDir, "lancedb"), { shared: deps.cluster.leases.shared });
+    // With BLOB_STORE the index lives beside the files in the bucket, where every node reaches it.
+    const bucket = config.blobStore;
+    if (bucket === null) return LanceIndex.open(path.join(config.dataDir, "lancedb"), { shared: deps.cluster.leases.shared });
+    return LanceIndex.open(`s3://${bucket.bucket}/${bucket.prefix}lancedb`, { shared: deps.cluster.leases.shared, storageOptions: lanceStorageOptions(bucket) });
   });
   const embedders = new Map<string, Embedder>();
   const embedderFor = (model: string): Embedder => {

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { BlobStore } from "../files/blob-store.js";
+import { S3Mirror } from "../files/s3-mirror.js";
 import { FileService } from "../files/file-service.js";
 import type { ChatModel, Embedder } from "../llm/chat-model.js";
 import { wireRetrieval } from "./retrieval.js";
@@ -127,7 +128,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // A key created or revoked on one node reaches every node's key map moments later (NOTIFY).
   apiKeys.onChange = () => signals.send(EVERY_NODE, { kind: "keys-changed", id: "" });
   signals.onSignal((signal) => signal.kind === "keys-changed" && guarded("reloading API keys", () => apiKeys.reload()));
-  const blobs = new BlobStore(config.dataDir, dataKey?.files ?? null);
+  const mirror = config.blobStore ? new S3Mirror(config.blobStore) : null;
+  const blobs = new BlobStore(config.dataDir, dataKey?.files ?? null, mirror);
   await blobs.init();
   const files = new FileService(repos.files, blobs, clock);
   const models = ModelCatalog.load(config.models.manifestFile, config.models);
@@ -237,7 +239,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     engine,
     probeModels: async () => ({ backend: backend.kind, ...(await backend.probe(1000)) }),
     metrics,
-    readiness: async () => ({ database: databaseProblem(db), storage: await storageProblem(config.dataDir) }),
+    readiness: async () => ({ database: databaseProblem(db), storage: (await storageProblem(config.dataDir)) ?? (mirror ? await bucketProblem(mirror) : null) }),
     close: async () => {
       if (ingestionSweep) clearInterval(ingestionSweep);
       await engine.close();
@@ -262,6 +264,16 @@ function databaseProblem(db: Db): string | null {
     return null;
   } catch (err) {
     return `the database does not answer: ${(err as Error).message}`;
+  }
+}
+
+/** Null when BLOB_STORE's bucket answers (within 2 s); else why not. */
+async function bucketProblem(mirror: S3Mirror): Promise<string | null> {
+  try {
+    await Promise.race([mirror.reachable(), new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 2 s")), 2000).unref())]);
+    return null;
+  } catch (err) {
+    return `BLOB_STORE's bucket does not answer: ${(err as Error).message}`;
   }
 }
 

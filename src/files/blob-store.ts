@@ -12,10 +12,23 @@ import { BlobOpener, BlobSealer, CHUNK_BYTES, TAG_BYTES } from "./blob-crypto.js
  * removed at boot), are flushed to disk, then renamed: a blob under a file id is always whole. With a files key
  * (encryption at rest) every blob is sealed in chunks (blob-crypto.ts) and checked as it is read.
  */
+/** Where blobs live beside DATA_DIR when several nodes share them (s3-mirror.ts); DATA_DIR keeps a local copy. */
+export interface BlobMirror {
+  /** Stores a committed blob's bytes, as they are on disk. */
+  upload(fileId: string, file: string): Promise<void>;
+  /** Writes the blob's bytes to `file`; false when there is no such blob. */
+  download(fileId: string, file: string): Promise<boolean>;
+  delete(fileId: string): Promise<void>;
+}
+
 export class BlobStore {
   private readonly dir: string;
 
-  constructor(dataDir: string, private readonly filesKey: Buffer | null = null) {
+  constructor(
+    dataDir: string,
+    private readonly filesKey: Buffer | null = null,
+    private readonly mirror: BlobMirror | null = null,
+  ) {
     this.dir = path.join(dataDir, "files");
   }
 
@@ -61,6 +74,13 @@ export class BlobStore {
   /** Puts a received file under its id. */
   async commit(fileId: string): Promise<void> {
     await fs.rename(this.partialOf(fileId), this.pathOf(fileId));
+    if (!this.mirror) return;
+    try {
+      await this.mirror.upload(fileId, this.pathOf(fileId));
+    } catch (err) {
+      await fs.rm(this.pathOf(fileId), { force: true }); // not stored where every node reads: not stored
+      throw err;
+    }
   }
 
   /** Drops a received file that will not be committed. */
@@ -75,6 +95,7 @@ export class BlobStore {
 
   /** The whole file; a blob that fails its integrity check throws BlobIntegrityError. */
   async read(fileId: string): Promise<Buffer> {
+    await this.fetched(fileId);
     const stored = await fs.readFile(this.pathOf(fileId));
     if (this.filesKey === null) return stored;
     const opener = new BlobOpener(this.filesKey, fileId);
@@ -89,6 +110,7 @@ export class BlobStore {
    * rejects with BlobIntegrityError before anything is handed out; damage further on errors the stream there.
    */
   async open(fileId: string): Promise<Readable> {
+    await this.fetched(fileId);
     const handle = await fs.open(this.pathOf(fileId), "r");
     const raw = handle.createReadStream({ highWaterMark: CHUNK_BYTES + TAG_BYTES });
     if (this.filesKey === null) return raw;
@@ -120,6 +142,25 @@ export class BlobStore {
 
   async remove(fileId: string): Promise<void> {
     await fs.rm(this.pathOf(fileId), { force: true });
+    await this.mirror?.delete(fileId);
+  }
+
+  /** With a mirror, a blob another node uploaded is copied into DATA_DIR before its first read here. */
+  private async fetched(fileId: string): Promise<void> {
+    if (!this.mirror) return;
+    const file = this.pathOf(fileId);
+    try {
+      await fs.access(file);
+      return;
+    } catch {
+      // not here yet
+    }
+    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
+    try {
+      if (await this.mirror.download(fileId, temp)) await fs.rename(temp, file);
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
   }
 
   private pathOf(fileId: string): string {

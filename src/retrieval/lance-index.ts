@@ -35,6 +35,8 @@ export interface LanceIndexOptions {
    * indexes, its dimension) is read again when older than SHARED_STORE_REFRESH_MS.
    */
   shared?: boolean;
+  /** Object-store settings for an `s3://` location (LanceDB's: aws_endpoint, aws_region, keys, allow_http). */
+  storageOptions?: Record<string, string>;
 }
 
 /** How stale a shared store's description may be for a search (a new full-text index shows up this late). */
@@ -99,9 +101,12 @@ export class LanceIndex implements VectorIndex {
     private readonly options: Required<LanceIndexOptions>,
   ) {}
 
-  /** Opens (creating if needed) the index directory. */
+  /** Opens (creating if needed) the index directory, or an `s3://` location (with `storageOptions`). */
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceIndex> {
-    const db = await lancedb.connect(dir, options.shared ? { readConsistencyInterval: 0 } : {});
+    const db = await lancedb.connect(dir, {
+      ...(options.shared ? { readConsistencyInterval: 0 } : {}),
+      ...(options.storageOptions ? { storageOptions: options.storageOptions } : {}),
+    });
     return new LanceIndex(db, {
       fts: { ...DEFAULT_FTS, ...options.fts },
       rrfK: options.rrfK ?? 60,
@@ -110,6 +115,7 @@ export class LanceIndex implements VectorIndex {
       keepVersionsMs: options.keepVersionsMs ?? 60_000,
       optimizeIdleMs: options.optimizeIdleMs ?? 250,
       shared: options.shared ?? false,
+      storageOptions: options.storageOptions ?? {},
     });
   }
 

@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import pg from "pg";
+import S3rver from "s3rver";
 import { startOllamaFake, type ChatScript, type OllamaFake } from "../fakes/ollama-fake.js";
 import { DEFAULT_TAG } from "../helpers/run-app.js";
 import { postgresBinaries, startPostgresCluster, type PostgresCluster } from "../helpers/postgres-cluster.js";
@@ -305,6 +306,31 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     const after = await b.beta.threads.runs.retrieve(run.id, { thread_id: run.thread_id });
     expect(after.status).toBe("failed");
     expect(after.last_error?.message).toMatch(/node executing this run stopped/);
+  });
+
+  it("with BLOB_STORE on S3-compatible storage nodes need no shared volume: files and the index are read from the bucket", { timeout: 60_000 }, async () => {
+    const bucketDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-cluster-s3-"));
+    dirs.push(bucketDir);
+    const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: bucketDir, configureBuckets: [{ name: "shared" }] });
+    const { port } = await s3.run();
+    try {
+      const own = () => fs.mkdtempSync(path.join(os.tmpdir(), "la-cluster-own-"));
+      const [dirA, dirB] = [own(), own()];
+      dirs.push(dirA, dirB);
+      const bucket = { BLOB_STORE: "s3://shared/site", S3_ENDPOINT: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", EMBEDDING_MODEL: "" };
+      const { clients } = await nodes(2, [{ ...bucket, DATA_DIR: dirA }, { ...bucket, DATA_DIR: dirB }]);
+      const [a, b] = clients as [OpenAI, OpenAI];
+      const text = "The brass astrolabe is kept in the east tower.";
+      const file = await a.files.create({ file: await toFile(Buffer.from(text), "astrolabe.txt"), purpose: "assistants" });
+      const store = await a.vectorStores.create({ file_ids: [file.id] });
+      await waitFor(async () => ((await b.vectorStores.retrieve(store.id)).file_counts.completed === 1 ? true : null), 20_000, "the file indexed");
+      expect(Buffer.from(await (await b.files.content(file.id)).arrayBuffer()).toString()).toBe(text);
+      const hits = await b.vectorStores.search(store.id, { query: "brass astrolabe" });
+      expect(hits.data[0]?.file_id).toBe(file.id);
+      expect(fs.existsSync(path.join(dirA, "lancedb")) || fs.existsSync(path.join(dirB, "lancedb"))).toBe(false);
+    } finally {
+      await s3.close();
+    }
   });
 
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {
