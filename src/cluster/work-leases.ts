@@ -1,8 +1,11 @@
 import { isPostgres, type Db } from "../store/db.js";
 import { guarded, log, NODE_NAME } from "../log.js";
 
-/** What a lease is on: a run (Assistants API) or a response (Responses API) being executed, a store being indexed. */
-export type WorkKind = "run" | "response" | "store";
+/**
+ * What a lease is on: a run (Assistants API) or a response (Responses API) being executed, a store being
+ * indexed, a conversation (or thread) a response holds.
+ */
+export type WorkKind = "run" | "response" | "store" | "conversation";
 
 /**
  * Which server process executes a run or a response. Work is claimed, never assigned: the node that starts

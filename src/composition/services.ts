@@ -155,7 +155,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const refs = new References(repos.files, retrieval.vectorStores);
   // Deleting a thread stops its run through the engine, created further down (only called on a request).
   // Which response holds a conversation or thread: asked by conversations, thread messages and runs alike.
-  const holds = new ConversationHolds();
+  const holds = new ConversationHolds(leases.shared ? {
+    claim: (id) => leases.claim("conversation", id),
+    release: (id) => leases.release("conversation", id),
+    heldByOther: (id) => {
+      const holder = leases.holder("conversation", id);
+      return holder !== null && holder !== leases.node;
+    },
+  } : null);
   const threadWork = {
     stopRuns: (threadId: string) => engine.abortThread(threadId),
     // Runs on a thread keep their code's variables in the sandbox session named by the thread id.

@@ -105,7 +105,8 @@ export class OtherNodes {
     signals.send(holder, { kind: "abort-response", id: response.id });
     const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
     let current = response;
-    while (!isFinal(current.status) && Date.now() < deadline) {
+    // Until it is stored as ended and the executing node let go of it (its conversation, if any, is free then).
+    while ((!isFinal(current.status) || leases.holder("response", response.id) !== null) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 25));
       current = this.deps.repos.responses.get(response.id) ?? current;
     }

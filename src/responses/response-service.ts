@@ -320,6 +320,9 @@ export class ResponseService {
         log.error({ err, response_id: response.id, conversation_id: prepared.hold?.id }, "adding the response's items to its conversation failed");
       }
       return ended;
+    }).finally(() => {
+      // Last: a node waiting on another's cancel reads the lease gone only once the conversation is free too.
+      if (response.store) this.deps.leases.release("response", response.id);
     });
     return active.done;
   }
@@ -358,13 +361,7 @@ export class ResponseService {
     }
     this.deps.metrics?.responsesEnded.inc({ status: ended.status });
     // Deleted while it ran: nothing to store again.
-    if (response.store) {
-      try {
-        if (repos.responses.get(response.id)) repos.responses.update(ended);
-      } finally {
-        this.deps.leases.release("response", response.id);
-      }
-    }
+    if (response.store && repos.responses.get(response.id)) repos.responses.update(ended);
     return ended;
   }
 

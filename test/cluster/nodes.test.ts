@@ -333,6 +333,19 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     }
   });
 
+  it("a conversation held by a response on one node is refused to a response on another until it ends", { timeout: 60_000 }, async () => {
+    const { clients } = await nodes(2);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const conversation = await a.conversations.create({});
+    const first = await a.responses.create({ model: "gpt-4o", input: "stall in the conversation", conversation: conversation.id, background: true });
+    await waitFor(() => (modelCallsFor("stall in the conversation") === 1 ? true : null), 10_000, "the first response at the model");
+    const refused = await b.responses.create({ model: "gpt-4o", input: "me too", conversation: conversation.id }).catch((err: unknown) => err as { status?: number; code?: string });
+    expect(refused).toMatchObject({ status: 400, code: "conversation_locked" });
+    expect((await b.responses.cancel(first.id)).status).toBe("cancelled");
+    const next = await b.responses.create({ model: "gpt-4o", input: "now me", conversation: conversation.id });
+    expect(next.status).toBe("completed");
+  });
+
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {
     const { clients } = await nodes(2);
     const [a, b] = clients as [OpenAI, OpenAI];
