@@ -104,7 +104,7 @@ export function createApp(s: AppDeps): Hono {
       c.header("x-should-retry", "false"); // retrying will not make room
       return c.json(dataDirectoryFull().toJSON(), 507);
     }
-    log.error({ err, method: c.req.method, path: c.req.path }, "request failed");
+    log.error({ err, request_id: c.get("requestId") as string, method: c.req.method, path: c.req.path }, "request failed");
     const internal = new ApiError(500, "The server had an error while processing your request.", "server_error");
     return c.json(internal.toJSON(), 500);
   });

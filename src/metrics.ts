@@ -12,8 +12,21 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly at = { registers: [this.registry] };
 
-  readonly httpRequests = new Counter({ name: "local_assistants_http_requests_total", help: "HTTP requests answered, by method, route and status.", labelNames: ["method", "route", "status"] as const, ...this.at });
-  readonly httpSeconds = new Histogram({ name: "local_assistants_http_request_duration_seconds", help: "Time to answer a request (to its first byte for streams).", labelNames: ["method", "route"] as const, buckets: SECONDS, ...this.at });
+  /** Requests by "method route status", counted per request (countRequest) and read into the counter at each scrape. */
+  private readonly requestCounts = new Map<string, { method: string; route: string; status: string; n: number }>();
+  readonly httpRequests = (() => {
+    const counts = this.requestCounts;
+    return new Counter({
+      name: "local_assistants_http_requests_total",
+      help: "HTTP requests answered, by method, route and status.",
+      labelNames: ["method", "route", "status"] as const,
+      collect() {
+        this.reset();
+        for (const { method, route, status, n } of counts.values()) this.inc({ method, route, status }, n);
+      },
+      ...this.at,
+    });
+  })();
   readonly runsEnded = new Counter({ name: "local_assistants_runs_ended_total", help: "Runs that reached a final status (or requires_action), by status.", labelNames: ["status"] as const, ...this.at });
   readonly responsesEnded = new Counter({ name: "local_assistants_responses_ended_total", help: "Responses that ended, by status.", labelNames: ["status"] as const, ...this.at });
   readonly runQueueSeconds = new Histogram({ name: "local_assistants_run_claim_wait_seconds", help: "Time a run this node took waited for a free slot before executing.", buckets: SECONDS, ...this.at });
@@ -27,6 +40,13 @@ export class Metrics {
 
   constructor(queued: () => number) {
     new Gauge({ name: "local_assistants_runs_queued", help: "Runs this node has taken and not started (waiting for a free RUN_CONCURRENCY slot).", collect() { this.set(queued()); }, ...this.at });
+  }
+
+  countRequest(method: string, route: string, status: number): void {
+    const key = `${method} ${route} ${status}`;
+    const entry = this.requestCounts.get(key);
+    if (entry) entry.n++;
+    else this.requestCounts.set(key, { method, route, status: String(status), n: 1 });
   }
 
   text(): Promise<string> {

@@ -1,5 +1,5 @@
 /**
- * What an operator of several nodes reads: JSON log lines carrying the node and the request's or run's id,
+ * What an operator of several nodes reads: JSON log lines carrying the node, a request's id on its request line, a run's id on its lines,
  * LOG_LEVEL; GET /metrics in Prometheus's format (requests, runs, responses, model calls, sandbox calls), kept
  * to admins when keys are configured; GET /health answering 503 when the database or DATA_DIR does not.
  */
