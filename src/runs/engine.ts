@@ -213,8 +213,9 @@ export class RunEngine {
   }
 
   /**
-   * Stops accepting work. Waiting and running runs end `failed` (server_error) — as boot recovery would
-   * end them — rather than `cancelled`: nobody cancelled them.
+   * Stops accepting work. Running runs end `failed` (server_error) — as boot recovery would end them — rather
+   * than `cancelled`: nobody cancelled them. Waiting ones too, unless other nodes share the store: they stay
+   * queued for them.
    */
   async close(): Promise<void> {
     this.closed = true;
@@ -222,7 +223,9 @@ export class RunEngine {
     if (this.claimer) clearInterval(this.claimer);
     const shutdown = new ServerShutdown();
     for (const runId of this.queue.splice(0)) {
-      this.inRunProject(runId, () => this.deps.recorder.setStatus(runId, "failed", { last_error: { code: "server_error", message: shutdown.message } }));
+      // Sharing the store, a run that has not started is left queued for another node (a rolling restart
+      // fails nothing that had not begun); alone, nobody would run it.
+      if (!this.deps.leases.shared) this.inRunProject(runId, () => this.deps.recorder.setStatus(runId, "failed", { last_error: { code: "server_error", message: shutdown.message } }));
       this.deps.leases.release("run", runId);
     }
     const pending = [...this.running.values()];

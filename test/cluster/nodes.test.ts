@@ -346,6 +346,18 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     expect(next.status).toBe("completed");
   });
 
+  it("a node stopped gracefully leaves its queued runs to the others; its running run ends failed", { timeout: 60_000 }, async () => {
+    const { clients, servers: [leaving] } = await nodes(2, { RUN_CONCURRENCY: "1" });
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const assistant = await a.beta.assistants.create({ model: "gpt-4o" });
+    const running = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "stall on the leaving node" }] } });
+    await waitFor(() => (modelCallsFor("stall on the leaving node") === 1 ? true : null), 10_000, "the slot taken");
+    const waiting = await a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: "finish elsewhere" }] } });
+    await leaving!.stop(); // SIGTERM: graceful shutdown
+    expect((await waitForRun(b, waiting.thread_id, waiting.id, undefined, 10_000)).status).toBe("completed");
+    expect((await b.beta.threads.runs.retrieve(running.id, { thread_id: running.thread_id })).status).toBe("failed");
+  });
+
   it("cancel and tool outputs sent to the other node reach the run and response executing on the first", { timeout: 60_000 }, async () => {
     const { clients } = await nodes(2);
     const [a, b] = clients as [OpenAI, OpenAI];
