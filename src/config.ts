@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
+import { ollamaHosts, parseS3Url } from "./config-lists.js";
 import path from "node:path";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -216,26 +217,6 @@ function configError(message: string): never {
   throw new ConfigError(message);
 }
 
-/** `s3://bucket/prefix` → bucket and prefix; null when it is not such a URL. */
-function parseS3Url(url: string): { bucket: string; prefix: string } | null {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!match) return null;
-  const prefix = (match[2] ?? "").replace(/^\/+|\/+$/g, "");
-  return { bucket: match[1]!, prefix: prefix === "" ? "" : `${prefix}/` };
-}
-
-/** OLLAMA_HOSTS's entries (trailing slashes dropped, each an http(s) URL), else OLLAMA_HOST alone. */
-function ollamaHosts(list: string | undefined, single: string): string[] {
-  const trim = (url: string) => url.trim().replace(/\/+$/, "");
-  if (list === undefined) return [trim(single)];
-  const hosts = list.split(",").map(trim).filter((h) => h !== "");
-  for (const host of hosts) {
-    if (!/^https?:\/\/[^/\s]+/.test(host)) configError(`OLLAMA_HOSTS: '${host}' is not an http(s) URL such as http://gpu-1:11434.`);
-  }
-  if (hosts.length === 0) configError("OLLAMA_HOSTS is set but lists no host: give comma-separated URLs such as http://gpu-1:11434,http://gpu-2:11434.");
-  return [...new Set(hosts)];
-}
-
 export function loadConfig(env: Env = process.env): Config {
   const parsed = EnvSchema.safeParse(stripEmpty(env));
   if (!parsed.success) {
@@ -243,7 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${issue?.path.join(".")}: ${issue?.message}`);
   }
   const e = parsed.data;
-  const hosts = ollamaHosts(e.OLLAMA_HOSTS, e.OLLAMA_HOST);
+  const hosts = ollamaHosts(e.OLLAMA_HOSTS, e.OLLAMA_HOST, configError);
   // Several hosts are Ollama's: LLM_BACKEND=auto watches one Ollama to fall back on the embedded engine.
   if (hosts.length > 1 && env.LLM_BACKEND === "auto") {
     configError("OLLAMA_HOSTS lists several Ollama servers, which LLM_BACKEND=auto does not watch: set LLM_BACKEND=ollama (or leave it unset).");

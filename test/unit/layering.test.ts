@@ -15,7 +15,7 @@ function layerOf(file: string): string {
   const rel = path.relative(SRC, file).split(path.sep);
   if (rel.length > 1) return rel[0]!;
   const name = rel[0]!.replace(/\.(ts|mjs|js)$/, "");
-  return ["clock", "config", "errors", "ids", "tls", "log", "metrics"].includes(name) ? "base" : name;
+  return ["clock", "config", "config-lists", "errors", "ids", "tls", "log", "metrics"].includes(name) ? "base" : name;
 }
 
 /**
