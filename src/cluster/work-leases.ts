@@ -23,6 +23,13 @@ export interface WorkLeases {
   /** Takes the lease unless another node holds a live one; true: this node may execute the work. */
   claim(kind: WorkKind, id: string): boolean;
   release(kind: WorkKind, id: string): void;
+  /**
+   * Keeps the lease alive without this node working on it: it is held for work queued here that another node
+   * will take over (`takeOver`), as a conversation is held for the response queued in it. Its loss is no news.
+   */
+  park(kind: WorkKind, id: string): void;
+  /** Takes the lease if it is free, lapsed, or held by node `from` (which parked it); true: it is this node's now. */
+  takeOver(kind: WorkKind, id: string, from: string): boolean;
   /** The node holding a live lease on the work (this one included), or null. */
   holder(kind: WorkKind, id: string): string | null;
   /** The ids of `kind` any node (this one included) holds a live lease on: what a sweep need not try to claim. */
@@ -70,6 +77,12 @@ class LocalLeases implements WorkLeases {
     return this.held.has(`${kind}/${id}`) ? this.node : null;
   }
 
+  park(): void {} // held until released: this process is the one that takes it over
+
+  takeOver(kind: WorkKind, id: string, from: string): boolean {
+    return (from === this.node && this.held.has(`${kind}/${id}`)) || this.claim(kind, id);
+  }
+
   heldIds(kind: WorkKind): Set<string> {
     const prefix = `${kind}/`;
     return new Set([...this.held].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
@@ -95,6 +108,7 @@ class SharedLeases implements WorkLeases {
   private readonly holderStmt;
   private readonly heldStmt;
   private readonly renewStmt;
+  private readonly takeOverStmt;
   private readonly renewal: NodeJS.Timeout;
   /** What this node holds ("kind/id"), to find at renewal any lease another node took meanwhile. */
   private readonly held = new Set<string>();
@@ -109,6 +123,11 @@ class SharedLeases implements WorkLeases {
     this.releaseStmt = db.prepare("DELETE FROM work_leases WHERE kind = ? AND id = ? AND node = ?");
     this.holderStmt = db.prepare(`SELECT node FROM work_leases WHERE kind = ? AND id = ? AND expires_at >= ${NOW_MS}`).pluck();
     this.heldStmt = db.prepare(`SELECT id FROM work_leases WHERE kind = ? AND expires_at >= ${NOW_MS}`).pluck();
+    this.takeOverStmt = db.prepare(
+      `INSERT INTO work_leases (kind, id, node, expires_at) VALUES (?, ?, ?, ${NOW_MS} + ?) ` +
+        `ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at ` +
+        `WHERE work_leases.expires_at < ${NOW_MS} OR work_leases.node = ? RETURNING node`,
+    ).pluck();
     this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ? RETURNING kind, id`);
     this.renewal = setInterval(() => this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
     this.renewal.unref();
@@ -123,6 +142,17 @@ class SharedLeases implements WorkLeases {
   release(kind: WorkKind, id: string): void {
     this.held.delete(`${kind}/${id}`);
     this.releaseStmt.run(kind, id, this.node);
+  }
+
+  /** Renewal renews every row of this node; one no longer in `held` is simply not missed when taken. */
+  park(kind: WorkKind, id: string): void {
+    this.held.delete(`${kind}/${id}`);
+  }
+
+  takeOver(kind: WorkKind, id: string, from: string): boolean {
+    const won = this.takeOverStmt.get(kind, id, this.node, this.ttlMs, from) !== undefined;
+    if (won) this.held.add(`${kind}/${id}`);
+    return won;
   }
 
   onLost(handler: (kind: WorkKind, id: string) => void): void {

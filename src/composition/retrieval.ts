@@ -16,7 +16,7 @@ import { LazyIndex } from "../retrieval/lazy-index.js";
 import { EVERY_NODE, type ClusterSignals } from "../cluster/signals.js";
 import type { WorkLeases } from "../cluster/work-leases.js";
 import type { MetricsSink } from "../metrics.js";
-import { guarded } from "../log.js";
+import { guarded, log } from "../log.js";
 import { StoreSearch } from "../retrieval/store-search.js";
 import type { VectorIndex } from "../retrieval/vector-index.js";
 import { VectorStoreService } from "../retrieval/vector-store-service.js";
@@ -52,6 +52,12 @@ function ingestPlacement(leases: WorkLeases, signals: ClusterSignals, indexesHer
       if (holder !== null) signals.send(holder, { kind: fresh ? "ingest-fresh" : "ingest", id: `${storeId}/${fileId}` });
     },
     release: (storeId) => leases.release("store", storeId),
+    claimWrite: (storeId) => leases.claim("store", storeId) || leases.holder("store", storeId) === leases.node,
+    forwardRemoval: (storeId, fileId) => {
+      const holder = leases.holder("store", storeId);
+      if (holder !== null) signals.send(holder, { kind: "unindex", id: fileId === null ? storeId : `${storeId}/${fileId}` });
+      // Released meanwhile: whoever next holds the store finds the chunks unseen (see Ingestor.removeFromIndex).
+    },
   };
 }
 
@@ -129,6 +135,11 @@ export function wireRetrieval(deps: {
     else if (signal.kind === "ingest" || signal.kind === "ingest-fresh") {
       const [storeId, fileId] = signal.id.split("/") as [string, string];
       guarded("taking a file handed over by another node", () => ingestor.enqueue(storeId, fileId, signal.kind === "ingest-fresh"));
+    } else if (signal.kind === "unindex") {
+      // A removal another node received, for the store this node indexes (one writer per index).
+      const [storeId, fileId] = signal.id.split("/") as [string, string | undefined];
+      log.debug({ vector_store_id: storeId, file_id: fileId }, "removing from the index for another node");
+      ingestor.removeFromIndex(storeId, fileId).catch((err: unknown) => log.error({ err, vector_store_id: storeId, file_id: fileId }, "a removal handed over by another node failed"));
     }
   });
   const vectorStores = new VectorStoreService({ db, stores: repos.vectorStores, ...repos }, index, ingestor, deps.clock);

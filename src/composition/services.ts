@@ -158,10 +158,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const holds = new ConversationHolds(leases.shared ? {
     claim: (id) => leases.claim("conversation", id),
     release: (id) => leases.release("conversation", id),
-    heldByOther: (id) => {
-      const holder = leases.holder("conversation", id);
-      return holder !== null && holder !== leases.node;
-    },
+    park: (id) => leases.park("conversation", id),
+    takeOver: (id, from) => leases.takeOver("conversation", id, from),
+    heldAnywhere: (id) => leases.holder("conversation", id) !== null,
   } : null);
   const threadWork = {
     stopRuns: (threadId: string) => engine.abortThread(threadId),
@@ -212,7 +211,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const containers = new ContainerService({ repos, clock, endSession: (id) => sandbox.end(id) });
   const bridge = new ThreadBridge({ repos, threads, tools });
   const conversations = new ConversationService({ repos, clock, holds, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
-  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals, metrics });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals, metrics, role: config.cluster.role, concurrency: config.runs.concurrency });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();

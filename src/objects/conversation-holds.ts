@@ -10,23 +10,44 @@ export class ConversationHolds {
 
   /**
    * `elsewhere`: with several server nodes on one store, a hold is also a lease (cluster/work-leases.ts, filled
-   * in by the composition root), so a response on another node holds the conversation here too.
+   * in by the composition root), so a response on another node holds the conversation here too. `heldAnywhere`
+   * counts this node's lease too: one parked for a queued response has no entry here.
    */
-  constructor(private readonly elsewhere: { claim(id: string): boolean; release(id: string): void; heldByOther(id: string): boolean } | null = null) {}
+  constructor(private readonly elsewhere: ConversationLeases | null = null) {}
 
   /** Takes the hold (synchronously, so two requests cannot both pass); `release` ends it. */
-  take(id: string, param: string | null): { started(responseId: string): void; release(): boolean } {
+  take(id: string, param: string | null): Hold {
     this.refuseIfHeld(id, param);
     if (this.elsewhere && !this.elsewhere.claim(id)) throw locked(id, null, param);
+    return this.holding(id);
+  }
+
+  /**
+   * Takes over the hold node `from` parked for a response queued there, to execute it here (or to end it); a
+   * 400 `conversation_locked` if another response took the conversation meanwhile (the hold had lapsed).
+   */
+  adopt(id: string, from: string, param: string | null): Hold {
+    if (this.held.has(id)) throw locked(id, this.held.get(id)!.responseId, param);
+    if (this.elsewhere && !this.elsewhere.takeOver(id, from)) throw locked(id, null, param);
+    return this.holding(id);
+  }
+
+  private holding(id: string): Hold {
     const holder = { responseId: null as string | null };
     this.held.set(id, holder);
+    const mine = () => this.held.get(id) === holder;
     return {
       started: (responseId) => void (holder.responseId = responseId),
       release: () => {
-        if (this.held.get(id) !== holder) return false;
+        if (!mine()) return false;
         this.held.delete(id);
         this.elsewhere?.release(id);
         return true;
+      },
+      park: () => {
+        if (!mine() || !this.elsewhere) return; // one process: nobody else could adopt it; it stays held here
+        this.held.delete(id);
+        this.elsewhere?.park(id);
       },
     };
   }
@@ -35,8 +56,27 @@ export class ConversationHolds {
   refuseIfHeld(id: string, param: string | null = null): void {
     const holder = this.held.get(id);
     if (holder) throw locked(id, holder.responseId, param);
-    if (this.elsewhere?.heldByOther(id)) throw locked(id, null, param);
+    if (this.elsewhere?.heldAnywhere(id)) throw locked(id, null, param);
   }
+}
+
+/** A conversation's lease across nodes (WorkLeases, kind "conversation"). */
+export interface ConversationLeases {
+  claim(id: string): boolean;
+  release(id: string): void;
+  park(id: string): void;
+  takeOver(id: string, from: string): boolean;
+  heldAnywhere(id: string): boolean;
+}
+
+/**
+ * One response's hold. `park`: the response was queued for another node, which `adopt`s the hold; until then
+ * the conversation stays held (across nodes) with no entry in this process.
+ */
+export interface Hold {
+  started(responseId: string): void;
+  release(): boolean;
+  park(): void;
 }
 
 function locked(id: string, responseId: string | null, param: string | null) {

@@ -1,11 +1,12 @@
 import type { ConversationCreateParams, ConversationUpdateParams, ItemsCreateParams } from "../api/conversations.js";
+import type { ResponseCreateParams } from "../api/responses.js";
 import type { Conversation, ResponseItem } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
 import { badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
-import type { ConversationHolds } from "../objects/conversation-holds.js";
+import type { ConversationHolds, Hold } from "../objects/conversation-holds.js";
 import { pageOfArray } from "../store/array-page.js";
 import { inputItems } from "./input-items.js";
 import { isThreadId, type ThreadBridge } from "./thread-bridge.js";
@@ -114,14 +115,32 @@ export class ConversationService {
    * far, and the hold, released when the response ended (or failed to start).
    */
   hold(id: string, param: string): ConversationHold {
-    const thread = isThreadId(id);
-    if (thread) this.deps.threads.refuseWhileRunning(id, param);
+    if (isThreadId(id)) this.deps.threads.refuseWhileRunning(id, param);
     const items = this.historyOf(id, param); // read before the hold is taken: a failure here must not leave it held
-    const hold = this.deps.holds.take(id, param);
+    return this.holdOf(id, items, this.deps.holds.take(id, param));
+  }
+
+  /**
+   * The hold node `from` parked for a response it queued (ConversationHold.park), taken over to execute that
+   * response here; its items are read once it is held (nothing can change them until it is released).
+   */
+  adopt(id: string, from: string, param: string): ConversationHold {
+    const hold = this.deps.holds.adopt(id, from, param);
+    try {
+      return this.holdOf(id, this.historyOf(id, param), hold);
+    } catch (err) {
+      hold.release(); // deleted meanwhile: nothing to hold
+      throw err;
+    }
+  }
+
+  private holdOf(id: string, items: ResponseItem[], hold: Hold): ConversationHold {
+    const thread = isThreadId(id);
     return {
       id,
       items,
       started: hold.started,
+      park: hold.park,
       release: (added) => {
         if (!hold.release() || !added) return;
         const exists = thread ? this.deps.threads.conversation(id) !== null : this.deps.repos.conversations.get(id) !== null;
@@ -145,8 +164,15 @@ export interface ConversationHold {
   /** Its items when the response started: the response's history. */
   items: ResponseItem[];
   started(responseId: string): void;
+  /** Leaves the conversation held for the response queued in it, which another node adopts (`adopt`). */
+  park(): void;
   /** Ends the hold; `added` (the response's input and output) joins the conversation, null when it did not end well. */
   release(added: readonly ResponseItem[] | null): void;
+}
+
+/** The conversation a request names (an id, or `{id}`), or null. */
+export function conversationIdOf(conversation: ResponseCreateParams["conversation"]): string | null {
+  return typeof conversation === "string" ? conversation : (conversation?.id ?? null);
 }
 
 /** What a thread read as a conversation leaves to the Assistants API. */

@@ -1,11 +1,14 @@
 import type { Response, ResponseUsage } from "../api/responses-wire.js";
 import type { AssistantTool, StepToolCall } from "../api/wire.js";
+import { ApiError } from "../errors.js";
 import { ModelError, type ChatModel, type ChatRequest } from "../llm/chat-model.js";
 import { streamChatTurn } from "../runs/chat-turn.js";
 import { annotateFiles, cite, type NumberedSource } from "../runs/citations.js";
 import { ServerShutdown } from "../runs/state.js";
 import type { BuiltinCall, ToolScope } from "../tools/builtin-tool.js";
 import type { Toolbox } from "../tools/toolbox.js";
+import type { ContainerService } from "../objects/container-service.js";
+import type { Prepared } from "./prepare.js";
 import { zeroUsage, type ResponseWriter } from "./response-writer.js";
 import { log } from "../log.js";
 
@@ -107,6 +110,30 @@ export async function executeResponse(writer: ResponseWriter, request: ChatReque
   }
 }
 
+/** How a prepared response executes: its tools' scope (the container is the sandbox session), its limits. */
+export function executeOptionsFor(prepared: Prepared, deps: { chat: ChatModel; tools: Toolbox; containers: ContainerService }): ExecuteOptions {
+  const { response, container } = prepared;
+  const { containers } = deps;
+  return {
+    chat: deps.chat,
+    tools: deps.tools,
+    configured: prepared.configured,
+    scope: {
+      tools: prepared.configured,
+      vectorStoreIds: prepared.vectorStoreIds,
+      filters: prepared.filters,
+      // The container is the sandbox session: its variables and files carry on across calls and responses.
+      sessionKey: container?.id ?? response.id,
+      codeFileIds: container?.fileIds ?? [],
+      filesWritten: container ? (files) => void containers.addFiles(container.id, files.map((f) => f.file_id), "tools") : undefined,
+    },
+    parallelToolCalls: response.parallel_tool_calls,
+    containerId: container?.id ?? "",
+    maxToolCalls: response.max_tool_calls,
+    sources: prepared.sources,
+  };
+}
+
 /** The request with only its function tools offered (built-ins spent their max_tool_calls). */
 function functionsOnly(request: ChatRequest, options: ExecuteOptions): Partial<ChatRequest> {
   const functionNames = new Set(options.configured.flatMap((t) => (t.type === "function" ? [t.function.name] : [])));
@@ -143,6 +170,8 @@ function citationsOf(text: string, sources: NumberedSource[], written: FileWritt
 export function errorOf(err: unknown, signal?: AbortSignal): { code: string; message: string } {
   if (signal?.reason instanceof ServerShutdown) return { code: "server_error", message: signal.reason.message };
   if (err instanceof ModelError) return { code: err.code, message: err.message };
+  // A request refused where it is executed (a queued one prepared again on a worker): its own words.
+  if (err instanceof ApiError) return { code: err.code ?? "invalid_request_error", message: err.message };
   log.error({ err }, "response failed");
   return { code: "server_error", message: `The response failed: ${err instanceof Error ? err.message : String(err)}` };
 }

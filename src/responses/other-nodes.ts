@@ -66,7 +66,10 @@ export class OtherNodes {
    */
   endOrphans(): void {
     const { leases } = this.deps;
-    const candidates = this.deps.repos.responses.unfinishedIds().filter((id) => !this.deps.isLocal(id));
+    const { responses } = this.deps.repos;
+    // Shared: a queued response nobody holds has not started anywhere; a node takes it up (response-queue.ts).
+    const waiting = leases.shared ? new Set(responses.queuedIds()) : new Set<string>();
+    const candidates = responses.unfinishedIds().filter((id) => !this.deps.isLocal(id) && !waiting.has(id));
     if (candidates.length === 0) return;
     const held = leases.heldIds("response"); // live work of other nodes is not even tried (a claim locks its row)
     for (const id of candidates) {

@@ -54,6 +54,8 @@ export interface PrepareOptions {
   inputOptional?: boolean;
   /** The previous response's history as a WebSocket connection remembers it (it may not be stored). */
   history?: ResponseItem[];
+  /** The response as it was stored when queued (another node prepared it first): executed as it is. */
+  response?: Response;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function prepareResponse(params: ResponseCreateParams, deps: Prepar
   // Whether the model sees images is known once it is resolved (model-request.ts); both prompts are ready.
   const visionMessages = attachments.hasImages ? [...system, ...toChatMessages(shown, deps.tools, attachments, true).messages] : undefined;
   return {
-    response: startingResponse(p, deps.clock()),
+    response: options.response ?? startingResponse(p, deps.clock()),
     include: p.include ?? [],
     configured,
     vectorStoreIds: fileSearch?.vector_store_ids ?? [],

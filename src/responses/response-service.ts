@@ -5,25 +5,24 @@ import type { ClusterSignals } from "../cluster/signals.js";
 import type { WorkLeases } from "../cluster/work-leases.js";
 import { AsyncQueue } from "../concurrency/async-queue.js";
 import { badRequest, notFound } from "../errors.js";
-import { ModelError, type ChatModel, type TokenCount } from "../llm/chat-model.js";
+import type { ChatModel } from "../llm/chat-model.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { ContainerService } from "../objects/container-service.js";
-import { estimate, tokenCounter } from "../llm/token-count.js";
 import { MAX_BUFFERED_EVENTS } from "../runs/run-stream.js";
 import { ServerShutdown } from "../runs/state.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
-import { errorOf, executeResponse, ResponseCancelled, type ExecuteOptions } from "./executor.js";
-import { streamChatTurn } from "../runs/chat-turn.js";
-import { COMPACT_INSTRUCTION, compactedResponse } from "./compaction.js";
-import type { ConversationHold, ConversationService } from "./conversations.js";
+import { errorOf, executeOptionsFor, executeResponse, ResponseCancelled } from "./executor.js";
+import { conversationIdOf, type ConversationHold, type ConversationService } from "./conversations.js";
+import { compactConversation, countInputTokens } from "./dry-runs.js";
 import { modelRequest } from "./model-request.js";
 import type { AttachmentDeps } from "./attachments.js";
 import { prepareResponse, type Prepared } from "./prepare.js";
 import { OtherNodes } from "./other-nodes.js";
 import { ResponsePresenter } from "./present.js";
-import { ResponseWriter, zeroUsage } from "./response-writer.js";
+import { ResponseQueue, type QueuedRequest } from "./response-queue.js";
+import { ResponseWriter } from "./response-writer.js";
 import { log, withLogFields } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
@@ -40,6 +39,10 @@ export interface ResponseServiceDeps {
   leases: WorkLeases;
   signals: ClusterSignals;
   metrics?: Pick<MetricsSink, "responsesEnded">;
+  /** ROLE: an `api` node leaves background responses to the others (response-queue.ts). Default `all`. */
+  role?: "all" | "api" | "worker";
+  /** How many queued responses a node takes up at once (RUN_CONCURRENCY, as for runs). */
+  concurrency?: number;
 }
 
 /** What one WebSocket connection remembers between its turns: the last response that ended well, and its history. */
@@ -74,15 +77,22 @@ export class ResponseService {
   private closed = false;
   private readonly present: ResponsePresenter;
   private readonly elsewhere: OtherNodes;
+  private readonly queue: ResponseQueue;
 
   constructor(private readonly deps: ResponseServiceDeps) {
     this.present = new ResponsePresenter(deps.tools);
-    this.elsewhere = new OtherNodes({ ...deps, isLocal: (id) => this.active.has(id), stopLocal: (id, reason) => this.active.get(id)?.controller.abort(reason) });
+    const isLocal = (id: string) => this.active.has(id);
+    this.elsewhere = new OtherNodes({ ...deps, isLocal, stopLocal: (id, reason) => this.active.get(id)?.controller.abort(reason) });
+    this.queue = new ResponseQueue({ ...deps, role: deps.role ?? "all", concurrency: deps.concurrency ?? 8, isLocal, execute: (response, request) => this.resume(response, request) });
   }
 
-  /** A plain request waits for the end; a background one answers at once, with the response in progress. */
+  /**
+   * A plain request waits for the end; a background one answers at once, with the response in progress (or,
+   * received by an api node, queued for a worker).
+   */
   async create(p: ResponseCreateParams): Promise<Response> {
     const prepared = await this.prepare(p);
+    if (this.queue.queues(prepared.response)) return this.present.response(this.queue.enqueue(prepared, p), prepared.include);
     const done = this.execute(prepared, null);
     if (prepared.response.background) return this.present.response(this.stored(prepared.response.id), prepared.include);
     return this.present.response(await done, prepared.include);
@@ -96,7 +106,7 @@ export class ResponseService {
     const response = this.stored(id);
     if (!response.background) throw badRequest("Only responses created with background=true can be cancelled.", null);
     const active = this.active.get(id);
-    if (!active) return this.present.response(await this.elsewhere.cancel(response), []);
+    if (!active) return this.present.response(this.queue.cancel(response) ?? (await this.elsewhere.cancel(response)), []);
     active.controller.abort(new ResponseCancelled());
     return this.present.response(await active.done, []);
   }
@@ -104,6 +114,7 @@ export class ResponseService {
   /** Ends what a previous process left running, once at boot (and, sharing the store, what dead nodes left). */
   recover(): void {
     this.elsewhere.start();
+    this.queue.start();
   }
 
   /**
@@ -116,6 +127,11 @@ export class ResponseService {
   async createStream(p: ResponseCreateParams, memory?: ConnectionMemory): Promise<ResponseEvents> {
     const remembered = memory?.last && memory.last.id === p.previous_response_id ? memory.last.items : undefined;
     const prepared = await this.prepare(p, remembered);
+    if (this.queue.queues(prepared.response)) {
+      // Executed by a worker: its events are read back as that node stores them.
+      this.queue.enqueue(prepared, p);
+      return this.streamStored(prepared.response.id, undefined, prepared.include);
+    }
     const events = new AsyncQueue<ResponseEvent>({ maxBuffered: MAX_BUFFERED_EVENTS });
     let over = false;
     void this.execute(prepared, (event) => void events.push(this.present.event(event, prepared.include)))
@@ -171,55 +187,14 @@ export class ResponseService {
     return events;
   }
 
-  /**
-   * The input tokens a create request would send: instructions, history and input as the model sees them, and
-   * the tool definitions offered. Counted as the prompt fitter counts, the number `truncation` decides by: with
-   * the model's own tokenizer where its engine has one (the embedded engine: exact), else by `estimate` (about
-   * three characters a token, on the high side: Ollama exposes no tokenizer), also when the model cannot be
-   * asked now. Nothing is stored or created.
-   */
-  async inputTokens(p: InputTokensParams): Promise<{ object: "response.input_tokens"; input_tokens: number }> {
-    // A conversation's items count as its history, read without taking it (nothing runs).
-    const conversationId = conversationIdOf(p.conversation);
-    if (conversationId !== null && p.previous_response_id) throw badRequest("previous_response_id and conversation cannot be used together: a conversation carries its own history.", "previous_response_id");
-    const history = conversationId === null ? undefined : this.deps.conversations.historyOf(conversationId, "conversation");
-    const prepared = await prepareResponse({ ...p, model: p.model ?? "default" }, this.deps, { dryRun: true, ...(history ? { history } : {}) });
-    const hint = prepared.offered.length > 0 ? this.deps.tools.hint(prepared.choice) : null;
-    const tools = this.deps.tools.offered(prepared.offered, prepared.choice);
-    const messages = [...prepared.messages, ...(hint ? [{ role: "system" as const, content: hint }] : [])];
-    const toolTokens = tools.length > 0 ? Math.ceil(JSON.stringify(tools).length / 3) : 0;
-    return { object: "response.input_tokens", input_tokens: (await this.counterFor(prepared.response.model))(messages) + toolTokens };
+  /** The input tokens a create request would send (dry-runs.ts); nothing is stored or created. */
+  inputTokens(p: InputTokensParams): Promise<{ object: "response.input_tokens"; input_tokens: number }> {
+    return countInputTokens(p, this.deps);
   }
 
-  private async counterFor(model: string): Promise<TokenCount> {
-    try {
-      return tokenCounter(await this.deps.chat.details(this.deps.models.resolveChat(model).tag));
-    } catch {
-      return estimate; // the model is not reachable now: counting needs no model call
-    }
-  }
-
-  /**
-   * Compacts a conversation (input and/or a stored chain) into its user messages and one compaction item whose
-   * summary the model writes; the items can be sent back as input to go on in less context. Nothing is stored.
-   * A model failure is an HTTP error here: nothing else could report it.
-   */
-  async compact(p: CompactParams): Promise<CompactedResponse> {
-    const params = { model: p.model ?? this.deps.models.defaultChatModel, input: p.input ?? undefined, previous_response_id: p.previous_response_id, instructions: p.instructions, truncation: "auto" as const };
-    const prepared = await prepareResponse(params, this.deps, { dryRun: true, inputOptional: true });
-    const asked: Prepared = { ...prepared, messages: [...prepared.messages, { role: "user", content: COMPACT_INSTRUCTION }], offered: [], format: undefined };
-    delete asked.visionMessages; // the summary is of the words; images are named in them
-    const summarize = async () => {
-      const request = await modelRequest(asked, this.deps);
-      if ("error" in request) throw badRequest(request.error.message, "input", request.error.code);
-      return streamChatTurn(this.deps.chat, request, new AbortController().signal, () => undefined);
-    };
-    const turn = await summarize().catch((err: unknown) => {
-      throw err instanceof ModelError ? err.toApiError() : err;
-    });
-    const usage = { ...zeroUsage(), input_tokens: turn.promptTokens, output_tokens: turn.completionTokens, total_tokens: turn.promptTokens + turn.completionTokens };
-    usage.output_tokens_details.reasoning_tokens = turn.thinkingTokens;
-    return compactedResponse([...prepared.history, ...prepared.input], turn.text.trim(), usage, this.deps.clock());
+  /** A conversation compacted into its user messages and one summary (dry-runs.ts); nothing is stored. */
+  compact(p: CompactParams): Promise<CompactedResponse> {
+    return compactConversation(p, this.deps);
   }
 
   /** A stored response; `include` asks for what is left out by default (file_search results). */
@@ -234,12 +209,12 @@ export class ResponseService {
   }
 
   delete(id: string): { id: string; object: "response"; deleted: true } {
-    this.stored(id);
+    const response = this.stored(id);
     const active = this.active.get(id);
     if (active) {
       active.deleted = true;
       active.controller.abort(new ResponseCancelled());
-    }
+    } else if (response.status === "queued") this.queue.forget(id);
     this.deps.repos.responseItems.deleteFor(id);
     this.deps.repos.responseEvents.deleteFor(id);
     this.deps.repos.responses.delete(id);
@@ -261,6 +236,7 @@ export class ResponseService {
   async close(): Promise<void> {
     this.closed = true;
     this.elsewhere.close();
+    this.queue.close();
     const shutdown = new ServerShutdown();
     const pending = [...this.active.values()];
     for (const { controller } of pending) controller.abort(shutdown);
@@ -293,10 +269,10 @@ export class ResponseService {
    * Stores the response, then runs it; registered as active until it ended, so cancel and close can stop it and
    * streams can follow it. `reader` is the creating request's stream, if it streams.
    */
-  private execute(prepared: Prepared & { hold?: ConversationHold }, reader: ((event: ResponseEvent) => void) | null): Promise<Response> {
+  private execute(prepared: Prepared & { hold?: ConversationHold }, reader: ((event: ResponseEvent) => void) | null, takenUp?: TakenUp): Promise<Response> {
     const { response, input } = prepared;
     const { repos } = this.deps;
-    if (response.store) {
+    if (!takenUp && response.store) {
       // Leased before it is stored in progress, so no other node's sweep takes it for orphaned (a new id: always free).
       this.deps.leases.claim("response", response.id);
       try {
@@ -308,9 +284,9 @@ export class ResponseService {
         throw err;
       }
     }
-    const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
+    const active: Active = takenUp?.active ?? { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
     this.active.set(response.id, active);
-    active.done = withLogFields({ response_id: response.id }, () => this.run(prepared, this.sinkFor(response, active), active.controller)).then((ended) => {
+    active.done = withLogFields({ response_id: response.id }, () => this.run(prepared, this.sinkFor(response, active), active.controller, takenUp?.next ?? null)).then((ended) => {
       // In a conversation: the input and output join it when the response ended well (the hold ends either way).
       const endedWell = ended.status === "completed" || ended.status === "incomplete";
       try {
@@ -321,10 +297,53 @@ export class ResponseService {
       }
       return ended;
     }).finally(() => {
+      if (takenUp) repos.responses.deleteRequest(response.id);
       // Last: a node waiting on another's cancel reads the lease gone only once the conversation is free too.
       if (response.store) this.deps.leases.release("response", response.id);
     });
     return active.done;
+  }
+
+  /**
+   * A response this node took from the queue (its lease held, in its project): prepared again from its
+   * request, in its conversation (the hold adopted from the node that queued it), then executed as any other.
+   * Registered as active at once, so a cancel or a stream arriving meanwhile finds it here.
+   */
+  private resume(response: Response, request: QueuedRequest): Promise<Response> {
+    const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(), deleted: false };
+    this.active.set(response.id, active);
+    const next = (this.deps.repos.responseEvents.lastSequence(response.id) ?? -1) + 1;
+    active.done = withLogFields({ response_id: response.id }, async () => {
+      let hold: ConversationHold | undefined;
+      try {
+        const { conversation } = request;
+        hold = conversation ? this.deps.conversations.adopt(conversation.id, conversation.node, "conversation") : undefined;
+        hold?.started(response.id);
+        const prepared = await prepareResponse(request.params, this.deps, { response, ...(hold ? { history: hold.items } : {}) });
+        return await this.execute({ ...prepared, ...(hold ? { hold } : {}) }, null, { active, next });
+      } catch (err) {
+        hold?.release(null);
+        return this.endUntaken(response, active, next, err);
+      }
+    });
+    return active.done;
+  }
+
+  /**
+   * A queued response that could not start here (its conversation taken meanwhile, a file or container gone
+   * since it was queued, or cancelled while it was prepared) ends as it would have running: failed or cancelled.
+   */
+  private endUntaken(response: Response, active: Active, next: number, err: unknown): Response {
+    const { repos } = this.deps;
+    this.active.delete(response.id);
+    const writer = new ResponseWriter(response, this.sinkFor(response, active), this.deps.clock);
+    writer.resume(next, false);
+    const ended = active.controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, active.controller.signal));
+    if (repos.responses.get(response.id)) repos.responses.update(ended);
+    this.deps.metrics?.responsesEnded.inc({ status: ended.status });
+    repos.responses.deleteRequest(response.id);
+    this.deps.leases.release("response", response.id);
+    return ended;
   }
 
   /**
@@ -344,16 +363,18 @@ export class ResponseService {
     };
   }
 
-  private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController): Promise<Response> {
+  /** `resumeAt`: a queued response taken up, whose stored events end before this sequence number. */
+  private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController, resumeAt: number | null): Promise<Response> {
     const { response } = prepared;
     const { repos, clock } = this.deps;
     const writer = new ResponseWriter(response, sink, clock);
-    writer.start();
+    if (resumeAt === null) writer.start();
+    else writer.resume(resumeAt);
     await Promise.resolve(); // registered as active before any work that could end it
     let ended: Response;
     try {
       const request = await modelRequest(prepared, this.deps);
-      ended = "error" in request ? writer.fail(request.error) : await executeResponse(writer, request, this.executeOptions(prepared), controller.signal);
+      ended = "error" in request ? writer.fail(request.error) : await executeResponse(writer, request, executeOptionsFor(prepared, this.deps), controller.signal);
     } catch (err) {
       ended = controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, controller.signal));
     } finally {
@@ -364,32 +385,10 @@ export class ResponseService {
     if (response.store && repos.responses.get(response.id)) repos.responses.update(ended);
     return ended;
   }
-
-  private executeOptions(prepared: Prepared): ExecuteOptions {
-    const { response, container } = prepared;
-    const { containers } = this.deps;
-    return {
-      chat: this.deps.chat,
-      tools: this.deps.tools,
-      configured: prepared.configured,
-      scope: {
-        tools: prepared.configured,
-        vectorStoreIds: prepared.vectorStoreIds,
-        filters: prepared.filters,
-        // The container is the sandbox session: its variables and files carry on across calls and responses.
-        sessionKey: container?.id ?? response.id,
-        codeFileIds: container?.fileIds ?? [],
-        filesWritten: container ? (files) => void containers.addFiles(container.id, files.map((f) => f.file_id), "tools") : undefined,
-      },
-      parallelToolCalls: response.parallel_tool_calls,
-      containerId: container?.id ?? "",
-      maxToolCalls: response.max_tool_calls,
-      sources: prepared.sources,
-    };
-  }
 }
 
-/** The conversation a request names (an id, or `{id}`), or null. */
-function conversationIdOf(conversation: ResponseCreateParams["conversation"]): string | null {
-  return typeof conversation === "string" ? conversation : (conversation?.id ?? null);
+/** A queued response taken up by this node: its registration, and the sequence number its events go on from. */
+interface TakenUp {
+  active: Active;
+  next: number;
 }

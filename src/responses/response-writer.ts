@@ -31,6 +31,21 @@ export class ResponseWriter {
     this.emit("response.in_progress", { response: this.snapshot() });
   }
 
+  /** A background response left for another node to execute: created, then queued. */
+  queue(): void {
+    this.response.status = "queued";
+    this.emit("response.created", { response: this.snapshot() });
+    this.emit("response.queued", { response: this.snapshot() });
+  }
+
+  /** A queued response taken up (its events so far end before `nextSequence`): in progress, or ended at once. */
+  resume(nextSequence: number, begin = true): void {
+    this.sequence = nextSequence;
+    if (!begin) return;
+    this.response.status = "in_progress";
+    this.emit("response.in_progress", { response: this.snapshot() });
+  }
+
   /** The next piece of the turn's reasoning: opens a reasoning item on the first, then streams the rest. */
   reasoning(delta: string): void {
     if (delta === "") return;

@@ -120,8 +120,7 @@ export class VectorStoreService implements VectorStoreLinks {
       this.repos.batches.deleteWhere({ vector_store_id: id });
       this.repos.indexSettings.delete(id);
     })();
-    this.ingestor.stop(id);
-    await this.index.drop(id);
+    await this.ingestor.removeFromIndex(id);
   }
 
   /** Makes `fileIds` the store's files: missing ones are added (and indexed), others removed. */
@@ -178,16 +177,15 @@ export class VectorStoreService implements VectorStoreLinks {
   async removeFile(storeId: string, fileId: string): Promise<void> {
     this.findFile(storeId, fileId);
     this.repos.storeFiles.remove(storeId, fileId);
-    this.ingestor.stop(storeId, fileId);
-    await this.index.deleteFile(storeId, fileId);
+    await this.ingestor.removeFromIndex(storeId, fileId);
   }
 
   /** A deleted file leaves every store it was in. */
   async forgetFile(fileId: string): Promise<void> {
     const memberships = this.repos.storeFiles.all({ file_id: fileId });
     this.repos.storeFiles.deleteWhere({ file_id: fileId });
-    for (const m of memberships) this.ingestor.stop(m.vector_store_id, fileId);
-    for (const m of memberships) await this.index.deleteFile(m.vector_store_id, fileId);
+    for (const m of memberships) this.ingestor.stop(m.vector_store_id, fileId); // every store's at once, first
+    for (const m of memberships) await this.ingestor.removeFromIndex(m.vector_store_id, fileId);
   }
 
   async fileContent(storeId: string, fileId: string): Promise<{ type: "text"; text: string }[]> {

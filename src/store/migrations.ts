@@ -136,4 +136,7 @@ export const MIGRATIONS: readonly string[] = [
   ${projectTable("conversation_items", "conversation_id TEXT NOT NULL,")}
   CREATE INDEX conversation_items_by_conversation ON conversation_items(project, conversation_id, seq);
   `,
+  // A background response queued by an api node (ROLE=api) for a worker: the request it is executed from,
+  // kept until it ends (not part of the wire object, as run_options is not).
+  `CREATE TABLE response_requests (response_id TEXT PRIMARY KEY, body TEXT NOT NULL);`,
 ];

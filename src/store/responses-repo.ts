@@ -5,15 +5,42 @@ import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
 
 export class ResponsesRepo extends DocumentTable<Response> {
   private readonly unfinishedIdsStmt;
+  private readonly queuedIdsStmt;
+  private readonly saveRequestStmt;
+  private readonly requestStmt;
+  private readonly deleteRequestStmt;
 
   constructor(db: Db) {
     super(db, "responses", [{ name: "status", of: (r) => r.status }]);
     this.unfinishedIdsStmt = new ScopedStatement(db, "SELECT id FROM responses WHERE status IN ('in_progress', 'queued'){project} ORDER BY seq", true);
+    this.queuedIdsStmt = new ScopedStatement(db, "SELECT id FROM responses WHERE status = 'queued'{project} ORDER BY seq", true);
+    this.saveRequestStmt = db.prepare("INSERT INTO response_requests (response_id, body) VALUES (?, ?)");
+    this.requestStmt = db.prepare("SELECT body FROM response_requests WHERE response_id = ?").pluck();
+    this.deleteRequestStmt = db.prepare("DELETE FROM response_requests WHERE response_id = ?");
   }
 
   /** The ids of `unfinished` (sweeps that act on few of them read no bodies). */
   unfinishedIds(): string[] {
     return this.unfinishedIdsStmt.all() as string[];
+  }
+
+  /** The ids of queued responses, oldest first (what a worker node takes). */
+  queuedIds(): string[] {
+    return this.queuedIdsStmt.all() as string[];
+  }
+
+  /** The request a queued response is to be executed from (responses/response-queue.ts); kept until it ends. */
+  saveRequest(responseId: string, request: unknown): void {
+    this.saveRequestStmt.run(responseId, JSON.stringify(request));
+  }
+
+  request<T>(responseId: string): T | null {
+    const body = this.requestStmt.get(responseId) as string | undefined;
+    return body === undefined ? null : (JSON.parse(body) as T);
+  }
+
+  deleteRequest(responseId: string): void {
+    this.deleteRequestStmt.run(responseId);
   }
 
   /** Responses not in a final state, oldest first (at boot: what a crash left running). */

@@ -52,7 +52,7 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
   });
 
   /** `n` nodes on one fresh schema, booted together; a shared DATA_DIR stands for the shared volume. */
-  async function nodes(n: number, extra: Record<string, string> | Record<string, string>[] = {}, embedDelayMs = 0): Promise<{ clients: OpenAI[]; servers: ServerProcess[]; schema: string }> {
+  async function nodes(n: number, extra: Record<string, string> | Record<string, string>[] = {}, embedDelayMs = 0): Promise<{ clients: OpenAI[]; servers: ServerProcess[]; schema: string; dataDir: string; another: (more: Record<string, string>) => Promise<ServerProcess> }> {
     fake = await startOllamaFake({ models: [DEFAULT_TAG], embedDelayMs });
     fake.script(...Array.from({ length: 400 }, () => byPrompt));
     const schema = `cluster_${process.pid}_${++schemaCount}`;
@@ -63,7 +63,13 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     const envOf = (i: number) => ({ ...env, ...(Array.isArray(extra) ? extra[i] : extra) });
     const started = await Promise.all(Array.from({ length: n }, (_, i) => startServer(envOf(i), { healthTimeoutMs: 30_000 })));
     servers.push(...started);
-    return { servers: started, clients: started.map((s) => new OpenAI({ baseURL: s.baseURL, apiKey: "unused", maxRetries: 0 })), schema };
+    // A node started later on the same schema and volume.
+    const another = async (more: Record<string, string>) => {
+      const server = await startServer({ ...env, ...more }, { healthTimeoutMs: 30_000 });
+      servers.push(server);
+      return server;
+    };
+    return { servers: started, clients: started.map((s) => new OpenAI({ baseURL: s.baseURL, apiKey: "unused", maxRetries: 0 })), schema, dataDir, another };
   }
 
   async function sql<T>(schema: string, text: string): Promise<T[]> {
@@ -220,6 +226,28 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     expect(hits.data[0]?.file_id).toBe(second.id);
   });
 
+  it("a file removed through another node than the one indexing its store is taken out of the index by the indexing node", { timeout: 60_000 }, async () => {
+    const { clients, servers: [indexer], dataDir } = await nodes(2, { LOG_LEVEL: "debug" }, 300);
+    const [a, b] = clients as [OpenAI, OpenAI];
+    const store = await a.vectorStores.create({ name: "one writer" });
+    const small = await a.files.create({ file: await toFile(Buffer.from("the quartz lantern sits on the shelf"), "small.txt"), purpose: "assistants" });
+    await a.vectorStores.files.create(store.id, { file_id: small.id });
+    await waitFor(async () => ((await a.vectorStores.files.retrieve(small.id, { vector_store_id: store.id })).status === "completed" ? true : null), 20_000, "the small file indexed");
+    // A long file keeps node a indexing the store (holding it) while b receives the removal.
+    const long = await a.files.create({ file: await toFile(Buffer.from(Array.from({ length: 3000 }, (_, i) => `alpha${i % 40}`).join(" ")), "long.txt"), purpose: "assistants" });
+    const embedded = fake.embedRequests.length;
+    await a.vectorStores.files.create(store.id, { file_id: long.id });
+    await waitFor(() => (fake.embedRequests.length > embedded ? true : null), 20_000, "the long file being embedded");
+    await b.vectorStores.files.delete(small.id, { vector_store_id: store.id });
+    await waitFor(() => (indexer!.stdout().includes("removing from the index for another node") ? true : null), 10_000, "the removal handed to the indexing node");
+    await waitFor(async () => ((await b.vectorStores.files.retrieve(long.id, { vector_store_id: store.id })).status === "completed" ? true : null), 30_000, "the long file indexed");
+    // The index itself (read as LanceDB stores it): the removed file's chunks are gone, the long file's there.
+    const lancedb = await import("@lancedb/lancedb");
+    const table = await (await lancedb.connect(path.join(dataDir, "lancedb"))).openTable(store.id);
+    expect(await table.countRows(`file_id = '${small.id}'`)).toBe(0);
+    expect(await table.countRows(`file_id = '${long.id}'`)).toBeGreaterThan(0);
+  });
+
   it("an API key created on one node works on the others, and once revoked there it stops working everywhere", { timeout: 60_000 }, async () => {
     const keysFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "la-cluster-keys-")), "keys.json");
     dirs.push(path.dirname(keysFile));
@@ -247,11 +275,6 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     await waitFor(async () => ((await c.vectorStores.retrieve(store.id)).file_counts.completed === 1 ? true : null), 15_000, "the file indexed");
 
     // Which node did what, from each node's own counters.
-    const counted = async (server: ServerProcess, series: string) => {
-      const text = await (await fetch(`${server.origin}/metrics`)).text();
-      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-      return line === undefined ? 0 : Number(line.slice(series.length + 1));
-    };
     expect(await counted(worker!, 'local_assistants_runs_ended_total{status="completed"}')).toBe(1);
     expect(await counted(api!, 'local_assistants_runs_ended_total{status="completed"}')).toBe(1);
     expect(await counted(worker!, 'local_assistants_ingestion_files_total{status="completed"}')).toBe(1);
@@ -331,6 +354,70 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     } finally {
       await s3.close();
     }
+  });
+
+  /** A node's own count of one metric series (0 when it has none yet). */
+  const counted = async (server: ServerProcess, series: string) => {
+    const text = await (await fetch(`${server.origin}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  };
+  const outputText = (response: OpenAI.Responses.Response) => response.output.flatMap((o) => (o.type === "message" ? o.content.map((c) => (c.type === "output_text" ? c.text : "")) : [])).join("");
+  const itemTexts = async (c: OpenAI, conversationId: string) =>
+    (await c.conversations.items.list(conversationId, { order: "asc" })).data.map((item) => (item.type === "message" ? item.content.map((part) => ("text" in part ? part.text : "")).join("") : item.type));
+
+  it("ROLE=api leaves background responses to a worker: queued, executed there, streamed from the api node, in a conversation too", { timeout: 60_000 }, async () => {
+    const { clients, servers: [api, worker] } = await nodes(2, [{ ROLE: "api" }, { ROLE: "worker" }]);
+    const c = clients[0]!;
+    const queued = await c.responses.create({ model: "gpt-4o", input: "slow in the background", background: true });
+    expect(queued.status).toBe("queued");
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of await c.responses.retrieve(queued.id, { stream: true })) events.push(event);
+    expect(events.slice(0, 3).map((e) => [e.type, "response" in e ? e.response.status : null])).toEqual([["response.created", "queued"], ["response.queued", "queued"], ["response.in_progress", "in_progress"]]);
+    expect(events.at(-1)?.type).toBe("response.completed");
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    const done = await c.responses.retrieve(queued.id);
+    expect([done.status, outputText(done)]).toEqual(["completed", "one two three four five"]);
+
+    // Created streaming: the creating request reads the worker's events as they are stored.
+    const streamed: string[] = [];
+    for await (const event of await c.responses.create({ model: "gpt-4o", input: "streamed to the api node", background: true, stream: true })) streamed.push(event.type);
+    expect(streamed.slice(0, 2)).toEqual(["response.created", "response.queued"]);
+    expect(streamed).toContain("response.output_text.delta");
+    expect(streamed.at(-1)).toBe("response.completed");
+
+    // In a conversation: held while queued and running, its items added once it ended.
+    const conversation = await c.conversations.create({});
+    const first = await c.responses.create({ model: "gpt-4o", input: "slow in the conversation", conversation: conversation.id, background: true });
+    const refused = await c.responses.create({ model: "gpt-4o", input: "me too", conversation: conversation.id }).catch((err: unknown) => err as { status?: number; code?: string });
+    expect(refused).toMatchObject({ status: 400, code: "conversation_locked" });
+    await waitFor(async () => ((await c.responses.retrieve(first.id)).status === "completed" ? true : null), 10_000, "the conversation's response completed");
+    expect(await itemTexts(c, conversation.id)).toEqual(["slow in the conversation", "one two three four five"]);
+    const after = await c.responses.create({ model: "gpt-4o", input: "after it", conversation: conversation.id, background: true });
+    await waitFor(async () => ((await c.responses.retrieve(after.id)).status === "completed" ? true : null), 10_000, "the next one completed");
+
+    expect(await counted(worker!, 'local_assistants_responses_ended_total{status="completed"}')).toBe(4);
+    expect(await counted(api!, 'local_assistants_responses_ended_total{status="completed"}')).toBe(0);
+  });
+
+  it("a response queued on an api node holds its conversation until cancelled or deleted there; a worker started later takes the next", { timeout: 60_000 }, async () => {
+    const { clients: [c], another } = await nodes(1, { ROLE: "api" });
+    const conversation = await c!.conversations.create({});
+    const waiting = await c!.responses.create({ model: "gpt-4o", input: "never taken", conversation: conversation.id, background: true });
+    const refused = await c!.responses.create({ model: "gpt-4o", input: "me too", conversation: conversation.id }).catch((err: unknown) => err as { status?: number; code?: string });
+    expect(refused).toMatchObject({ status: 400, code: "conversation_locked" });
+    expect((await c!.responses.cancel(waiting.id)).status).toBe("cancelled");
+    // Free again: a plain response executes on the api node itself.
+    expect(outputText(await c!.responses.create({ model: "gpt-4o", input: "now me", conversation: conversation.id }))).toBe("echo: now me");
+    const deleted = await c!.responses.create({ model: "gpt-4o", input: "deleted while queued", conversation: conversation.id, background: true });
+    await c!.responses.delete(deleted.id);
+    const later = await c!.responses.create({ model: "gpt-4o", input: "taken later", conversation: conversation.id, background: true });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await c!.responses.retrieve(later.id)).status).toBe("queued"); // nobody takes it: no worker yet
+    await another({ ROLE: "worker" });
+    await waitFor(async () => ((await c!.responses.retrieve(later.id)).status === "completed" ? true : null), 15_000, "the worker took it");
+    expect(await itemTexts(c!, conversation.id)).toEqual(["now me", "echo: now me", "taken later", "echo: taken later"]);
+    expect(modelCallsFor("never taken") + modelCallsFor("deleted while queued")).toBe(0);
   });
 
   it("a conversation held by a response on one node is refused to a response on another until it ends", { timeout: 60_000 }, async () => {

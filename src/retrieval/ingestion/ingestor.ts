@@ -61,6 +61,10 @@ export interface IngestPlacement {
   forward(storeId: string, fileId: string, fresh: boolean): void;
   /** This node has nothing of the store left queued or running: another node may take it. */
   release(storeId: string): void;
+  /** Takes the store to write its index once (a removal), whatever this node's ROLE; true: write it here. */
+  claimWrite(storeId: string): boolean;
+  /** Hands a removal from the store's index (the whole store with `fileId` null) to the node that holds it. */
+  forwardRemoval(storeId: string, fileId: string | null): void;
 }
 
 /** Two lanes: one store's slow file leaves a lane for the others, without more than two index writers at once. */
@@ -69,11 +73,15 @@ export const DEFAULT_CONCURRENCY = 2;
 export class Ingestor {
   private readonly lanes: IngestLane[];
   private readonly progress = new IngestionProgress();
+  /** Removals from a store's index writing now (per store): its lease is kept until they are done. */
+  private readonly removing = new Map<string, number>();
 
   constructor(private readonly deps: IngestorDeps) {
     const n = Math.max(1, Math.floor(deps.concurrency ?? DEFAULT_CONCURRENCY));
+    // A lane that runs dry gives its stores back, but not one a removal is still writing.
+    const placement = deps.placement && { ...deps.placement, release: (storeId: string) => void (this.removing.has(storeId) || deps.placement!.release(storeId)) };
     // A lane tells waiters on stores it stops; the Ingestor's stop tells them once itself.
-    this.lanes = Array.from({ length: n }, () => new IngestLane(deps, this.progress));
+    this.lanes = Array.from({ length: n }, () => new IngestLane({ ...deps, ...(placement ? { placement } : {}) }, this.progress));
   }
 
   /** How far reading the file has got, while it is being read or its last chunks wait; null otherwise. */
@@ -111,6 +119,32 @@ export class Ingestor {
     for (const lane of this.lanes) lane.stop(storeId, fileId);
     this.progress.forget(storeId, fileId);
     this.deps.onSettled?.(storeId);
+  }
+
+  /**
+   * Stops indexing a file (every file of the store without `fileId`) and takes its chunks out of the index (the
+   * store's table). Several nodes: written by the node that holds the store, one writer per index; a node that
+   * cannot take the store hands the removal to the holder by signal. Should that node die first, the chunks
+   * stay unseen: search describes hits from the store's files, and a file no longer there has none.
+   */
+  async removeFromIndex(storeId: string, fileId?: string): Promise<void> {
+    this.stop(storeId, fileId);
+    const { placement, index } = this.deps;
+    if (placement && !this.serves(storeId) && !placement.claimWrite(storeId)) {
+      placement.forwardRemoval(storeId, fileId ?? null);
+      return;
+    }
+    this.removing.set(storeId, (this.removing.get(storeId) ?? 0) + 1);
+    try {
+      if (fileId === undefined) await index.drop(storeId);
+      else await index.deleteFile(storeId, fileId);
+    } finally {
+      const left = this.removing.get(storeId)! - 1;
+      if (left > 0) this.removing.set(storeId, left);
+      else this.removing.delete(storeId);
+      // Taken for this write alone: free again unless the store's files are indexing here.
+      if (placement && left === 0 && !this.serves(storeId)) placement.release(storeId);
+    }
   }
 
   /** Resolves when nothing is queued, running or held on any lane (tests and benchmarks wait on it). */

@@ -98,6 +98,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX work_leases_by_node ON work_leases(node);
   `,
+  // As SQLite's: the request a queued background response is executed from (ROLE=api queues, a worker runs).
+  `CREATE TABLE response_requests (response_id TEXT PRIMARY KEY, body TEXT NOT NULL);`,
 ];
 
 /** How long a node waits at boot for another node's migration to finish. */
