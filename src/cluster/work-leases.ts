@@ -1,4 +1,5 @@
 import { isPostgres, type Db } from "../store/db.js";
+import type { SqlStatement } from "../store/sql.js";
 import { guarded, log, NODE_NAME } from "../log.js";
 
 /**
@@ -6,6 +7,10 @@ import { guarded, log, NODE_NAME } from "../log.js";
  * indexed, a conversation (or thread) a response holds.
  */
 export type WorkKind = "run" | "response" | "store" | "conversation";
+
+/** Work that waits in a table as `queued` rows until a node takes it. */
+export type QueuedKind = "run" | "response";
+const QUEUED_TABLES: Record<QueuedKind, string> = { run: "runs", response: "responses" };
 
 /**
  * Which server process executes a run or a response. Work is claimed, never assigned: the node that starts
@@ -28,6 +33,11 @@ export interface WorkLeases {
    * will take over (`takeOver`), as a conversation is held for the response queued in it. Its loss is no news.
    */
   park(kind: WorkKind, id: string): void;
+  /**
+   * Takes the leases of up to `limit` queued runs or responses nobody holds, oldest first, and answers their
+   * ids: the work queue's claim. Rows another node is claiming at the same moment are skipped, not waited for.
+   */
+  claimQueued(kind: QueuedKind, limit: number): string[];
   /** Takes the lease if it is free, lapsed, or held by node `from` (which parked it); true: it is this node's now. */
   takeOver(kind: WorkKind, id: string, from: string): boolean;
   /** The node holding a live lease on the work (this one included), or null. */
@@ -79,6 +89,10 @@ class LocalLeases implements WorkLeases {
 
   park(): void {} // held until released: this process is the one that takes it over
 
+  claimQueued(): string[] {
+    return []; // one process queues only for itself: its own queue runs what it queued
+  }
+
   takeOver(kind: WorkKind, id: string, from: string): boolean {
     return (from === this.node && this.held.has(`${kind}/${id}`)) || this.claim(kind, id);
   }
@@ -109,6 +123,7 @@ class SharedLeases implements WorkLeases {
   private readonly heldStmt;
   private readonly renewStmt;
   private readonly takeOverStmt;
+  private readonly claimQueuedStmts: Record<QueuedKind, SqlStatement>;
   private readonly renewal: NodeJS.Timeout;
   /** What this node holds ("kind/id"), to find at renewal any lease another node took meanwhile. */
   private readonly held = new Set<string>();
@@ -128,6 +143,18 @@ class SharedLeases implements WorkLeases {
         `ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at ` +
         `WHERE work_leases.expires_at < ${NOW_MS} OR work_leases.node = ? RETURNING node`,
     ).pluck();
+    // One statement: the oldest queued rows no live lease covers, locked FOR UPDATE SKIP LOCKED so that nodes
+    // claiming at once take different rows instead of racing for the same ones, and their leases inserted.
+    const claimQueued = (table: string) =>
+      db.prepare(
+        `WITH next AS (SELECT id FROM ${table} WHERE status = 'queued' AND NOT EXISTS ` +
+          `(SELECT 1 FROM work_leases l WHERE l.kind = ? AND l.id = ${table}.id AND l.expires_at >= ${NOW_MS}) ` +
+          `ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED) ` +
+          `INSERT INTO work_leases (kind, id, node, expires_at) SELECT ?, id, ?, ${NOW_MS} + ? FROM next ` +
+          `ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at ` +
+          `WHERE work_leases.expires_at < ${NOW_MS} RETURNING id`,
+      ).pluck();
+    this.claimQueuedStmts = { run: claimQueued(QUEUED_TABLES.run), response: claimQueued(QUEUED_TABLES.response) };
     this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ? RETURNING kind, id`);
     this.renewal = setInterval(() => this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
     this.renewal.unref();
@@ -147,6 +174,13 @@ class SharedLeases implements WorkLeases {
   /** Renewal renews every row of this node; one no longer in `held` is simply not missed when taken. */
   park(kind: WorkKind, id: string): void {
     this.held.delete(`${kind}/${id}`);
+  }
+
+  claimQueued(kind: QueuedKind, limit: number): string[] {
+    if (limit <= 0) return [];
+    const ids = this.claimQueuedStmts[kind].all(kind, limit, kind, this.node, this.ttlMs) as string[];
+    for (const id of ids) this.held.add(`${kind}/${id}`);
+    return ids;
   }
 
   takeOver(kind: WorkKind, id: string, from: string): boolean {

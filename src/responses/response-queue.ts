@@ -39,8 +39,6 @@ export class ResponseQueue {
       clock: Clock;
       role: "all" | "api" | "worker";
       concurrency: number;
-      /** Whether the response executes in this process. */
-      isLocal(id: string): boolean;
       /** Executes a queued response this node took (its lease held, in its project) until it ended. */
       execute(response: Response, request: QueuedRequest): Promise<unknown>;
     },
@@ -86,17 +84,11 @@ export class ResponseQueue {
     if (this.poller) clearInterval(this.poller);
   }
 
-  /** Takes queued responses nobody holds, oldest first, while fewer than `concurrency` taken ones execute here. */
+  /** Takes queued responses nobody holds (the work queue's claim), oldest first, up to `concurrency` at once here. */
   private take(): void {
     const { responses } = this.deps.repos;
     const { leases } = this.deps;
-    if (this.taken.size >= this.deps.concurrency) return;
-    const queued = responses.queuedIds().filter((id) => !this.deps.isLocal(id));
-    if (queued.length === 0) return;
-    const held = leases.heldIds("response");
-    for (const id of queued) {
-      if (this.taken.size >= this.deps.concurrency) return;
-      if (held.has(id) || !leases.claim("response", id)) continue;
+    for (const id of leases.claimQueued("response", this.deps.concurrency - this.taken.size)) {
       try {
         inProject(responses.projectOf(id) ?? DEFAULT_PROJECT, () => this.takeUp(id));
       } catch (err) {

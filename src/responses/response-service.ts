@@ -50,7 +50,6 @@ export interface ConnectionMemory {
   last: { id: string; items: ResponseItem[] } | null;
 }
 
-/** A streaming response as the HTTP layer writes it: its events until the last. */
 /** A reader's view of a response's events: the next one, leaving (`close`), and whether it was dropped for lagging. */
 export interface ResponseEvents {
   next(signal?: AbortSignal): Promise<IteratorResult<ResponseEvent, undefined>>;
@@ -83,7 +82,7 @@ export class ResponseService {
     this.present = new ResponsePresenter(deps.tools);
     const isLocal = (id: string) => this.active.has(id);
     this.elsewhere = new OtherNodes({ ...deps, isLocal, stopLocal: (id, reason) => this.active.get(id)?.controller.abort(reason) });
-    this.queue = new ResponseQueue({ ...deps, role: deps.role ?? "all", concurrency: deps.concurrency ?? 8, isLocal, execute: (response, request) => this.resume(response, request) });
+    this.queue = new ResponseQueue({ ...deps, role: deps.role ?? "all", concurrency: deps.concurrency ?? 8, execute: (response, request) => this.resume(response, request) });
   }
 
   /**
@@ -286,8 +285,9 @@ export class ResponseService {
     }
     const active: Active = takenUp?.active ?? { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
     this.active.set(response.id, active);
-    active.done = withLogFields({ response_id: response.id }, () => this.run(prepared, this.sinkFor(response, active), active.controller, takenUp?.next ?? null)).then((ended) => {
-      // In a conversation: the input and output join it when the response ended well (the hold ends either way).
+    // In a conversation: the input and output join it when the response ended well (the hold ends either way),
+    // at its last event, before its status is stored: whoever reads it ended finds the items there.
+    const joinConversation = (ended: Response): void => {
       const endedWell = ended.status === "completed" || ended.status === "incomplete";
       try {
         prepared.hold?.release(endedWell ? [...input, ...ended.output] : null);
@@ -295,6 +295,10 @@ export class ResponseService {
         // The response is over either way; a conversation that could not take its items must not crash the server.
         log.error({ err, response_id: response.id, conversation_id: prepared.hold?.id }, "adding the response's items to its conversation failed");
       }
+    };
+    const sink = this.sinkFor(response, active, joinConversation);
+    active.done = withLogFields({ response_id: response.id }, () => this.run(prepared, sink, active.controller, takenUp?.next ?? null)).then((ended) => {
+      joinConversation(ended); // ended without a last event (cancelled), or the hold was released already
       return ended;
     }).finally(() => {
       if (takenUp) repos.responses.deleteRequest(response.id);
@@ -351,9 +355,10 @@ export class ResponseService {
    * stream can be resumed), with the response row brought up to date at each event but text deltas (so a GET
    * while it runs shows its items and their status).
    */
-  private sinkFor(response: Response, active: Active): (event: ResponseEvent) => void {
+  private sinkFor(response: Response, active: Active, onLastEvent?: (ended: Response) => void): (event: ResponseEvent) => void {
     const { responses, responseEvents } = this.deps.repos;
     return (event) => {
+      if (onLastEvent && (event.type === "response.completed" || event.type === "response.incomplete")) onLastEvent(event.response as Response);
       if (response.background && !active.deleted) {
         responseEvents.append(response.id, event);
         // Every change but a delta (the many small ones) is stored: items opening, changing status, ending.

@@ -86,16 +86,10 @@ export class RunEngine {
     }
   }
 
-  /** Takes queued runs nobody holds, as many as there are free slots. */
+  /** Takes queued runs nobody holds (the work queue's claim), as many as there are free slots. */
   private takeQueued(): void {
-    if (this.closed || this.running.size + this.queue.length >= this.deps.concurrency) return;
-    const queued = this.deps.runs.unfinishedIds().filter((r) => r.status === "queued" && !this.running.has(r.id) && !this.queue.includes(r.id));
-    if (queued.length === 0) return;
-    const held = this.deps.leases.heldIds("run");
-    for (const { id } of queued) {
-      if (this.running.size + this.queue.length >= this.deps.concurrency) return;
-      if (!held.has(id) && this.deps.leases.claim("run", id)) this.enqueue(id);
-    }
+    if (this.closed) return;
+    for (const id of this.deps.leases.claimQueued("run", this.deps.concurrency - this.running.size - this.queue.length)) this.enqueue(id);
   }
 
   /**

@@ -24,7 +24,7 @@ export class ResponsesRepo extends DocumentTable<Response> {
     return this.unfinishedIdsStmt.all() as string[];
   }
 
-  /** The ids of queued responses, oldest first (what a worker node takes). */
+  /** The ids of queued responses, oldest first (left for a worker node: no sweep ends them). */
   queuedIds(): string[] {
     return this.queuedIdsStmt.all() as string[];
   }

@@ -83,6 +83,13 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     }
   }
 
+  /** A node's own count of one metric series (0 when it has none yet). */
+  const counted = async (server: ServerProcess, series: string) => {
+    const text = await (await fetch(`${server.origin}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  };
+
   /** The chat requests the model received whose last message is `content`. */
   const modelCallsFor = (content: string) =>
     fake.requests.filter((r) => r.path === "/api/chat" && r.body?.messages?.at(-1)?.content === content).length;
@@ -132,6 +139,33 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     // Exactly one execution each: the model saw every prompt once.
     const twice = [...runs, ...responses].filter((w) => modelCallsFor(w.prompt) !== 1).map((w) => `${w.prompt}: ${modelCallsFor(w.prompt)}`);
     expect(twice).toEqual([]);
+  });
+
+  it("120 runs and background responses queued by an api node are taken by two workers claiming at once, each executed exactly once", { timeout: 120_000 }, async () => {
+    const { clients: [c], servers: [, ...workers] } = await nodes(3, [{ ROLE: "api" }, { ROLE: "worker", RUN_CONCURRENCY: "4" }, { ROLE: "worker", RUN_CONCURRENCY: "4" }]);
+    const assistant = await c!.beta.assistants.create({ model: "gpt-4o" });
+    const work = await Promise.all(Array.from({ length: 120 }, async (_, i) => {
+      const prompt = `queued ${i}`;
+      if (i % 2 === 0) return { prompt, response: (await c!.responses.create({ model: "gpt-4o", input: prompt, background: true })).id };
+      const run = await c!.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: "user", content: prompt }] } });
+      return { prompt, run: { threadId: run.thread_id, id: run.id } };
+    }));
+    for (const w of work) {
+      if (w.run) expect((await waitForRun(c!, w.run.threadId, w.run.id, undefined, 60_000)).status, w.prompt).toBe("completed");
+      else {
+        const ended = await waitFor(async () => {
+          const got = await c!.responses.retrieve(w.response!);
+          return got.status === "completed" || got.status === "failed" ? got : null;
+        }, 60_000, w.prompt);
+        expect(ended.output_text).toBe(`echo: ${w.prompt}`);
+      }
+    }
+    expect(work.filter((w) => modelCallsFor(w.prompt) !== 1).map((w) => `${w.prompt}: ${modelCallsFor(w.prompt)}`)).toEqual([]);
+    // Both workers took a share of each kind.
+    for (const worker of workers) {
+      expect(await counted(worker, 'local_assistants_runs_ended_total{status="completed"}')).toBeGreaterThan(0);
+      expect(await counted(worker, 'local_assistants_responses_ended_total{status="completed"}')).toBeGreaterThan(0);
+    }
   });
 
   it("a node killed mid-run: another node ends its run and its background response failed, and the stream resumes there", { timeout: 60_000 }, async () => {
@@ -356,12 +390,6 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     }
   });
 
-  /** A node's own count of one metric series (0 when it has none yet). */
-  const counted = async (server: ServerProcess, series: string) => {
-    const text = await (await fetch(`${server.origin}/metrics`)).text();
-    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-    return line === undefined ? 0 : Number(line.slice(series.length + 1));
-  };
   const outputText = (response: OpenAI.Responses.Response) => response.output.flatMap((o) => (o.type === "message" ? o.content.map((c) => (c.type === "output_text" ? c.text : "")) : [])).join("");
   const itemTexts = async (c: OpenAI, conversationId: string) =>
     (await c.conversations.items.list(conversationId, { order: "asc" })).data.map((item) => (item.type === "message" ? item.content.map((part) => ("text" in part ? part.text : "")).join("") : item.type));
