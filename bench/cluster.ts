@@ -3,7 +3,8 @@
  * near-zero-latency model (the Ollama stand-in, answering at once), each configuration measured in the same
  * run, side by side:
  *   SQLite, 1 node | PostgreSQL, 1 node | PostgreSQL, 2 nodes | PostgreSQL, 3 nodes
- * and the cost of a lease claim + release and of a renewal, measured on the store interface itself.
+ * and the cost of a lease claim + release, of a renewal and of the work queue's claim, measured on the store
+ * interface itself.
  *
  *   npx tsx bench/cluster.ts [runs=150] [clients=8]
  *
@@ -83,6 +84,19 @@ async function leaseCosts(url: string): Promise<{ name: string; label: string; u
   t = performance.now();
   for (let i = 0; i < n; i++) renew.run(leases.node);
   const renewal = ((performance.now() - t) * 1000) / n;
+  // The work queue's claim (FOR UPDATE SKIP LOCKED over queued rows, leases inserted), one queued run at a time.
+  const insertRun = db.prepare("INSERT INTO runs (id, created_at, thread_id, status, body) VALUES (?, 0, ?, 'queued', '{}')");
+  for (let i = 0; i < n; i++) insertRun.run(`queued_${i}`, `thread_${i}`);
+  const started = db.prepare("UPDATE runs SET status = 'in_progress' WHERE id = ?");
+  let claiming = 0;
+  for (let i = 0; i < n; i++) {
+    t = performance.now();
+    const [id] = leases.claimQueued("run", 1);
+    claiming += performance.now() - t;
+    if (id === undefined) throw new Error("a queued run was not claimed");
+    started.run(id); // as its execution would, out of the timing: the next claim finds the rest still queued
+  }
+  const queuedClaim = (claiming * 1000) / n;
   const get = db.prepare("SELECT 1").pluck();
   t = performance.now();
   for (let i = 0; i < n; i++) get.get();
@@ -93,6 +107,7 @@ async function leaseCosts(url: string): Promise<{ name: string; label: string; u
     { name: "cluster_pg_statement_us", label: "one statement (SELECT 1) through the store", us: roundTrip },
     { name: "cluster_lease_claim_release_us", label: "lease claim + release (2 statements)", us: claim },
     { name: "cluster_lease_renewal_us", label: "renewal of 50 leases (one UPDATE)", us: renewal },
+    { name: "cluster_queued_claim_us", label: `claim of the oldest queued run (SKIP LOCKED), ${n} queued at first`, us: queuedClaim },
   ];
 }
 
