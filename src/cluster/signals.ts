@@ -7,7 +7,7 @@ import { guarded, log } from "../log.js";
  * (a run's file_search may be waiting for them) or that API keys were created or revoked.
  */
 export interface Signal {
-  kind: "abort-run" | "abort-response" | "ingest" | "ingest-fresh" | "unindex" | "settled" | "keys-changed";
+  kind: "abort-run" | "abort-response" | "delete-response" | "ingest" | "ingest-fresh" | "unindex" | "settled" | "keys-changed";
   id: string;
 }
 

@@ -29,17 +29,18 @@ export interface WorkLeases {
   claim(kind: WorkKind, id: string): boolean;
   release(kind: WorkKind, id: string): void;
   /**
-   * Keeps the lease alive without this node working on it: it is held for work queued here that another node
-   * will take over (`takeOver`), as a conversation is held for the response queued in it. Its loss is no news.
+   * Hands the lease to `owner` (a `parkedOwner` name): held for queued work rather than by this node, as a
+   * conversation is held for the response queued in it, until a node takes it over (`takeOver`). Every node's
+   * renewal keeps parked leases alive, so one outlives the node that parked it.
    */
-  park(kind: WorkKind, id: string): void;
+  park(kind: WorkKind, id: string, owner: string): void;
   /**
    * Takes the leases of up to `limit` queued runs or responses nobody holds, oldest first, and answers their
    * ids: the work queue's claim. Rows another node is claiming at the same moment are skipped, not waited for.
    */
   claimQueued(kind: QueuedKind, limit: number): string[];
-  /** Takes the lease if it is free, lapsed, or held by node `from` (which parked it); true: it is this node's now. */
-  takeOver(kind: WorkKind, id: string, from: string): boolean;
+  /** Takes the lease if it is free, lapsed, or parked for `owner`; true: it is this node's now. */
+  takeOver(kind: WorkKind, id: string, owner: string): boolean;
   /** The node holding a live lease on the work (this one included), or null. */
   holder(kind: WorkKind, id: string): string | null;
   /** The ids of `kind` any node (this one included) holds a live lease on: what a sweep need not try to claim. */
@@ -51,6 +52,12 @@ export interface WorkLeases {
   onLost(handler: (kind: WorkKind, id: string) => void): void;
   close(): void;
 }
+
+/** The owner of a lease parked for one queued piece of work (a response's id): no node's name looks like it. */
+export function parkedOwner(workId: string): string {
+  return `${PARKED}${workId}`;
+}
+const PARKED = "queued:";
 
 let instances = 0;
 
@@ -87,14 +94,14 @@ class LocalLeases implements WorkLeases {
     return this.held.has(`${kind}/${id}`) ? this.node : null;
   }
 
-  park(): void {} // held until released: this process is the one that takes it over
+  park(): void {} // held until released: this process is the one that takes it over (it never queues for another)
 
   claimQueued(): string[] {
     return []; // one process queues only for itself: its own queue runs what it queued
   }
 
-  takeOver(kind: WorkKind, id: string, from: string): boolean {
-    return (from === this.node && this.held.has(`${kind}/${id}`)) || this.claim(kind, id);
+  takeOver(kind: WorkKind, id: string): boolean {
+    return this.claim(kind, id);
   }
 
   heldIds(kind: WorkKind): Set<string> {
@@ -123,6 +130,7 @@ class SharedLeases implements WorkLeases {
   private readonly heldStmt;
   private readonly renewStmt;
   private readonly takeOverStmt;
+  private readonly parkStmt;
   private readonly claimQueuedStmts: Record<QueuedKind, SqlStatement>;
   private readonly renewal: NodeJS.Timeout;
   /** What this node holds ("kind/id"), to find at renewal any lease another node took meanwhile. */
@@ -155,7 +163,8 @@ class SharedLeases implements WorkLeases {
           `WHERE work_leases.expires_at < ${NOW_MS} RETURNING id`,
       ).pluck();
     this.claimQueuedStmts = { run: claimQueued(QUEUED_TABLES.run), response: claimQueued(QUEUED_TABLES.response) };
-    this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ? RETURNING kind, id`);
+    this.renewStmt = db.prepare(`UPDATE work_leases SET expires_at = ${NOW_MS} + ? WHERE node = ? OR node LIKE '${PARKED}%' RETURNING kind, id, node`);
+    this.parkStmt = db.prepare("UPDATE work_leases SET node = ? WHERE kind = ? AND id = ? AND node = ?");
     this.renewal = setInterval(() => this.renew(), Math.max(50, Math.floor(ttlMs / 3)));
     this.renewal.unref();
   }
@@ -171,9 +180,9 @@ class SharedLeases implements WorkLeases {
     this.releaseStmt.run(kind, id, this.node);
   }
 
-  /** Renewal renews every row of this node; one no longer in `held` is simply not missed when taken. */
-  park(kind: WorkKind, id: string): void {
+  park(kind: WorkKind, id: string, owner: string): void {
     this.held.delete(`${kind}/${id}`);
+    this.parkStmt.run(owner, kind, id, this.node);
   }
 
   claimQueued(kind: QueuedKind, limit: number): string[] {
@@ -183,8 +192,8 @@ class SharedLeases implements WorkLeases {
     return ids;
   }
 
-  takeOver(kind: WorkKind, id: string, from: string): boolean {
-    const won = this.takeOverStmt.get(kind, id, this.node, this.ttlMs, from) !== undefined;
+  takeOver(kind: WorkKind, id: string, owner: string): boolean {
+    const won = this.takeOverStmt.get(kind, id, this.node, this.ttlMs, owner) !== undefined;
     if (won) this.held.add(`${kind}/${id}`);
     return won;
   }
@@ -205,7 +214,8 @@ class SharedLeases implements WorkLeases {
   private renew(): void {
     let renewed: Set<string>;
     try {
-      renewed = new Set((this.renewStmt.all(this.ttlMs, this.node) as { kind: string; id: string }[]).map((r) => `${r.kind}/${r.id}`));
+      const rows = this.renewStmt.all(this.ttlMs, this.node) as { kind: string; id: string; node: string }[];
+      renewed = new Set(rows.filter((r) => r.node === this.node).map((r) => `${r.kind}/${r.id}`));
     } catch (err) {
       log.error({ err }, "lease renewal failed");
       return;

@@ -48,14 +48,15 @@ function ingestPlacement(leases: WorkLeases, signals: ClusterSignals, indexesHer
     claim: (storeId) => indexesHere && (leases.claim("store", storeId) || leases.holder("store", storeId) === leases.node),
     forward: (storeId, fileId, fresh) => {
       const holder = leases.holder("store", storeId);
-      // No holder any more (it just finished, or died): the next sweep takes the file over.
-      if (holder !== null) signals.send(holder, { kind: fresh ? "ingest-fresh" : "ingest", id: `${storeId}/${fileId}` });
+      // No holder any more (it just finished, or died), or this very node holding it only to remove from its
+      // index (an api node): the next sweep of an indexing node takes the file over.
+      if (holder !== null && holder !== leases.node) signals.send(holder, { kind: fresh ? "ingest-fresh" : "ingest", id: `${storeId}/${fileId}` });
     },
     release: (storeId) => leases.release("store", storeId),
     claimWrite: (storeId) => leases.claim("store", storeId) || leases.holder("store", storeId) === leases.node,
     forwardRemoval: (storeId, fileId) => {
       const holder = leases.holder("store", storeId);
-      if (holder !== null) signals.send(holder, { kind: "unindex", id: fileId === null ? storeId : `${storeId}/${fileId}` });
+      if (holder !== null && holder !== leases.node) signals.send(holder, { kind: "unindex", id: fileId === null ? storeId : `${storeId}/${fileId}` });
       // Released meanwhile: whoever next holds the store finds the chunks unseen (see Ingestor.removeFromIndex).
     },
   };

@@ -44,7 +44,7 @@ import { openDb, openPostgres, type Db } from "../store/db.js";
 import { Metrics } from "../metrics.js";
 import { guarded } from "../log.js";
 import { MeteredChatModel } from "../llm/metered-chat.js";
-import { createLeases } from "../cluster/work-leases.js";
+import { createLeases, parkedOwner } from "../cluster/work-leases.js";
 import { EVERY_NODE, LocalSignals, PgSignals } from "../cluster/signals.js";
 import { hasObjectsOutside } from "../store/foreign-projects.js";
 import { DEFAULT_PROJECT, isolateProjects } from "../store/project-scope.js";
@@ -158,8 +158,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const holds = new ConversationHolds(leases.shared ? {
     claim: (id) => leases.claim("conversation", id),
     release: (id) => leases.release("conversation", id),
-    park: (id) => leases.park("conversation", id),
-    takeOver: (id, from) => leases.takeOver("conversation", id, from),
+    park: (id, responseId) => leases.park("conversation", id, parkedOwner(responseId)),
+    takeOver: (id, responseId) => leases.takeOver("conversation", id, parkedOwner(responseId)),
     heldAnywhere: (id) => leases.holder("conversation", id) !== null,
   } : null);
   const threadWork = {

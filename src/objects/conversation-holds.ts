@@ -23,13 +23,15 @@ export class ConversationHolds {
   }
 
   /**
-   * Takes over the hold node `from` parked for a response queued there, to execute it here (or to end it); a
-   * 400 `conversation_locked` if another response took the conversation meanwhile (the hold had lapsed).
+   * Takes over the hold parked for queued response `responseId`, to execute it here (or to end it); a 400
+   * `conversation_locked` if the conversation is held otherwise.
    */
-  adopt(id: string, from: string, param: string | null): Hold {
+  adopt(id: string, responseId: string, param: string | null): Hold {
     if (this.held.has(id)) throw locked(id, this.held.get(id)!.responseId, param);
-    if (this.elsewhere && !this.elsewhere.takeOver(id, from)) throw locked(id, null, param);
-    return this.holding(id);
+    if (this.elsewhere && !this.elsewhere.takeOver(id, responseId)) throw locked(id, null, param);
+    const hold = this.holding(id);
+    hold.started(responseId);
+    return hold;
   }
 
   private holding(id: string): Hold {
@@ -46,8 +48,9 @@ export class ConversationHolds {
       },
       park: () => {
         if (!mine() || !this.elsewhere) return; // one process: nobody else could adopt it; it stays held here
+        if (holder.responseId === null) throw new Error("a conversation hold is parked for its response: started() first");
         this.held.delete(id);
-        this.elsewhere?.park(id);
+        this.elsewhere.park(id, holder.responseId);
       },
     };
   }
@@ -60,18 +63,18 @@ export class ConversationHolds {
   }
 }
 
-/** A conversation's lease across nodes (WorkLeases, kind "conversation"). */
+/** A conversation's lease across nodes (WorkLeases, kind "conversation"); parked for a queued response by its id. */
 export interface ConversationLeases {
   claim(id: string): boolean;
   release(id: string): void;
-  park(id: string): void;
-  takeOver(id: string, from: string): boolean;
+  park(id: string, responseId: string): void;
+  takeOver(id: string, responseId: string): boolean;
   heldAnywhere(id: string): boolean;
 }
 
 /**
  * One response's hold. `park`: the response was queued for another node, which `adopt`s the hold; until then
- * the conversation stays held (across nodes) with no entry in this process.
+ * the conversation stays held (across nodes, by a lease parked for the response) with no entry in this process.
  */
 export interface Hold {
   started(responseId: string): void;

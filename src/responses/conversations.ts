@@ -121,11 +121,11 @@ export class ConversationService {
   }
 
   /**
-   * The hold node `from` parked for a response it queued (ConversationHold.park), taken over to execute that
-   * response here; its items are read once it is held (nothing can change them until it is released).
+   * The hold parked for queued response `responseId` (ConversationHold.park), taken over to execute (or end) it
+   * here; its items are read once it is held (nothing can change them until it is released).
    */
-  adopt(id: string, from: string, param: string): ConversationHold {
-    const hold = this.deps.holds.adopt(id, from, param);
+  adopt(id: string, responseId: string, param: string): ConversationHold {
+    const hold = this.deps.holds.adopt(id, responseId, param);
     try {
       return this.holdOf(id, this.historyOf(id, param), hold);
     } catch (err) {

@@ -171,7 +171,7 @@ export function errorOf(err: unknown, signal?: AbortSignal): { code: string; mes
   if (signal?.reason instanceof ServerShutdown) return { code: "server_error", message: signal.reason.message };
   if (err instanceof ModelError) return { code: err.code, message: err.message };
   // A request refused where it is executed (a queued one prepared again on a worker): its own words.
-  if (err instanceof ApiError) return { code: err.code ?? "invalid_request_error", message: err.message };
+  if (err instanceof ApiError && err.status < 500) return { code: err.code ?? err.type, message: err.message };
   log.error({ err }, "response failed");
   return { code: "server_error", message: `The response failed: ${err instanceof Error ? err.message : String(err)}` };
 }

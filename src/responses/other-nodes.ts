@@ -31,13 +31,14 @@ export class OtherNodes {
       signals: ClusterSignals;
       /** Whether the response executes in this process. */
       isLocal(id: string): boolean;
-      /** Stops a response executing in this process (`reason`: how it ends). */
-      stopLocal(id: string, reason: Error): void;
+      /** Stops a response executing in this process (`reason`: how it ends; `deleted`: store nothing more of it). */
+      stopLocal(id: string, reason: Error, deleted?: boolean): void;
     },
   ) {
     // A cancel another node received for a response executing here.
     deps.signals.onSignal((signal) => {
       if (signal.kind === "abort-response") deps.stopLocal(signal.id, new ResponseCancelled());
+      else if (signal.kind === "delete-response") deps.stopLocal(signal.id, new ResponseCancelled(), true);
     });
     // Another node took a response of this one over (this node stalled past the lease): it must not go on here.
     deps.leases.onLost((kind, id) => {
@@ -75,8 +76,9 @@ export class OtherNodes {
     for (const id of candidates) {
       if (held.has(id) || !leases.claim("response", id)) continue;
       try {
+        // Read again under the lease: one queued since the ids were read is left to the queue, not ended.
         const response = this.deps.repos.responses.get(id);
-        if (response && !isFinal(response.status)) this.endAfterCrash(response);
+        if (response && !isFinal(response.status) && !(leases.shared && response.status === "queued")) this.endAfterCrash(response);
       } finally {
         leases.release("response", id);
       }
@@ -98,6 +100,13 @@ export class OtherNodes {
       );
     }
     responses.update(failed);
+    responses.deleteRequest(response.id); // one a worker had taken from the queue
+  }
+
+  /** A response deleted here that executes on another node: that node stops it and stores nothing more of it. */
+  forget(response: Response): void {
+    const holder = this.deps.leases.holder("response", response.id);
+    if (holder !== null && holder !== this.deps.leases.node) this.deps.signals.send(holder, { kind: "delete-response", id: response.id });
   }
 
   /** A response executing on another node: that node is told, and its answer read back once it is stored. */

@@ -19,8 +19,8 @@ import { ResponseWriter } from "./response-writer.js";
 /** What a queued response is executed from: the request (its `auto` container resolved) and its held conversation. */
 export interface QueuedRequest {
   params: ResponseCreateParams;
-  /** The conversation held for it, and the node that parked the hold. */
-  conversation: { id: string; node: string } | null;
+  /** The conversation held for it (its lease parked for the response). */
+  conversation: string | null;
 }
 
 /** How often a node that takes queued responses looks for them (as for queued runs). */
@@ -58,7 +58,7 @@ export class ResponseQueue {
     const { responses, responseItems, responseEvents } = this.deps.repos;
     const events: ResponseEvent[] = [];
     new ResponseWriter(response, (event) => events.push(event), this.deps.clock).queue();
-    const request: QueuedRequest = { params: resolved(params, prepared), conversation: prepared.hold ? { id: prepared.hold.id, node: this.deps.leases.node } : null };
+    const request: QueuedRequest = { params: resolved(params, prepared), conversation: prepared.hold?.id ?? null };
     try {
       responses.saveRequest(response.id, request);
       responseItems.insertAll(response.id, response.created_at, input);
@@ -92,8 +92,9 @@ export class ResponseQueue {
       try {
         inProject(responses.projectOf(id) ?? DEFAULT_PROJECT, () => this.takeUp(id));
       } catch (err) {
-        if (!this.taken.has(id)) leases.release("response", id); // not started: left queued for the next look
-        throw err;
+        // Each claimed one on its own: an error here leaves this one queued for the next look, not the others held.
+        log.error({ err, response_id: id }, "taking up a queued response failed");
+        if (!this.taken.has(id)) guarded("giving back a queued response's lease", () => leases.release("response", id));
       }
     }
   }
@@ -109,7 +110,9 @@ export class ResponseQueue {
       return;
     }
     this.taken.add(id);
-    void this.deps.execute(response, request).finally(() => this.taken.delete(id));
+    this.deps.execute(response, request)
+      .catch((err: unknown) => log.error({ err, response_id: id }, "a queued response taken up here failed outside its execution"))
+      .finally(() => this.taken.delete(id));
   }
 
   /**
@@ -117,32 +120,36 @@ export class ResponseQueue {
    * its conversation freed. Null: it is not queued, or a node is taking it up (cancel it there).
    */
   cancel(response: Response): Response | null {
+    let cancelled: Response | null = null;
+    this.whileQueued(response, (current) => {
+      cancelled = new ResponseWriter(current, () => undefined, this.deps.clock).cancel();
+      this.deps.repos.responses.update(cancelled);
+    });
+    return cancelled;
+  }
+
+  /**
+   * Runs `end` on a response still queued, holding its lease so that no node takes it up meanwhile; afterwards
+   * its request is gone and its conversation free. False: it is not queued, or a node is taking it up.
+   */
+  whileQueued(response: Response, end: (current: Response) => void): boolean {
     const { responses } = this.deps.repos;
-    if (response.status !== "queued" || !this.deps.leases.claim("response", response.id)) return null;
+    if (response.status !== "queued" || !this.deps.leases.claim("response", response.id)) return false;
     try {
       const current = responses.get(response.id);
-      if (!current || current.status !== "queued") return null;
-      const cancelled = new ResponseWriter(current, () => undefined, this.deps.clock).cancel();
-      responses.update(cancelled);
-      this.forget(response.id);
-      return cancelled;
+      if (!current || current.status !== "queued") return false;
+      const conversation = responses.request<QueuedRequest>(response.id)?.conversation;
+      end(current);
+      responses.deleteRequest(response.id);
+      try {
+        if (conversation) this.deps.conversations.adopt(conversation, response.id, "conversation").release(null);
+      } catch {
+        // Held otherwise since (the parked lease lapsed while no node ran): not this response's to free.
+      }
+      return true;
     } finally {
       this.deps.leases.release("response", response.id);
     }
-  }
-
-  /** A queued response is gone (cancelled, deleted): its request with it, and its conversation is free again. */
-  forget(id: string): void {
-    const { responses } = this.deps.repos;
-    const conversation = responses.request<QueuedRequest>(id)?.conversation;
-    if (conversation) {
-      try {
-        this.deps.conversations.adopt(conversation.id, conversation.node, "conversation").release(null);
-      } catch {
-        // Another response took the conversation since (its hold had lapsed): it is not this one's to free.
-      }
-    }
-    responses.deleteRequest(id);
   }
 }
 

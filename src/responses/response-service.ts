@@ -23,6 +23,7 @@ import { OtherNodes } from "./other-nodes.js";
 import { ResponsePresenter } from "./present.js";
 import { ResponseQueue, type QueuedRequest } from "./response-queue.js";
 import { ResponseWriter } from "./response-writer.js";
+import { eventSink, type Active } from "./event-sink.js";
 import { log, withLogFields } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
@@ -57,15 +58,6 @@ export interface ResponseEvents {
   readonly dropped: AbortSignal;
 }
 
-/** A response executing in this process: how to stop it, when it ends, and who reads its events live. */
-interface Active {
-  controller: AbortController;
-  done: Promise<Response>;
-  listeners: Set<(event: ResponseEvent) => void>;
-  /** Set by delete: nothing of it is stored any more. */
-  deleted: boolean;
-}
-
 /**
  * The Responses API over the store: a response is prepared (validated, its history resolved), stored with its
  * input items, executed on the model through a ResponseWriter, and stored again as it ended. A streaming request
@@ -81,7 +73,13 @@ export class ResponseService {
   constructor(private readonly deps: ResponseServiceDeps) {
     this.present = new ResponsePresenter(deps.tools);
     const isLocal = (id: string) => this.active.has(id);
-    this.elsewhere = new OtherNodes({ ...deps, isLocal, stopLocal: (id, reason) => this.active.get(id)?.controller.abort(reason) });
+    const stopLocal = (id: string, reason: Error, deleted = false) => {
+      const active = this.active.get(id);
+      if (!active) return;
+      active.deleted ||= deleted;
+      active.controller.abort(reason);
+    };
+    this.elsewhere = new OtherNodes({ ...deps, isLocal, stopLocal });
     this.queue = new ResponseQueue({ ...deps, role: deps.role ?? "all", concurrency: deps.concurrency ?? 8, execute: (response, request) => this.resume(response, request) });
   }
 
@@ -213,7 +211,9 @@ export class ResponseService {
     if (active) {
       active.deleted = true;
       active.controller.abort(new ResponseCancelled());
-    } else if (response.status === "queued") this.queue.forget(id);
+    } else if (!this.queue.whileQueued(response, () => undefined) && (response.status === "queued" || response.status === "in_progress")) {
+      this.elsewhere.forget(response); // executing on another node: it stops, storing nothing more of it
+    }
     this.deps.repos.responseItems.deleteFor(id);
     this.deps.repos.responseEvents.deleteFor(id);
     this.deps.repos.responses.delete(id);
@@ -296,7 +296,7 @@ export class ResponseService {
         log.error({ err, response_id: response.id, conversation_id: prepared.hold?.id }, "adding the response's items to its conversation failed");
       }
     };
-    const sink = this.sinkFor(response, active, joinConversation);
+    const sink = eventSink(response, active, this.deps.repos, joinConversation);
     active.done = withLogFields({ response_id: response.id }, () => this.run(prepared, sink, active.controller, takenUp?.next ?? null)).then((ended) => {
       joinConversation(ended); // ended without a last event (cancelled), or the hold was released already
       return ended;
@@ -316,21 +316,34 @@ export class ResponseService {
   private resume(response: Response, request: QueuedRequest): Promise<Response> {
     const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(), deleted: false };
     this.active.set(response.id, active);
-    const next = (this.deps.repos.responseEvents.lastSequence(response.id) ?? -1) + 1;
+    const { signal } = active.controller;
     active.done = withLogFields({ response_id: response.id }, async () => {
       let hold: ConversationHold | undefined;
+      let next = 0;
+      let prepared: Prepared;
       try {
-        const { conversation } = request;
-        hold = conversation ? this.deps.conversations.adopt(conversation.id, conversation.node, "conversation") : undefined;
-        hold?.started(response.id);
-        const prepared = await prepareResponse(request.params, this.deps, { response, ...(hold ? { history: hold.items } : {}) });
-        return await this.execute({ ...prepared, ...(hold ? { hold } : {}) }, null, { active, next });
+        next = (this.deps.repos.responseEvents.lastSequence(response.id) ?? -1) + 1;
+        hold = request.conversation ? this.deps.conversations.adopt(request.conversation, response.id, "conversation") : undefined;
+        prepared = await prepareResponse(request.params, this.deps, { response, ...(hold ? { history: hold.items } : {}) });
+        // Its input items as stored when it was queued (their ids), not made again here.
+        prepared.input = this.deps.repos.responseItems.all(response.id);
+        signal.throwIfAborted();
       } catch (err) {
+        if (signal.reason instanceof ServerShutdown && this.deps.leases.shared) return this.leaveQueued(response, hold);
         hold?.release(null);
         return this.endUntaken(response, active, next, err);
       }
+      return this.execute({ ...prepared, ...(hold ? { hold } : {}) }, null, { active, next });
     });
     return active.done;
+  }
+
+  /** This node stops before a response it took up started: it stays queued, its conversation parked for it again. */
+  private leaveQueued(response: Response, hold: ConversationHold | undefined): Response {
+    this.active.delete(response.id);
+    hold?.park();
+    this.deps.leases.release("response", response.id);
+    return response;
   }
 
   /**
@@ -340,7 +353,7 @@ export class ResponseService {
   private endUntaken(response: Response, active: Active, next: number, err: unknown): Response {
     const { repos } = this.deps;
     this.active.delete(response.id);
-    const writer = new ResponseWriter(response, this.sinkFor(response, active), this.deps.clock);
+    const writer = new ResponseWriter(response, eventSink(response, active, this.deps.repos), this.deps.clock);
     writer.resume(next, false);
     const ended = active.controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, active.controller.signal));
     if (repos.responses.get(response.id)) repos.responses.update(ended);
@@ -348,24 +361,6 @@ export class ResponseService {
     repos.responses.deleteRequest(response.id);
     this.deps.leases.release("response", response.id);
     return ended;
-  }
-
-  /**
-   * Where a response's events go: to its live readers, and for a background one first to the store (so a
-   * stream can be resumed), with the response row brought up to date at each event but text deltas (so a GET
-   * while it runs shows its items and their status).
-   */
-  private sinkFor(response: Response, active: Active, onLastEvent?: (ended: Response) => void): (event: ResponseEvent) => void {
-    const { responses, responseEvents } = this.deps.repos;
-    return (event) => {
-      if (onLastEvent && (event.type === "response.completed" || event.type === "response.incomplete")) onLastEvent(event.response as Response);
-      if (response.background && !active.deleted) {
-        responseEvents.append(response.id, event);
-        // Every change but a delta (the many small ones) is stored: items opening, changing status, ending.
-        if (!event.type.endsWith(".delta")) responses.update(response);
-      }
-      for (const listener of active.listeners) listener(event);
-    };
   }
 
   /** `resumeAt`: a queued response taken up, whose stored events end before this sequence number. */

@@ -157,7 +157,7 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
           const got = await c!.responses.retrieve(w.response!);
           return got.status === "completed" || got.status === "failed" ? got : null;
         }, 60_000, w.prompt);
-        expect(ended.output_text).toBe(`echo: ${w.prompt}`);
+        expect([ended.status, ended.output_text, ended.error?.message]).toEqual(["completed", `echo: ${w.prompt}`, undefined]);
       }
     }
     expect(work.filter((w) => modelCallsFor(w.prompt) !== 1).map((w) => `${w.prompt}: ${modelCallsFor(w.prompt)}`)).toEqual([]);
@@ -421,6 +421,9 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     expect(refused).toMatchObject({ status: 400, code: "conversation_locked" });
     await waitFor(async () => ((await c.responses.retrieve(first.id)).status === "completed" ? true : null), 10_000, "the conversation's response completed");
     expect(await itemTexts(c, conversation.id)).toEqual(["slow in the conversation", "one two three four five"]);
+    // The same items as the response's own: the input kept its ids from the api node.
+    const inputItem = (await c.responses.inputItems.list(first.id)).data[0]!;
+    expect((await c.conversations.items.list(conversation.id, { order: "asc" })).data[0]!.id).toBe(inputItem.id);
     const after = await c.responses.create({ model: "gpt-4o", input: "after it", conversation: conversation.id, background: true });
     await waitFor(async () => ((await c.responses.retrieve(after.id)).status === "completed" ? true : null), 10_000, "the next one completed");
 
@@ -446,6 +449,28 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
     await waitFor(async () => ((await c!.responses.retrieve(later.id)).status === "completed" ? true : null), 15_000, "the worker took it");
     expect(await itemTexts(c!, conversation.id)).toEqual(["now me", "echo: now me", "taken later", "echo: taken later"]);
     expect(modelCallsFor("never taken") + modelCallsFor("deleted while queued")).toBe(0);
+  });
+
+  it("a queued response's conversation stays held after the api node that queued it dies; deleted while a worker runs it, it stops there", { timeout: 60_000 }, async () => {
+    const { clients: [a, b], servers: [dying], another } = await nodes(2, { ROLE: "api" });
+    const conversation = await a!.conversations.create({});
+    const queued = await a!.responses.create({ model: "gpt-4o", input: "queued before the crash", conversation: conversation.id, background: true });
+    await dying!.kill(); // SIGKILL
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // twice the lease: a lease of that node alone would have lapsed
+    const refused = await b!.responses.create({ model: "gpt-4o", input: "me too", conversation: conversation.id }).catch((err: unknown) => err as { status?: number; code?: string });
+    expect(refused).toMatchObject({ status: 400, code: "conversation_locked" });
+    await another({ ROLE: "worker" });
+    await waitFor(async () => ((await b!.responses.retrieve(queued.id)).status === "completed" ? true : null), 15_000, "the worker took it");
+    expect(await itemTexts(b!, conversation.id)).toEqual(["queued before the crash", "echo: queued before the crash"]);
+
+    // Deleted through the api node while the worker executes it: the worker stops, stores nothing more.
+    const running = await b!.responses.create({ model: "gpt-4o", input: "stall on the worker", conversation: conversation.id, background: true });
+    await waitFor(() => (modelCallsFor("stall on the worker") === 1 ? true : null), 10_000, "at the model on the worker");
+    await b!.responses.delete(running.id);
+    const next = await waitFor(() => b!.responses.create({ model: "gpt-4o", input: "after the delete", conversation: conversation.id }).catch(() => null), 10_000, "the conversation free again");
+    expect(outputText(next)).toBe("echo: after the delete");
+    expect(await itemTexts(b!, conversation.id)).toEqual(["queued before the crash", "echo: queued before the crash", "after the delete", "echo: after the delete"]);
+    expect(await b!.responses.retrieve(running.id).catch((err: unknown) => (err as { status?: number }).status)).toBe(404);
   });
 
   it("a conversation held by a response on one node is refused to a response on another until it ends", { timeout: 60_000 }, async () => {
