@@ -12,7 +12,7 @@
  *
  *   npx tsx bench/ingestion.ts [runs=5]
  *
- * Goals: ≥ 100 pages/s end to end, and ≤ 1.2× the time of pdf-parse alone. The server's default parses a
+ * Goals: ≥ 100 pages/s end to end, and (#22) ≤ 0.75× the time of pdf-parse alone on one thread. The server's default parses a
  * long PDF with two threads where there are two CPUs, pdf-parse alone with one: the one-thread column shows
  * what the pipeline costs on top of parsing. The "HTTP" here is the SDK calling the app in-process
  * (`app.request`), no socket.
@@ -173,11 +173,11 @@ function print(rows: Row[], threads: number): void {
     `${"all files".padEnd(36)} ${String(pages).padStart(5)}  ${ms(parse)} ${rate(pages, parse)}   ${ms(e2e)} ${rate(pages, e2e)}   ${(e2e / parse).toFixed(2)}×  ${ms(oneThread)}  ${(oneThread / parse).toFixed(2)}×`,
   );
   console.log(`all files, completion seen by polling every ${POLL_MS} ms from the server's thread instead: ${ms(polled)}  ${(polled / parse).toFixed(2)}×`);
-  const ok = (pages / e2e) * 1000 >= 100 && e2e / parse <= 1.2;
-  console.log(`goals: ≥ 100 pages/s end to end and ≤ 1.2× pdf-parse alone (all files, server default: ${threads} parse threads): ${ok ? "met" : "MISSED"}`);
+  const ok = (pages / e2e) * 1000 >= 100 && e2e / parse <= 0.75;
+  console.log(`goals: ≥ 100 pages/s end to end and ≤ 0.75× pdf-parse alone (all files, server default: ${threads} parse threads): ${ok ? "met" : "MISSED"}`);
   const perS = (ms: number) => round((pages / ms) * 1000);
   benchLine({ name: "ingestion_pages_per_s", value: perS(e2e), unit: "pages/s", baseline: perS(parse), baseline_name: "pdf-parse alone", goal: ">= 100", met: perS(e2e) >= 100 });
-  benchLine({ name: "ingestion_time_vs_pdf_parse", value: round(e2e / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: "<= 1.2", met: e2e / parse <= 1.2 });
+  benchLine({ name: "ingestion_time_vs_pdf_parse", value: round(e2e / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: "<= 0.75", met: e2e / parse <= 0.75 }); // #22: 2 cores against one thread
   benchLine({ name: "ingestion_time_vs_pdf_parse_1_thread", value: round(oneThread / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: null });
   benchLine({ name: "ingestion_time_vs_pdf_parse_polled", value: round(polled / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: null });
 }

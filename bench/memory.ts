@@ -2,7 +2,7 @@
  * Memory of the real server process (VmRSS from /proc/<pid>/status) as `npm start` runs it (dist/, built by
  * scripts/build.mjs, on plain node): idle after start, then after 1,000 threads × 20 messages created over HTTP.
  * Baseline, same run: a bare Hono app on @hono/node-server in its own process. Also printed: the same server run
- * from src/ through tsx (`npm run dev`, and every test), idle. Goal: idle ≤ 150 MB (#22: ≤ 80 MB).
+ * from src/ through tsx (`npm run dev`, and every test), idle. Goal (#22): idle ≤ 80 MB.
  *
  *   npx tsx bench/memory.ts [threads=1000] [messages per thread=20]
  */
@@ -41,10 +41,10 @@ async function main(): Promise<void> {
     const mb = (kb: number) => round(kb / 1024, 1);
     console.log(`\nMemory (VmRSS), Node ${process.version}, ${os.cpus().length} CPUs\n`);
     console.log(`  bare Hono process, idle                         ${mb(bareKb)} MB`);
-    console.log(`  local-assistants, idle after start              ${mb(idleKb)} MB   (goal ≤ 150 MB; #22: ≤ 80 MB)`);
+    console.log(`  local-assistants, idle after start              ${mb(idleKb)} MB   (goal ≤ 80 MB)`);
     console.log(`  the same from src/ through tsx, idle            ${mb(tsxKb)} MB`);
     console.log(`  after ${THREADS} threads × ${MESSAGES} messages              ${mb(loadedKb)} MB   (peak ${mb(peakKb)} MB; ${requests} requests in ${seconds.toFixed(1)} s, ${(requests / seconds).toFixed(0)} req/s; data dir ${dbMb} MB)\n`);
-    benchLine({ name: "idle_rss", value: mb(idleKb), unit: "MB", baseline: mb(bareKb), baseline_name: "bare Hono process", goal: "<= 150", met: idleKb / 1024 <= 150 });
+    benchLine({ name: "idle_rss", value: mb(idleKb), unit: "MB", baseline: mb(bareKb), baseline_name: "bare Hono process", goal: "<= 80", met: idleKb / 1024 <= 80 }); // #22
     benchLine({ name: "idle_rss_through_tsx", value: mb(tsxKb), unit: "MB", baseline: mb(bareKb), baseline_name: "bare Hono process", goal: null });
     benchLine({ name: `rss_after_${THREADS}_threads_x_${MESSAGES}_messages`, value: mb(loadedKb), unit: "MB", baseline: mb(idleKb), baseline_name: "same server, idle", goal: null });
     benchLine({ name: "peak_rss_during_load", value: mb(peakKb), unit: "MB", baseline: mb(idleKb), baseline_name: "same server, idle", goal: null });
