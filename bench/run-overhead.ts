@@ -2,7 +2,7 @@
  * Run overhead with a zero-latency model: what the server adds around a model call (validation, queue,
  * SQLite writes, steps, message, events, HTTP) between "create run" and "run completed".
  *
- *   npx tsx bench/run-overhead.ts [threads=100]
+ *   npx tsx bench/run-overhead.ts [threads=100] [messages already stored=0]
  *
  * The app is driven in-process through `app.request` (no socket): create a run, then poll it back to back
  * until it is completed. Printed beside the same number of bare `chat()` calls on the same model, measured
@@ -17,6 +17,8 @@ import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type
 import { benchLine } from "./bench-report.js";
 
 const THREADS = Number(process.argv[2] ?? 100);
+/** Messages already in the store before measuring (in threads of 10): what a run costs in a store that has history. */
+const SEED_MESSAGES = Number(process.argv[3] ?? 0);
 const WARMUP = 20;
 
 interface Client {
@@ -66,6 +68,9 @@ async function main(): Promise<void> {
   const concurrency = b.services.config.runs.concurrency;
   const assistant = await c.post("/assistants", { model: "gpt-4o", instructions: "You are a benchmark." });
 
+  for (let i = 0; i < SEED_MESSAGES / 10; i++) {
+    await c.post("/threads", { messages: Array.from({ length: 10 }, (_, m) => ({ role: "user", content: `Earlier message ${m} of thread ${i}.` })) });
+  }
   for (const thread of await makeThreads(c, WARMUP)) await timeRun(c, assistant.id, thread);
 
   const sequentialThreads = await makeThreads(c, THREADS);

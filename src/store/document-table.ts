@@ -153,13 +153,13 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   deleteWhere(filter: Filter): number {
     const { sql, values } = whereClause(filter);
     this.pageCache.clear();
-    return this.db.prepare(`DELETE FROM ${this.table} WHERE ${sql}`).run(...values).changes;
+    return this.statement(`DELETE FROM ${this.table} WHERE ${sql}`, false).run(...values).changes;
   }
 
   /** Every object matching `filter`, oldest first. */
   all(filter: Filter = {}): T[] {
     const { sql, values } = whereClause(filter);
-    const rows = this.db.prepare(`SELECT body FROM ${this.table} WHERE ${sql} ORDER BY seq ASC`).pluck().all(...values);
+    const rows = this.statement(`SELECT body FROM ${this.table} WHERE ${sql} ORDER BY seq ASC`).all(...values);
     return (rows as string[]).map((b) => JSON.parse(b) as T);
   }
 
@@ -213,11 +213,12 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     return { data, has_more };
   }
 
-  /** A single-column query, prepared once per distinct SQL text. */
-  private statement(sql: string): SqlStatement {
+  /** A query prepared once per distinct SQL text (single-column reads: a filter's columns are few, so are the texts). */
+  private statement(sql: string, pluck = true): SqlStatement {
     let stmt = this.cachedStmts.get(sql);
     if (!stmt) {
-      stmt = this.db.prepare(sql).pluck();
+      stmt = this.db.prepare(sql);
+      if (pluck) stmt.pluck();
       this.cachedStmts.set(sql, stmt);
     }
     return stmt;

@@ -30,9 +30,13 @@ export function isolateProjects(): void {
   isolating = true;
 }
 
-/** The current project, or undefined: all projects (always, until isolateProjects). */
+/**
+ * The current project, or undefined: all projects. Until isolateProjects every row is the default project's,
+ * and naming it keeps queries on their indexes: they all lead with `project`, so "all projects" on a table
+ * of 20,000 messages was a scan of the table (977 µs for one thread's messages, against 13 µs by the index).
+ */
 export function currentProject(): string | undefined {
-  return isolating ? scope.getStore() : undefined;
+  return isolating ? scope.getStore() : DEFAULT_PROJECT;
 }
 
 /** Runs `fn` (and every async continuation it starts) in `project`. */

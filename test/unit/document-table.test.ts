@@ -48,3 +48,42 @@ describe("DocumentTable.updateIf (compare-and-set on a column)", () => {
     expect(() => runs.updateIf(run, "body", "x")).toThrow(/not a column/);
   });
 });
+
+describe("DocumentTable queries without project isolation", () => {
+  it("use the table's indexes (which all lead with project): a thread's messages, a run's steps, a store's files", async () => {
+    const { MessagesRepo } = await import("../../src/store/messages-repo.js");
+    const { StepsRepo } = await import("../../src/store/steps-repo.js");
+    const { VectorStoreFilesRepo } = await import("../../src/store/vector-stores-repo.js");
+    const db = openDb(":memory:");
+    // The SQL of every statement executed (not merely prepared: repositories prepare variants they may not use).
+    const issued: string[] = [];
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      const statement = prepare(sql);
+      for (const method of ["all", "get", "run"] as const) {
+        const call = statement[method].bind(statement) as (...args: unknown[]) => unknown;
+        (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          issued.push(sql);
+          return call(...args);
+        };
+      }
+      return statement;
+    }) as typeof db.prepare;
+    const reads: [string, () => unknown][] = [
+      ["messages", () => new MessagesRepo(db).all({ thread_id: "thread_a" })],
+      ["run_steps", () => new StepsRepo(db).all({ run_id: "run_a" })],
+      ["vector_store_files", () => new VectorStoreFilesRepo(db).all({ vector_store_id: "vs_a" })],
+      ["vector_store_files", () => new VectorStoreFilesRepo(db).counts("vs_a")],
+    ];
+    for (const [table, read] of reads) {
+      issued.length = 0;
+      read();
+      const selects = issued.filter((sql) => sql.startsWith("SELECT") && sql.includes(`FROM ${table} `));
+      expect(selects.length, table).toBeGreaterThan(0);
+      for (const sql of selects) {
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => "x")) as { detail: string }[]).map((r) => r.detail);
+        expect(plan.join("; "), sql).not.toMatch(new RegExp(`SCAN ${table}\\b`));
+      }
+    }
+  });
+});
