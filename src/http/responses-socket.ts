@@ -1,6 +1,10 @@
 import { upgradeWebSocket } from "@hono/node-server";
 import type { WSContext } from "hono/ws";
-import { WebSocketServer, type WebSocket } from "ws";
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
+import type { Duplex } from "node:stream";
+import type { WebSocketServer, WebSocket } from "ws";
 import { ResponseCreateParams } from "../api/responses.js";
 import { ApiError, badRequest } from "../errors.js";
 import type { Principal } from "../objects/api-keys.js";
@@ -21,7 +25,34 @@ const HTTP_ONLY_FIELDS = ["stream", "stream_options", "background"] as const;
  * `maxPayload` bytes close the connection (1009), as bodies over MAX_JSON_BODY_BYTES are refused over HTTP.
  */
 export function webSocketServer(maxPayload: number): { server: WebSocketServer } {
-  return { server: new WebSocketServer({ noServer: true, maxPayload }) };
+  return { server: new LazyWebSocketServer(maxPayload) as unknown as WebSocketServer };
+}
+
+/**
+ * What @hono/node-server uses of a `ws` server in noServer mode (`options.noServer`, `handleUpgrade`, its
+ * "headers" event, `close`; it emits "connection" on it itself), with `ws` loaded by the first upgrade instead
+ * of at boot: some 2.5 MB of heap an idle server does not need. CommonJS, so it loads synchronously here.
+ */
+class LazyWebSocketServer extends EventEmitter {
+  readonly options = { noServer: true };
+  private real: WebSocketServer | null = null;
+
+  constructor(private readonly maxPayload: number) {
+    super();
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, done: (ws: WebSocket) => void): void {
+    if (this.real === null) {
+      const ws = createRequire(import.meta.url)("ws") as typeof import("ws");
+      this.real = new ws.WebSocketServer({ noServer: true, maxPayload: this.maxPayload });
+      this.real.on("headers", (headers, req) => this.emit("headers", headers, req));
+    }
+    this.real.handleUpgrade(request, socket, head, done);
+  }
+
+  close(): void {
+    this.real?.close();
+  }
 }
 
 /**

@@ -1,4 +1,14 @@
-import { Busboy, type BusboyInstance } from "@fastify/busboy";
+import { createRequire } from "node:module";
+import type { BusboyInstance } from "@fastify/busboy";
+
+type BusboyModule = typeof import("@fastify/busboy");
+
+/** The multipart parser, loaded by the first upload (CommonJS: synchronously), not at boot: an idle server has none. */
+let busboy: BusboyModule["Busboy"] | null = null;
+function multipartParser(config: ConstructorParameters<BusboyModule["Busboy"]>[0]): BusboyInstance {
+  busboy ??= (createRequire(import.meta.url)("@fastify/busboy") as BusboyModule).Busboy;
+  return busboy(config);
+}
 import type { Readable } from "node:stream";
 import { ApiError, badRequest } from "../errors.js";
 import type { FileService, ReceivedFile } from "../files/file-service.js";
@@ -36,7 +46,7 @@ export async function receiveUpload(
 
   let parser: BusboyInstance;
   try {
-    parser = Busboy({
+    parser = multipartParser({
       headers: { "content-type": req.headers.get("content-type") ?? "" },
       defCharset: "utf8",
       limits: { fieldSize: 64 * 1024, fields: 100, parts: 1000, headerPairs: 100 },

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import https from "node:https";
 import net from "node:net";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONFIG_VARIABLES } from "../../src/config.js";
 
@@ -45,6 +46,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The node flags `npm start` runs dist/main.js with (package.json's start script: the one place they are set). */
+function startFlags(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const flags = /node ((?:--\S+ )*)dist\/main\.js/.exec(start);
+  if (!flags) throw new Error(`package.json's start script no longer runs "node [flags] dist/main.js": ${start}`);
+  return flags[1]!.split(" ").filter((f) => f !== "");
+}
+
 /**
  * Starts `node --import tsx src/main.ts` with `env` and resolves once `/health` answers 200. With TLS_CERT_FILE
  * in `env` it speaks HTTPS: /health is asked over TLS trusting `opts.ca` (default: the certificate itself).
@@ -54,7 +63,7 @@ export async function startServer(env: Record<string, string>, opts: { healthTim
   const base: Record<string, string | undefined> = { ...process.env };
   for (const name of CONFIG_VARS) delete base[name];
   // src: the TypeScript through tsx (every test); dist: what `npm start` runs (scripts/build.mjs made it).
-  const args = opts.entry === "dist" ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const args = opts.entry === "dist" ? [...startFlags(), "dist/main.js"] : ["--import", "tsx", "src/main.ts"];
   // detached: its own process group, so kill() reaches esbuild's helper process too.
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
