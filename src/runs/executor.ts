@@ -65,10 +65,13 @@ export class RunExecutor {
       const turn = await streamModelTurn(run, plan.request, { ...this.deps, annotate }, signal);
       addUsage(usage, turn.usage);
       if (turn.toolCalls.length === 0) {
-        if (turn.step) recorder.finishStep(turn.step, "completed", { usage: turn.usage });
-        if (turn.doneReason === "length") {
-          recorder.endRun(run.id, "incomplete", { usage, incomplete_details: { reason: "max_completion_tokens" } });
-        } else recorder.endRun(run.id, "completed", { usage });
+        // The step and the run end in one commit.
+        recorder.atomically(() => {
+          if (turn.step) recorder.finishStep(turn.step, "completed", { usage: turn.usage });
+          if (turn.doneReason === "length") {
+            recorder.endRun(run.id, "incomplete", { usage, incomplete_details: { reason: "max_completion_tokens" } });
+          } else recorder.endRun(run.id, "completed", { usage });
+        });
         return;
       }
       if (turn.step) recorder.finishStep(turn.step, "completed", { usage: zeroUsage() });

@@ -168,8 +168,15 @@ export class RunRecorder {
   /** Opens a reply: the message_creation step, then its message (the order the hosted API streamed). */
   startMessageCreation(run: Run): { step: RunStep; message: Message } {
     const messageId = newId("msg_");
-    const step = this.startStep(run, { type: "message_creation", message_creation: { message_id: messageId } });
-    return { step, message: this.startMessage(run, messageId) };
+    return this.atomically(() => {
+      const step = this.startStep(run, { type: "message_creation", message_creation: { message_id: messageId } });
+      return { step, message: this.startMessage(run, messageId) };
+    });
+  }
+
+  /** Several changes in one transaction (one commit; their events go out after it, in order). */
+  atomically<T>(fn: () => T): T {
+    return this.events.transaction(fn);
   }
 
   private startMessage(run: Run, id: string): Message {
