@@ -1,4 +1,5 @@
 import { isPostgres, type Db, type SqlStatement } from "./db.js";
+import { BodyCache } from "./body-cache.js";
 import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
 
 /** A column kept beside the JSON body so it can be filtered on; its value is derived from the object. */
@@ -61,6 +62,8 @@ export class ScopedStatement {
  * server processes write to the same tables, and this process would not see them.
  */
 const PAGE_CACHE_ENTRIES = 256;
+/** Per table: what BodyCache may hold of recently read objects' JSON text (in UTF-16 code units). */
+const BODY_CACHE_CHARS = 4 * 1024 * 1024;
 
 /**
  * Stores wire objects as JSON rows. Each repository wraps one of these; this class owns the SQL
@@ -78,6 +81,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   private readonly projectStmt;
   private readonly pageCache = new Map<string, Page<string> | null>();
   private readonly cachesPages: boolean;
+  private readonly bodies: BodyCache | null;
   private readonly cachedStmts = new Map<string, SqlStatement>();
   private readonly conditionalUpdates = new Map<string, ScopedStatement>();
 
@@ -89,6 +93,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     private readonly keyOf: (object: T) => string = (object) => object.id,
   ) {
     this.cachesPages = !isPostgres(db);
+    this.bodies = this.cachesPages ? new BodyCache(BODY_CACHE_CHARS) : null;
     const names = columns.map((c) => c.name);
     this.insertStmt = db.prepare(
       `INSERT INTO ${table} (id, created_at, project, ${names.map((n) => `${n}, `).join("")}body) ` +
@@ -102,7 +107,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
 
   /** Stores a new object in the current project (DEFAULT_PROJECT outside any scope). */
   insert(object: T): T {
-    this.pageCache.clear();
+    this.changed(this.keyOf(object));
     const project = currentProject() ?? DEFAULT_PROJECT;
     this.insertStmt.run(this.keyOf(object), object.created_at, project, ...this.columnValues(object), JSON.stringify(object));
     return object;
@@ -110,7 +115,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
 
   /** Replaces the stored object (same id); its project stays. */
   update(object: T): T {
-    this.pageCache.clear();
+    this.changed(this.keyOf(object));
     this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object));
     return object;
   }
@@ -121,7 +126,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
    */
   updateIf(object: T, column: string, expected: string | number): boolean {
     if (!this.columns.some((c) => c.name === column)) throw new Error(`${this.table}.${column} is not a column`);
-    this.pageCache.clear();
+    this.changed(this.keyOf(object));
     let stmt = this.conditionalUpdates.get(column);
     if (!stmt) {
       const names = this.columns.map((c) => c.name);
@@ -133,12 +138,12 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
 
   /** By row key (the object id unless the table says otherwise). */
   get(id: string): T | null {
-    const body = this.getStmt.get(id) as string | undefined;
-    return body === undefined ? null : (JSON.parse(body) as T);
+    const body = this.readBody(id);
+    return body === null ? null : (JSON.parse(body) as T);
   }
 
   delete(id: string): boolean {
-    this.pageCache.clear();
+    this.changed(id);
     return this.deleteStmt.run(id).changes > 0;
   }
 
@@ -152,7 +157,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
 
   deleteWhere(filter: Filter): number {
     const { sql, values } = whereClause(filter);
-    this.pageCache.clear();
+    this.changed(null);
     return this.statement(`DELETE FROM ${this.table} WHERE ${sql}`, false).run(...values).changes;
   }
 
@@ -174,7 +179,24 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
 
   /** The stored JSON text of one object, for responses that need not look inside it. */
   getBody(id: string): string | null {
-    return (this.getStmt.get(id) as string | undefined) ?? null;
+    return this.readBody(id);
+  }
+
+  private readBody(id: string): string | null {
+    const project = currentProject();
+    const cached = this.bodies?.get(id, project);
+    if (cached !== undefined) return cached;
+    const body = this.getStmt.get(id) as string | undefined;
+    if (body === undefined) return null;
+    if (!this.db.inTransaction) this.bodies?.keep(id, project, body);
+    return body;
+  }
+
+  /** Before a write: cached pages, and the object's cached body (every body, when `id` is null), are dropped. */
+  private changed(id: string | null): void {
+    this.pageCache.clear();
+    if (id === null) this.bodies?.clear();
+    else this.bodies?.drop(id);
   }
 
   /**
@@ -187,6 +209,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     const cached = this.pageCache.get(key);
     if (cached !== undefined) return cached;
     const page = this.readPage(filter, q);
+    if (this.db.inTransaction) return page; // a write before it in the transaction may yet be rolled back
     if (this.pageCache.size >= PAGE_CACHE_ENTRIES) this.pageCache.clear();
     this.pageCache.set(key, page);
     return page;

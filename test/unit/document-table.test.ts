@@ -87,3 +87,42 @@ describe("DocumentTable queries without project isolation", () => {
     }
   });
 });
+
+describe("DocumentTable body cache (SQLite)", () => {
+  it("never serves a body older than the table: after update, delete, deleteWhere, and a rolled-back write", async () => {
+    const db = openDb(":memory:");
+    const repo = new AssistantsRepo(db);
+    repo.insert(assistant("asst_a", "a"));
+    const name = () => (repo.get("asst_a") as Assistant | null)?.name ?? null;
+    expect(name()).toBe("a");
+    expect(name()).toBe("a"); // cached now
+    repo.update(assistant("asst_a", "a2"));
+    expect(name()).toBe("a2");
+    expect(JSON.parse(repo.getBody("asst_a")!).name).toBe("a2");
+    // A write and a read inside a transaction that rolls back: the read must not outlive it.
+    expect(() =>
+      db.transaction(() => {
+        repo.update(assistant("asst_a", "rolled back"));
+        expect(name()).toBe("rolled back");
+        throw new Error("roll back");
+      })(),
+    ).toThrow("roll back");
+    expect(name()).toBe("a2");
+    repo.delete("asst_a");
+    expect(name()).toBeNull();
+    repo.insert(assistant("asst_a", "again"));
+    expect(name()).toBe("again");
+    repo.deleteWhere({});
+    expect(name()).toBeNull();
+  });
+
+  it("keeps a body for the project it was read in: another project reading the id gets nothing", async () => {
+    const { isolateProjects, inProject } = await import("../../src/store/project-scope.js");
+    isolateProjects(); // once on, on for this test file's process (a process serves one configuration)
+    const repo = new AssistantsRepo(openDb(":memory:"));
+    inProject("p1", () => repo.insert(assistant("asst_p", "p1's")));
+    expect(inProject("p1", () => repo.get("asst_p")?.name)).toBe("p1's");
+    expect(inProject("p2", () => repo.get("asst_p"))).toBeNull();
+    expect(inProject("p2", () => repo.getBody("asst_p"))).toBeNull();
+  });
+});
