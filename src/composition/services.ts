@@ -211,7 +211,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const containers = new ContainerService({ repos, clock, endSession: (id) => sandbox.end(id) });
   const bridge = new ThreadBridge({ repos, threads, tools });
   const conversations = new ConversationService({ repos, clock, holds, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
-  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals, metrics, role: config.cluster.role, concurrency: config.runs.concurrency });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals, metrics, role: config.cluster.role, concurrency: config.runs.concurrency, atomically: (fn) => (db as Db).transaction(fn)() });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();

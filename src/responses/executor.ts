@@ -106,7 +106,7 @@ export async function executeResponse(writer: ResponseWriter, request: ChatReque
     }
     throw new Error(`the model kept calling tools without answering (${MAX_MODEL_CALLS} calls); stopping the response`);
   } catch (err) {
-    return signal.reason instanceof ResponseCancelled ? writer.cancel(usage) : writer.fail(errorOf(err, signal), usage);
+    return signal.reason instanceof ResponseCancelled ? writer.cancel(usage) : writer.fail(errorOf(err, signal, writer.response.id), usage);
   }
 }
 
@@ -167,11 +167,11 @@ function citationsOf(text: string, sources: NumberedSource[], written: FileWritt
 }
 
 /** A response's `error` for a failure; unexpected ones are logged, since their message may not say enough. */
-export function errorOf(err: unknown, signal?: AbortSignal): { code: string; message: string } {
+export function errorOf(err: unknown, signal?: AbortSignal, responseId?: string): { code: string; message: string } {
   if (signal?.reason instanceof ServerShutdown) return { code: "server_error", message: signal.reason.message };
   if (err instanceof ModelError) return { code: err.code, message: err.message };
   // A request refused where it is executed (a queued one prepared again on a worker): its own words.
   if (err instanceof ApiError && err.status < 500) return { code: err.code ?? err.type, message: err.message };
-  log.error({ err }, "response failed");
+  log.error({ err, ...(responseId ? { response_id: responseId } : {}) }, "response failed");
   return { code: "server_error", message: `The response failed: ${err instanceof Error ? err.message : String(err)}` };
 }

@@ -24,7 +24,7 @@ import { ResponsePresenter } from "./present.js";
 import { ResponseQueue, type QueuedRequest } from "./response-queue.js";
 import { ResponseWriter } from "./response-writer.js";
 import { eventSink, type Active } from "./event-sink.js";
-import { log, withLogFields } from "../log.js";
+import { log } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
 export interface ResponseServiceDeps {
@@ -44,6 +44,8 @@ export interface ResponseServiceDeps {
   role?: "all" | "api" | "worker";
   /** How many queued responses a node takes up at once (RUN_CONCURRENCY, as for runs). */
   concurrency?: number;
+  /** Runs `fn` in one transaction of the store. */
+  atomically<T>(fn: () => T): T;
 }
 
 /** What one WebSocket connection remembers between its turns: the last response that ended well, and its history. */
@@ -275,8 +277,11 @@ export class ResponseService {
       // Leased before it is stored in progress, so no other node's sweep takes it for orphaned (a new id: always free).
       this.deps.leases.claim("response", response.id);
       try {
-        repos.responses.insert(response);
-        repos.responseItems.insertAll(response.id, response.created_at, input);
+        // One commit for the response and its input items.
+        this.deps.atomically(() => {
+          repos.responses.insert(response);
+          repos.responseItems.insertAll(response.id, response.created_at, input);
+        });
       } catch (err) {
         this.deps.leases.release("response", response.id);
         prepared.hold?.release(null); // nothing started: the conversation is free again
@@ -297,7 +302,7 @@ export class ResponseService {
       }
     };
     const sink = eventSink(response, active, this.deps.repos, joinConversation);
-    active.done = withLogFields({ response_id: response.id }, () => this.run(prepared, sink, active.controller, takenUp?.next ?? null)).then((ended) => {
+    active.done = this.run(prepared, sink, active.controller, takenUp?.next ?? null, !response.background && active.listeners.size === 0).then((ended) => {
       joinConversation(ended); // ended without a last event (cancelled), or the hold was released already
       return ended;
     }).finally(() => {
@@ -317,7 +322,7 @@ export class ResponseService {
     const active: Active = { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(), deleted: false };
     this.active.set(response.id, active);
     const { signal } = active.controller;
-    active.done = withLogFields({ response_id: response.id }, async () => {
+    active.done = (async () => {
       let hold: ConversationHold | undefined;
       let next = 0;
       let prepared: Prepared;
@@ -334,7 +339,7 @@ export class ResponseService {
         return this.endUntaken(response, active, next, err);
       }
       return this.execute({ ...prepared, ...(hold ? { hold } : {}) }, null, { active, next });
-    });
+    })();
     return active.done;
   }
 
@@ -355,7 +360,7 @@ export class ResponseService {
     this.active.delete(response.id);
     const writer = new ResponseWriter(response, eventSink(response, active, this.deps.repos), this.deps.clock);
     writer.resume(next, false);
-    const ended = active.controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, active.controller.signal));
+    const ended = active.controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, active.controller.signal, response.id));
     if (repos.responses.get(response.id)) repos.responses.update(ended);
     this.deps.metrics?.responsesEnded.inc({ status: ended.status });
     repos.responses.deleteRequest(response.id);
@@ -364,10 +369,10 @@ export class ResponseService {
   }
 
   /** `resumeAt`: a queued response taken up, whose stored events end before this sequence number. */
-  private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController, resumeAt: number | null): Promise<Response> {
+  private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController, resumeAt: number | null, unread: boolean): Promise<Response> {
     const { response } = prepared;
     const { repos, clock } = this.deps;
-    const writer = new ResponseWriter(response, sink, clock);
+    const writer = new ResponseWriter(response, sink, clock, unread); // unread: not background, streamed to nobody
     if (resumeAt === null) writer.start();
     else writer.resume(resumeAt);
     await Promise.resolve(); // registered as active before any work that could end it
@@ -376,7 +381,7 @@ export class ResponseService {
       const request = await modelRequest(prepared, this.deps);
       ended = "error" in request ? writer.fail(request.error) : await executeResponse(writer, request, executeOptionsFor(prepared, this.deps), controller.signal);
     } catch (err) {
-      ended = controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, controller.signal));
+      ended = controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, controller.signal, response.id));
     } finally {
       this.active.delete(response.id);
     }

@@ -8,7 +8,7 @@ import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
 import { isTerminal, ServerShutdown } from "./state.js";
-import { guarded, log, withLogFields } from "../log.js";
+import { guarded, log } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
 /** How often a node that takes queued runs looks for them (ROLE=worker or all, on a shared store). */
@@ -258,7 +258,7 @@ export class RunEngine {
       if (queuedAt !== undefined) this.deps.metrics?.runQueueSeconds.observe((performance.now() - queuedAt) / 1000);
       const controller = new AbortController();
       const entry: { controller: AbortController; done: Promise<void> } = { controller, done: Promise.resolve() };
-      entry.done = this.inRunProject(runId, () => withLogFields({ run_id: runId }, () => this.deps.executor.execute(runId, controller.signal)))
+      entry.done = this.inRunProject(runId, () => this.deps.executor.execute(runId, controller.signal))
         .catch((err: unknown) => log.error({ err, run_id: runId }, "run executor crashed"))
         .finally(() => {
           // Tool outputs may have resumed the run (admitted again) before this execution's end got here.

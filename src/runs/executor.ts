@@ -145,7 +145,7 @@ export class RunExecutor {
         recorder.endRun(runId, "cancelled");
         return;
       }
-      const last_error = lastErrorOf(shutdown ? signal.reason : err);
+      const last_error = lastErrorOf(shutdown ? signal.reason : err, runId);
       recorder.closeOpenSteps(runId, "failed", { code: "server_error", message: last_error.message });
       recorder.endRun(runId, "failed", { last_error });
     } catch (secondary) {
@@ -156,10 +156,10 @@ export class RunExecutor {
 }
 
 /** A run's `last_error` for a failure; unexpected ones are logged, since their message may not say enough. */
-function lastErrorOf(err: unknown): NonNullable<Run["last_error"]> {
+function lastErrorOf(err: unknown, runId: string): NonNullable<Run["last_error"]> {
   if (err instanceof ModelError || err instanceof RunFailure) return { code: err.code, message: err.message };
   if (err instanceof ServerShutdown) return { code: "server_error", message: err.message };
-  log.error({ err }, "run failed");
+  log.error({ err, run_id: runId }, "run failed");
   return { code: "server_error", message: `The run failed: ${err instanceof Error ? err.message : String(err)}` };
 }
 
