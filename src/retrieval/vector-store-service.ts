@@ -108,6 +108,8 @@ export class VectorStoreService implements VectorStoreLinks {
     const store = this.repos.stores.get(id);
     if (!store) return;
     const now = this.clock();
+    // Seconds are its resolution: searches within the same second change nothing, so they write nothing.
+    if (store.last_active_at === now) return;
     const expires_at = store.expires_after ? now + store.expires_after.days * DAY : store.expires_at;
     this.repos.stores.update({ ...store, last_active_at: now, expires_at });
   }
