@@ -386,6 +386,8 @@ describe.skipIf(!installed)("several nodes on one PostgreSQL", () => {
       expect(hits.data[0]?.file_id).toBe(file.id);
       expect(fs.existsSync(path.join(dirA, "lancedb")) || fs.existsSync(path.join(dirB, "lancedb"))).toBe(false);
     } finally {
+      // The nodes first: s3rver's close waits for every connection to it, and theirs stay open while they run.
+      await Promise.all(servers.splice(0).map((s) => s.kill()));
       await s3.close();
     }
   });
