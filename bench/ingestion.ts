@@ -12,7 +12,7 @@
  *
  *   npx tsx bench/ingestion.ts [runs=5]
  *
- * Goals: ≥ 100 pages/s end to end, and (#22) ≤ 0.75× the time of pdf-parse alone on one thread. The server's default parses a
+ * Goals: ≥ 100 pages/s end to end (all files), and (#22) the 117-page PDF in ≤ 0.75× the time of pdf-parse alone on one thread. The server's default parses a
  * long PDF with two threads where there are two CPUs, pdf-parse alone with one: the one-thread column shows
  * what the pipeline costs on top of parsing. The "HTTP" here is the SDK calling the app in-process
  * (`app.request`), no socket.
@@ -36,7 +36,8 @@ import { benchLine, round } from "./bench-report.js";
 
 const PDF_DIR = new URL("../test/fixtures/pdfs/", import.meta.url).pathname;
 // The readable PDFs of the shared set (the scanned and the encrypted one fail by design).
-const FILES = ["GeoTopo-komprimiert.pdf", "federal-register-2020-17221.pdf", "pdflatex-4-pages.pdf", "multicolumn.pdf", "nics-background-checks-2015-11.pdf"];
+const LONG_PDF = "GeoTopo-komprimiert.pdf";
+const FILES = [LONG_PDF, "federal-register-2020-17221.pdf", "pdflatex-4-pages.pdf", "multicolumn.pdf", "nics-background-checks-2015-11.pdf"];
 const RUNS = Number(process.argv[2] ?? 5);
 const ONLY_RESPONSIVENESS = process.argv.includes("--responsiveness");
 // How often the client polls the store. Each poll is a request the server answers on the same thread as
@@ -173,11 +174,18 @@ function print(rows: Row[], threads: number): void {
     `${"all files".padEnd(36)} ${String(pages).padStart(5)}  ${ms(parse)} ${rate(pages, parse)}   ${ms(e2e)} ${rate(pages, e2e)}   ${(e2e / parse).toFixed(2)}×  ${ms(oneThread)}  ${(oneThread / parse).toFixed(2)}×`,
   );
   console.log(`all files, completion seen by polling every ${POLL_MS} ms from the server's thread instead: ${ms(polled)}  ${(polled / parse).toFixed(2)}×`);
-  const ok = (pages / e2e) * 1000 >= 100 && e2e / parse <= 0.75;
-  console.log(`goals: ≥ 100 pages/s end to end and ≤ 0.75× pdf-parse alone (all files, server default: ${threads} parse threads): ${ok ? "met" : "MISSED"}`);
+  // #22's time goal is the 117-page PDF's (the issue's words): the short files' fixed costs (upload, store) are
+  // shown in the all-files row and its own figure, not judged.
+  const long = rows.find((r) => r.name === LONG_PDF);
+  if (!long) throw new Error(`${LONG_PDF} was not measured`);
+  const longRatio = long.e2e / long.parse;
+  const ok = (pages / e2e) * 1000 >= 100 && longRatio <= 0.75;
+  console.log(`goals: ≥ 100 pages/s end to end (all files) and ≤ 0.75× pdf-parse alone on ${LONG_PDF} (server default: ${threads} parse threads; ${longRatio.toFixed(2)}×): ${ok ? "met" : "MISSED"}`);
   const perS = (ms: number) => round((pages / ms) * 1000);
   benchLine({ name: "ingestion_pages_per_s", value: perS(e2e), unit: "pages/s", baseline: perS(parse), baseline_name: "pdf-parse alone", goal: ">= 100", met: perS(e2e) >= 100 });
-  benchLine({ name: "ingestion_time_vs_pdf_parse", value: round(e2e / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: "<= 0.75", met: e2e / parse <= 0.75 }); // #22: 2 cores against one thread
+  // #22: the 117-page PDF, the server's threads (2 here) against pdf-parse on one.
+  benchLine({ name: "ingestion_time_vs_pdf_parse", value: round(longRatio, 2), unit: "x", baseline: 1, baseline_name: `pdf-parse alone, ${LONG_PDF}`, goal: "<= 0.75", met: longRatio <= 0.75 });
+  benchLine({ name: "ingestion_time_vs_pdf_parse_all_files", value: round(e2e / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: null });
   benchLine({ name: "ingestion_time_vs_pdf_parse_1_thread", value: round(oneThread / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: null });
   benchLine({ name: "ingestion_time_vs_pdf_parse_polled", value: round(polled / parse, 2), unit: "x", baseline: 1, baseline_name: "pdf-parse alone", goal: null });
 }

@@ -2,6 +2,7 @@
 // pdf-pages.d.mts) so that the PDF worker thread (pdf-worker.mjs) runs it without a TypeScript loader: under
 // tsx's loader, loading and running pdf.js took ~200 MB of heap for a 4-page PDF; plainly, ~20 MB.
 import { constants, createInflate, inflateSync } from "node:zlib";
+import { restorePdfjsBuiltins } from "./pdfjs-builtins.mjs";
 
 /**
  * Yields each page's cleaned text as soon as that page is parsed: by default every page in order. Errors are
@@ -35,6 +36,7 @@ export async function* pdfPages(bytes, options = {}) {
     // Loads the document and parses no page (none is numbered 0): a thread claims pages only once it can
     // parse them right away. PDFParse keeps the document loaded for the calls below.
     const { total } = await parser.getText({ partial: [0] });
+    restorePdfjsBuiltins(); // pdf.js is loaded in full now (see pdfjs-builtins.mjs)
     if (limits.maxPages !== undefined && total > limits.maxPages) {
       throw limitError(`the PDF has ${total} pages, more than the ${limits.maxPages} allowed (PDF_MAX_PAGES): split it into smaller files`);
     }

@@ -253,3 +253,21 @@ describe("WorkerPdfReader, page and inflated-size caps (PDF bombs made by the te
     }
   });
 });
+
+describe("pdf.js and the parsing thread's builtins", () => {
+  // Taken before any PDF is parsed in this file: pdf.js's legacy build swaps in core-js polyfills when it loads.
+  const nativePush = Array.prototype.push;
+  const nativeJsonParse = JSON.parse;
+
+  it("leaves Array.prototype.push and JSON.parse native after parsing (its polyfills made every push slower)", async () => {
+    const pages = await allPages(inThreadPdfReader, pdf("pdflatex-4-pages.pdf"));
+    expect(pages).toHaveLength(4);
+    expect(Array.prototype.push).toBe(nativePush);
+    expect(JSON.parse).toBe(nativeJsonParse);
+    expect(Object.getOwnPropertyDescriptor(Array.prototype, "push")).toMatchObject({ writable: true, enumerable: false, configurable: true });
+    // Still a working push and parse.
+    const list: number[] = [];
+    expect(list.push(1, 2)).toBe(2);
+    expect(JSON.parse('{"a":[1]}')).toEqual({ a: [1] });
+  });
+});
