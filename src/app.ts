@@ -1,21 +1,25 @@
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
+import { RegExpRouter } from "hono/router/reg-exp-router";
+import { SmartRouter } from "hono/router/smart-router";
+import { TrieRouter } from "hono/router/trie-router";
+import type { H, RouterRoute } from "hono/types";
 import { ApiError } from "./errors.js";
 import { assistantFilesRouter, messageFilesRouter } from "./http/assistant-files.js";
 import { assistantsRouter } from "./http/assistants.js";
 import { assistantsVersion } from "./http/assistants-version.js";
 import { apiKeysRouter } from "./http/api-keys.js";
-import { anonymous, requireKey } from "./http/auth.js";
-import { drainUnreadBody } from "./http/drain-body.js";
+import { authenticator } from "./http/auth.js";
+import { behindEdge } from "./http/edge.js";
+import { requestIdOfContext } from "./http/edge-bindings.js";
+import { errorAnswer } from "./http/error-answer.js";
 import { FileTransfer } from "./http/file-transfer.js";
 import { filesRouter } from "./http/files.js";
-import { dataDirectoryFull, isDiskFull } from "./http/storage-errors.js";
 import { healthHandler } from "./http/health.js";
 import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
 import { originCheck, originGuard } from "./http/origin-guard.js";
+import { RouteRecorder } from "./http/route-recorder.js";
 import { containersRouter } from "./http/containers.js";
 import { chatRouter } from "./http/chat.js";
 import { embeddingsRouter } from "./http/embeddings.js";
@@ -42,9 +46,8 @@ import type { ConversationService } from "./responses/conversations.js";
 import type { ResponseService } from "./responses/response-service.js";
 import type { RunService } from "./runs/run-service.js";
 import type { Repos } from "./store/repos.js";
-import { log } from "./log.js";
 import type { Metrics } from "./metrics.js";
-import { metricsHandler, observeRequests } from "./http/observe.js";
+import { metricsHandler, requestObserver } from "./http/observe.js";
 
 /** What the HTTP application is built from (the composition root's services satisfy it). */
 export interface AppDeps {
@@ -70,56 +73,46 @@ export interface AppDeps {
   readonly metrics: Metrics;
 }
 
+/** What Hono's router stores per route. */
+type RouteEntry = [H, RouterRoute];
+
 /** Builds the HTTP application over already-created services. No I/O happens here. */
 export function createApp(s: AppDeps): Hono {
-  const app = new Hono();
-  // A body the handler left unread must not cost the connection. Registered for the methods that carry one,
-  // so GETs (the hot path) pass no extra middleware.
-  app.on(["POST", "PUT", "PATCH", "DELETE", "OPTIONS"], "*", drainUnreadBody(s.config.limits.maxJsonBodyBytes));
-  app.use("*", requestId({ headerName: "x-request-id" }));
-  app.use("*", observeRequests(s.metrics));
-  // Browser-borne attacks: DNS rebinding (Host), cross-site writes and CORS (Origin). Before every route.
-  const hosts = hostCheck(s.config);
-  if (hosts !== null) app.use("*", hostGuard(hosts));
-  app.use("*", originGuard(originCheck(s.config)));
+  // Hono's default router, watched: the edge counts requests by the route pattern it matched.
+  const routes = new RouteRecorder(new SmartRouter<RouteEntry>({ routers: [new RegExpRouter(), new TrieRouter()] }));
+  const app = new Hono({ router: routes });
   // The key's project scopes everything the request does (store/project-scope.ts); no keys: the default project.
-  const auth = s.apiKeys.required ? requireKey(s.apiKeys) : null;
-  app.get("/health", healthHandler({ version: s.version, probeModels: () => s.probeModels(), readiness: () => s.readiness(), auth }));
-  app.get("/metrics", metricsHandler(s.metrics, auth, s.config.apiKeysFile === null));
+  const authenticate = authenticator(s.apiKeys);
+  const keyed = s.apiKeys.required ? authenticate : null;
+  app.get("/health", healthHandler({ version: s.version, probeModels: () => s.probeModels(), readiness: () => s.readiness(), authenticate: keyed }));
+  app.get("/metrics", metricsHandler(s.metrics, keyed, s.config.apiKeysFile === null));
 
   // ROLE=worker takes work from the database; its HTTP port answers only /health and /metrics.
-  if (s.config.cluster.role !== "worker") mountApi(app, s, auth);
+  const servesApi = s.config.cluster.role !== "worker";
+  if (servesApi) mountApi(app, s);
 
   app.notFound((c) => c.json(new ApiError(404, `Invalid URL (${c.req.method} ${c.req.path})`).toJSON(), 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);
-    if (err instanceof HTTPException && err.status < 500) {
-      return c.json(new ApiError(err.status, err.message || "Bad request").toJSON(), err.status);
-    }
-    if (clientWentAway(c.req.raw, err)) {
-      // Nobody will read this answer; it is the client's fault, not a server error worth logging.
-      return c.json(new ApiError(400, "The client closed the connection before the request body was complete.").toJSON(), 400);
-    }
-    if (isDiskFull(err)) {
-      c.header("x-should-retry", "false"); // retrying will not make room
-      return c.json(dataDirectoryFull().toJSON(), 507);
-    }
-    log.error({ err, request_id: c.get("requestId") as string, method: c.req.method, path: c.req.path }, "request failed");
-    const internal = new ApiError(500, "The server had an error while processing your request.", "server_error");
-    return c.json(internal.toJSON(), 500);
+    const answer = errorAnswer(err, c.req.raw, requestIdOfContext(c));
+    return c.body(answer.body, answer.status as 400, answer.headers);
   });
-  return app;
+  const hosts = hostCheck(s.config);
+  return behindEdge(app, {
+    // Browser-borne attacks: DNS rebinding (Host), cross-site writes and CORS (Origin). Before every route.
+    hostGuard: hosts === null ? null : hostGuard(hosts),
+    originGuard: originGuard(originCheck(s.config)),
+    // `OpenAI-Beta: assistants=v1` gets the v1 wire format over the same store (objects/v1-view.ts).
+    api: servesApi ? { authenticate, version: assistantsVersion({ assistants: s.assistants, runExpirySeconds: s.config.runs.expirySeconds }) } : null,
+    observer: requestObserver(s.metrics),
+    lastRoute: () => routes.lastRoute(),
+    maxJsonBodyBytes: s.config.limits.maxJsonBodyBytes,
+  });
 }
 
 /** The OpenAI-compatible API under /v1, and the Playground at /. */
-function mountApi(app: Hono, s: AppDeps, auth: MiddlewareHandler | null): void {
+function mountApi(app: Hono, s: AppDeps): void {
   const v1 = new Hono();
-  v1.use("*", auth ?? anonymous());
-  v1.use("*", sizeLimit(s));
-  // `OpenAI-Beta: assistants=v1` gets the v1 wire format over the same store (objects/v1-view.ts).
-  const version = assistantsVersion({ assistants: s.assistants, runExpirySeconds: s.config.runs.expirySeconds });
-  v1.use("/assistants/*", version);
-  v1.use("/threads/*", version);
+  v1.on(BODY_METHODS, "*", sizeLimit(s));
   v1.route("/assistants/:assistant_id/files", assistantFilesRouter({ assistants: s.assistants }));
   v1.route("/assistants", assistantsRouter({ assistants: s.assistants }));
   v1.route("/threads/:thread_id/messages/:message_id/files", messageFilesRouter({ threads: s.threads }));
@@ -143,6 +136,12 @@ function mountApi(app: Hono, s: AppDeps, auth: MiddlewareHandler | null): void {
 }
 
 /**
+ * The methods that carry a body. GET/HEAD carry none (the node adapter drops one): registered for these only,
+ * bodyLimit's look at `raw.body` does not build a full Request for a GET.
+ */
+const BODY_METHODS = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/**
  * JSON bodies are held to MAX_JSON_BODY_BYTES; over the limit → 413 in OpenAI's shape. Uploads pass: FileTransfer
  * streams them to disk and holds them to MAX_UPLOAD_BYTES itself (bodyLimit would buffer a chunked one).
  */
@@ -156,9 +155,6 @@ function sizeLimit(s: Pick<AppDeps, "config">) {
     });
   const json = limiter(s.config.limits.maxJsonBodyBytes);
   return (c: Parameters<typeof json>[0], next: Parameters<typeof json>[1]) => {
-    // GET/HEAD carry no body (the node adapter drops one); bodyLimit's look at `raw.body` would build a full
-    // Request for nothing, a third of the cost of a cached GET.
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     return isUpload(c.req.method, c.req.path, c.req.header("content-type")) ? next() : json(c, next);
   };
 }
@@ -168,9 +164,4 @@ function isUpload(method: string, path: string, contentType: string | undefined)
   if (method !== "POST") return false;
   if (path === "/v1/files") return true;
   return /^\/v1\/containers\/[^/]+\/files$/.test(path) && (contentType ?? "").toLowerCase().startsWith("multipart/form-data");
-}
-
-/** Reading the body failed because the peer hung up mid-body (Node's "aborted", ECONNRESET). */
-function clientWentAway(req: Request, err: Error): boolean {
-  return req.signal.aborted && (err as { code?: unknown }).code === "ECONNRESET";
 }

@@ -6,6 +6,7 @@ import type { ApiKeyRow } from "../store/api-keys-repo.js";
 import { requireAdmin } from "./auth.js";
 import { listPage } from "./list.js";
 import { parseWith, readJson } from "./validation.js";
+import { principalOf } from "./edge-bindings.js";
 
 export interface ApiKeysRouterDeps {
   keys: ApiKeyService;
@@ -40,7 +41,7 @@ export function apiKeysRouter({ keys }: ApiKeysRouterDeps): Hono {
 
   app.post("/admin_api_keys", async (c) => {
     const p = await readJson(c, AdminKeyCreateParams);
-    const { row, value } = keys.create(p.name, p.project_id ?? c.get("principal").project, true);
+    const { row, value } = keys.create(p.name, p.project_id ?? principalOf(c).project, true);
     return c.json({ ...adminKey(row), value });
   });
   app.get("/admin_api_keys", (c) => list(c, ADMIN, adminKey));

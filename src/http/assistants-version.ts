@@ -1,17 +1,7 @@
-import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../errors.js";
 import type { AssistantService } from "../objects/assistant-service.js";
 import { V1View } from "../objects/v1-view.js";
-
-/** Turns an answer body or an event's data into the wire format the request asked for. */
-export type Presenter = (value: unknown) => unknown;
-
-declare module "hono" {
-  interface ContextVariableMap {
-    /** Set when the request asked for another wire format than the stored one (sse.ts applies it to events). */
-    present: Presenter;
-  }
-}
+import type { Presenter } from "./edge-bindings.js";
 
 /**
  * The Assistants API version a request names in `OpenAI-Beta` (a comma-separated list, e.g.
@@ -33,12 +23,29 @@ export function requestedVersion(header: string | undefined): "v1" | "v2" {
   return "v2";
 }
 
+/** The paths whose answers have a v1 wire format: the assistants and threads families (runs, messages, steps). */
+export function hasWireVersions(path: string): boolean {
+  return isUnder(path, "/v1/assistants") || isUnder(path, "/v1/threads");
+}
+
+function isUnder(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47); // "/"
+}
+
+export interface AssistantsVersion {
+  /** The presenter a request's `OpenAI-Beta` asks for; null: v2, the stored format. Throws 400 for an unknown version. */
+  presenterFor(request: Request): Presenter | null;
+  /** A JSON answer rewritten by `presenter`; other answers (errors, one shape in both) pass unchanged. */
+  present(res: Response, presenter: Presenter): Promise<Response>;
+}
+
 /**
- * Answers `OpenAI-Beta: assistants=v1` requests in the v1 wire format (objects/v1-view.ts): JSON answers are
- * rewritten here, event streams event by event through `present` (http/sse.ts). Requests need no rewriting:
- * the v2 endpoints also take v1's `retrieval` tool and `file_ids`. Errors pass unchanged (one shape in both).
+ * `OpenAI-Beta: assistants=v1` requests are answered in the v1 wire format (objects/v1-view.ts): the edge
+ * rewrites JSON answers (present), event streams are rewritten event by event (http/sse.ts, through the
+ * bindings' `present`). Requests need no rewriting: the v2 endpoints also take v1's `retrieval` tool and
+ * `file_ids`.
  */
-export function assistantsVersion(deps: { assistants: Pick<AssistantService, "attachedFiles" | "get">; runExpirySeconds: number }): MiddlewareHandler {
+export function assistantsVersion(deps: { assistants: Pick<AssistantService, "attachedFiles" | "get">; runExpirySeconds: number }): AssistantsVersion {
   const { assistants, runExpirySeconds } = deps;
   const view = new V1View({
     assistantFileIds: (a) => assistants.attachedFiles(a).map((f) => f.id),
@@ -46,13 +53,17 @@ export function assistantsVersion(deps: { assistants: Pick<AssistantService, "at
     runExpirySeconds,
   });
   const v1: Presenter = (value) => view.present(value);
-  return async (c, next) => {
-    if (requestedVersion(c.req.header("openai-beta")) === "v2") return next();
-    c.set("present", v1);
-    await next();
-    const res = c.res;
-    if (!res.ok || !res.headers.get("content-type")?.startsWith("application/json")) return;
-    const body = v1(await res.json());
-    c.res = new Response(JSON.stringify(body), { status: res.status, headers: { "content-type": "application/json" } });
+  return {
+    presenterFor: (request) => {
+      const beta = request.headers.get("openai-beta");
+      return beta === null || requestedVersion(beta) === "v2" ? null : v1;
+    },
+    present: async (res, presenter) => {
+      if (!res.ok || !res.headers.get("content-type")?.startsWith("application/json")) return res;
+      const body = JSON.stringify(presenter(await res.json()));
+      const headers = new Headers(res.headers); // the route's own headers stay (openai-poll-after-ms)
+      headers.delete("content-length");
+      return new Response(body, { status: res.status, headers });
+    },
   };
 }

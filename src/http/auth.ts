@@ -1,23 +1,22 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { ApiError } from "../errors.js";
 import { ANONYMOUS, type ApiKeyService, type Principal } from "../objects/api-keys.js";
-import { inProject } from "../store/project-scope.js";
+import { principalOf } from "./edge-bindings.js";
 
-declare module "hono" {
-  interface ContextVariableMap {
-    /** Who the request's key says it is (set by the /v1 auth middleware). */
-    principal: Principal;
-  }
-}
+/** Who a request is, from its key: throws 401 when a key is needed and it has none or a wrong one. */
+export type Authenticate = (request: Request) => Principal;
+
+const BEARER = /^Bearer\s+(.+)$/i;
 
 /**
- * Bearer-token check for every /v1 route when keys are configured (API_KEY, API_KEYS_FILE). The rest of the
- * request runs in the key's project: the store shows it that project's objects only (store/project-scope.ts).
+ * Bearer-token check for every /v1 route when keys are configured (API_KEY, API_KEYS_FILE); without keys
+ * (loopback only) every request is the default project's. The edge runs the rest of the request in the
+ * principal's project: the store shows it that project's objects only (store/project-scope.ts).
  */
-export function requireKey(keys: Pick<ApiKeyService, "authenticate">): MiddlewareHandler {
-  return (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+export function authenticator(keys: Pick<ApiKeyService, "authenticate" | "required">): Authenticate {
+  if (!keys.required) return () => ANONYMOUS;
+  return (request) => {
+    const match = BEARER.exec((request.headers.get("authorization") ?? "").trim());
     if (!match) {
       throw new ApiError(
         401,
@@ -29,23 +28,17 @@ export function requireKey(keys: Pick<ApiKeyService, "authenticate">): Middlewar
     }
     const principal = keys.authenticate(match[1]!);
     if (principal === null) throw new ApiError(401, "Incorrect API key provided.", "invalid_request_error", null, "invalid_api_key");
-    c.set("principal", principal);
-    return inProject(principal.project, next);
-  };
-}
-
-/** Without keys (loopback only): every request is the default project's. */
-export function anonymous(): MiddlewareHandler {
-  return (c, next) => {
-    c.set("principal", ANONYMOUS);
-    return inProject(ANONYMOUS.project, next);
+    return principal;
   };
 }
 
 /** The admin endpoints: 403 for any key that is not an admin key. */
 export function requireAdmin(c: Context): Principal {
-  const principal = c.get("principal");
-  if (!principal?.admin) {
+  return requireAdminPrincipal(principalOf(c));
+}
+
+export function requireAdminPrincipal(principal: Principal): Principal {
+  if (!principal.admin) {
     throw new ApiError(
       403,
       "This endpoint needs an admin API key: your key can use its project's objects, not manage keys.",

@@ -1,8 +1,7 @@
-import type { MiddlewareHandler } from "hono";
-
 /**
- * Reads and discards a request body nobody read (a DELETE sent with a body, a 404, a 413 for a body over the
- * limit), so that the client gets its answer and, where it can, keeps its connection.
+ * After the answer is ready: reads and discards a request body nobody read (a DELETE sent with a body, a 404, a
+ * 413 for a body over the limit, a request the edge refused), so that the client gets its answer and, where it
+ * can, keeps its connection. `request` is the request as it came (bodyLimit may hand the route a buffered copy).
  *
  * Why: once anything has looked at `c.req.raw.body` (bodyLimit does, for every non-GET request), the node
  * adapter's body stream holds the socket paused under back-pressure. After the answer the adapter's own
@@ -10,25 +9,22 @@ import type { MiddlewareHandler } from "hono";
  * connection finds it gone, and a client still sending its body (anything slower than loopback, or one that
  * sends it all before reading) gets a broken pipe or a reset instead of the answer.
  *
- * A body within `maxBytes` (by its Content-Length) is read to its end before the answer goes out: the adapter
- * then has nothing to clean up and the connection stays open. A longer one, or one of unknown length, is
- * read in the background while the answer goes out; the adapter still closes the connection after at most
+ * A body within `maxBytes` (by its Content-Length) is read to its end before the answer goes out (the promise
+ * returned; undefined: nothing to wait for): the adapter then has nothing to clean up and the connection stays
+ * open. A longer one, or one of unknown length, is read in the background while the answer goes out; the adapter still closes the connection after at most
  * 500 ms or 64 MiB, but the client is not stopped mid-send before then and can read the answer.
  * A body some other reader stopped in (bodyLimit's, over the limit while counting a chunked body) is locked
  * and left to the adapter, as before.
  */
-export function drainUnreadBody(maxBytes: number): MiddlewareHandler {
-  return async (c, next) => {
-    const raw = c.req.raw; // the request as it came: bodyLimit may swap c.req.raw for a buffered copy
-    await next();
-    if (raw.method === "GET" || raw.method === "HEAD" || raw.bodyUsed) return;
-    const declared = raw.headers.get("content-length");
-    if (declared === "0" || (declared === null && !raw.headers.has("transfer-encoding"))) return; // no body
-    const body = raw.body;
-    if (body === null || body.locked) return;
-    if (declared !== null && Number(declared) <= maxBytes) await discard(body);
-    else void discard(body);
-  };
+export function drainUnreadBody(request: Request, maxBytes: number): Promise<void> | undefined {
+  if (request.method === "GET" || request.method === "HEAD" || request.bodyUsed) return undefined;
+  const declared = request.headers.get("content-length");
+  if (declared === "0" || (declared === null && !request.headers.has("transfer-encoding"))) return undefined; // no body
+  const body = request.body;
+  if (body === null || body.locked) return undefined;
+  if (declared !== null && Number(declared) <= maxBytes) return discard(body);
+  void discard(body);
+  return undefined;
 }
 
 /** Reads `body` to its end, dropping the bytes. A client that hangs up mid-body ends it too. */

@@ -1,4 +1,3 @@
-import type { MiddlewareHandler } from "hono";
 import { isLoopback, type Config } from "../config.js";
 import { ApiError } from "../errors.js";
 
@@ -46,15 +45,15 @@ export function hostCheck(config: Pick<Config, "host" | "allowedHosts">): HostCh
   };
 }
 
-/** The middleware: a Host value `check` refuses → 403 in OpenAI's error shape. */
-export function hostGuard(check: HostCheck): MiddlewareHandler {
+/** Throws 403 (OpenAI's error shape) for a Host value `check` refuses; a request without Host passes. */
+export type HostGuard = (host: string | null) => void;
+
+export function hostGuard(check: HostCheck): HostGuard {
   let lastAllowed = ""; // a client sends one Host value over and over: one comparison on the hot path
-  return async (c, next) => {
-    const host = c.req.raw.headers.get("host");
-    if (host === null || host === "" || host === lastAllowed) return next();
+  return (host) => {
+    if (host === null || host === "" || host === lastAllowed) return;
     if (!check(host)) throw hostNotAllowed(host);
     lastAllowed = host;
-    return next();
   };
 }
 

@@ -24,7 +24,8 @@ export function messagesRouter({ threads }: MessagesRouterDeps): Hono {
   });
 
   app.get("/", (c) => {
-    const thread = threads.find(threadId(c)).id; // 404 before any complaint about the query
+    const thread = threadId(c);
+    threads.mustExist(thread); // 404 before any complaint about the query
     const q = listQuery(c, MessageListQuery);
     return jsonText(c, listPageJson(threads.messageBodies(thread, q.run_id, q), q));
   });

@@ -1,4 +1,3 @@
-import type { MiddlewareHandler } from "hono";
 import type { Config } from "../config.js";
 import { ApiError } from "../errors.js";
 import { hostnameOf, isLoopbackName } from "./host-guard.js";
@@ -43,36 +42,44 @@ export function originCheck(config: Pick<Config, "allowedOrigins">): OriginCheck
   };
 }
 
-/** The middleware: refuses disallowed origins (403), answers preflights of allowed ones, marks their answers. */
-export function originGuard(check: OriginCheck): MiddlewareHandler {
-  return async (c, next) => {
-    const headers = c.req.raw.headers;
+/**
+ * What the Origin of a request calls for: null, nothing (no Origin, or the server's own); a string, an allowed
+ * cross origin whose answer must be marked (markCrossOrigin); a Response, the answer to an allowed preflight.
+ * A disallowed origin throws 403.
+ */
+export type OriginGuard = (request: Request) => Response | string | null;
+
+export function originGuard(check: OriginCheck): OriginGuard {
+  return (request) => {
+    const headers = request.headers;
     const origin = headers.get("origin");
-    if (origin === null) return next();
+    if (origin === null) return null;
     const verdict = check(origin, headers.get("host"));
     if (verdict === false) throw originNotAllowed(origin);
-    if (verdict === "same") return next();
-    const preflightMethod = c.req.method === "OPTIONS" ? headers.get("access-control-request-method") : null;
-    if (preflightMethod !== null) {
-      const asked = headers.get("access-control-request-headers");
-      const allowed = (asked ?? "")
-        .split(",")
-        .map((h) => h.trim().toLowerCase())
-        .filter((h) => h !== "" && (ALLOW_HEADERS.has(h) || h.startsWith(ALLOW_HEADER_PREFIX)));
-      const answer: Record<string, string> = {
-        "access-control-allow-origin": origin,
-        "access-control-allow-methods": ALLOW_METHODS,
-        "access-control-max-age": "600",
-        vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-      };
-      if (allowed.length > 0) answer["access-control-allow-headers"] = allowed.join(", ");
-      return c.body(null, 204, answer);
-    }
-    await next();
-    c.res.headers.set("access-control-allow-origin", origin);
-    c.res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
-    c.res.headers.append("vary", "Origin");
+    if (verdict === "same") return null;
+    const preflightMethod = request.method === "OPTIONS" ? headers.get("access-control-request-method") : null;
+    if (preflightMethod === null) return origin;
+    const asked = headers.get("access-control-request-headers");
+    const allowed = (asked ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== "" && (ALLOW_HEADERS.has(h) || h.startsWith(ALLOW_HEADER_PREFIX)));
+    const answer: Record<string, string> = {
+      "access-control-allow-origin": origin,
+      "access-control-allow-methods": ALLOW_METHODS,
+      "access-control-max-age": "600",
+      vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    };
+    if (allowed.length > 0) answer["access-control-allow-headers"] = allowed.join(", ");
+    return new Response(null, { status: 204, headers: answer });
   };
+}
+
+/** An allowed cross origin's answer: readable by its page, `x-request-id` included. */
+export function markCrossOrigin(res: Response, origin: string): void {
+  res.headers.set("access-control-allow-origin", origin);
+  res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
+  res.headers.append("vary", "Origin");
 }
 
 export function originNotAllowed(origin: string): ApiError {

@@ -13,6 +13,7 @@ import { ServerShutdown } from "../runs/state.js";
 import { inProject } from "../store/project-scope.js";
 import { parseWith } from "./validation.js";
 import { log } from "../log.js";
+import { principalOf } from "./edge-bindings.js";
 
 /** Turns one connection may have waiting behind the one in progress; more are refused (they hold memory). */
 const MAX_QUEUED_TURNS = 16;
@@ -63,7 +64,7 @@ class LazyWebSocketServer extends EventEmitter {
  */
 export function responsesSocket(deps: { responses: ResponseService; connectionLimitMs: number; stillValid: (principal: Principal) => boolean }) {
   return upgradeWebSocket((c) => {
-    const principal = c.get("principal");
+    const principal = principalOf(c);
     let session: SocketSession | null = null;
     return {
       onOpen: (_event, ws) => {

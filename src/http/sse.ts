@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { ServerResponse } from "node:http";
 import type { RunEvent } from "../runs/events.js";
+import { edgeBindings } from "./edge-bindings.js";
 
 const KEEP_ALIVE_MS = 10_000;
 
@@ -34,7 +35,7 @@ export interface SseOptions {
  */
 export function sseResponse(c: Context, events: EventSource, options: SseOptions = {}): Response {
   const doneEvent = options.doneEvent === undefined ? "done" : options.doneEvent;
-  const present = c.get("present") ?? ((data: unknown) => data); // the wire format asked for (assistants-version.ts)
+  const present = edgeBindings(c).present ?? ((data: unknown) => data); // the wire format asked for (assistants-version.ts)
   const encoder = new TextEncoder();
   const gone = new AbortController();
   // A client that far behind is not reading: the write in progress waits on its full socket and no error

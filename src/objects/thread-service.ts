@@ -56,6 +56,11 @@ export class ThreadService {
     return thread;
   }
 
+  /** 404 for an unknown thread; for reads that need only to know it is there (its stored text, not parsed). */
+  mustExist(threadId: string): void {
+    if (this.repos.threads.getBody(threadId) === null) throw notFound("thread", threadId);
+  }
+
   /** Applies a modify: keys sent replace the stored value, `metadata: null` clears it. */
   update(threadId: string, p: ThreadPatch): Thread {
     const updated = applyPatch(this.find(threadId), {
