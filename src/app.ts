@@ -4,6 +4,7 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { SmartRouter } from "hono/router/smart-router";
 import { TrieRouter } from "hono/router/trie-router";
 import type { H, RouterRoute } from "hono/types";
+import { getPath } from "hono/utils/url";
 import { ApiError } from "./errors.js";
 import { assistantFilesRouter, messageFilesRouter } from "./http/assistant-files.js";
 import { assistantsRouter } from "./http/assistants.js";
@@ -11,7 +12,7 @@ import { assistantsVersion } from "./http/assistants-version.js";
 import { apiKeysRouter } from "./http/api-keys.js";
 import { authenticator } from "./http/auth.js";
 import { behindEdge } from "./http/edge.js";
-import { requestIdOfContext } from "./http/edge-bindings.js";
+import { type EdgeBindings, requestIdOfContext } from "./http/edge-bindings.js";
 import { errorAnswer } from "./http/error-answer.js";
 import { FileTransfer } from "./http/file-transfer.js";
 import { filesRouter } from "./http/files.js";
@@ -80,7 +81,8 @@ type RouteEntry = [H, RouterRoute];
 export function createApp(s: AppDeps): Hono {
   // Hono's default router, watched: the edge counts requests by the route pattern it matched.
   const routes = new RouteRecorder(new SmartRouter<RouteEntry>({ routers: [new RegExpRouter(), new TrieRouter()] }));
-  const app = new Hono({ router: routes });
+  // The edge has read the path already (bindings.path); in process without it, Hono's own reading.
+  const app = new Hono({ router: routes, getPath: (request, options) => (options?.env as Partial<EdgeBindings> | undefined)?.path ?? getPath(request) });
   // The key's project scopes everything the request does (store/project-scope.ts); no keys: the default project.
   const authenticate = authenticator(s.apiKeys);
   const keyed = s.apiKeys.required ? authenticate : null;

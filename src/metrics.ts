@@ -27,9 +27,18 @@ interface Series {
   sandboxCalls: Counter<"outcome">;
 }
 
+interface RequestCount {
+  method: string;
+  route: string;
+  status: string;
+  code: number;
+  n: number;
+}
+
 export class Metrics {
   /** Requests by "method route status", counted per request (countRequest) and read into the counter at each scrape. */
-  private readonly requestCounts = new Map<string, { method: string; route: string; status: string; n: number }>();
+  private readonly requestCounts = new Map<string, RequestCount>();
+  private lastCount: RequestCount | null = null;
   private made: Series | null = null;
   private processMetrics = false;
 
@@ -61,10 +70,17 @@ export class Metrics {
   }
 
   countRequest(method: string, route: string, status: number): void {
+    const last = this.lastCount;
+    // A client repeats one request over and over (a poll): that count is bumped without building its key.
+    if (last !== null && last.route === route && last.method === method && last.code === status) {
+      last.n++;
+      return;
+    }
     const key = `${method} ${route} ${status}`;
-    const entry = this.requestCounts.get(key);
+    let entry = this.requestCounts.get(key);
     if (entry) entry.n++;
-    else this.requestCounts.set(key, { method, route, status: String(status), n: 1 });
+    else this.requestCounts.set(key, (entry = { method, route, status: String(status), code: status, n: 1 }));
+    this.lastCount = entry;
   }
 
   text(): Promise<string> {
@@ -92,7 +108,7 @@ function promClient(): PromClient {
   return (loaded ??= createRequire(import.meta.url)("prom-client") as PromClient);
 }
 
-function makeSeries(requestCounts: Map<string, { method: string; route: string; status: string; n: number }>, queued: () => number): Series {
+function makeSeries(requestCounts: Map<string, RequestCount>, queued: () => number): Series {
   const { Counter, Gauge, Histogram, Registry } = promClient();
   const registry = new Registry();
   const at = { registers: [registry] };

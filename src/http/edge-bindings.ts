@@ -11,6 +11,8 @@ export type Presenter = (value: unknown) => unknown;
  */
 export interface EdgeBindings extends Partial<HttpBindings> {
   requestId: string;
+  /** The request's path, read once for the edge and the router. */
+  path: string;
   /** Who the request's key says it is: set for /v1 routes. */
   principal?: Principal;
   /** Set when the request asked for another wire format than the stored one (sse.ts applies it to events). */

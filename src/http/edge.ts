@@ -71,7 +71,8 @@ function edge(request: Request, bindings: EdgeBindings, deps: EdgeDeps, route: (
     else {
       crossOrigin = origin;
       const api = deps.api;
-      const path = api === null ? "" : getPath(request);
+      const path = getPath(request);
+      bindings.path = path;
       if (api !== null && isApiPath(path)) {
         const principal = api.authenticate(request);
         bindings.principal = principal;
