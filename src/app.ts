@@ -1,5 +1,4 @@
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono, type MiddlewareHandler } from "hono";
 import { RegExpRouter } from "hono/router/reg-exp-router";
 import { SmartRouter } from "hono/router/smart-router";
 import { TrieRouter } from "hono/router/trie-router";
@@ -17,6 +16,7 @@ import { errorAnswer } from "./http/error-answer.js";
 import { FileTransfer } from "./http/file-transfer.js";
 import { filesRouter } from "./http/files.js";
 import { healthHandler } from "./http/health.js";
+import { jsonBodyLimit } from "./http/json-body-limit.js";
 import { hostCheck, hostGuard } from "./http/host-guard.js";
 import { messagesRouter } from "./http/messages.js";
 import { originCheck, originGuard } from "./http/origin-guard.js";
@@ -139,26 +139,17 @@ function mountApi(app: Hono, s: AppDeps): void {
 
 /**
  * The methods that carry a body. GET/HEAD carry none (the node adapter drops one): registered for these only,
- * bodyLimit's look at `raw.body` does not build a full Request for a GET.
+ * the body limit's look at `raw.body` does not build a full Request for a GET.
  */
 const BODY_METHODS = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /**
- * JSON bodies are held to MAX_JSON_BODY_BYTES; over the limit → 413 in OpenAI's shape. Uploads pass: FileTransfer
- * streams them to disk and holds them to MAX_UPLOAD_BYTES itself (bodyLimit would buffer a chunked one).
+ * JSON bodies are held to MAX_JSON_BODY_BYTES (json-body-limit.ts). Uploads pass: FileTransfer streams them to
+ * disk and holds them to MAX_UPLOAD_BYTES itself (a limit that reads a chunked body would buffer it).
  */
-function sizeLimit(s: Pick<AppDeps, "config">) {
-  const limiter = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError(413, `Request body too large: the limit is ${maxSize} bytes.`, "invalid_request_error", null, "request_too_large");
-      },
-    });
-  const json = limiter(s.config.limits.maxJsonBodyBytes);
-  return (c: Parameters<typeof json>[0], next: Parameters<typeof json>[1]) => {
-    return isUpload(c.req.method, c.req.path, c.req.header("content-type")) ? next() : json(c, next);
-  };
+function sizeLimit(s: Pick<AppDeps, "config">): MiddlewareHandler {
+  const json = jsonBodyLimit(s.config.limits.maxJsonBodyBytes);
+  return (c, next) => (isUpload(c.req.method, c.req.path, c.req.header("content-type")) ? next() : json(c, next));
 }
 
 /** A file upload (FileTransfer streams it and holds it to MAX_UPLOAD_BYTES): /v1/files, or a multipart container file. */

@@ -1,20 +1,20 @@
 /**
  * After the answer is ready: reads and discards a request body nobody read (a DELETE sent with a body, a 404, a
  * 413 for a body over the limit, a request the edge refused), so that the client gets its answer and, where it
- * can, keeps its connection. `request` is the request as it came (bodyLimit may hand the route a buffered copy).
+ * can, keeps its connection.
  *
- * Why: once anything has looked at `c.req.raw.body` (bodyLimit does, for every non-GET request), the node
- * adapter's body stream holds the socket paused under back-pressure. After the answer the adapter's own
+ * Why: once anything has looked at `c.req.raw.body` (the JSON body limit does, for every non-GET request), the
+ * node adapter's body stream holds the socket paused under back-pressure. After the answer the adapter's own
  * clean-up cannot drain past that and, 500 ms on, closes the socket: the next request on the keep-alive
  * connection finds it gone, and a client still sending its body (anything slower than loopback, or one that
  * sends it all before reading) gets a broken pipe or a reset instead of the answer.
  *
  * A body within `maxBytes` (by its Content-Length) is read to its end before the answer goes out (the promise
  * returned; undefined: nothing to wait for): the adapter then has nothing to clean up and the connection stays
- * open. A longer one, or one of unknown length, is read in the background while the answer goes out; the adapter still closes the connection after at most
- * 500 ms or 64 MiB, but the client is not stopped mid-send before then and can read the answer.
- * A body some other reader stopped in (bodyLimit's, over the limit while counting a chunked body) is locked
- * and left to the adapter, as before.
+ * open. A longer one, or one of unknown length, is read in the background while the answer goes out; the
+ * adapter still closes the connection after at most 500 ms or 64 MiB, but the client is not stopped mid-send
+ * before then and can read the answer. A body some other reader stopped in (the body limit, over the limit
+ * while counting a chunked body) counts as used and is left to the adapter.
  */
 export function drainUnreadBody(request: Request, maxBytes: number): Promise<void> | undefined {
   if (request.method === "GET" || request.method === "HEAD" || request.bodyUsed) return undefined;
