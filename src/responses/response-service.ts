@@ -361,7 +361,7 @@ export class ResponseService {
     const writer = new ResponseWriter(response, eventSink(response, active, this.deps.repos), this.deps.clock);
     writer.resume(next, false);
     const ended = active.controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, active.controller.signal, response.id));
-    if (repos.responses.get(response.id)) repos.responses.update(ended);
+    repos.responses.update(ended); // deleted meanwhile: updates no row
     this.deps.metrics?.responsesEnded.inc({ status: ended.status });
     repos.responses.deleteRequest(response.id);
     this.deps.leases.release("response", response.id);
@@ -386,8 +386,8 @@ export class ResponseService {
       this.active.delete(response.id);
     }
     this.deps.metrics?.responsesEnded.inc({ status: ended.status });
-    // Deleted while it ran: nothing to store again.
-    if (response.store && repos.responses.get(response.id)) repos.responses.update(ended);
+    // Deleted while it ran: the update finds no row, and nothing is stored again.
+    if (response.store) repos.responses.update(ended);
     return ended;
   }
 }
