@@ -96,6 +96,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  /** An item already buffered, taken without waiting; undefined when there is none (the end and errors are next's to tell). */
+  ready(): T | undefined {
+    return this.size > 0 ? this.take() : undefined;
+  }
+
   async *iterate(signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
     for (;;) {
       const step = await this.next(signal);

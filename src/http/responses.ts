@@ -70,6 +70,10 @@ function asEventSource(events: ResponseEvents): EventSource {
       const step = await events.next(signal);
       return step.done ? step : { done: false, value: { event: step.value.type, data: step.value } };
     },
+    ready: () => {
+      const event = events.ready();
+      return event === undefined ? undefined : { event: event.type, data: event };
+    },
     close: () => events.close(),
     dropped: events.dropped,
   };

@@ -56,6 +56,8 @@ export interface ConnectionMemory {
 /** A reader's view of a response's events: the next one, leaving (`close`), and whether it was dropped for lagging. */
 export interface ResponseEvents {
   next(signal?: AbortSignal): Promise<IteratorResult<ResponseEvent, undefined>>;
+  /** An event already buffered, without waiting (undefined: none yet). */
+  ready(): ResponseEvent | undefined;
   close(): void;
   readonly dropped: AbortSignal;
 }
@@ -144,6 +146,7 @@ export class ResponseService {
     const unseen = !prepared.response.store && !prepared.response.background;
     return {
       next: (signal) => events.next(signal),
+      ready: () => events.ready(),
       close: () => {
         if (unseen && !over) this.active.get(prepared.response.id)?.controller.abort(new ResponseCancelled());
         events.close();

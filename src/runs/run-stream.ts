@@ -56,6 +56,11 @@ export class RunStream implements AsyncIterable<RunEvent> {
     return this.queue.next(signal);
   }
 
+  /** An event already buffered, without waiting (undefined: none yet). */
+  ready(): RunEvent | undefined {
+    return this.queue.ready();
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<RunEvent, undefined> {
     return this.queue[Symbol.asyncIterator]();
   }

@@ -13,6 +13,7 @@ function source(): { events: EventSource; queue: AsyncQueue<RunEvent>; closed: (
     closed: () => closed,
     events: {
       next: (signal) => queue.next(signal),
+      ready: () => queue.ready(),
       close: () => {
         closed = true;
         queue.close();
@@ -70,5 +71,33 @@ describe("sseResponse", () => {
     await reader.cancel();
     expect(closed()).toBe(true);
     expect(queue.push({ event: "late", data: {} })).toBe(false); // nothing reads it any more
+  });
+
+  it("events buffered together go out as one chunk; one arriving later is a chunk of its own", async () => {
+    const { events, queue } = source();
+    queue.push({ event: "thread.run.created", data: { n: 1 } });
+    queue.push({ event: "thread.run.queued", data: { n: 2 } });
+    queue.push({ event: "thread.run.in_progress", data: { n: 3 } });
+    const reader = (await serve(events)).body!.getReader();
+    const decode = async () => new TextDecoder().decode((await reader.read()).value);
+    expect(await decode()).toBe(
+      'event: thread.run.created\ndata: {"n":1}\n\nevent: thread.run.queued\ndata: {"n":2}\n\nevent: thread.run.in_progress\ndata: {"n":3}\n\n',
+    );
+    const later = decode();
+    queue.push({ event: "thread.message.delta", data: { n: 4 } });
+    expect(await later).toBe('event: thread.message.delta\ndata: {"n":4}\n\n');
+    queue.close();
+    expect(await decode()).toBe("event: done\ndata: [DONE]\n\n");
+  });
+
+  it("a source without ready() is written one event per chunk", async () => {
+    const { queue } = source();
+    queue.push({ event: "a", data: {} });
+    queue.push({ event: "b", data: {} });
+    queue.close();
+    const reader = (await serve({ next: (signal) => queue.next(signal), close: () => queue.close() })).body!.getReader();
+    const chunks: string[] = [];
+    for (let step = await reader.read(); !step.done; step = await reader.read()) chunks.push(new TextDecoder().decode(step.value));
+    expect(chunks).toEqual(["event: a\ndata: {}\n\n", "event: b\ndata: {}\n\n", "event: done\ndata: [DONE]\n\n"]);
   });
 });
