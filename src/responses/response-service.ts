@@ -272,19 +272,20 @@ export class ResponseService {
   /**
    * Stores the response, then runs it; registered as active until it ended, so cancel and close can stop it and
    * streams can follow it. `reader` is the creating request's stream, if it streams.
+   *
+   * A plain request's response (not background, streamed to nobody) is stored once, as it ended: its id reaches
+   * the client only with that answer, so nobody could read it in progress (GET, cancel, delete and continuing
+   * it all name it), and a crash meanwhile fails the request that would have learnt it. One commit, not two.
    */
   private execute(prepared: Prepared & { hold?: ConversationHold }, reader: ((event: ResponseEvent) => void) | null, takenUp?: TakenUp): Promise<Response> {
     const { response, input } = prepared;
     const { repos } = this.deps;
+    const unseen = !takenUp && !response.background && reader === null;
     if (!takenUp && response.store) {
       // Leased before it is stored in progress, so no other node's sweep takes it for orphaned (a new id: always free).
       this.deps.leases.claim("response", response.id);
       try {
-        // One commit for the response and its input items.
-        this.deps.atomically(() => {
-          repos.responses.insert(response);
-          repos.responseItems.insertAll(response.id, response.created_at, input);
-        });
+        if (!unseen) this.storeNew(prepared, response);
       } catch (err) {
         this.deps.leases.release("response", response.id);
         prepared.hold?.release(null); // nothing started: the conversation is free again
@@ -305,7 +306,7 @@ export class ResponseService {
       }
     };
     const sink = eventSink(response, active, this.deps.repos, joinConversation);
-    active.done = this.run(prepared, sink, active.controller, takenUp?.next ?? null, !response.background && active.listeners.size === 0).then((ended) => {
+    active.done = this.run(prepared, sink, active.controller, takenUp?.next ?? null, unseen).then((ended) => {
       joinConversation(ended); // ended without a last event (cancelled), or the hold was released already
       return ended;
     }).finally(() => {
@@ -371,11 +372,23 @@ export class ResponseService {
     return ended;
   }
 
-  /** `resumeAt`: a queued response taken up, whose stored events end before this sequence number. */
-  private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController, resumeAt: number | null, unread: boolean): Promise<Response> {
+  /** The response (as it starts, or as it ended) and its input items, in one commit. */
+  private storeNew(prepared: Prepared, as: Response): void {
+    const { repos } = this.deps;
+    this.deps.atomically(() => {
+      repos.responses.insert(as);
+      repos.responseItems.insertAll(as.id, as.created_at, prepared.input);
+    });
+  }
+
+  /**
+   * `resumeAt`: a queued response taken up, whose stored events end before this sequence number. `unseen`: a
+   * plain request's, stored only as it ended (execute), whose events nobody keeps.
+   */
+  private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController, resumeAt: number | null, unseen: boolean): Promise<Response> {
     const { response } = prepared;
     const { repos, clock } = this.deps;
-    const writer = new ResponseWriter(response, sink, clock, unread); // unread: not background, streamed to nobody
+    const writer = new ResponseWriter(response, sink, clock, unseen);
     if (resumeAt === null) writer.start();
     else writer.resume(resumeAt);
     await Promise.resolve(); // registered as active before any work that could end it
@@ -389,8 +402,9 @@ export class ResponseService {
       this.active.delete(response.id);
     }
     this.deps.metrics?.responsesEnded.inc({ status: ended.status });
+    if (response.store && unseen) this.storeNew(prepared, ended);
     // Deleted while it ran: the update finds no row, and nothing is stored again.
-    if (response.store) repos.responses.update(ended);
+    else if (response.store) repos.responses.update(ended);
     return ended;
   }
 }

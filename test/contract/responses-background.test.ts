@@ -74,6 +74,24 @@ describe("Responses API: background", () => {
     }
   });
 
+  it("a plain response is stored once, as it ended: nothing of it is in the store while it runs (nobody knows its id yet); then it is there with its input items", async () => {
+    const t = app();
+    t.ollama.script({ chunks: ["slow", " reply"], delayMs: 150 });
+    const pending = t.client.responses.create({ model: "gpt-4o", input: "take your time" });
+    await waitFor(() => t.ollama.chatRequests.length === 1);
+    // A crash now would leave nothing in progress behind, where a background response would be ended as failed.
+    expect(t.services.repos.responses.all()).toEqual([]);
+    const done = await pending;
+    expect(done.status).toBe("completed");
+    expect(t.services.repos.responses.all().map((r) => [r.id, r.status])).toEqual([[done.id, "completed"]]);
+    const stored = await t.client.responses.retrieve(done.id);
+    expectResponseSchema(stored);
+    expect(stored.output_text).toBe("slow reply");
+    const items = await t.client.responses.inputItems.list(done.id);
+    expect(items.data).toHaveLength(1);
+    expect(items.data[0]).toMatchObject({ type: "message", role: "user", content: [{ type: "input_text", text: "take your time" }] });
+  });
+
   it("a background stream the client drops goes on; GET ?stream=true&starting_after=N gives the events after N, then live ones, to the end", async () => {
     const t = app();
     t.ollama.script({ chunks: ["one", " two", " three", " four"], delayMs: 80 });
