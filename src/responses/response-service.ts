@@ -24,6 +24,7 @@ import { ResponsePresenter } from "./present.js";
 import { ResponseQueue, type QueuedRequest } from "./response-queue.js";
 import { ResponseWriter } from "./response-writer.js";
 import { eventSink, type Active } from "./event-sink.js";
+import type { ConnectionMemory, ResponseEvents } from "./response-events.js";
 import { log } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
@@ -46,20 +47,6 @@ export interface ResponseServiceDeps {
   concurrency?: number;
   /** Runs `fn` in one transaction of the store. */
   atomically<T>(fn: () => T): T;
-}
-
-/** What one WebSocket connection remembers between its turns: the last response that ended well, and its history. */
-export interface ConnectionMemory {
-  last: { id: string; items: ResponseItem[] } | null;
-}
-
-/** A reader's view of a response's events: the next one, leaving (`close`), and whether it was dropped for lagging. */
-export interface ResponseEvents {
-  next(signal?: AbortSignal): Promise<IteratorResult<ResponseEvent, undefined>>;
-  /** An event already buffered, without waiting (undefined: none yet). */
-  ready(): ResponseEvent | undefined;
-  close(): void;
-  readonly dropped: AbortSignal;
 }
 
 /**
@@ -273,9 +260,8 @@ export class ResponseService {
    * Stores the response, then runs it; registered as active until it ended, so cancel and close can stop it and
    * streams can follow it. `reader` is the creating request's stream, if it streams.
    *
-   * A plain request's response (not background, streamed to nobody) is stored once, as it ended: its id reaches
-   * the client only with that answer, so nobody could read it in progress (GET, cancel, delete and continuing
-   * it all name it), and a crash meanwhile fails the request that would have learnt it. One commit, not two.
+   * A plain request's response (not background, streamed to nobody) is stored once, as it ended (one commit):
+   * its id reaches the client only with that answer, so nobody could read it in progress.
    */
   private execute(prepared: Prepared & { hold?: ConversationHold }, reader: ((event: ResponseEvent) => void) | null, takenUp?: TakenUp): Promise<Response> {
     const { response, input } = prepared;
@@ -381,10 +367,7 @@ export class ResponseService {
     });
   }
 
-  /**
-   * `resumeAt`: a queued response taken up, whose stored events end before this sequence number. `unseen`: a
-   * plain request's, stored only as it ended (execute), whose events nobody keeps.
-   */
+  /** `resumeAt`: a queued response taken up, whose stored events end before it; `unseen`: see execute. */
   private async run(prepared: Prepared, sink: (event: ResponseEvent) => void, controller: AbortController, resumeAt: number | null, unseen: boolean): Promise<Response> {
     const { response } = prepared;
     const { repos, clock } = this.deps;
