@@ -31,14 +31,12 @@ interface RequestCount {
   method: string;
   route: string;
   status: string;
-  code: number;
   n: number;
 }
 
 export class Metrics {
   /** Requests by "method route status", counted per request (countRequest) and read into the counter at each scrape. */
   private readonly requestCounts = new Map<string, RequestCount>();
-  private lastCount: RequestCount | null = null;
   private made: Series | null = null;
   private processMetrics = false;
 
@@ -70,17 +68,10 @@ export class Metrics {
   }
 
   countRequest(method: string, route: string, status: number): void {
-    const last = this.lastCount;
-    // A client repeats one request over and over (a poll): that count is bumped without building its key.
-    if (last !== null && last.route === route && last.method === method && last.code === status) {
-      last.n++;
-      return;
-    }
     const key = `${method} ${route} ${status}`;
-    let entry = this.requestCounts.get(key);
+    const entry = this.requestCounts.get(key);
     if (entry) entry.n++;
-    else this.requestCounts.set(key, (entry = { method, route, status: String(status), code: status, n: 1 }));
-    this.lastCount = entry;
+    else this.requestCounts.set(key, { method, route, status: String(status), n: 1 });
   }
 
   text(): Promise<string> {
