@@ -3,17 +3,18 @@ import { ApiError } from "../errors.js";
 import { log } from "../log.js";
 import { dataDirectoryFull, isDiskFull } from "./storage-errors.js";
 
-/**
- * The answer to an error thrown while handling a request, in OpenAI's shape: an ApiError as it says, a
- * client-side HTTPException as 4xx, a client gone mid-body as 400, a full disk as 507; anything else is a bug,
- * logged with the request id, and a 500 that says nothing of the server's insides.
- */
+/** An error answer's parts: Hono's onError sends them through its context, the edge as a Response. */
 export interface ErrorAnswer {
   status: number;
   body: string;
   headers: Record<string, string>;
 }
 
+/**
+ * The answer to an error thrown while handling a request, in OpenAI's shape: an ApiError as it says, a
+ * client-side HTTPException as 4xx, a client gone mid-body as 400, a full disk as 507; anything else is a bug,
+ * logged with the request id, and a 500 that says nothing of the server's insides.
+ */
 export function errorAnswer(err: Error, request: Request, requestId: string | undefined): ErrorAnswer {
   if (err instanceof ApiError) return json(err, err.status);
   if (err instanceof HTTPException && err.status < 500) return json(new ApiError(err.status, err.message || "Bad request"), err.status);
