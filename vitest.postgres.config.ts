@@ -16,6 +16,7 @@ export default defineConfig({
       "test/contract/encryption.test.ts",
       "test/contract/disk-full.test.ts",
       "test/contract/vector-stores-durability.test.ts",
+      "test/contract/wal-checkpoints.test.ts",
       "test/contract/built-server.test.ts",
     ],
     globalSetup: ["test/helpers/postgres-global-setup.ts"],

@@ -40,7 +40,8 @@ import { ApiKeyService, readKeysFile } from "../objects/api-keys.js";
 import { AssistantService } from "../objects/assistant-service.js";
 import { References } from "../objects/references.js";
 import { ThreadService } from "../objects/thread-service.js";
-import { openDb, openPostgres, type Db } from "../store/db.js";
+import { atomically, checkpointInBackground, openDb, openPostgres, type Db } from "../store/db.js";
+import type { WalCheckpointer } from "../store/wal-checkpointer.js";
 import { Metrics } from "../metrics.js";
 import { guarded } from "../log.js";
 import { MeteredChatModel } from "../llm/metered-chat.js";
@@ -58,6 +59,8 @@ export interface AppServices {
   readonly version: string;
   readonly clock: Clock;
   readonly db: Db;
+  /** Checkpoints SQLite's write-ahead log off the event loop; null on PostgreSQL and in memory. */
+  readonly checkpointer: WalCheckpointer | null;
   readonly repos: Repos;
   readonly refs: References;
   readonly apiKeys: ApiKeyService;
@@ -114,6 +117,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Encryption at rest: a wrong key, or a key that does not match the data directory, stops here (ConfigError).
   const dataKey = resolveDataKey(config.dataDir, config.encryption);
   const db = config.database ? openPostgres(config.database.url, config.database.schema) : openDb(overrides.database ?? config.dataDir, dataKey);
+  const checkpointer = checkpointInBackground(db, dataKey);
   const repos = createRepos(db);
   // API_KEY, API_KEYS_FILE's keys and those created over HTTP, each with its project.
   const apiKeys = new ApiKeyService(repos.apiKeys, clock, { apiKey: config.apiKey, fileKeys });
@@ -211,7 +215,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const containers = new ContainerService({ repos, clock, endSession: (id) => sandbox.end(id) });
   const bridge = new ThreadBridge({ repos, threads, tools });
   const conversations = new ConversationService({ repos, clock, holds, threads: bridge, threadMetadata: (id, metadata) => void threads.update(id, { metadata }) });
-  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals, metrics, role: config.cluster.role, concurrency: config.runs.concurrency, atomically: (fn) => (db as Db).transaction(fn)() });
+  const responses = new ResponseService({ repos, chat, models, tools, containers, attachments, conversations, clock, leases, signals, metrics, role: config.cluster.role, concurrency: config.runs.concurrency, atomically: (fn) => atomically(db, fn) });
   engine.start();
   responses.recover();
   retrieval.vectorStores.resumeIngestion();
@@ -223,6 +227,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     version: VERSION,
     clock,
     db,
+    checkpointer,
     repos,
     refs,
     apiKeys,
@@ -258,6 +263,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await backend.close();
       leases.close();
       await signals.close();
+      await checkpointer?.close();
       await db.close();
     },
   };

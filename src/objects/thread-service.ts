@@ -3,7 +3,7 @@ import type { Message, Metadata, Thread } from "../api/wire.js";
 import type { Clock } from "../clock.js";
 import { activeRunConflict, notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import type { Db } from "../store/db.js";
+import { atomically, type Db } from "../store/db.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { MessagesRepo } from "../store/messages-repo.js";
 import type { RunsRepo } from "../store/runs-repo.js";
@@ -85,10 +85,10 @@ export class ThreadService {
       tool_resources: this.refs.toolResources(input.tool_resources, "tool_resources"),
       metadata: input.metadata ?? {},
     };
-    this.repos.db.transaction(() => {
+    atomically(this.repos.db, () => {
       this.repos.threads.insert(thread);
       for (const [i, m] of messages.entries()) this.insertMessage(thread.id, m, `messages[${i}].attachments`);
-    })();
+    });
     return thread;
   }
 
@@ -181,13 +181,13 @@ export class ThreadService {
    */
   delete(threadId: string): void {
     this.runs.stopRuns(threadId);
-    const deleted = this.repos.db.transaction(() => {
+    const deleted = atomically(this.repos.db, () => {
       if (!this.repos.threads.delete(threadId)) return false;
       this.repos.messages.deleteWhere({ thread_id: threadId });
       this.repos.steps.deleteWhere({ thread_id: threadId });
       this.repos.runs.deleteForThread(threadId);
       return true;
-    })();
+    });
     if (!deleted) throw notFound("thread", threadId);
     this.runs.endSession(threadId);
   }

@@ -5,7 +5,7 @@ import type { Clock } from "../clock.js";
 import { badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { VectorStoreLinks } from "../objects/references.js";
-import type { Db } from "../store/db.js";
+import { atomically, type Db } from "../store/db.js";
 import type { FilesRepo } from "../store/files-repo.js";
 import type { FileBatchesRepo, VectorStoreFilesRepo, VectorStoreIndexRepo, VectorStoresRepo } from "../store/vector-stores-repo.js";
 import type { Ingestor } from "./ingestion/index.js";
@@ -62,10 +62,10 @@ export class VectorStoreService implements VectorStoreLinks {
       last_active_at: now,
       metadata: p.metadata ?? {},
     };
-    this.repos.db.transaction(() => {
+    atomically(this.repos.db, () => {
       this.repos.stores.insert(store);
       for (const fileId of fileIds) this.insertMember(store.id, fileId, chunking, {}, null);
-    })();
+    });
     for (const fileId of fileIds) this.ingestor.enqueue(store.id, fileId, true);
     return this.present(store);
   }
@@ -116,12 +116,12 @@ export class VectorStoreService implements VectorStoreLinks {
 
   async delete(id: string): Promise<void> {
     this.find(id);
-    this.repos.db.transaction(() => {
+    atomically(this.repos.db, () => {
       this.repos.stores.delete(id);
       this.repos.storeFiles.deleteWhere({ vector_store_id: id });
       this.repos.batches.deleteWhere({ vector_store_id: id });
       this.repos.indexSettings.delete(id);
-    })();
+    });
     await this.ingestor.removeFromIndex(id);
   }
 
@@ -213,12 +213,12 @@ export class VectorStoreService implements VectorStoreLinks {
       status: "in_progress",
       file_counts: { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: 0 },
     };
-    this.repos.db.transaction(() => {
+    atomically(this.repos.db, () => {
       this.repos.batches.insert(batch);
       for (const e of entries) {
         this.insertMember(storeId, e.file_id, chunkingOf(e.chunking_strategy ?? p.chunking_strategy, "chunking_strategy"), e.attributes ?? p.attributes ?? {}, batch.id);
       }
-    })();
+    });
     for (const [e, fresh] of entries.map((e, i) => [e, freshness[i]!] as const)) this.ingestor.enqueue(storeId, e.file_id, fresh);
     return this.presentBatch(batch);
   }
@@ -233,12 +233,12 @@ export class VectorStoreService implements VectorStoreLinks {
   /** Files of the batch not yet indexed become `cancelled`; indexed ones stay. */
   cancelBatch(storeId: string, batchId: string): VectorStoreFileBatch {
     const batch = this.findBatch(storeId, batchId);
-    this.repos.db.transaction(() => {
+    atomically(this.repos.db, () => {
       for (const member of this.repos.storeFiles.all({ batch_id: batchId })) {
         if (member.status === "in_progress") this.repos.storeFiles.update({ ...member, status: "cancelled" });
       }
       this.repos.batches.update({ ...this.repos.batches.get(batchId)!, status: "cancelled" });
-    })();
+    });
     for (const member of this.repos.storeFiles.all({ batch_id: batchId })) if (member.status === "cancelled") this.ingestor.stop(storeId, member.id);
     return this.presentBatch({ ...batch, status: "cancelled" });
   }

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import type { ClusterSignals } from "../cluster/signals.js";
 import type { WorkLeases } from "../cluster/work-leases.js";
 import { ApiError } from "../errors.js";
-import { allProjects, inProject } from "../store/project-scope.js";
+import { allProjects, inProject, projectsIsolated } from "../store/project-scope.js";
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
@@ -119,6 +119,21 @@ export class RunEngine {
     this.queue.push(runId);
     this.queuedAt.set(runId, performance.now());
     this.pump();
+  }
+
+  /**
+   * Whether a run admitted now starts at once (a slot is free and nobody waits for one). Its creation may then
+   * store it in_progress in the same commit, one write fewer than queued first and in_progress next, and hand
+   * it to `startNow` right after that commit (nothing runs in between: both are synchronous).
+   */
+  get startsAtOnce(): boolean {
+    return !this.closed && this.queue.length === 0 && this.running.size < this.deps.concurrency;
+  }
+
+  /** Executes an admitted run its creation already stored in_progress (see startsAtOnce). */
+  startNow(run: Run): void {
+    this.deps.metrics?.runQueueSeconds.observe(0);
+    this.launch(run.id, (signal) => this.deps.executor.executeStarted(run, signal));
   }
 
   /**
@@ -256,20 +271,25 @@ export class RunEngine {
       const queuedAt = this.queuedAt.get(runId);
       this.queuedAt.delete(runId);
       if (queuedAt !== undefined) this.deps.metrics?.runQueueSeconds.observe((performance.now() - queuedAt) / 1000);
-      const controller = new AbortController();
-      const entry: { controller: AbortController; done: Promise<void> } = { controller, done: Promise.resolve() };
-      entry.done = this.inRunProject(runId, () => this.deps.executor.execute(runId, controller.signal))
-        .catch((err: unknown) => log.error({ err, run_id: runId }, "run executor crashed"))
-        .finally(() => {
-          // Tool outputs may have resumed the run (admitted again) before this execution's end got here.
-          if (this.running.get(runId) === entry) {
-            this.running.delete(runId);
-            if (!this.queue.includes(runId)) this.deps.leases.release("run", runId);
-          }
-          this.pump();
-        });
-      this.running.set(runId, entry);
+      this.launch(runId, (signal) => this.inRunProject(runId, () => this.deps.executor.execute(runId, signal)));
     }
+  }
+
+  /** Holds a slot for the run while `execute` works on it; the lease is given back and the queue moves on after. */
+  private launch(runId: string, execute: (signal: AbortSignal) => Promise<void>): void {
+    const controller = new AbortController();
+    const entry: { controller: AbortController; done: Promise<void> } = { controller, done: Promise.resolve() };
+    entry.done = execute(controller.signal)
+      .catch((err: unknown) => log.error({ err, run_id: runId }, "run executor crashed"))
+      .finally(() => {
+        // Tool outputs may have resumed the run (admitted again) before this execution's end got here.
+        if (this.running.get(runId) === entry) {
+          this.running.delete(runId);
+          if (!this.queue.includes(runId)) this.deps.leases.release("run", runId);
+        }
+        this.pump();
+      });
+    this.running.set(runId, entry);
   }
 
   /**
@@ -316,6 +336,7 @@ export class RunEngine {
 
   /** Runs `fn` in the run's project, read from its row (all projects if the row is gone). */
   private inRunProject<T>(runId: string, fn: () => T): T {
+    if (!projectsIsolated()) return fn(); // one project: nothing to read or enter
     const project = this.deps.runs.projectOf(runId);
     return project === null ? allProjects(fn) : inProject(project, fn);
   }

@@ -46,8 +46,17 @@ export class RunExecutor {
   async execute(runId: string, signal: AbortSignal): Promise<void> {
     const run = this.deps.repos.runs.get(runId);
     if (!run || run.status !== "queued") return;
+    await this.guarded(runId, signal, () => this.deps.recorder.setStatus(runId, "in_progress", {}, run));
+  }
+
+  /** Executes a run already stored in_progress (by its creation, in the same commit: RunEngine.startsAtOnce). */
+  async executeStarted(run: Run, signal: AbortSignal): Promise<void> {
+    await this.guarded(run.id, signal, () => run);
+  }
+
+  private async guarded(runId: string, signal: AbortSignal, start: () => Run): Promise<void> {
     try {
-      await this.loop(this.deps.recorder.setStatus(runId, "in_progress"), signal);
+      await this.loop(start(), signal);
     } catch (err) {
       this.fail(runId, err, signal);
     }

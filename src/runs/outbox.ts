@@ -1,4 +1,4 @@
-import type { Db } from "../store/db.js";
+import { atomically, type Db } from "../store/db.js";
 import type { RunEvents } from "./events.js";
 
 /**
@@ -25,7 +25,7 @@ export class Outbox {
     const mark = this.pending.length;
     let result: T;
     try {
-      result = this.db.transaction(fn)();
+      result = atomically(this.db, fn);
     } catch (err) {
       this.pending.length = mark;
       throw err;

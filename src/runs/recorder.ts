@@ -36,13 +36,14 @@ export class RunRecorder {
 
   /**
    * Moves a run to `status` if that transition is legal from its *stored* status (a cancel may have landed
-   * while the executor was awaiting the model); returns the stored run.
+   * while the executor was awaiting the model); returns the stored run. `read`: the run as the caller just read
+   * it, tried first instead of reading it again (a stale one only costs a retry).
    */
-  setStatus(runId: string, status: RunStatus, patch: RunPatch = {}): Run {
+  setStatus(runId: string, status: RunStatus, patch: RunPatch = {}, read?: Run): Run {
     // Written only over the status it was read with: on a shared store another node (a cancel) may write in
     // between, and its status must not be lost; the transition is then checked against what it wrote.
     for (let attempt = 1; ; attempt++) {
-      const run = this.current(runId);
+      const run = attempt === 1 && read !== undefined ? read : this.current(runId);
       if (!canTransition(run.status, status)) throw new IllegalTransitionError(run.id, run.status, status);
       const next = this.withStatus(run, status, patch);
       if (!this.runs.updateIf(next, "status", run.status)) {
@@ -75,10 +76,10 @@ export class RunRecorder {
     const run = this.current(runId);
     if (isTerminal(run.status)) return run;
     if (run.status === "cancelling" || status === "cancelled") {
-      if (run.status !== "cancelling") this.setStatus(runId, "cancelling");
+      if (run.status !== "cancelling") this.setStatus(runId, "cancelling", {}, run);
       return this.setStatus(runId, "cancelled", { usage: patch.usage ?? run.usage });
     }
-    return this.setStatus(runId, status, patch);
+    return this.setStatus(runId, status, patch, run);
   }
 
   /** Stores a change that is not a status change (usage, metadata): no event. */
@@ -207,12 +208,17 @@ export class RunRecorder {
    * copied with its text only when stored: this runs once per token, and `finishMessage` sets the final text.
    */
   messageDelta(message: Message, fullText: string, delta: string, store: boolean): void {
-    if (store) this.messages.update(withText(message, fullText));
+    if (store) this.storeText(message, fullText);
     this.events.emit(message.run_id!, "thread.message.delta", {
       id: message.id,
       object: "thread.message.delta",
       delta: { content: [{ index: 0, type: "text", text: { value: delta, annotations: [] } }] },
     });
+  }
+
+  /** Stores the reply's text so far, no event (its deltas went out as they came). */
+  storeText(message: Message, fullText: string): void {
+    this.messages.update(withText(message, fullText));
   }
 
   finishMessage(message: Message, fullText: string, reason: IncompleteReason | null, annotations: Annotation[] = []): Message {

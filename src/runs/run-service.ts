@@ -70,15 +70,20 @@ export class RunService {
     if (active) throw activeRunConflict(threadId, active.id);
     this.deps.holds.refuseIfHeld(threadId);
     const run = this.buildRun(threadId, assistant, p);
-    const taken = this.admitted(run.id, stream !== null, () => this.commitFirstRun(threadId, run.id, stream, () => {
+    const { engine, recorder } = this.deps;
+    let started: Run | null = null;
+    const taken = this.admitted(run.id, stream !== null, (taking) => this.commitFirstRun(threadId, run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
       const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
       repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
-      this.deps.recorder.announceRun(run);
+      recorder.announceRun(run);
+      // A free slot: it starts now, its in_progress in this commit (queued, then in_progress, as streamed).
+      if (taking && engine.startsAtOnce) started = recorder.setStatus(run.id, "in_progress", {}, run);
     }));
-    if (taken) this.deps.engine.enqueue(run.id);
+    if (started) engine.startNow(started);
+    else if (taken) engine.enqueue(run.id);
     return run;
   }
 
@@ -114,10 +119,10 @@ export class RunService {
    * Makes the run runnable with `write`, holding its lease (RunEngine.admit) when this node executes it (given
    * back if the write fails); false: it is left queued for a worker node (ROLE=api, not streamed).
    */
-  private admitted(runId: string, streamed: boolean, write: () => void): boolean {
+  private admitted(runId: string, streamed: boolean, write: (taken: boolean) => void): boolean {
     const taken = this.deps.engine.admit(runId, streamed);
     try {
-      write();
+      write(taken);
     } catch (err) {
       if (taken) this.deps.engine.unadmit(runId);
       throw err;
@@ -207,6 +212,14 @@ export class RunService {
   page(threadId: string, q: PageQuery): Page<Run> | null {
     if (!this.deps.repos.threads.get(threadId)) throw notFound("thread", threadId);
     return this.deps.repos.runs.page({ thread_id: threadId }, q);
+  }
+
+  /** The run as its stored JSON text (the hot read: a poll sends it as it is). */
+  body(threadId: string, runId: string): string {
+    this.deps.threads.mustExist(threadId);
+    const body = this.deps.repos.runs.bodyInThread(threadId, runId);
+    if (body === null) throw notFound("run", runId);
+    return body;
   }
 
   find(threadId: string, runId: string): Run {

@@ -1,4 +1,4 @@
-import type { Db } from "./db.js";
+import { atomically, type Db } from "./db.js";
 
 /** One API key as stored: never the key itself, only its SHA-256 (hex). */
 export interface ApiKeyRow {
@@ -64,7 +64,7 @@ export class ApiKeysRepo {
    * revoked one stays revoked), others deleted. A key already created over HTTP keeps its row. One transaction.
    */
   syncFileKeys(keys: readonly Omit<ApiKeyRow, "source" | "revoked_at" | "id" | "created_at" | "redacted_value">[], newRow: (sha256: string) => Pick<ApiKeyRow, "id" | "created_at" | "redacted_value">): void {
-    this.db.transaction(() => {
+    atomically(this.db, () => {
       const listed = new Set(keys.map((k) => k.sha256));
       for (const row of this.fileRowsStmt.all() as SqlRow[]) if (!listed.has(row.sha256)) this.deleteStmt.run(row.id);
       for (const key of keys) {
@@ -72,7 +72,7 @@ export class ApiKeysRepo {
         if (existing === undefined) this.insert({ ...key, ...newRow(key.sha256), source: "file", revoked_at: null });
         else if (existing.source === "file") this.updateFileStmt.run(key.name, key.project, key.admin ? 1 : 0, key.sha256);
       }
-    })();
+    });
   }
 }
 

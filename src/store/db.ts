@@ -3,12 +3,13 @@ import fs from "node:fs";
 import path from "node:path";
 import type { DataKey } from "./data-key.js";
 import { MIGRATIONS } from "./migrations.js";
-import { openSqlite } from "./sqlite-open.js";
+import { connectionRecipe, openSqlite } from "./sqlite-open.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import { PgDb } from "./postgres/pg-db.js";
 import { migratePostgres } from "./postgres/pg-migrations.js";
-import type { Db } from "./sql.js";
+import { isPostgres, type Db } from "./sql.js";
 
-export { isPostgres, type Db, type SqlStatement } from "./sql.js";
+export { atomically, isPostgres, type Db, type SqlStatement } from "./sql.js";
 
 
 /**
@@ -27,6 +28,13 @@ export function openDb(dataDir: string | ":memory:", key: DataKey | null = null)
   db.pragma("busy_timeout = 5000");
   migrate(db);
   return db;
+}
+
+/** The checkpointer of a SQLite file's write-ahead log (wal-checkpointer.ts); null for PostgreSQL and memory. */
+export function checkpointInBackground(db: Db, key: DataKey | null): WalCheckpointer | null {
+  if (isPostgres(db)) return null;
+  const sqlite = db as Database.Database;
+  return sqlite.memory ? null : new WalCheckpointer(sqlite, { file: sqlite.name, ...connectionRecipe(key) });
 }
 
 function migrate(db: Database.Database): void {

@@ -6,6 +6,13 @@ import { currentProject, DEFAULT_PROJECT } from "./project-scope.js";
 export interface IndexedColumn<T> {
   name: string;
   of(object: T): string | number | null;
+  /**
+   * Set when the row is inserted and never changed after (a message's thread): updates leave it out. SQLite
+   * rewrites the index entries of every column an UPDATE sets, even to the value it had, so each such column
+   * cost an index page more per written row (measured: 2.0 WAL frames per update instead of 1.0, 16.5 µs
+   * instead of 10.2).
+   */
+  fixed?: true;
 }
 
 export interface PageQuery {
@@ -99,7 +106,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
       `INSERT INTO ${table} (id, created_at, project, ${names.map((n) => `${n}, `).join("")}body) ` +
         `VALUES (?, ?, ?, ${names.map(() => "?, ").join("")}?)`,
     );
-    this.updateStmt = new ScopedStatement(db, `UPDATE ${table} SET ${names.map((n) => `${n} = ?, `).join("")}body = ? WHERE id = ?{project}`);
+    this.updateStmt = new ScopedStatement(db, `UPDATE ${table} SET ${this.assignments()}body = ? WHERE id = ?{project}`);
     this.getStmt = new ScopedStatement(db, `SELECT body FROM ${table} WHERE id = ?{project}`, true);
     this.deleteStmt = new ScopedStatement(db, `DELETE FROM ${table} WHERE id = ?{project}`);
     this.projectStmt = db.prepare(`SELECT project FROM ${table} WHERE id = ?`).pluck();
@@ -116,7 +123,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
   /** Replaces the stored object (same id); its project stays. */
   update(object: T): T {
     this.changed(this.keyOf(object));
-    this.updateStmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object));
+    this.updateStmt.run(...this.changeableValues(object), JSON.stringify(object), this.keyOf(object));
     return object;
   }
 
@@ -129,11 +136,10 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
     this.changed(this.keyOf(object));
     let stmt = this.conditionalUpdates.get(column);
     if (!stmt) {
-      const names = this.columns.map((c) => c.name);
-      stmt = new ScopedStatement(this.db, `UPDATE ${this.table} SET ${names.map((n) => `${n} = ?, `).join("")}body = ? WHERE id = ? AND ${column} = ?{project}`);
+      stmt = new ScopedStatement(this.db, `UPDATE ${this.table} SET ${this.assignments()}body = ? WHERE id = ? AND ${column} = ?{project}`);
       this.conditionalUpdates.set(column, stmt);
     }
-    return stmt.run(...this.columnValues(object), JSON.stringify(object), this.keyOf(object), expected).changes > 0;
+    return stmt.run(...this.changeableValues(object), JSON.stringify(object), this.keyOf(object), expected).changes > 0;
   }
 
   /** By row key (the object id unless the table says otherwise). */
@@ -249,6 +255,20 @@ export class DocumentTable<T extends { id: string; created_at: number }> {
 
   private columnValues(object: T): (string | number | null)[] {
     return this.columns.map((c) => c.of(object));
+  }
+
+  /** `col = ?, ` for each column an update sets (the ones not fixed at insert). */
+  private assignments(): string {
+    return this.columns
+      .filter((c) => !c.fixed)
+      .map((c) => `${c.name} = ?, `)
+      .join("");
+  }
+
+  private changeableValues(object: T): (string | number | null)[] {
+    const values: (string | number | null)[] = [];
+    for (const c of this.columns) if (!c.fixed) values.push(c.of(object));
+    return values;
   }
 }
 

@@ -5,8 +5,8 @@ import { DocumentTable } from "./document-table.js";
 export class MessagesRepo extends DocumentTable<Message> {
   constructor(db: Db) {
     super(db, "messages", [
-      { name: "thread_id", of: (m) => m.thread_id },
-      { name: "run_id", of: (m) => m.run_id },
+      { name: "thread_id", of: (m) => m.thread_id, fixed: true },
+      { name: "run_id", of: (m) => m.run_id, fixed: true },
     ]);
   }
 

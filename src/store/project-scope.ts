@@ -39,6 +39,11 @@ export function currentProject(): string | undefined {
   return isolating ? scope.getStore() : DEFAULT_PROJECT;
 }
 
+/** Whether isolateProjects was called: until then every row is the default project's. */
+export function projectsIsolated(): boolean {
+  return isolating;
+}
+
 /** Runs `fn` (and every async continuation it starts) in `project`. */
 export function inProject<T>(project: string, fn: () => T): T {
   return isolating ? scope.run(project, fn) : fn();

@@ -70,7 +70,7 @@ export class OwnedItemsRepo {
   private readonly table: DocumentTable<ItemRow>;
 
   constructor(db: Db, tableName: "response_items" | "conversation_items", private readonly ownerColumn: "response_id" | "conversation_id") {
-    this.table = new DocumentTable<ItemRow>(db, tableName, [{ name: ownerColumn, of: (r) => r.owner_id }], (r) => `${r.owner_id}/${r.id}`);
+    this.table = new DocumentTable<ItemRow>(db, tableName, [{ name: ownerColumn, of: (r) => r.owner_id, fixed: true }], (r) => `${r.owner_id}/${r.id}`);
   }
 
   insertAll(ownerId: string, createdAt: number, items: readonly ResponseItem[]): void {

@@ -26,7 +26,7 @@ export class RunsRepo extends DocumentTable<Run> {
 
   constructor(db: Db) {
     super(db, "runs", [
-      { name: "thread_id", of: (r) => r.thread_id },
+      { name: "thread_id", of: (r) => r.thread_id, fixed: true },
       { name: "status", of: (r) => r.status },
     ]);
     this.activeStmt = new ScopedStatement(db, `SELECT body FROM runs WHERE thread_id = ? AND status IN ${ACTIVE}{project} LIMIT 1`, true);
@@ -40,6 +40,12 @@ export class RunsRepo extends DocumentTable<Run> {
   getInThread(threadId: string, runId: string): Run | null {
     const run = this.get(runId);
     return run && run.thread_id === threadId ? run : null;
+  }
+
+  /** The same as its stored JSON text (what a GET sends as it is). */
+  bodyInThread(threadId: string, runId: string): string | null {
+    const body = this.getBody(runId);
+    return body !== null && (JSON.parse(body) as Run).thread_id === threadId ? body : null;
   }
 
   /** The run that currently holds the thread (at most one does). */

@@ -85,8 +85,19 @@ export function openSqlite(file: string, key: { readonly database: Buffer; reado
 }
 
 function applyKey(db: Database.Database, key: Buffer): void {
-  db.pragma("cipher = 'chacha20'");
-  db.pragma(`hexkey = '${key.toString("hex")}'`);
+  for (const pragma of keyPragmas(key)) db.pragma(pragma);
+}
+
+function keyPragmas(key: Buffer): string[] {
+  return ["cipher = 'chacha20'", `hexkey = '${key.toString("hex")}'`];
+}
+
+/**
+ * How another connection (in a worker thread: store/wal-checkpointer.ts) opens the same file: the driver
+ * package to load, and the pragmas to run first (the key's, when the file is encrypted).
+ */
+export function connectionRecipe(key: { readonly database: Buffer } | null): { driver: string; pragmas: string[] } {
+  return key === null ? { driver: "better-sqlite3", pragmas: [] } : { driver: "better-sqlite3-multiple-ciphers", pragmas: keyPragmas(key.database) };
 }
 
 let cipherSqlite: typeof Database | undefined;

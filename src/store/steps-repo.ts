@@ -5,8 +5,8 @@ import { DocumentTable } from "./document-table.js";
 export class StepsRepo extends DocumentTable<RunStep> {
   constructor(db: Db) {
     super(db, "run_steps", [
-      { name: "thread_id", of: (s) => s.thread_id },
-      { name: "run_id", of: (s) => s.run_id },
+      { name: "thread_id", of: (s) => s.thread_id, fixed: true },
+      { name: "run_id", of: (s) => s.run_id, fixed: true },
     ]);
   }
 }

@@ -55,8 +55,8 @@ export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batc
       database,
       "vector_store_files",
       [
-        { name: "vector_store_id", of: (f) => f.vector_store_id },
-        { name: "file_id", of: (f) => f.id },
+        { name: "vector_store_id", of: (f) => f.vector_store_id, fixed: true },
+        { name: "file_id", of: (f) => f.id, fixed: true },
         { name: "status", of: (f) => f.status },
         { name: "batch_id", of: (f) => f.batch_id ?? null },
         { name: "usage_bytes", of: (f) => f.usage_bytes },
@@ -104,7 +104,7 @@ export class VectorStoreFilesRepo extends DocumentTable<VectorStoreFile & { batc
 
 export class FileBatchesRepo extends DocumentTable<VectorStoreFileBatch> {
   constructor(db: Db) {
-    super(db, "vector_store_file_batches", [{ name: "vector_store_id", of: (b) => b.vector_store_id }]);
+    super(db, "vector_store_file_batches", [{ name: "vector_store_id", of: (b) => b.vector_store_id, fixed: true }]);
   }
 }
 
