@@ -54,6 +54,8 @@ class ReplyWriter {
   private storedAt = 0;
   /** The write of text that came since the last one, due at storedAt + STORE_INTERVAL_MS. */
   private pendingStore: NodeJS.Timeout | null = null;
+  /** Finished or abandoned: its message holds its final text, which no pending write may replace. */
+  private ended = false;
 
   constructor(
     private readonly run: Run,
@@ -74,7 +76,7 @@ class ReplyWriter {
     if (store) {
       this.storedAt = now;
       this.cancelPendingStore();
-    } else this.pendingStore ??= setTimeout(() => this.storePending(), this.storedAt + STORE_INTERVAL_MS - now);
+    } else if (!this.ended) this.pendingStore ??= setTimeout(() => this.storePending(), this.storedAt + STORE_INTERVAL_MS - now);
     this.recorder.messageDelta(this.message, this.sent, delta, store);
   }
 
@@ -82,7 +84,7 @@ class ReplyWriter {
     this.pendingStore = null;
     this.storedAt = Date.now();
     const message = this.message;
-    if (message) guarded("storing a reply's text so far", () => this.recorder.storeText(message, this.sent));
+    if (message && !this.ended) guarded("storing a reply's text so far", () => this.recorder.storeText(message, this.sent));
   }
 
   private cancelPendingStore(): void {
@@ -92,10 +94,11 @@ class ReplyWriter {
 
   /** Completes the message; citations may append markers, sent as one last delta so deltas add up to the text. */
   finish(incompleteReason: "max_tokens" | null): Message | null {
-    this.cancelPendingStore();
     if (!this.message) return null;
     const cited = this.annotate?.(this.sent) ?? { text: this.sent, annotations: [] };
     if (cited.text.startsWith(this.sent)) this.write(cited.text.slice(this.sent.length));
+    this.cancelPendingStore(); // after that last write, which may have set it
+    this.ended = true;
     this.message = this.recorder.finishMessage(this.message, cited.text, incompleteReason, cited.annotations);
     return this.message;
   }
@@ -103,6 +106,7 @@ class ReplyWriter {
   /** Ends an interrupted reply (cancel, failure) so neither its message nor its step is left in_progress. */
   abandon(how: "cancelled" | "failed", err: unknown): void {
     this.cancelPendingStore();
+    this.ended = true;
     if (this.message) this.recorder.finishMessage(this.message, this.sent, how === "cancelled" ? "run_cancelled" : "run_failed");
     if (this.step) {
       const last_error = how === "failed" ? { code: "server_error" as const, message: err instanceof Error ? err.message : String(err) } : null;

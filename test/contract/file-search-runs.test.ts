@@ -87,6 +87,12 @@ describe("file_search in runs", () => {
     }
     // What the stream's final message says is what GET says.
     expect(textPart((await stream.finalMessages()).at(-1)!).value).toBe(value);
+    // And still says past the 100 ms of the throttled text writes: the markers' last delta left no write due
+    // after the message was finished (it once rewrote it in_progress, without its annotations).
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const later = await t.client.beta.threads.messages.retrieve(message.id, { thread_id: thread.id });
+    expect(later.status).toBe("completed");
+    expect(textPart(later).annotations).toEqual(textPart(message).annotations);
   });
 
   it("the run step records the file_search call: ranking options, results, content only with include[]", async () => {
