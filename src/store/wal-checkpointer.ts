@@ -56,7 +56,7 @@ export class WalCheckpointer {
   private brokenStart = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | null = null;
-  /** Checkpoints the thread has run (tests and metrics read it). */
+  /** Checkpoints the thread has run (what tests read to see it at work). */
   checkpoints = 0;
 
   constructor(
