@@ -77,7 +77,7 @@ export class RunService {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
       const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
-      repos.runs.setOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
+      repos.runs.createOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
       recorder.announceRun(run);
       // A free slot: it starts now, its in_progress in this commit (queued, then in_progress, as streamed).
       if (taking && engine.startsAtOnce) started = recorder.setStatus(run.id, "in_progress", {}, run);

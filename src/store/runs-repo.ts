@@ -68,9 +68,18 @@ export class RunsRepo extends DocumentTable<Run> {
     this.setOptionsStmt.run(runId, JSON.stringify(options));
   }
 
+  /**
+   * Stores a new run's options; none when they are all defaults, which `options` answers for a run without a
+   * row. Most runs have no options: their creation's commit then writes two b-tree pages and a statement fewer.
+   */
+  createOptions(runId: string, options: RunOptions): void {
+    const defaults = options.additional_instructions === null && !options.reasoning_effort && options.include.length === 0 && !options.generated_files?.length;
+    if (!defaults) this.setOptions(runId, options);
+  }
+
   options(runId: string): RunOptions {
     const body = this.getOptionsStmt.get(runId) as string | undefined;
-    return body === undefined ? { additional_instructions: null, include: [] } : (JSON.parse(body) as RunOptions);
+    return body === undefined ? { additional_instructions: null, reasoning_effort: null, include: [] } : (JSON.parse(body) as RunOptions);
   }
 
   /** Removes a thread's runs and their options (thread deletion). */

@@ -13,6 +13,7 @@ parentPort.postMessage({ type: "ready" });
 // Stopped by terminate(): better-sqlite3 closes the connection as the thread's environment goes away.
 parentPort.on("message", (message) => {
   if (message.type !== "checkpoint") return;
-  const { log, checkpointed } = checkpoint.get();
-  parentPort.postMessage({ type: "checkpointed", log, checkpointed });
+  // The log's size in pages is all the server needs: it decides when the log is too far behind.
+  const { log } = checkpoint.get();
+  parentPort.postMessage({ type: "checkpointed", log });
 });

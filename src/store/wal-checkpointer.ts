@@ -37,7 +37,7 @@ export interface WalCheckpointerOptions {
   maxLogPages?: number;
 }
 
-type FromCheckpointer = { type: "ready" } | { type: "checkpointed"; log: number; checkpointed: number };
+type FromCheckpointer = { type: "ready" } | { type: "checkpointed"; log: number };
 type ToCheckpointer = { type: "checkpoint" };
 
 const WORKER_ENTRY = new URL("./wal-checkpoint-worker.mjs", import.meta.url);
