@@ -1,6 +1,6 @@
 import type { ConversationCreateParams, ConversationUpdateParams, ItemsCreateParams } from "../api/conversations.js";
 import type { ResponseCreateParams } from "../api/responses.js";
-import type { Conversation, ResponseItem } from "../api/responses-wire.js";
+import type { Conversation, Response, ResponseItem } from "../api/responses-wire.js";
 import type { Clock } from "../clock.js";
 import { badRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
@@ -10,6 +10,7 @@ import type { ConversationHolds, Hold } from "../objects/conversation-holds.js";
 import { pageOfArray } from "../store/array-page.js";
 import { inputItems } from "./input-items.js";
 import { isThreadId, type ThreadBridge } from "./thread-bridge.js";
+import { log } from "../log.js";
 
 /**
  * Conversations: an object with metadata and its items in order. Responses made `in` a conversation read its
@@ -168,6 +169,20 @@ export interface ConversationHold {
   park(): void;
   /** Ends the hold; `added` (the response's input and output) joins the conversation, null when it did not end well. */
   release(added: readonly ResponseItem[] | null): void;
+}
+
+/**
+ * Ends a response's hold on its conversation: its input and output join it when it ended well; any other end,
+ * or null (its end could not be stored), adds nothing. Never throws: the response is over either way, and its
+ * conversation must be free for the next one.
+ */
+export function endHold(hold: ConversationHold | undefined, input: readonly ResponseItem[], ended: Response | null): void {
+  const endedWell = ended !== null && (ended.status === "completed" || ended.status === "incomplete");
+  try {
+    hold?.release(endedWell ? [...input, ...ended.output] : null);
+  } catch (err) {
+    log.error({ err, response_id: ended?.id, conversation_id: hold?.id }, "adding the response's items to its conversation failed");
+  }
 }
 
 /** The conversation a request names (an id, or `{id}`), or null. */

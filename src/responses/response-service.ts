@@ -14,7 +14,7 @@ import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { errorOf, executeOptionsFor, executeResponse, ResponseCancelled } from "./executor.js";
-import { conversationIdOf, type ConversationHold, type ConversationService } from "./conversations.js";
+import { conversationIdOf, endHold, type ConversationHold, type ConversationService } from "./conversations.js";
 import { compactConversation, countInputTokens } from "./dry-runs.js";
 import { modelRequest } from "./model-request.js";
 import type { AttachmentDeps } from "./attachments.js";
@@ -25,7 +25,7 @@ import { ResponseQueue, type QueuedRequest } from "./response-queue.js";
 import { ResponseWriter } from "./response-writer.js";
 import { eventSink, type Active } from "./event-sink.js";
 import type { ConnectionMemory, ResponseEvents } from "./response-events.js";
-import { log } from "../log.js";
+import { guarded, log } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
 
 export interface ResponseServiceDeps {
@@ -231,7 +231,7 @@ export class ResponseService {
     const shutdown = new ServerShutdown();
     const pending = [...this.active.values()];
     for (const { controller } of pending) controller.abort(shutdown);
-    await Promise.all(pending.map((a) => a.done));
+    await Promise.allSettled(pending.map((a) => a.done)); // a plain one's failed end is its request's to answer
   }
 
   private async prepare(p: ResponseCreateParams, history?: ResponseItem[]): Promise<Prepared & { hold?: ConversationHold }> {
@@ -281,21 +281,14 @@ export class ResponseService {
     const active: Active = takenUp?.active ?? { controller: new AbortController(), done: Promise.resolve(response), listeners: new Set(reader ? [reader] : []), deleted: false };
     this.active.set(response.id, active);
     // In a conversation: the input and output join it when the response ended well (the hold ends either way),
-    // at its last event, before its status is stored: whoever reads it ended finds the items there.
-    const joinConversation = (ended: Response): void => {
-      const endedWell = ended.status === "completed" || ended.status === "incomplete";
-      try {
-        prepared.hold?.release(endedWell ? [...input, ...ended.output] : null);
-      } catch (err) {
-        // The response is over either way; a conversation that could not take its items must not crash the server.
-        log.error({ err, response_id: response.id, conversation_id: prepared.hold?.id }, "adding the response's items to its conversation failed");
-      }
-    };
-    const sink = eventSink(response, active, this.deps.repos, joinConversation);
-    active.done = this.run(prepared, sink, active.controller, takenUp?.next ?? null, unseen).then((ended) => {
-      joinConversation(ended); // ended without a last event (cancelled), or the hold was released already
-      return ended;
-    }).finally(() => {
+    // at its last event, before its status is stored: whoever reads it ended finds the items there. A plain
+    // request's joins once it is stored (nobody reads it before), so a failed store adds nothing.
+    const joinConversation = (ended: Response | null): void => endHold(prepared.hold, input, ended);
+    const sink = eventSink(response, active, this.deps.repos, unseen ? undefined : joinConversation);
+    // Then at the end: one without a last event (cancelled, failed), a plain request's, or one released already (a
+    // no-op). A plain request whose end could not be stored answers that error, its conversation free again.
+    const ending = this.run(prepared, sink, active.controller, takenUp?.next ?? null, unseen);
+    active.done = ending.then((ended) => (joinConversation(ended), ended), (err: unknown) => (joinConversation(null), Promise.reject(err))).finally(() => {
       if (takenUp) repos.responses.deleteRequest(response.id);
       // Last: a node waiting on another's cancel reads the lease gone only once the conversation is free too.
       if (response.store) this.deps.leases.release("response", response.id);
@@ -380,14 +373,21 @@ export class ResponseService {
       const request = await modelRequest(prepared, this.deps);
       ended = "error" in request ? writer.fail(request.error) : await executeResponse(writer, request, executeOptionsFor(prepared, this.deps), controller.signal);
     } catch (err) {
-      ended = controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, controller.signal, response.id));
+      try {
+        ended = controller.signal.reason instanceof ResponseCancelled ? writer.cancel() : writer.fail(errorOf(err, controller.signal, response.id));
+      } catch (storing) { // storing its end failed too (a full disk, say): it is over all the same
+        log.error({ err: storing, response_id: response.id }, "storing the response's end failed");
+        ended = writer.current();
+      }
     } finally {
       this.active.delete(response.id);
     }
     this.deps.metrics?.responsesEnded.inc({ status: ended.status });
+    // A plain request's, stored only now: a failure is that request's answer (500), nobody else waits on it.
     if (response.store && unseen) this.storeNew(prepared, ended);
-    // Deleted while it ran: the update finds no row, and nothing is stored again.
-    else if (response.store) repos.responses.update(ended);
+    // Deleted while it ran: the update finds no row, and nothing is stored again. Background and streamed ones
+    // must end here whatever the store does: nobody awaits them, and a rejection would end the process.
+    else if (response.store) guarded("storing the response's end", () => repos.responses.update(ended));
     return ended;
   }
 }

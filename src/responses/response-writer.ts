@@ -178,6 +178,11 @@ export class ResponseWriter {
     return this.snapshot();
   }
 
+  /** The response as it stands: ended, when storing its end is what failed. */
+  current(): Response {
+    return this.snapshot();
+  }
+
   private end(status: Response["status"], fields: Partial<Response>, event: string): Response {
     Object.assign(this.response, { status, ...fields });
     this.emit(event, { response: this.snapshot() });

@@ -5,7 +5,7 @@
  * checked against responses.openapi.json.
  */
 import { describe, expect, it } from "vitest";
-import OpenAI, { BadRequestError, NotFoundError, toFile } from "openai";
+import OpenAI, { BadRequestError, InternalServerError, NotFoundError, toFile } from "openai";
 import { sdkError, wireBody } from "../helpers/contract.js";
 import { expectMatchesResponsesSchema } from "../helpers/openapi.js";
 import { expectResponseSchema } from "../helpers/responses.js";
@@ -138,6 +138,46 @@ describe("conversations", () => {
     expect(addWhileBusy.code).toBe("conversation_locked");
     expect((await running).output_text).toBe("slow reply");
     expect((await t.client.conversations.items.list(conversation.id, { order: "asc" })).data.map(textOf)).toEqual(["first", "slow reply"]);
+  });
+
+  it("a response whose last write fails still frees its conversation: the next response there is not refused", async () => {
+    const t = app();
+    const conversation = await t.client.conversations.create();
+    // The store refuses the failed response's writes (a full disk, say) until the test lifts it.
+    const responses = t.services.repos.responses;
+    const update = responses.update.bind(responses);
+    let refused = 0;
+    let full = true;
+    responses.update = (response) => {
+      if (response.status !== "failed" || !full) return update(response);
+      refused++;
+      throw new Error("disk I/O error");
+    };
+    t.ollama.script({ errorLine: "model crashed" });
+    await t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: "hi", background: true });
+    for (const deadline = Date.now() + 5000; refused < 2 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(refused).toBeGreaterThanOrEqual(2); // its failure, and the write of that failure's failure
+    await new Promise((resolve) => setTimeout(resolve, 20)); // past the response's end
+    full = false;
+
+    t.ollama.script({ text: "Back again." });
+    const next = await t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: "Are you there?" });
+    expect(next.status).toBe("completed");
+    expect((await t.client.conversations.items.list(conversation.id, { order: "asc" })).data.map(textOf)).toEqual(["Are you there?", "Back again."]);
+
+    // A plain request's response is stored once, as it ended: when that write fails, the request answers a 500,
+    // and the conversation takes nothing of it (nothing was kept) but is free again.
+    const insert = responses.insert.bind(responses);
+    responses.insert = () => {
+      throw new Error("disk I/O error");
+    };
+    t.ollama.script({ text: "Lost." });
+    const lost = await sdkError(t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: "Still?" }), InternalServerError);
+    expect(lost.status).toBe(500);
+    responses.insert = insert;
+    t.ollama.script({ text: "Here." });
+    expect((await t.client.responses.create({ model: "gpt-4o", conversation: conversation.id, input: "Now?" })).output_text).toBe("Here.");
+    expect((await t.client.conversations.items.list(conversation.id, { order: "asc" })).data.map(textOf)).toEqual(["Are you there?", "Back again.", "Now?", "Here."]);
   });
 
   it("refuses what cannot be, naming the field", async () => {
