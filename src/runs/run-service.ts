@@ -186,7 +186,10 @@ export class RunService {
     const missing = expected.filter((id) => !outputs.has(id));
     if (missing.length > 0) throw badRequest(`Expected tool outputs for call ids: ${missing.join(", ")}.`, "tool_outputs");
 
-    const taken = this.admitted(run.id, stream !== null, () => this.commit(run.id, stream, () => {
+    const { engine } = this.deps;
+    let queued: Run | null = null;
+    let started: Run | null = null;
+    const taken = this.admitted(run.id, stream !== null, (taking) => this.commit(run.id, stream, () => {
       for (const step of repos.steps.all({ run_id: run.id })) {
         if (step.status !== "in_progress" || step.step_details.type !== "tool_calls") continue;
         const calls = step.step_details.tool_calls.map((c) =>
@@ -194,10 +197,13 @@ export class RunService {
         );
         recorder.finishStep(recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls }), "completed");
       }
-      recorder.setStatus(run.id, "queued", { expires_at: this.deps.clock() + this.deps.expirySeconds });
+      queued = recorder.setStatus(run.id, "queued", { expires_at: this.deps.clock() + this.deps.expirySeconds }, run);
+      // As a new run: with a free slot it goes on at once, in_progress in this commit (queued first, as streamed).
+      if (taking && engine.startsAtOnce) started = recorder.setStatus(run.id, "in_progress", {}, queued);
     }));
-    if (taken) this.deps.engine.enqueue(run.id);
-    return recorder.current(run.id);
+    if (started) engine.startNow(started);
+    else if (taken) engine.enqueue(run.id);
+    return queued!; // the answer is the run as it was queued, as the hosted API answered
   }
 
   cancel(threadId: string, runId: string): Run {
