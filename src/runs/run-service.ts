@@ -63,14 +63,13 @@ export class RunService {
   }
 
   private start(threadId: string, p: RunCreateParams, include: string[], stream: RunStream | null): Run {
-    const { repos } = this.deps;
+    const { repos, recorder } = this.deps;
     if (!repos.threads.get(threadId)) throw notFound("thread", threadId);
     const assistant = this.assistant(p.assistant_id);
     const active = repos.runs.activeForThread(threadId);
     if (active) throw activeRunConflict(threadId, active.id);
     this.deps.holds.refuseIfHeld(threadId);
     const run = this.buildRun(threadId, assistant, p);
-    const { engine, recorder } = this.deps;
     let started: Run | null = null;
     const taken = this.admitted(run.id, stream !== null, (taking) => this.commitFirstRun(threadId, run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
@@ -79,11 +78,9 @@ export class RunService {
       const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
       repos.runs.createOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
       recorder.announceRun(run);
-      // A free slot: it starts now, its in_progress in this commit (queued, then in_progress, as streamed).
-      if (taking && engine.startsAtOnce) started = recorder.setStatus(run.id, "in_progress", {}, run);
+      started = this.startInCommit(taking, run);
     }));
-    if (started) engine.startNow(started);
-    else if (taken) engine.enqueue(run.id);
+    this.launch(run.id, taken, started);
     return run;
   }
 
@@ -113,6 +110,20 @@ export class RunService {
       stream?.close();
       throw err;
     }
+  }
+
+  /**
+   * Inside the commit that makes `queued` runnable: with a free slot (and this node taking it) it goes on at
+   * once, in_progress in the same commit (queued first, as streamed); that run is for `launch`, else null.
+   */
+  private startInCommit(taking: boolean, queued: Run): Run | null {
+    return taking && this.deps.engine.startsAtOnce ? this.deps.recorder.setStatus(queued.id, "in_progress", {}, queued) : null;
+  }
+
+  /** After that commit: a run it started executes now; one it only queued waits its turn (if this node took it). */
+  private launch(runId: string, taken: boolean, started: Run | null): void {
+    if (started) this.deps.engine.startNow(started);
+    else if (taken) this.deps.engine.enqueue(runId);
   }
 
   /**
@@ -186,7 +197,6 @@ export class RunService {
     const missing = expected.filter((id) => !outputs.has(id));
     if (missing.length > 0) throw badRequest(`Expected tool outputs for call ids: ${missing.join(", ")}.`, "tool_outputs");
 
-    const { engine } = this.deps;
     let queued: Run | null = null;
     let started: Run | null = null;
     const taken = this.admitted(run.id, stream !== null, (taking) => this.commit(run.id, stream, () => {
@@ -198,11 +208,9 @@ export class RunService {
         recorder.finishStep(recorder.updateStepDetails(step, { type: "tool_calls", tool_calls: calls }), "completed");
       }
       queued = recorder.setStatus(run.id, "queued", { expires_at: this.deps.clock() + this.deps.expirySeconds }, run);
-      // As a new run: with a free slot it goes on at once, in_progress in this commit (queued first, as streamed).
-      if (taking && engine.startsAtOnce) started = recorder.setStatus(run.id, "in_progress", {}, queued);
+      started = this.startInCommit(taking, queued);
     }));
-    if (started) engine.startNow(started);
-    else if (taken) engine.enqueue(run.id);
+    this.launch(run.id, taken, started);
     return queued!; // the answer is the run as it was queued, as the hosted API answered
   }
 
