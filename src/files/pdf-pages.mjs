@@ -3,6 +3,7 @@
 // tsx's loader, loading and running pdf.js took ~200 MB of heap for a 4-page PDF; plainly, ~20 MB.
 import { constants, createInflate, inflateSync } from "node:zlib";
 import { restorePdfjsBuiltins } from "./pdfjs-builtins.mjs";
+import { sharedHeapWorker } from "./pdfjs-shared-heap.mjs";
 
 /**
  * Yields each page's cleaned text as soon as that page is parsed: by default every page in order. Errors are
@@ -29,7 +30,7 @@ export async function* pdfPages(bytes, options = {}) {
   if (limits.maxInflatedBytes !== undefined) await checkInflatedSize(bytes, limits.maxInflatedBytes);
   // pdf.js transfers (detaches) the buffer it is given: unless the caller gives its bytes away, hand it a copy
   // (by constructor: Buffer's slice() would be a view of the same memory).
-  const parser = new PDFParse({ data: options.owned ? bytes : new Uint8Array(bytes), verbosity: 0 });
+  const parser = new PDFParse({ data: options.owned ? bytes : new Uint8Array(bytes), verbosity: 0, worker: await sharedHeapWorker() });
   let next = 0;
   const claim = options.claim ?? (() => ++next);
   try {

@@ -4,10 +4,13 @@
 // The messages are typed in pdf-worker-protocol.ts.
 import { parentPort } from "node:worker_threads";
 import { pdfPages } from "./pdf-pages.mjs";
+import { sharedHeapWorker } from "./pdfjs-shared-heap.mjs";
 
 if (!parentPort) throw new Error("the PDF worker must run in a worker thread");
-// pdf.js loaded before the first document: its load does not count against that document's time limit.
+// pdf.js loaded, and its worker half set up, before the first document: neither counts against that
+// document's time limit.
 await import("pdf-parse");
+await sharedHeapWorker();
 const port = parentPort;
 port.postMessage({ type: "ready" });
 // pdf-worker-protocol.ts's PAGE_CLAIMS_STOPPED (this file runs without a TypeScript loader, so not imported).

@@ -8,7 +8,7 @@
 // parse, and putting the natives back made it ~15 % faster (bench/ingestion.ts).
 //
 // The natives are taken when this module is evaluated: it must be imported before pdf-parse (pdf-pages.mjs
-// imports it statically and pdf-parse dynamically). pdf.js's worker half is loaded with the first document,
+// imports it statically and pdf-parse dynamically). pdf.js's worker half is loaded later (pdfjs-shared-heap.mjs),
 // and it installs the polyfills again, so `restorePdfjsBuiltins` is called after each document load; it costs
 // two comparisons when nothing changed.
 

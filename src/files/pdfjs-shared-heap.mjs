@@ -1,0 +1,89 @@
+// pdf.js's worker half in this thread, with the text it extracts passed on without a copy. Plain JavaScript,
+// for the same reason as pdf-pages.mjs (the PDF worker runs it without a TypeScript loader).
+//
+// In Node, pdf.js runs its "worker" (the parser) in the calling thread behind a fake worker whose port
+// structured-clones every message, although both ends share one heap: every page's text items were copied once
+// more on their way to us. In a CPU profile of the 117-page PDF that clone was ~14 % of the parse, plus the
+// garbage it left. pdf.js takes a port of one's own (PDFWorker({ port }) on the main side,
+// WorkerMessageHandler.initializeFromPort on the worker side); this one is pdf.js's loopback port except for
+// stream chunks (the text content of a page, in batches), which are handed over as they are, one level copied.
+//
+// Why one level, and only those: the worker reuses the chunk object it sent. After `sink.enqueue(textContent)`
+// it sets `textContent.items = []` and a new `styles`, so the receiver, a microtask later, must get the arrays
+// the chunk held when it was sent; the items in them are new objects per batch and never touched again. Every
+// other message is cloned, as before (they are few and small), so nothing else relies on what pdf.js does
+// after sending. A chunk with transfers (image data, which text extraction never asks for) is cloned too.
+
+/** The two ends of pdf.js's messaging on one object, as pdf.js's own loopback port has them. */
+class SharedHeapPort {
+  /** @type {Set<(event: { data: unknown }) => void>} */
+  #listeners = new Set();
+  // Delivered a microtask later, as pdf.js's loopback port does: a sender goes on before its message arrives.
+  #delivered = Promise.resolve();
+
+  /**
+   * @param {{ stream?: unknown, chunk?: unknown }} message
+   * @param {Transferable[]} [transfer]
+   */
+  postMessage(message, transfer) {
+    const passOn = message.chunk !== undefined && message.stream !== undefined && !transfer?.length;
+    const event = { data: passOn ? { ...message, chunk: copyOneLevel(message.chunk) } : structuredClone(message, transfer ? { transfer } : undefined) };
+    void this.#delivered.then(() => {
+      for (const listener of this.#listeners) listener.call(this, event);
+    });
+  }
+
+  /**
+   * pdf.js's message handlers listen until their `signal` aborts (a document's handler, when the document is
+   * destroyed): without that, every document ever parsed would keep a listener here.
+   * @param {string} _type
+   * @param {(event: { data: unknown }) => void} listener
+   * @param {{ signal?: AbortSignal } | null} [options]
+   */
+  addEventListener(_type, listener, options = null) {
+    const signal = options?.signal;
+    if (signal?.aborted) return;
+    this.#listeners.add(listener);
+    signal?.addEventListener("abort", () => this.#listeners.delete(listener), { once: true });
+  }
+
+  /** How many listen now (a test checks destroyed documents leave none behind). */
+  get listenerCount() {
+    return this.#listeners.size;
+  }
+
+  /** @param {string} _type @param {(event: { data: unknown }) => void} listener */
+  removeEventListener(_type, listener) {
+    this.#listeners.delete(listener);
+  }
+
+  terminate() {
+    this.#listeners.clear();
+  }
+}
+
+/** @param {unknown} value */
+function copyOneLevel(value) {
+  if (Array.isArray(value)) return value.slice();
+  return value !== null && typeof value === "object" ? { ...value } : value;
+}
+
+/** @type {Promise<unknown> | null} */
+let worker = null;
+
+/**
+ * The PDFWorker every document of this thread is parsed by (pass it as getDocument's `worker`): made on first
+ * use, and kept, since a document's loading task leaves a worker it was given alone when it is destroyed.
+ */
+export function sharedHeapWorker() {
+  worker ??= (async () => {
+    const [{ PDFWorker }, { WorkerMessageHandler }] = await Promise.all([import("pdfjs-dist/legacy/build/pdf.mjs"), import("pdfjs-dist/legacy/build/pdf.worker.mjs")]);
+    const port = new SharedHeapPort();
+    WorkerMessageHandler.initializeFromPort(port);
+    // verbosity 0: no console warnings (the loading task's own verbosity reaches only a worker it makes itself).
+    const w = new PDFWorker({ port, verbosity: 0 });
+    await w.promise;
+    return w;
+  })();
+  return worker;
+}
