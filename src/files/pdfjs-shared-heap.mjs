@@ -6,13 +6,14 @@
 // more on their way to us. In a CPU profile of the 117-page PDF that clone was ~14 % of the parse, plus the
 // garbage it left. pdf.js takes a port of one's own (PDFWorker({ port }) on the main side,
 // WorkerMessageHandler.initializeFromPort on the worker side); this one is pdf.js's loopback port except for
-// stream chunks (the text content of a page, in batches), which are handed over as they are, one level copied.
+// stream chunks (the text content of a page, in batches), which are handed over as they are, one level copied,
+// and messages of plain strings and numbers, copied without the clone's serialisation (see handOver).
 //
 // Why one level, and only those: the worker reuses the chunk object it sent. After `sink.enqueue(textContent)`
 // it sets `textContent.items = []` and a new `styles`, so the receiver, a microtask later, must get the arrays
 // the chunk held when it was sent; the items in them are new objects per batch and never touched again. Every
-// other message is cloned, as before (they are few and small), so nothing else relies on what pdf.js does
-// after sending. A chunk with transfers (image data, which text extraction never asks for) is cloned too.
+// other message holding an object is cloned, as before, so nothing else relies on what pdf.js does after
+// sending. A message with transfers (image data, which text extraction never asks for) is cloned too.
 
 /** The two ends of pdf.js's messaging on one object, as pdf.js's own loopback port has them. */
 class SharedHeapPort {
@@ -22,12 +23,11 @@ class SharedHeapPort {
   #delivered = Promise.resolve();
 
   /**
-   * @param {{ stream?: unknown, chunk?: unknown }} message
+   * @param {Record<string, unknown>} message
    * @param {Transferable[]} [transfer]
    */
   postMessage(message, transfer) {
-    const passOn = message.chunk !== undefined && message.stream !== undefined && !transfer?.length;
-    const event = { data: passOn ? { ...message, chunk: copyOneLevel(message.chunk) } : structuredClone(message, transfer ? { transfer } : undefined) };
+    const event = { data: handOver(message, transfer) };
     void this.#delivered.then(() => {
       for (const listener of this.#listeners) listener.call(this, event);
     });
@@ -60,6 +60,26 @@ class SharedHeapPort {
   terminate() {
     this.#listeners.clear();
   }
+}
+
+/**
+ * What the receiving end gets of `message`: a page's text batch one level copied (see above); a message of
+ * nothing but strings and numbers (a stream's flow control: two such messages per text batch, ~80 per page)
+ * copied as it is, which is all a clone of it does; anything else structured-cloned, as pdf.js's port does.
+ * @param {Record<string, unknown>} message
+ * @param {Transferable[]} [transfer]
+ */
+function handOver(message, transfer) {
+  if (transfer?.length) return structuredClone(message, { transfer });
+  if (message.stream !== undefined && message.chunk !== undefined) return { ...message, chunk: copyOneLevel(message.chunk) };
+  for (const key in message) if (!isPrimitive(message[key])) return structuredClone(message);
+  return { ...message };
+}
+
+/** @param {unknown} value */
+function isPrimitive(value) {
+  const type = typeof value;
+  return value === null || type === "string" || type === "number" || type === "boolean" || type === "undefined";
 }
 
 /** @param {unknown} value */
