@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark in bench/ as its own child process, one after another (so they do not
  * compete for the CPU), collects the `BENCH {json}` lines they print (see bench-report.ts), prints one summary
- * table and writes BENCHMARKS.md with the machine the figures came from. A benchmark is any bench/*.ts file
+ * table and writes it into BENCHMARKS.md with the machine the figures came from (its own part of the file only:
+ * the sections written by hand stay). A benchmark is any bench/*.ts file
  * that no other bench file imports (those are helpers). Only figures actually measured go in.
  *
  *   npm run bench                                  # everything, writes BENCHMARKS.md
@@ -12,6 +13,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { REPO_ROOT } from "../test/helpers/server-process.js";
 import type { BenchFigure } from "./bench-report.js";
 
@@ -150,12 +152,30 @@ function machine(): Record<string, string> {
   };
 }
 
+/**
+ * The part of BENCHMARKS.md this command writes lies between these lines; everything else in the file (the
+ * figures measured by hand, with the reasons for each change) is kept as it is.
+ */
+const GENERATED_FROM = "<!-- written by `npm run bench` (bench/run-all.ts) from here; edits below are replaced -->";
+const GENERATED_TO = "<!-- written by `npm run bench` up to here -->";
+
+/** `existing` (the file as it is, or null) with its generated part replaced by `generated`. */
+export function withGenerated(existing: string | null, generated: string): string {
+  const block = `${GENERATED_FROM}\n\n${generated.trim()}\n\n${GENERATED_TO}`;
+  if (existing === null) return `# Benchmarks\n\n${block}\n`;
+  const from = existing.indexOf(GENERATED_FROM);
+  const to = existing.indexOf(GENERATED_TO);
+  if (from !== -1 && to > from) return existing.slice(0, from) + block + existing.slice(to + GENERATED_TO.length);
+  // A file without the markers (written by hand, or by an older version): nothing of it is lost, the
+  // generated part goes first.
+  const title = existing.startsWith("# Benchmarks\n") ? "# Benchmarks\n" : "";
+  return `${title || "# Benchmarks\n"}\n${block}\n\n${existing.slice(title.length).trimStart()}`;
+}
+
 function markdown(outcomes: Outcome[], command: string): string {
   const m = machine();
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   const lines = [
-    "# Benchmarks",
-    "",
     "The latest figures of `npm run bench` (bench/run-all.ts), written by that command: every benchmark in `bench/` ran as its",
     "own process, one after another, and each figure is printed beside a baseline measured in the same run.",
     "Figures move with the machine and its load; compare ratios, and rerun on your machine before drawing conclusions.",
@@ -200,10 +220,12 @@ async function main(): Promise<void> {
   printTable(outcomes);
   if (args.write) {
     const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
-    fs.writeFileSync(REPORT, markdown(outcomes, command));
+    const existing = fs.existsSync(REPORT) ? fs.readFileSync(REPORT, "utf8") : null;
+    fs.writeFileSync(REPORT, withGenerated(existing, markdown(outcomes, command)));
     console.log(`\nwrote ${path.relative(process.cwd(), REPORT)}`);
   }
   if (outcomes.some((o) => o.exitCode !== 0)) process.exitCode = 1;
 }
 
-await main();
+// Only as a command: a test imports withGenerated.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
