@@ -6,14 +6,15 @@
 // more on their way to us. In a CPU profile of the 117-page PDF that clone was ~14 % of the parse, plus the
 // garbage it left. pdf.js takes a port of one's own (PDFWorker({ port }) on the main side,
 // WorkerMessageHandler.initializeFromPort on the worker side); this one is pdf.js's loopback port except for
-// stream chunks (the text content of a page, in batches), which are handed over as they are, one level copied,
-// and messages of plain strings and numbers, copied without the clone's serialisation (see handOver).
+// the batches of a page's text content, handed over as they are, one level copied, and messages of plain
+// strings and numbers, copied without the clone's serialisation (see handOver).
 //
-// Why one level, and only those: the worker reuses the chunk object it sent. After `sink.enqueue(textContent)`
-// it sets `textContent.items = []` and a new `styles`, so the receiver, a microtask later, must get the arrays
-// the chunk held when it was sent; the items in them are new objects per batch and never touched again. Every
+// Why one level, and only text batches: the worker reuses the batch object it sent. After
+// `sink.enqueue(textContent)` it sets `textContent.items = []` and a new `styles`, so the receiver, a microtask
+// later, must get the arrays the batch held when it was sent; the items in them are new objects per batch and
+// never touched again. Other chunks are not so: an operator list's arrays are emptied in place once sent. Every
 // other message holding an object is cloned, as before, so nothing else relies on what pdf.js does after
-// sending. A message with transfers (image data, which text extraction never asks for) is cloned too.
+// sending; so is any message with transfers.
 
 /** The two ends of pdf.js's messaging on one object, as pdf.js's own loopback port has them. */
 class SharedHeapPort {
@@ -71,7 +72,7 @@ class SharedHeapPort {
  */
 function handOver(message, transfer) {
   if (transfer?.length) return structuredClone(message, { transfer });
-  if (message.stream !== undefined && message.chunk !== undefined) return { ...message, chunk: copyOneLevel(message.chunk) };
+  if (message.stream !== undefined && isTextBatch(message.chunk)) return { ...message, chunk: { ...message.chunk } };
   for (const key in message) if (!isPrimitive(message[key])) return structuredClone(message);
   return { ...message };
 }
@@ -82,10 +83,17 @@ function isPrimitive(value) {
   return value === null || type === "string" || type === "number" || type === "boolean" || type === "undefined";
 }
 
-/** @param {unknown} value */
-function copyOneLevel(value) {
-  if (Array.isArray(value)) return value.slice();
-  return value !== null && typeof value === "object" ? { ...value } : value;
+/**
+ * A batch of a page's text content ({ items, styles, lang }), the one kind of chunk known to be safe to hand
+ * over one level copied. Not an operator list's chunk ({ fnArray, argsArray, ... }): after sending one, pdf.js
+ * empties those very arrays (`fnArray.length = 0`), so it must be cloned.
+ * @param {unknown} chunk
+ * @returns {chunk is { items: unknown[], styles: object }}
+ */
+function isTextBatch(chunk) {
+  if (chunk === null || typeof chunk !== "object") return false;
+  const { items, styles } = /** @type {{ items?: unknown, styles?: unknown }} */ (chunk);
+  return Array.isArray(items) && styles !== null && typeof styles === "object";
 }
 
 /** @type {Promise<unknown> | null} */

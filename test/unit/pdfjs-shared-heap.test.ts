@@ -51,6 +51,23 @@ describe("pdf.js on a port that hands text over without a copy (pdfjs-shared-hea
     expect(listeners()).toBe(before);
   });
 
+  it("leaves other streams to pdf.js's clone: a page's operator list, whose arrays pdf.js empties once sent, is whole", async () => {
+    const worker = await sharedHeapWorker();
+    const operators = async (viaShared: boolean) => {
+      const parser = new PDFParse({ data: new Uint8Array(readFileSync(PDFS + "pdflatex-4-pages.pdf")), verbosity: 0, ...(viaShared ? { worker } : {}) });
+      try {
+        const doc = await (parser as unknown as { load(): Promise<PDFDocumentProxy> }).load();
+        const { fnArray } = await (await doc.getPage(1)).getOperatorList();
+        return fnArray;
+      } finally {
+        await parser.destroy();
+      }
+    };
+    const own = await operators(false);
+    expect(own.length).toBeGreaterThan(10);
+    expect(await operators(true)).toEqual(own);
+  });
+
   it("is the pdf.js that pdf-parse loads (a PDFWorker of another copy would be ignored, and every message cloned again)", () => {
     const fromPdfParse = createRequire(createRequire(import.meta.url).resolve("pdf-parse")).resolve("pdfjs-dist/legacy/build/pdf.mjs");
     expect(createRequire(import.meta.url).resolve("pdfjs-dist/legacy/build/pdf.mjs")).toBe(fromPdfParse);
