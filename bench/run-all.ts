@@ -158,18 +158,19 @@ function machine(): Record<string, string> {
  */
 const GENERATED_FROM = "<!-- written by `npm run bench` (bench/run-all.ts) from here; edits below are replaced -->";
 const GENERATED_TO = "<!-- written by `npm run bench` up to here -->";
+const TITLE = "# Benchmarks\n";
 
 /** `existing` (the file as it is, or null) with its generated part replaced by `generated`. */
 export function withGenerated(existing: string | null, generated: string): string {
   const block = `${GENERATED_FROM}\n\n${generated.trim()}\n\n${GENERATED_TO}`;
-  if (existing === null) return `# Benchmarks\n\n${block}\n`;
+  if (existing === null) return `${TITLE}\n${block}\n`;
   const from = existing.indexOf(GENERATED_FROM);
   const to = existing.indexOf(GENERATED_TO);
   if (from !== -1 && to > from) return existing.slice(0, from) + block + existing.slice(to + GENERATED_TO.length);
   // A file without the markers (written by hand, or by an older version): nothing of it is lost, the
-  // generated part goes first.
-  const title = existing.startsWith("# Benchmarks\n") ? "# Benchmarks\n" : "";
-  return `${title || "# Benchmarks\n"}\n${block}\n\n${existing.slice(title.length).trimStart()}`;
+  // generated part goes first, under the title.
+  const rest = existing.startsWith(TITLE) ? existing.slice(TITLE.length) : existing;
+  return `${TITLE}\n${block}\n\n${rest.trimStart()}`;
 }
 
 function markdown(outcomes: Outcome[], command: string): string {
