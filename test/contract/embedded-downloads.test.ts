@@ -13,6 +13,8 @@ import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { APIError } from "openai";
 import { makeTestApp, type TestApp } from "../helpers/test-app.js";
+// ipull's file writer (node-llama-cpp downloads through ipull), to force an ordering its own code leaves to chance.
+import IpullFileWriter from "../../node_modules/ipull/dist/download/download-engine/streams/download-engine-write-stream/download-engine-write-stream-nodejs.js";
 
 const FIXTURE = fs.readFileSync(path.resolve("test/fixtures/models/stories260K.gguf"));
 
@@ -115,6 +117,34 @@ describe("embedded engine model downloads", () => {
     files.breakNextAfter = 300_000;
     expect((await ask(t)).usage!.completion_tokens).toBe(8);
     expect(files.gets.filter((g) => g.range !== undefined).length).toBeGreaterThanOrEqual(2); // broken, then again
+    expect(fs.readFileSync(path.join(modelsDir, "127.0.0.1_stories260K.gguf")).equals(FIXTURE)).toBe(true);
+  }, 60_000);
+
+  it("ipull's progress record written after its final cut (a race under load) is not left at the end of the model file", async () => {
+    // What CI once met: ipull saves its progress record (JSON after the file's bytes) without waiting, and that
+    // write landed after the cut that ends the download. Here the record is held back until just after the cut.
+    type Writer = { _fileWriteFinished: boolean; fileSize: number; write(at: number, bytes: Uint8Array): Promise<void>; ftruncate(size?: number): Promise<void>; saveMedataAfterFile(data: unknown): Promise<void> };
+    const proto = (IpullFileWriter as unknown as { prototype: Writer }).prototype;
+    const { ftruncate, saveMedataAfterFile } = proto;
+    const held = new WeakMap<Writer, unknown>();
+    let landedLate = 0;
+    proto.saveMedataAfterFile = async function (this: Writer, data: unknown) {
+      if (!this._fileWriteFinished) held.set(this, data);
+    };
+    proto.ftruncate = async function (this: Writer, size?: number) {
+      await ftruncate.call(this, size);
+      if (!held.has(this)) return;
+      await this.write(this.fileSize, new TextEncoder().encode(JSON.stringify(held.get(this))));
+      held.delete(this);
+      landedLate++;
+    };
+    try {
+      const t = await open(`${files.url}/stories260K.gguf`);
+      expect((await ask(t)).usage!.completion_tokens).toBe(8);
+    } finally {
+      Object.assign(proto, { ftruncate, saveMedataAfterFile });
+    }
+    expect(landedLate).toBe(1);
     expect(fs.readFileSync(path.join(modelsDir, "127.0.0.1_stories260K.gguf")).equals(FIXTURE)).toBe(true);
   }, 60_000);
 

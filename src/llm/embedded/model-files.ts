@@ -123,6 +123,7 @@ export class ModelFiles {
       }).catch(() => undefined);
       downloader = await untilAborted(creating, stalled.signal);
       downloaded = await untilAborted(downloader.download({ signal: stalled.signal }), stalled.signal);
+      if (downloader.totalFiles === 1) trimToSize(downloaded, downloader.totalSize);
     } catch (err) {
       if (stalled.signal.aborted) void downloader?.cancel({ deleteTempFile: false }).catch(() => undefined);
       const why = stalled.signal.aborted ? (stalled.signal.reason as Error).message : err instanceof Error ? err.message : String(err);
@@ -138,6 +139,18 @@ export class ModelFiles {
     }
     return downloaded;
   }
+}
+
+/**
+ * Cuts what lies past `size` off a finished download. ipull keeps its progress record (a line of JSON) after the
+ * bytes of the file it is writing, and cuts it off when done; but it saves that record without waiting, so under
+ * load the record's write can land after the cut, and stayed at the end of the model file (a model that still
+ * loads, with a file that is not the source's). Its writes are all done once download() has returned (ipull
+ * closes the file first, which waits for them).
+ */
+function trimToSize(file: string, size: number): void {
+  if (size <= 0 || fs.statSync(file).size <= size) return;
+  fs.truncateSync(file, size);
 }
 
 /**
