@@ -7,15 +7,23 @@ import { sharedHeapWorker } from "../../src/files/pdfjs-shared-heap.mjs";
 
 const PDFS = new URL("../fixtures/pdfs/", import.meta.url).pathname;
 
-/**
- * Every page's text items as pdf.js gives them, parsed with `worker` (none: pdf.js's own cloning loopback); font
- * names without their document number (`g_d3_f1`: pdf.js numbers documents as they open).
- */
-async function textItems(file: string, worker?: PDFWorker): Promise<unknown[][]> {
+/** Opens `file` with `worker` (none: pdf.js's own cloning loopback), gives it to `read`, and destroys it after. */
+async function withDocument<T>(file: string, worker: PDFWorker | undefined, read: (doc: PDFDocumentProxy) => Promise<T>): Promise<T> {
   const parser = new PDFParse({ data: new Uint8Array(readFileSync(PDFS + file)), verbosity: 0, ...(worker ? { worker } : {}) });
   try {
     // load() is what pdf-pages.mjs calls too; pdf-parse's types call it private.
-    const doc = await (parser as unknown as { load(): Promise<PDFDocumentProxy> }).load();
+    return await read(await (parser as unknown as { load(): Promise<PDFDocumentProxy> }).load());
+  } finally {
+    await parser.destroy();
+  }
+}
+
+/**
+ * Every page's text items as pdf.js gives them; font names without their document number (`g_d3_f1`: pdf.js
+ * numbers documents as they open).
+ */
+function textItems(file: string, worker?: PDFWorker): Promise<unknown[][]> {
+  return withDocument(file, worker, async (doc) => {
     const pages: unknown[][] = [];
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
@@ -24,9 +32,7 @@ async function textItems(file: string, worker?: PDFWorker): Promise<unknown[][]>
       page.cleanup();
     }
     return pages;
-  } finally {
-    await parser.destroy();
-  }
+  });
 }
 
 describe("pdf.js on a port that hands text over without a copy (pdfjs-shared-heap.mjs)", () => {
@@ -53,19 +59,10 @@ describe("pdf.js on a port that hands text over without a copy (pdfjs-shared-hea
 
   it("leaves other streams to pdf.js's clone: a page's operator list, whose arrays pdf.js empties once sent, is whole", async () => {
     const worker = await sharedHeapWorker();
-    const operators = async (viaShared: boolean) => {
-      const parser = new PDFParse({ data: new Uint8Array(readFileSync(PDFS + "pdflatex-4-pages.pdf")), verbosity: 0, ...(viaShared ? { worker } : {}) });
-      try {
-        const doc = await (parser as unknown as { load(): Promise<PDFDocumentProxy> }).load();
-        const { fnArray } = await (await doc.getPage(1)).getOperatorList();
-        return fnArray;
-      } finally {
-        await parser.destroy();
-      }
-    };
-    const own = await operators(false);
+    const operators = (via?: PDFWorker) => withDocument("pdflatex-4-pages.pdf", via, async (doc) => (await (await doc.getPage(1)).getOperatorList()).fnArray);
+    const own = await operators();
     expect(own.length).toBeGreaterThan(10);
-    expect(await operators(true)).toEqual(own);
+    expect(await operators(worker)).toEqual(own);
   });
 
   it("is the pdf.js that pdf-parse loads (a PDFWorker of another copy would be ignored, and every message cloned again)", () => {
