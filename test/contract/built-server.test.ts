@@ -53,6 +53,14 @@ describe("the built server (npm start: dist/ on plain node)", () => {
     expect(textOf(reply!)).toBe("It is 42.");
   }, 30_000);
 
+  it("validates requests with the bundled zod, its English messages included (dist/vendor/zod.js, built without z.locales)", async () => {
+    const post = async (body: unknown) => (await (await fetch(`${server.baseURL}/assistants`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json()) as { error: { message: string; param: string } };
+    expect((await post({ model: 5 })).error).toMatchObject({ message: "Invalid type for 'model': expected string, received number.", param: "model" });
+    expect((await post({ model: DEFAULT_TAG, name: "n".repeat(300) })).error.message).toMatch(/^Invalid 'name': Too big: expected string to have <=256 characters/);
+    const compiled = fs.readFileSync(path.join(REPO_ROOT, "dist/api/assistants.js"), "utf8");
+    expect(compiled).toContain('import { z } from "../vendor/zod.js";');
+  });
+
   it("parses an uploaded PDF in its worker thread, and searches it", async () => {
     const bytes = fs.readFileSync(path.join(REPO_ROOT, "test/fixtures/pdfs/pdflatex-4-pages.pdf"));
     const file = await client.files.create({ file: await toFile(bytes, "blind-text.pdf"), purpose: "assistants" });
