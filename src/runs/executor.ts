@@ -74,8 +74,9 @@ export class RunExecutor {
       const turn = await streamModelTurn(run, plan.request, { ...this.deps, annotate }, signal);
       addUsage(usage, turn.usage);
       if (turn.toolCalls.length === 0) {
-        // The step and the run end in one commit.
+        // The message, its step and the run end in one commit.
         recorder.atomically(() => {
+          turn.finishReply();
           if (turn.step) recorder.finishStep(turn.step, "completed", { usage: turn.usage });
           if (turn.doneReason === "length") {
             recorder.endRun(run.id, "incomplete", { usage, incomplete_details: { reason: "max_completion_tokens" } });
@@ -83,8 +84,11 @@ export class RunExecutor {
         });
         return;
       }
-      if (turn.step) recorder.finishStep(turn.step, "completed", { usage: zeroUsage() });
-      recorder.patchRun(run.id, { usage });
+      recorder.atomically(() => {
+        turn.finishReply();
+        if (turn.step) recorder.finishStep(turn.step, "completed", { usage: zeroUsage() });
+        recorder.patchRun(run.id, { usage });
+      });
       scope ??= runToolScope(run, context.history, this.deps.repos);
       if ((await this.runToolCalls(run, turn.toolCalls, scope, turn.usage, usage, signal)) === "requires_action") return;
     }

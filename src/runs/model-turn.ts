@@ -15,9 +15,13 @@ import { guarded } from "../log.js";
 const STORE_INTERVAL_MS = 100;
 
 export interface TurnResult {
-  /** The reply text, when the model wrote one (its message is already finished). */
-  message: Message | null;
-  /** The message_creation step, still open when the turn also produced tool calls. */
+  /**
+   * Finishes the reply's message (its final text stored, `thread.message.completed` or `incomplete`); the message,
+   * or null when the model wrote no text. The caller calls it once, in the commit that goes on from the reply
+   * (the run's end, or its tool calls), so a reply that ends a run costs no commit of its own.
+   */
+  finishReply: () => Message | null;
+  /** The message_creation step (null when the model wrote no text), still open. */
   step: RunStep | null;
   toolCalls: ModelToolCall[];
   doneReason: string;
@@ -42,8 +46,7 @@ export async function streamModelTurn(
   const { toolCalls, doneReason } = turn;
   const usage: Usage = { prompt_tokens: turn.promptTokens, completion_tokens: turn.completionTokens, total_tokens: turn.promptTokens + turn.completionTokens };
   const truncated = doneReason === "length" && toolCalls.length === 0;
-  const message = reply.finish(truncated ? "max_tokens" : null);
-  return { message, step: reply.step, toolCalls, doneReason, usage };
+  return { finishReply: () => reply.finish(truncated ? "max_tokens" : null), step: reply.step, toolCalls, doneReason, usage };
 }
 
 /** Opens the reply's step and message on the first text, then streams deltas and stores progress. */

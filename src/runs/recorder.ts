@@ -26,12 +26,18 @@ export class RunRecorder {
     private readonly metrics?: Pick<MetricsSink, "runsEnded">,
   ) {}
 
-  /** Stores a new run and announces it (created, then its first status). */
-  announceRun(run: Run): Run {
-    this.runs.insert(run);
+  /**
+   * Stores a new run and announces it (created, then its first status). `startNow`: it also starts, stored
+   * in_progress by the same insert (one statement fewer than an insert and an update), announced queued first,
+   * then in_progress, as a run that waited for no slot was streamed; returns the run as stored.
+   */
+  announceRun(run: Run, startNow = false): Run {
+    const stored = startNow ? this.withStatus(run, "in_progress", {}) : run;
+    this.runs.insert(stored);
     this.events.emit(run.id, "thread.run.created", run);
     this.events.emit(run.id, `thread.run.${run.status}`, run);
-    return run;
+    if (stored !== run) this.events.emit(run.id, "thread.run.in_progress", stored);
+    return stored;
   }
 
   /**

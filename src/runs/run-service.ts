@@ -77,8 +77,9 @@ export class RunService {
       }
       const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
       repos.runs.createOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
-      recorder.announceRun(run);
-      started = this.startInCommit(taking, run);
+      const startsNow = taking && this.deps.engine.startsAtOnce;
+      const stored = recorder.announceRun(run, startsNow);
+      if (startsNow) started = stored;
     }));
     this.launch(run.id, taken, started);
     return run;
@@ -113,8 +114,9 @@ export class RunService {
   }
 
   /**
-   * Inside the commit that makes `queued` runnable: with a free slot (and this node taking it) it goes on at
-   * once, in_progress in the same commit (queued first, as streamed); that run is for `launch`, else null.
+   * Inside the commit that makes `queued` runnable again (tool outputs in): with a free slot (and this node taking
+   * it) it goes on at once, in_progress in the same commit (queued first, as streamed); that run is for `launch`,
+   * else null. A new run does the same in its insert (RunRecorder.announceRun).
    */
   private startInCommit(taking: boolean, queued: Run): Run | null {
     return taking && this.deps.engine.startsAtOnce ? this.deps.recorder.setStatus(queued.id, "in_progress", {}, queued) : null;
