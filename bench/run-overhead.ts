@@ -9,10 +9,15 @@
  * in the same process, so the difference is the run machinery alone.
  *   1. sequential: one run at a time → latency p50/p95 and the overhead over a bare chat() call, measured after
  *      STEADY_AFTER runs (the first THREADS runs after WARMUP are printed too, as the cold figure);
- *   2. concurrent: RUN_CONCURRENCY clients at once (the engine's limit from config), polling every 1 ms, over
- *      CONCURRENT_RUNS runs (or `threads`, if more) → runs/s (their latencies include that poll interval).
+ *   2. concurrent, over CONCURRENT_RUNS runs (or `threads`, if more) each, clients polling every 1 ms (their
+ *      latencies include that poll interval), with the event loop's utilization printed beside each rate:
+ *      - SATURATING_CLIENTS_PER_SLOT × RUN_CONCURRENCY clients → runs/s, the goal's figure: the server's rate
+ *        when it is kept busy (runs beyond the engine's slots wait in its queue, as under real load);
+ *      - RUN_CONCURRENCY clients (one per slot) → runs/s, printed without a goal. Each client sleeps at least 1 ms
+ *        per run, so this rate is partly the clients' own: the event loop sat idle ~13 % of the phase.
  * Goals (#22): ≤ 0.5 ms p50 run overhead, ≥ 1,500 runs/s.
  */
+import { performance } from "node:perf_hooks";
 import type { ChatRequest } from "../src/llm/chat-model.js";
 import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
 import { benchLine } from "./bench-report.js";
@@ -28,8 +33,14 @@ const WARMUP = 20;
  * measured warm"). The first runs are still measured and printed, as the cold figure, without a goal.
  */
 const STEADY_AFTER = 2000;
-/** Runs in the concurrent phase, at least: 100 runs at a time last ~70 ms, too short for a rate. */
+/** Runs in each concurrent phase, at least: 100 runs at a time last ~70 ms, too short for a rate. */
 const CONCURRENT_RUNS = 1000;
+/**
+ * Clients per engine slot for the throughput goal. With one per slot the server was idle 13 % of the phase
+ * (event-loop utilization 0.87) while every client slept out its poll interval; with two it is kept busy
+ * (BENCHMARKS.md, "Run throughput: measured with the server kept busy").
+ */
+const SATURATING_CLIENTS_PER_SLOT = 2;
 
 interface Client {
   post(path: string, body: unknown): Promise<{ id: string; status: string }>;
@@ -62,6 +73,31 @@ async function timeRun(c: Client, assistantId: string, threadId: string, pollMs 
   }
   return performance.now() - start;
 }
+
+interface ConcurrentPhase {
+  clients: number;
+  runsPerSecond: number;
+  latencies: number[];
+  /** The event loop's utilization over the phase (1: never idle). */
+  loopBusy: number;
+}
+
+/** One run per thread, `clients` at a time, each polling every 1 ms. */
+async function timeConcurrent(c: Client, assistantId: string, threads: string[], clients: number): Promise<ConcurrentPhase> {
+  const queue = [...threads];
+  const latencies: number[] = [];
+  const loopBefore = performance.eventLoopUtilization();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let thread = queue.shift(); thread; thread = queue.shift()) latencies.push(await timeRun(c, assistantId, thread, 1));
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { clients, runsPerSecond: threads.length / seconds, latencies, loopBusy: performance.eventLoopUtilization(loopBefore).utilization };
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(0)} %`;
 
 async function makeThreads(c: Client, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -103,24 +139,16 @@ async function main(): Promise<void> {
   for (let i = 0; i < THREADS; i++) bare.push(await timeBareChat(model, request));
 
   const concurrentRuns = Math.max(THREADS, CONCURRENT_RUNS);
-  const concurrentThreads = await makeThreads(c, concurrentRuns);
-  const concurrent: number[] = [];
-  const queue = [...concurrentThreads];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let thread = queue.shift(); thread; thread = queue.shift()) concurrent.push(await timeRun(c, assistant.id, thread, 1));
-    }),
-  );
-  const wall = (performance.now() - started) / 1000;
+  const onePerSlot = await timeConcurrent(c, assistant.id, await makeThreads(c, concurrentRuns), concurrency);
+  const clients = SATURATING_CLIENTS_PER_SLOT * concurrency;
+  const saturated = await timeConcurrent(c, assistant.id, await makeThreads(c, concurrentRuns), clients);
   await b.close();
 
   const seq = summary(sequential);
   const coldSeq = summary(cold);
   const chat = summary(bare);
-  const conc = summary(concurrent);
   const overheadP50 = seq.p50 - chat.p50;
-  const runsPerSecond = concurrentRuns / wall;
+  const runsPerSecond = saturated.runsPerSecond;
   console.log(`\nrun overhead, zero-latency model, ${THREADS} threads, RUN_CONCURRENCY=${concurrency} (Node ${process.version})\n`);
   printTable(
     ["measure", "p50", "p95", "mean"],
@@ -128,7 +156,10 @@ async function main(): Promise<void> {
       ["bare chat() call", ms(chat.p50), ms(chat.p95), ms(chat.mean)],
       [`run create → completed, one at a time, first ${THREADS} after ${WARMUP} (cold)`, ms(coldSeq.p50), ms(coldSeq.p95), ms(coldSeq.mean)],
       [`run create → completed, one at a time, after ${Math.max(STEADY_AFTER, WARMUP + THREADS)} runs`, ms(seq.p50), ms(seq.p95), ms(seq.mean)],
-      [`run create → completed, ${concurrency} at a time (${concurrentRuns} runs)`, ms(conc.p50), ms(conc.p95), ms(conc.mean)],
+      ...[onePerSlot, saturated].map((phase) => {
+        const l = summary(phase.latencies);
+        return [`run create → completed, ${phase.clients} clients, ${concurrency} slots (${concurrentRuns} runs)`, ms(l.p50), ms(l.p95), ms(l.mean)];
+      }),
     ],
   );
   console.log("");
@@ -136,12 +167,16 @@ async function main(): Promise<void> {
     ["goal", "measured", "target", "met"],
     [
       ["p50 run overhead (run − bare chat)", ms(overheadP50), "≤ 0.5 ms", overheadP50 <= 0.5 ? "yes" : "NO"],
-      ["throughput", `${runsPerSecond.toFixed(0)} runs/s`, "≥ 1,500 runs/s", runsPerSecond >= 1500 ? "yes" : "NO"],
+      [`throughput, ${clients} clients (event loop ${pct(saturated.loopBusy)} busy)`, `${runsPerSecond.toFixed(0)} runs/s`, "≥ 1,500 runs/s", runsPerSecond >= 1500 ? "yes" : "NO"],
+      [`throughput, ${concurrency} clients (event loop ${pct(onePerSlot.loopBusy)} busy)`, `${onePerSlot.runsPerSecond.toFixed(0)} runs/s`, "", ""],
     ],
   );
   benchLine({ name: "run_overhead_p50", value: Number(overheadP50.toFixed(3)), unit: "ms", baseline: Number(chat.p50.toFixed(3)), baseline_name: "bare chat() call", goal: "<= 0.5", met: overheadP50 <= 0.5 }); // #22
   benchLine({ name: "run_overhead_cold_p50", value: Number((coldSeq.p50 - chat.p50).toFixed(3)), unit: "ms", baseline: Number(chat.p50.toFixed(3)), baseline_name: "bare chat() call", goal: null });
   benchLine({ name: "run_throughput", value: Math.round(runsPerSecond), unit: "runs/s", baseline: null, goal: ">= 1500", met: runsPerSecond >= 1500 }); // #22
+  benchLine({ name: "run_throughput_event_loop_busy", value: Number(saturated.loopBusy.toFixed(3)), unit: "", baseline: null, goal: null });
+  benchLine({ name: "run_throughput_one_client_per_slot", value: Math.round(onePerSlot.runsPerSecond), unit: "runs/s", baseline: null, goal: null });
+  benchLine({ name: "run_throughput_one_client_per_slot_event_loop_busy", value: Number(onePerSlot.loopBusy.toFixed(3)), unit: "", baseline: null, goal: null });
 }
 
 main().catch((err: unknown) => {
