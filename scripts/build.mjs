@@ -32,19 +32,6 @@ const withoutLocales = {
   },
 };
 
-fs.rmSync(out, { recursive: true, force: true });
-await build({ entryPoints: typescript, outdir: out, outbase: src, format: "esm", platform: "node", target: "node20", logLevel: "warning" });
-pointZodImportsAtVendorCopy(typescript.map((f) => path.join(out, path.relative(src, f)).replace(/\.ts$/, ".js")));
-await build({
-  stdin: { contents: 'export { z } from "zod";', resolveDir: root, sourcefile: "vendor-zod.js" },
-  outfile: vendorZod,
-  bundle: true,
-  plugins: [withoutLocales],
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  logLevel: "warning",
-});
 /**
  * esbuild leaves import paths as written when it does not bundle, so the compiled modules' `from "zod"` is
  * rewritten here, each to its relative path to the bundled copy. A zod import in any other form fails the build
@@ -61,6 +48,19 @@ function pointZodImportsAtVendorCopy(compiled) {
   }
 }
 
+fs.rmSync(out, { recursive: true, force: true });
+await build({ entryPoints: typescript, outdir: out, outbase: src, format: "esm", platform: "node", target: "node20", logLevel: "warning" });
+pointZodImportsAtVendorCopy(typescript.map((f) => path.join(out, path.relative(src, f)).replace(/\.ts$/, ".js")));
+await build({
+  stdin: { contents: 'export { z } from "zod";', resolveDir: root, sourcefile: "vendor-zod.js" },
+  outfile: vendorZod,
+  bundle: true,
+  plugins: [withoutLocales],
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  logLevel: "warning",
+});
 for (const file of files.filter((f) => !f.endsWith(".ts") && !isDeclaration(f))) {
   const to = path.join(out, path.relative(src, file));
   fs.mkdirSync(path.dirname(to), { recursive: true });
