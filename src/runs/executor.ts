@@ -76,8 +76,7 @@ export class RunExecutor {
       if (turn.toolCalls.length === 0) {
         // The message, its step and the run end in one commit.
         recorder.atomically(() => {
-          turn.finishReply();
-          if (turn.step) recorder.finishStep(turn.step, "completed", { usage: turn.usage });
+          turn.finishReply(turn.usage);
           if (turn.doneReason === "length") {
             recorder.endRun(run.id, "incomplete", { usage, incomplete_details: { reason: "max_completion_tokens" } });
           } else recorder.endRun(run.id, "completed", { usage });
@@ -85,8 +84,7 @@ export class RunExecutor {
         return;
       }
       recorder.atomically(() => {
-        turn.finishReply();
-        if (turn.step) recorder.finishStep(turn.step, "completed", { usage: zeroUsage() });
+        turn.finishReply(zeroUsage());
         recorder.patchRun(run.id, { usage });
       });
       scope ??= runToolScope(run, context.history, this.deps.repos);

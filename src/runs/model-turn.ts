@@ -1,28 +1,33 @@
-import type { Message, Run, RunStep, Usage } from "../api/wire.js";
+import type { Message, Run, Usage } from "../api/wire.js";
 import type { ChatModel, ChatRequest, ModelToolCall } from "../llm/chat-model.js";
 import { streamChatTurn } from "./chat-turn.js";
 import type { Cited } from "./citations.js";
-import type { RunRecorder } from "./recorder.js";
+import type { Reply, RunRecorder } from "./recorder.js";
 import { ServerShutdown } from "./state.js";
 import { guarded } from "../log.js";
 
 /**
  * How often (at most) streamed text is written to the stored message, so pollers see progress: text not yet
- * stored is written this long after the last write (or after the message opened), by a timer if no token comes
- * by then (a model that pauses). A reply finished sooner is stored once, by finishMessage, not also in a commit
- * of its own for its first token (bench/run-overhead.ts: ~30 µs a run).
+ * stored is written this long after the last write (or after the reply opened), by a timer if no token comes
+ * by then (a model that pauses). A reply finished sooner is stored once, as it ends, in the commit that goes
+ * on from it (bench/run-overhead.ts: ~30 µs a run for its first token's text alone).
+ *
+ * The reply's step and message are stored on the same clock when no client streams the run: they appear to
+ * pollers with the reply's first stored text, at most this long after its first token, as its text does; a
+ * reply ended sooner costs no commit of its own and one insert each (BENCHMARKS.md, "Runs: a reply no one
+ * streams is stored as it ends"). A run a client streams stores them at its first token, before their events
+ * go out, so a streamed `thread.message.created` can always be read back.
  */
 const STORE_INTERVAL_MS = 100;
 
 export interface TurnResult {
   /**
-   * Finishes the reply's message (its final text stored, `thread.message.completed` or `incomplete`); the message,
-   * or null when the model wrote no text. The caller calls it once, in the commit that goes on from the reply
-   * (the run's end, or its tool calls), so a reply that ends a run costs no commit of its own.
+   * Finishes the reply (its message's final text stored, `thread.message.completed` or `incomplete`, then its
+   * step completed with `stepUsage`); the message, or null when the model wrote no text. The caller calls it
+   * once, in the commit that goes on from the reply (the run's end, or its tool calls), so a reply that ends a
+   * run costs no commit of its own.
    */
-  finishReply: () => Message | null;
-  /** The message_creation step (null when the model wrote no text), still open. */
-  step: RunStep | null;
+  finishReply: (stepUsage: Usage) => Message | null;
   toolCalls: ModelToolCall[];
   doneReason: string;
   usage: Usage;
@@ -46,13 +51,14 @@ export async function streamModelTurn(
   const { toolCalls, doneReason } = turn;
   const usage: Usage = { prompt_tokens: turn.promptTokens, completion_tokens: turn.completionTokens, total_tokens: turn.promptTokens + turn.completionTokens };
   const truncated = doneReason === "length" && toolCalls.length === 0;
-  return { finishReply: () => reply.finish(truncated ? "max_tokens" : null), step: reply.step, toolCalls, doneReason, usage };
+  return { finishReply: (stepUsage) => reply.finish(truncated ? "max_tokens" : null, stepUsage), toolCalls, doneReason, usage };
 }
 
 /** Opens the reply's step and message on the first text, then streams deltas and stores progress. */
 class ReplyWriter {
-  step: RunStep | null = null;
-  private message: Message | null = null;
+  private reply: Reply | null = null;
+  /** Whether the reply's step and message are in the store yet (see STORE_INTERVAL_MS). */
+  private stored = false;
   private sent = "";
   private storedAt = 0;
   /** The write of text that came since the last one, due at storedAt + STORE_INTERVAL_MS. */
@@ -70,24 +76,35 @@ class ReplyWriter {
   write(delta: string): void {
     if (delta === "") return;
     const now = Date.now();
-    if (!this.message) {
-      ({ step: this.step, message: this.message } = this.recorder.startMessageCreation(this.run));
+    if (!this.reply) {
+      this.reply = this.recorder.draftReply(this.run);
       this.storedAt = now;
+      if (this.recorder.isFollowed(this.run.id)) this.storeSoFar();
     }
     this.sent += delta;
-    const store = now - this.storedAt >= STORE_INTERVAL_MS;
-    if (store) {
+    if (now - this.storedAt >= STORE_INTERVAL_MS) {
       this.storedAt = now;
       this.cancelPendingStore();
+      this.storeSoFar();
     } else if (!this.ended) this.pendingStore ??= setTimeout(() => this.storePending(), this.storedAt + STORE_INTERVAL_MS - now);
-    this.recorder.messageDelta(this.message, this.sent, delta, store);
+    // Deltas of a reply not yet stored have no one to go to: no client streams its run.
+    if (this.stored) this.recorder.messageDelta(this.reply.message, delta);
+  }
+
+  /** Stores the reply with its text so far: opens it in the store the first time, then updates its text. */
+  private storeSoFar(): void {
+    const reply = this.reply!;
+    if (this.stored) this.recorder.storeText(reply.message, this.sent);
+    else {
+      this.recorder.storeReply(reply, this.sent);
+      this.stored = true;
+    }
   }
 
   private storePending(): void {
     this.pendingStore = null;
     this.storedAt = Date.now();
-    const message = this.message;
-    if (message && !this.ended) guarded("storing a reply's text so far", () => this.recorder.storeText(message, this.sent));
+    if (this.reply && !this.ended) guarded("storing a reply's text so far", () => this.storeSoFar());
   }
 
   private cancelPendingStore(): void {
@@ -95,25 +112,24 @@ class ReplyWriter {
     this.pendingStore = null;
   }
 
-  /** Completes the message; citations may append markers, sent as one last delta so deltas add up to the text. */
-  finish(incompleteReason: "max_tokens" | null): Message | null {
-    if (!this.message) return null;
+  /** Completes the message and its step; citations may append markers, sent as one last delta so deltas add up to the text. */
+  finish(incompleteReason: "max_tokens" | null, stepUsage: Usage): Message | null {
+    if (!this.reply) return null;
     const cited = this.annotate?.(this.sent) ?? { text: this.sent, annotations: [] };
     if (cited.text.startsWith(this.sent)) this.write(cited.text.slice(this.sent.length));
     this.cancelPendingStore(); // after that last write, which may have set it
     this.ended = true;
-    this.message = this.recorder.finishMessage(this.message, cited.text, incompleteReason, cited.annotations);
-    return this.message;
+    return this.recorder.finishReply(this.reply, cited.text, incompleteReason, cited.annotations, stepUsage, this.stored);
   }
 
   /** Ends an interrupted reply (cancel, failure) so neither its message nor its step is left in_progress. */
   abandon(how: "cancelled" | "failed", err: unknown): void {
     this.cancelPendingStore();
     this.ended = true;
-    if (this.message) this.recorder.finishMessage(this.message, this.sent, how === "cancelled" ? "run_cancelled" : "run_failed");
-    if (this.step) {
-      const last_error = how === "failed" ? { code: "server_error" as const, message: err instanceof Error ? err.message : String(err) } : null;
-      this.recorder.finishStep(this.step, how, { last_error });
-    }
+    if (!this.reply) return;
+    if (!this.stored) this.storeSoFar(); // as it was so far, then ended like a stored one
+    this.recorder.finishMessage(this.reply.message, this.sent, how === "cancelled" ? "run_cancelled" : "run_failed");
+    const last_error = how === "failed" ? { code: "server_error" as const, message: err instanceof Error ? err.message : String(err) } : null;
+    this.recorder.finishStep(this.reply.step, how, { last_error });
   }
 }

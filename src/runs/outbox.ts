@@ -19,6 +19,11 @@ export class Outbox {
     else this.bus.emit(runId, event, data);
   }
 
+  /** Whether anyone listens to the run's events now (a client streaming it). */
+  isFollowed(runId: string): boolean {
+    return this.bus.hasListeners(runId);
+  }
+
   /** Runs `fn` in one transaction (nested calls join the outer one); its events are delivered after commit. */
   transaction<T>(fn: () => T): T {
     const outermost = !this.db.inTransaction;

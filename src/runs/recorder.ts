@@ -9,7 +9,7 @@ import type { Outbox } from "./outbox.js";
 import { canTransition, IllegalTransitionError, isTerminal } from "./state.js";
 import type { MetricsSink } from "../metrics.js";
 
-type IncompleteReason = NonNullable<Message["incomplete_details"]>["reason"];
+export type IncompleteReason = NonNullable<Message["incomplete_details"]>["reason"];
 type RunPatch = Partial<Omit<Run, "id" | "object" | "status">>;
 type StepEnd = "completed" | "failed" | "cancelled" | "expired";
 /**
@@ -111,7 +111,14 @@ export class RunRecorder {
   }
 
   startStep(run: Run, details: RunStep["step_details"]): RunStep {
-    const step: RunStep = {
+    const step = this.newStep(run, details);
+    this.steps.insert(step);
+    this.announceOpened(step);
+    return step;
+  }
+
+  private newStep(run: Run, details: RunStep["step_details"]): RunStep {
+    return {
       id: newId("step_"),
       object: "thread.run.step",
       created_at: this.clock(),
@@ -129,10 +136,6 @@ export class RunRecorder {
       metadata: {},
       usage: null,
     };
-    this.steps.insert(step);
-    this.events.emit(run.id, "thread.run.step.created", step);
-    this.events.emit(run.id, "thread.run.step.in_progress", step);
-    return step;
   }
 
   /** Streams tool-call progress (arguments, code, outputs) to listeners; the step itself is stored on finish. */
@@ -157,6 +160,11 @@ export class RunRecorder {
   }
 
   finishStep(step: RunStep, status: StepEnd, extra: { usage?: Usage | null; last_error?: RunStep["last_error"] } = {}): RunStep {
+    return this.endStep(step, status, extra, true);
+  }
+
+  /** `stored` false: the step was never stored (a drafted reply's), so it is inserted as it ends. */
+  private endStep(step: RunStep, status: StepEnd, extra: { usage?: Usage | null; last_error?: RunStep["last_error"] }, stored: boolean): RunStep {
     const now = this.clock();
     const next: RunStep = {
       ...step,
@@ -167,28 +175,28 @@ export class RunRecorder {
       cancelled_at: status === "cancelled" ? now : null,
       expired_at: status === "expired" ? now : null,
     };
-    this.steps.update(next);
+    if (stored) this.steps.update(next);
+    else this.steps.insert(next);
     this.events.emit(step.run_id, `thread.run.step.${status}`, next);
     return next;
   }
 
-  /** Opens a reply: the message_creation step, then its message (the order the hosted API streamed). */
-  startMessageCreation(run: Run): { step: RunStep; message: Message } {
-    const messageId = newId("msg_");
-    return this.atomically(() => {
-      const step = this.startStep(run, { type: "message_creation", message_creation: { message_id: messageId } });
-      return { step, message: this.startMessage(run, messageId) };
-    });
+  /**
+   * Whether a client streams the run now. A run's followers subscribe before it is announced, or before it goes
+   * on after tool outputs (run-service.ts), so none can arrive during a model turn: a turn no one follows at its
+   * first token is followed by no one until it ends.
+   */
+  isFollowed(runId: string): boolean {
+    return this.events.isFollowed(runId);
   }
 
-  /** Several changes in one transaction (one commit; their events go out after it, in order). */
-  atomically<T>(fn: () => T): T {
-    return this.events.transaction(fn);
-  }
-
-  private startMessage(run: Run, id: string): Message {
+  /**
+   * A reply as it opens, the message_creation step and its message, in memory only: storeReply stores it, or
+   * finishReply stores it ended, if it ends before its first store (model-turn.ts: a reply no one streams).
+   */
+  draftReply(run: Run): Reply {
     const message: Message = {
-      id,
+      id: newId("msg_"),
       object: "thread.message",
       created_at: this.clock(),
       thread_id: run.thread_id,
@@ -203,18 +211,50 @@ export class RunRecorder {
       attachments: [],
       metadata: {},
     };
-    this.messages.insert(message);
-    this.events.emit(run.id, "thread.message.created", message);
-    this.events.emit(run.id, "thread.message.in_progress", message);
-    return message;
+    return { step: this.newStep(run, { type: "message_creation", message_creation: { message_id: message.id } }), message };
   }
 
   /**
-   * Emits a text delta; `store` also persists the text so far (callers throttle how often). The message is
-   * copied with its text only when stored: this runs once per token, and `finishMessage` sets the final text.
+   * Stores a drafted reply, open, with `text` so far, in one transaction: the step, then its message (the order
+   * the hosted API streamed them), each announced created and in_progress.
    */
-  messageDelta(message: Message, fullText: string, delta: string, store: boolean): void {
-    if (store) this.storeText(message, fullText);
+  storeReply(reply: Reply, text = ""): void {
+    this.atomically(() => {
+      this.steps.insert(reply.step);
+      this.announceOpened(reply.step);
+      this.messages.insert(text === "" ? reply.message : withText(reply.message, text));
+      this.announceOpened(reply.message);
+    });
+  }
+
+  /**
+   * Ends a reply: its message with its final text (`thread.message.completed`, or `incomplete` with `reason`),
+   * then its step, completed with `stepUsage`. `stored` false: the reply was drafted and never stored, so each
+   * is inserted as it ends (one statement, not an insert and an update), announced as opened first.
+   */
+  finishReply(reply: Reply, text: string, reason: IncompleteReason | null, annotations: Annotation[], stepUsage: Usage, stored: boolean): Message {
+    if (!stored) {
+      this.announceOpened(reply.step);
+      this.announceOpened(reply.message);
+    }
+    const message = this.endMessage(reply.message, text, reason, annotations, stored);
+    this.endStep(reply.step, "completed", { usage: stepUsage }, stored);
+    return message;
+  }
+
+  private announceOpened(object: RunStep | Message): void {
+    const kind = object.object === "thread.run.step" ? "thread.run.step" : "thread.message";
+    this.events.emit(object.run_id!, `${kind}.created`, object);
+    this.events.emit(object.run_id!, `${kind}.in_progress`, object);
+  }
+
+  /** Several changes in one transaction (one commit; their events go out after it, in order). */
+  atomically<T>(fn: () => T): T {
+    return this.events.transaction(fn);
+  }
+
+  /** Emits a text delta of a stored reply; its text is stored apart (storeText), as often as the caller chooses. */
+  messageDelta(message: Message, delta: string): void {
     this.events.emit(message.run_id!, "thread.message.delta", {
       id: message.id,
       object: "thread.message.delta",
@@ -228,6 +268,10 @@ export class RunRecorder {
   }
 
   finishMessage(message: Message, fullText: string, reason: IncompleteReason | null, annotations: Annotation[] = []): Message {
+    return this.endMessage(message, fullText, reason, annotations, true);
+  }
+
+  private endMessage(message: Message, fullText: string, reason: IncompleteReason | null, annotations: Annotation[], stored: boolean): Message {
     const now = this.clock();
     const next: Message = {
       ...withText(message, fullText, annotations),
@@ -236,10 +280,17 @@ export class RunRecorder {
       incomplete_at: reason === null ? null : now,
       incomplete_details: reason === null ? null : { reason },
     };
-    this.messages.update(next);
+    if (stored) this.messages.update(next);
+    else this.messages.insert(next);
     this.events.emit(message.run_id!, `thread.message.${next.status}`, next);
     return next;
   }
+}
+
+/** A reply: its message_creation step and the message it creates. */
+export interface Reply {
+  step: RunStep;
+  message: Message;
 }
 
 function withText(message: Message, value: string, annotations: Annotation[] = []): Message {

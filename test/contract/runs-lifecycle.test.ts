@@ -11,7 +11,7 @@ async function stalledRun(t: RunTestApp) {
   const { assistant, thread } = await seed(t);
   t.ollama.script({ chunks: ["Hel", "lo"], stallAfterChunks: 2 });
   const run = await t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
-  // Wait until the partial reply is stored (the first delta is written at once).
+  // Wait until the partial reply is stored (a run no one streams stores it within 100 ms of its first token).
   const message = await waitFor(async () => {
     const [m] = (await t.client.beta.threads.messages.list(thread.id)).data;
     return m?.role === "assistant" && textOf(m) !== "" ? m : null;
