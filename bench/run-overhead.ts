@@ -19,20 +19,13 @@
  */
 import { performance } from "node:perf_hooks";
 import type { ChatRequest } from "../src/llm/chat-model.js";
-import { benchApp, ms, printTable, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
+import { benchApp, ms, printTable, STEADY_AFTER, summary, timeBareChat, ZeroLatencyModel, type BenchApp } from "./zero-latency-model.js";
 import { benchLine } from "./bench-report.js";
 
 const THREADS = Number(process.argv[2] ?? 100);
 /** Messages already in the store before measuring (in threads of 10): what a run costs in a store that has history. */
 const SEED_MESSAGES = Number(process.argv[3] ?? 0);
 const WARMUP = 20;
-/**
- * Runs before the measured ones, counting WARMUP and the cold sample. The goal is a long-running server's
- * overhead, and V8 goes on compiling the run path for the first ~1,500 runs: p50 per block of 250 runs from
- * start, 0.82, 0.68–0.71, 0.59–0.64, 0.52–0.59, 0.48–0.52, then 0.41–0.49 ms (BENCHMARKS.md, "Run overhead:
- * measured warm"). The first runs are still measured and printed, as the cold figure, without a goal.
- */
-const STEADY_AFTER = 2000;
 /** Runs in each concurrent phase, at least: 100 runs at a time last ~70 ms, too short for a rate. */
 const CONCURRENT_RUNS = 1000;
 /**
