@@ -95,10 +95,7 @@ class ReplyWriter {
   private storeSoFar(): void {
     const reply = this.reply!;
     if (this.stored) this.recorder.storeText(reply.message, this.sent);
-    else {
-      this.recorder.storeReply(reply, this.sent);
-      this.stored = true;
-    }
+    else this.stored = this.recorder.storeReply(reply, this.sent);
   }
 
   private storePending(): void {
@@ -128,6 +125,7 @@ class ReplyWriter {
     this.ended = true;
     if (!this.reply) return;
     if (!this.stored) this.storeSoFar(); // as it was so far, then ended like a stored one
+    if (!this.stored) return; // its run is gone (the thread was deleted): nothing to end
     this.recorder.finishMessage(this.reply.message, this.sent, how === "cancelled" ? "run_cancelled" : "run_failed");
     const last_error = how === "failed" ? { code: "server_error" as const, message: err instanceof Error ? err.message : String(err) } : null;
     this.recorder.finishStep(this.reply.step, how, { last_error });

@@ -216,14 +216,17 @@ export class RunRecorder {
 
   /**
    * Stores a drafted reply, open, with `text` so far, in one transaction: the step, then its message (the order
-   * the hosted API streamed them), each announced created and in_progress.
+   * the hosted API streamed them), each announced created and in_progress. False, storing nothing, when its run
+   * is gone: its thread was deleted while the model answered, and no row may outlive it.
    */
-  storeReply(reply: Reply, text = ""): void {
-    this.atomically(() => {
+  storeReply(reply: Reply, text = ""): boolean {
+    return this.atomically(() => {
+      if (this.runs.projectOf(reply.step.run_id) === null) return false;
       this.steps.insert(reply.step);
       this.announceOpened(reply.step);
       this.messages.insert(text === "" ? reply.message : withText(reply.message, text));
       this.announceOpened(reply.message);
+      return true;
     });
   }
 

@@ -5,7 +5,7 @@
  * commit with the run's end (src/runs/model-turn.ts). Either way, pollers see what the hosted API showed them.
  */
 import { describe, expect, it } from "vitest";
-import { seed, stepsOf, textOf, useRunApp, waitFor, waitForRun } from "../helpers/runs.js";
+import { seed, sleep, stepsOf, textOf, useRunApp, waitFor, waitForRun } from "../helpers/runs.js";
 
 describe("runs: when a reply is stored", () => {
   const app = useRunApp();
@@ -59,6 +59,19 @@ describe("runs: when a reply is stored", () => {
     expect(ended).toMatchObject({ status: "incomplete", incomplete_details: { reason: "run_cancelled" } });
     expect(textOf(ended)).toBe("Hello");
     expect((await stepsOf(t.client, thread.id, run.id)).map((s) => s.status)).toEqual(["cancelled"]);
+  });
+
+  it("polled, the thread deleted while the model pauses before the reply was stored: no step or message outlives it", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    t.ollama.script({ chunks: ["Hel", "lo"], stallAfterChunks: 2 });
+    const before = t.ollama.chunksSent;
+    await t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    await waitFor(() => t.ollama.chunksSent >= before + 2, 5000, "the model's two chunks");
+    await t.client.beta.threads.delete(thread.id);
+    await sleep(250); // past the reply's first store (100 ms), had its run lived
+    expect(t.services.repos.messages.all({ thread_id: thread.id })).toEqual([]);
+    expect(t.services.repos.steps.all({ thread_id: thread.id })).toEqual([]);
   });
 
   it("polled, a reply that ends at once: one step and one message, both stored completed, as the stream would end them", async () => {
