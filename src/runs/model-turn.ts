@@ -12,11 +12,15 @@ import { guarded } from "../log.js";
  * by then (a model that pauses). A reply finished sooner is stored once, as it ends, in the commit that goes
  * on from it (bench/run-overhead.ts: ~30 µs a run for its first token's text alone).
  *
- * The reply's step and message are stored on the same clock when no client streams the run: they appear to
- * pollers with the reply's first stored text, at most this long after its first token, as its text does; a
- * reply ended sooner costs no commit of its own and one insert each (BENCHMARKS.md, "Runs: a reply no one
- * streams is stored as it ends"). A run a client streams stores them at its first token, before their events
- * go out, so a streamed `thread.message.created` can always be read back.
+ * When the reply's step and message are stored depends on who watches the run:
+ * - no client streams it: on the same clock as its text, at most this long after its first token; a reply
+ *   ended sooner costs no commit of its own and one insert each (BENCHMARKS.md, "Runs: a reply no one streams
+ *   is stored as it ends");
+ * - a client streams it: before its first token goes out, so a streamed `thread.message.created` can always be
+ *   read back. A turn that can only answer in text (no tools offered) stores them as the model call starts,
+ *   while the model reads the prompt, and announces them at the first token: that commit is then off the first
+ *   token's path (BENCHMARKS.md, "Runs: a streamed reply is stored before its first token"). A turn that can call
+ *   tools may not answer in text at all, so it stores them at its first token.
  */
 const STORE_INTERVAL_MS = 100;
 
@@ -41,6 +45,7 @@ export async function streamModelTurn(
   signal: AbortSignal,
 ): Promise<TurnResult> {
   const reply = new ReplyWriter(run, deps.recorder, deps.annotate);
+  if (answersInTextOnly(request) && deps.recorder.isFollowed(run.id)) reply.storeEarly();
   let turn;
   try {
     turn = await streamChatTurn(deps.chat, request, signal, (text) => reply.write(text));
@@ -54,11 +59,18 @@ export async function streamModelTurn(
   return { finishReply: (stepUsage) => reply.finish(truncated ? "max_tokens" : null, stepUsage), toolCalls, doneReason, usage };
 }
 
+/** A turn offered no tools answers in text (or not at all): it cannot turn out to be tool calls. */
+function answersInTextOnly(request: ChatRequest): boolean {
+  return request.tools === undefined || request.tools.length === 0;
+}
+
 /** Opens the reply's step and message on the first text, then streams deltas and stores progress. */
 class ReplyWriter {
   private reply: Reply | null = null;
   /** Whether the reply's step and message are in the store yet (see STORE_INTERVAL_MS). */
   private stored = false;
+  /** Whether the first text came: the reply is announced (created, in_progress) from then on. */
+  private opened = false;
   private sent = "";
   private storedAt = 0;
   /** The write of text that came since the last one, due at storedAt + STORE_INTERVAL_MS. */
@@ -72,15 +84,20 @@ class ReplyWriter {
     private readonly annotate?: (text: string) => Cited,
   ) {}
 
+  /**
+   * Stores the reply's step and message before the model's first token, unannounced: the first text announces
+   * them; a turn that ends with none withdraws them (see STORE_INTERVAL_MS).
+   */
+  storeEarly(): void {
+    this.reply = this.recorder.draftReply(this.run);
+    this.stored = this.recorder.storeReply(this.reply, "", false);
+  }
+
   /** The next piece of the reply. */
   write(delta: string): void {
     if (delta === "") return;
     const now = Date.now();
-    if (!this.reply) {
-      this.reply = this.recorder.draftReply(this.run);
-      this.storedAt = now;
-      if (this.recorder.isFollowed(this.run.id)) this.storeSoFar();
-    }
+    const reply = this.opened ? this.reply! : this.open(now);
     this.sent += delta;
     if (now - this.storedAt >= STORE_INTERVAL_MS) {
       this.storedAt = now;
@@ -88,7 +105,23 @@ class ReplyWriter {
       this.storeSoFar();
     } else if (!this.ended) this.pendingStore ??= setTimeout(() => this.storePending(), this.storedAt + STORE_INTERVAL_MS - now);
     // Deltas of a reply not yet stored have no one to go to: no client streams its run.
-    if (this.stored) this.recorder.messageDelta(this.reply.message, delta);
+    if (this.stored) this.recorder.messageDelta(reply.message, delta);
+  }
+
+  /** The reply's first text: announced if stored early, else drafted, and stored now if a client streams it. */
+  private open(now: number): Reply {
+    this.opened = true;
+    this.storedAt = now;
+    const reply = (this.reply ??= this.recorder.draftReply(this.run));
+    if (this.stored) this.recorder.announceReply(reply);
+    else if (this.recorder.isFollowed(this.run.id)) this.storeSoFar();
+    return reply;
+  }
+
+  /** Removes a reply stored early that never opened: it was never announced, and no message is left empty. */
+  private withdrawUnopened(): void {
+    if (this.stored && !this.opened) this.recorder.withdrawReply(this.reply!);
+    this.stored = false;
   }
 
   /** Stores the reply with its text so far: opens it in the store the first time, then updates its text. */
@@ -101,7 +134,7 @@ class ReplyWriter {
   private storePending(): void {
     this.pendingStore = null;
     this.storedAt = Date.now();
-    if (this.reply && !this.ended) guarded("storing a reply's text so far", () => this.storeSoFar());
+    if (this.opened && !this.ended) guarded("storing a reply's text so far", () => this.storeSoFar());
   }
 
   private cancelPendingStore(): void {
@@ -111,23 +144,27 @@ class ReplyWriter {
 
   /** Completes the message and its step; citations may append markers, sent as one last delta so deltas add up to the text. */
   finish(incompleteReason: "max_tokens" | null, stepUsage: Usage): Message | null {
-    if (!this.reply) return null;
+    if (!this.opened) {
+      this.withdrawUnopened();
+      return null;
+    }
     const cited = this.annotate?.(this.sent) ?? { text: this.sent, annotations: [] };
     if (cited.text.startsWith(this.sent)) this.write(cited.text.slice(this.sent.length));
     this.cancelPendingStore(); // after that last write, which may have set it
     this.ended = true;
-    return this.recorder.finishReply(this.reply, cited.text, incompleteReason, cited.annotations, stepUsage, this.stored);
+    return this.recorder.finishReply(this.reply!, cited.text, incompleteReason, cited.annotations, stepUsage, this.stored);
   }
 
   /** Ends an interrupted reply (cancel, failure) so neither its message nor its step is left in_progress. */
   abandon(how: "cancelled" | "failed", err: unknown): void {
     this.cancelPendingStore();
     this.ended = true;
-    if (!this.reply) return;
+    if (!this.opened) return this.withdrawUnopened();
     if (!this.stored) this.storeSoFar(); // as it was so far, then ended like a stored one
     if (!this.stored) return; // its run is gone (the thread was deleted): nothing to end
-    this.recorder.finishMessage(this.reply.message, this.sent, how === "cancelled" ? "run_cancelled" : "run_failed");
+    const reply = this.reply!;
+    this.recorder.finishMessage(reply.message, this.sent, how === "cancelled" ? "run_cancelled" : "run_failed");
     const last_error = how === "failed" ? { code: "server_error" as const, message: err instanceof Error ? err.message : String(err) } : null;
-    this.recorder.finishStep(this.reply.step, how, { last_error });
+    this.recorder.finishStep(reply.step, how, { last_error });
   }
 }

@@ -215,18 +215,32 @@ export class RunRecorder {
   }
 
   /**
-   * Stores a drafted reply, open, with `text` so far, in one transaction: the step, then its message (the order
-   * the hosted API streamed them), each announced created and in_progress. False, storing nothing, when its run
-   * is gone: its thread was deleted while the model answered, and no row may outlive it.
+   * Stores a drafted reply, open, with `text` so far, in one transaction: the step, then its message, announced
+   * created and in_progress (announceReply) unless `announce` is false (stored before the model's first token,
+   * announced by it). False, storing nothing, when its run is gone: its thread was deleted while the model
+   * answered, and no row may outlive it.
    */
-  storeReply(reply: Reply, text = ""): boolean {
+  storeReply(reply: Reply, text = "", announce = true): boolean {
     return this.atomically(() => {
       if (this.runs.projectOf(reply.step.run_id) === null) return false;
       this.steps.insert(reply.step);
-      this.announceOpened(reply.step);
       this.messages.insert(text === "" ? reply.message : withText(reply.message, text));
-      this.announceOpened(reply.message);
+      if (announce) this.announceReply(reply);
       return true;
+    });
+  }
+
+  /** Announces a reply as it opens: its step, then its message (the order the hosted API streamed them). */
+  announceReply(reply: Reply): void {
+    this.announceOpened(reply.step);
+    this.announceOpened(reply.message);
+  }
+
+  /** Removes a reply stored but never announced (its turn wrote no text): no event ever named it. */
+  withdrawReply(reply: Reply): void {
+    this.atomically(() => {
+      this.messages.delete(reply.message.id);
+      this.steps.delete(reply.step.id);
     });
   }
 
@@ -236,10 +250,7 @@ export class RunRecorder {
    * is inserted as it ends (one statement, not an insert and an update), announced as opened first.
    */
   finishReply(reply: Reply, text: string, reason: IncompleteReason | null, annotations: Annotation[], stepUsage: Usage, stored: boolean): Message {
-    if (!stored) {
-      this.announceOpened(reply.step);
-      this.announceOpened(reply.message);
-    }
+    if (!stored) this.announceReply(reply);
     const message = this.endMessage(reply.message, text, reason, annotations, stored);
     this.endStep(reply.step, "completed", { usage: stepUsage }, stored);
     return message;

@@ -3,7 +3,7 @@ import OpenAI, { toFile } from "openai";
 import { sdkError, useTestApp, wireBody } from "../helpers/contract.js";
 import { expectMatchesSchema } from "../helpers/openapi.js";
 import type { RunTestApp } from "../helpers/run-app.js";
-import { seed, textOf, useRunApp, waitFor, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
+import { seed, stalledRun, useRunApp, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
 
 describe("messages", () => {
   const app = useTestApp();
@@ -181,13 +181,7 @@ describe("messages: deleting while a run holds the thread", () => {
 
   it("a run in progress: its own partial reply cannot be deleted either; after cancel, it can", async () => {
     const t = app();
-    const { assistant, thread } = await seed(t);
-    t.ollama.script({ chunks: ["Hel", "lo"], stallAfterChunks: 2 });
-    const run = await t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
-    const reply = await waitFor(async () => {
-      const [m] = (await t.client.beta.threads.messages.list(thread.id)).data;
-      return m?.role === "assistant" && textOf(m) !== "" ? m : null;
-    }, 5000, "the partial reply");
+    const { thread, run, message: reply } = await stalledRun(t);
     await expectRefusedLikeCreate(t, thread.id, run.id, reply.id);
 
     await t.client.beta.threads.runs.cancel(run.id, { thread_id: thread.id });

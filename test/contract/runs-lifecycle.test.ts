@@ -1,23 +1,9 @@
 import { describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { sdkError } from "../helpers/contract.js";
-import type { RunTestApp } from "../helpers/run-app.js";
-import { expectRunSchema, seed, sleep, stepsOf, textOf, useRunApp, waitFor, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
+import { expectRunSchema, seed, sleep, stalledRun, stepsOf, textOf, useRunApp, waitFor, waitForRun, WEATHER_TOOL } from "../helpers/runs.js";
 
 const poll = { pollIntervalMs: 5 };
-
-/** Starts a run whose model sends "Hel", "lo" and then goes silent with the connection open. */
-async function stalledRun(t: RunTestApp) {
-  const { assistant, thread } = await seed(t);
-  t.ollama.script({ chunks: ["Hel", "lo"], stallAfterChunks: 2 });
-  const run = await t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
-  // Wait until the partial reply is stored (a run no one streams stores it within 100 ms of its first token).
-  const message = await waitFor(async () => {
-    const [m] = (await t.client.beta.threads.messages.list(thread.id)).data;
-    return m?.role === "assistant" && textOf(m) !== "" ? m : null;
-  }, 5000, "the partial reply");
-  return { assistant, thread, run, message };
-}
 
 describe("runs: cancel", () => {
   const app = useRunApp();

@@ -76,6 +76,29 @@ export function textOf(message: OpenAI.Beta.Threads.Message): string {
   return message.content.map((p) => (p.type === "text" ? p.text.value : "")).join("");
 }
 
+/**
+ * The thread's newest message once it is an assistant's whose text passes `ready` (by default: has any), as a
+ * poller sees a run's reply come in.
+ */
+export function waitForReply(t: RunTestApp, threadId: string, ready: (text: string) => boolean = (text) => text !== "", what = "the partial reply") {
+  return waitFor(async () => {
+    const [m] = (await t.client.beta.threads.messages.list(threadId)).data;
+    return m?.role === "assistant" && ready(textOf(m)) ? m : null;
+  }, 5000, what);
+}
+
+/**
+ * Starts a polled run whose model sends "Hel", "lo" and then goes silent with the connection open; returns once
+ * its partial reply is stored (a run no one streams stores it within 100 ms of its first token).
+ */
+export async function stalledRun(t: RunTestApp) {
+  const { assistant, thread } = await seed(t);
+  t.ollama.script({ chunks: ["Hel", "lo"], stallAfterChunks: 2 });
+  const run = await t.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+  const message = await waitForReply(t, thread.id);
+  return { assistant, thread, run, message };
+}
+
 /** Creates an assistant and a thread holding one user message. */
 export async function seed(t: RunTestApp, content = "hello there", assistant: Record<string, unknown> = {}) {
   const a = await t.assistant(assistant);
