@@ -6,6 +6,17 @@ type Entry = [unknown, { path: string }];
 export const UNMATCHED = "unmatched";
 
 /**
+ * Matches kept per method and path. Clients poll the same URL over and over (a run, a response, a file being
+ * indexed), and matching one against every route costs more than looking it up: the routes include
+ * `/v1/threads/runs` beside `/v1/threads/:thread_id/...`, which Hono's RegExpRouter refuses, so its TrieRouter
+ * matches, at ~0.6 µs a request of `GET /v1/assistants/{id}` (BENCHMARKS.md, "GET: route matches kept").
+ * Bounded: past this many paths the oldest is forgotten, and a path longer than a URL of ids is not kept (a
+ * flood of long unique paths holds at most KEPT_MATCHES × MAX_KEPT_PATH characters).
+ */
+const KEPT_MATCHES = 1024;
+const MAX_KEPT_PATH = 256;
+
+/**
  * A router that remembers what it matched last, so the edge can name the route pattern a request took
  * (metrics count by it) without being one of the route's middleware. Hono matches synchronously at the start
  * of `fetch`, before any handler runs, so right after `fetch` returns the last match is that request's.
@@ -13,17 +24,28 @@ export const UNMATCHED = "unmatched";
 export class RouteRecorder<T extends Entry> implements Router<T> {
   readonly name: string;
   private last: Result<T> | null = null;
+  /** Hono only reads a match (its params are decoded into a new object), so one result serves every request for it. */
+  private readonly kept = new Map<string, Result<T>>();
 
   constructor(private readonly inner: Router<T>) {
     this.name = inner.name;
   }
 
   add(method: string, path: string, handler: T): void {
+    this.kept.clear();
     this.inner.add(method, path, handler);
   }
 
   match(method: string, path: string): Result<T> {
-    return (this.last = this.inner.match(method, path));
+    if (path.length > MAX_KEPT_PATH) return (this.last = this.inner.match(method, path));
+    const key = `${method} ${path}`;
+    let result = this.kept.get(key);
+    if (result === undefined) {
+      result = this.inner.match(method, path);
+      if (this.kept.size >= KEPT_MATCHES) this.kept.delete(this.kept.keys().next().value!);
+      this.kept.set(key, result);
+    }
+    return (this.last = result);
   }
 
   /** The pattern of the last match's final handler (`/v1/threads/:thread_id/runs`); UNMATCHED when only middleware matched. */
