@@ -36,6 +36,8 @@ export interface RunContext {
   images?: ReadonlyMap<string, string>;
   /** Ollama's `think` for the run's reasoning effort on this model (llm/thinking.ts); undefined: none sent. */
   think?: Think;
+  /** The run's additional_instructions (fixed at its creation), null: none. */
+  additionalInstructions: string | null;
   /** How the model's prompts are counted (llm/token-count.ts tokenCounter). */
   count: TokenCount;
 }
@@ -50,8 +52,10 @@ export async function loadRunContext(run: Run, deps: PlanDeps): Promise<RunConte
   // A vision model (Ollama reports the capability) gets the images themselves; others get them named.
   const readFile = deps.readFile;
   const images = readFile && details.capabilities.includes("vision") ? await loadImages(history, readFile) : undefined;
-  const think = thinkFor(deps.repos.runs.options(run.id).reasoning_effort, details);
-  return { tag, numCtx, history, count: tokenCounter(details), ...(images ? { images } : {}), ...(think !== undefined ? { think } : {}) };
+  const options = deps.repos.runs.options(run.id);
+  const think = thinkFor(options.reasoning_effort, details);
+  const additionalInstructions = options.additional_instructions;
+  return { tag, numCtx, history, count: tokenCounter(details), additionalInstructions, ...(images ? { images } : {}), ...(think !== undefined ? { think } : {}) };
 }
 
 /**
@@ -88,14 +92,13 @@ export function planRequest(run: Run, usage: Usage, context: RunContext, deps: P
   // tool_choice "required"/named applies to the run's first model call only; later calls are "auto".
   const choice = steps.some((s) => s.type === "tool_calls") && run.tool_choice !== "none" ? "auto" : run.tool_choice;
   const offered = tools.offered(run.tools, choice);
-  const options = repos.runs.options(run.id);
   const hint = offered.length > 0 ? tools.hint(choice) : null;
   const parts: PromptParts = {
     instructions: run.instructions,
     history: context.history,
     ...(context.images ? { images: context.images } : {}),
     runTurns: runTurns(steps, deps),
-    additions: [options.additional_instructions, hint].filter((x): x is string => !!x),
+    additions: [context.additionalInstructions, hint].filter((x): x is string => !!x),
     truncation: run.truncation_strategy,
   };
   const prompt = buildPrompt(parts, { promptTokens: budget, count: context.count });
@@ -103,7 +106,8 @@ export function planRequest(run: Run, usage: Usage, context: RunContext, deps: P
   return {
     ok: true,
     sources: numberedSources(steps, tools),
-    files: options.generated_files ?? [],
+    // Recorded on the run by its code_interpreter calls (tool-scope.ts): a run with no steps yet has none.
+    files: steps.length === 0 ? [] : (repos.runs.options(run.id).generated_files ?? []),
     request: {
       model: context.tag,
       messages: prompt.messages,
