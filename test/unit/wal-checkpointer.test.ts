@@ -102,7 +102,11 @@ describe("WAL checkpoints on a thread", () => {
     }
     // journal_size_limit: 50 pages, and what one restart's worth of writes adds on top of them.
     expect(db.pragma("journal_size_limit", { simple: true })).toBe(50 * 4096);
-    expect(largest).toBeLessThan(4 * 2 ** 20);
+    // Handed back, the log restarts once SQLite's own checkpoint (past 1,000 pages) completes. A commit's passive
+    // checkpoint that meets the thread's is skipped, so under load the log can pass 1,000 pages by the few commits
+    // until the next one gets through (1,059 and 1,194 seen on a busy machine): bounded, not growing with every write.
+    const frameBytes = 4096 + 24;
+    expect(largest).toBeLessThan(32 + (1000 + 500) * frameBytes);
   });
 
   it("a thread that cannot start is not tried again: SQLite goes on checkpointing, and writes go on", async () => {
