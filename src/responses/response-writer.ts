@@ -21,8 +21,10 @@ export class ResponseWriter {
   private readonly openItems = new Set<BuiltinCallItem>();
 
   /**
-   * `unread`: no reader keeps these events (a plain request's response, streamed to nobody), so their snapshots
-   * need not be copies: a copy per event was a tenth of such a request's time.
+   * `unread`: nobody can see these events (a plain request's response: not background, so nothing stores them
+   * or streams them later, and streamed to nobody), so none is built: only the response they would describe is.
+   * A copy of its snapshot per event was a tenth of such a request's time, and the event per text delta most of
+   * what a long reply cost (BENCHMARKS.md, "Responses: no events for a plain request").
    */
   constructor(
     readonly response: Response,
@@ -56,7 +58,8 @@ export class ResponseWriter {
     if (delta === "") return;
     const item = this.reasoningItem ?? this.openReasoning();
     item.content[0]!.text += delta;
-    this.emit("response.reasoning_text.delta", { ...this.at(item), content_index: 0, delta });
+    if (this.unread) this.sequence++; // as emit would, without building the event first
+    else this.emit("response.reasoning_text.delta", { ...this.at(item), content_index: 0, delta });
   }
 
   /** Ends the open reasoning item (the model moved on to its reply or a call, or stopped). */
@@ -78,7 +81,8 @@ export class ResponseWriter {
     const message = this.message ?? this.openMessage();
     this.sentText += delta;
     (message.content[0] as OutputText).text = this.sentText;
-    this.emit("response.output_text.delta", { ...this.at(message), content_index: 0, delta, logprobs: [] });
+    if (this.unread) this.sequence++; // as emit would, without building the event first
+    else this.emit("response.output_text.delta", { ...this.at(message), content_index: 0, delta, logprobs: [] });
   }
 
   /**
@@ -228,7 +232,8 @@ export class ResponseWriter {
   }
 
   private emit(type: string, fields: Record<string, unknown>): void {
-    this.sink({ type, sequence_number: this.sequence++, ...fields });
+    const sequence_number = this.sequence++;
+    if (!this.unread) this.sink({ type, sequence_number, ...fields });
   }
 }
 
