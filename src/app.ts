@@ -1,7 +1,4 @@
 import { Hono, type MiddlewareHandler } from "hono";
-import { RegExpRouter } from "hono/router/reg-exp-router";
-import { SmartRouter } from "hono/router/smart-router";
-import { TrieRouter } from "hono/router/trie-router";
 import type { H, RouterRoute } from "hono/types";
 import { getPath } from "hono/utils/url";
 import { ApiError } from "./errors.js";
@@ -11,6 +8,7 @@ import { assistantsVersion } from "./http/assistants-version.js";
 import { apiKeysRouter } from "./http/api-keys.js";
 import { authenticator } from "./http/auth.js";
 import { behindEdge } from "./http/edge.js";
+import { FallbackRouter } from "./http/fallback-router.js";
 import { type EdgeBindings, requestIdOfContext } from "./http/edge-bindings.js";
 import { errorAnswer } from "./http/error-answer.js";
 import { FileTransfer } from "./http/file-transfer.js";
@@ -79,8 +77,9 @@ type RouteEntry = [H, RouterRoute];
 
 /** Builds the HTTP application over already-created services. No I/O happens here. */
 export function createApp(s: AppDeps): Hono {
-  // Hono's default router, watched: the edge counts requests by the route pattern it matched.
-  const routes = new RouteRecorder(new SmartRouter<RouteEntry>({ routers: [new RegExpRouter(), new TrieRouter()] }));
+  // The RegExpRouter wherever it can decide (fallback-router.ts), watched: the edge counts requests by the route
+  // pattern it matched.
+  const routes = new RouteRecorder(new FallbackRouter<RouteEntry>());
   // The edge has read the path already (bindings.path); in process without it, Hono's own reading.
   const app = new Hono({ router: routes, getPath: (request, options) => (options?.env as Partial<EdgeBindings> | undefined)?.path ?? getPath(request) });
   // The key's project scopes everything the request does (store/project-scope.ts); no keys: the default project.

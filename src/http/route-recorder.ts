@@ -7,9 +7,10 @@ export const UNMATCHED = "unmatched";
 
 /**
  * Matches kept per method and path. Clients poll the same URL over and over (a run, a response, a file being
- * indexed), and matching one against every route costs more than looking it up: the routes include
- * `/v1/threads/runs` beside `/v1/threads/:thread_id/...`, which Hono's RegExpRouter refuses, so its TrieRouter
- * matches, at ~0.6 µs a request of `GET /v1/assistants/{id}` (BENCHMARKS.md, "GET: route matches kept").
+ * indexed), and looking a match up cost less than Hono's TrieRouter matching it: ~0.6 µs a request of
+ * `GET /v1/assistants/{id}` (BENCHMARKS.md, "GET: route matches kept"). Since then the RegExpRouter matches most
+ * paths (fallback-router.ts), which costs about what a lookup that misses does (a new run's paths: 1.0 and 0.9 %
+ * of a run in a CPU profile).
  * Bounded: past this many paths the oldest is forgotten, and a path longer than a URL of ids is not kept (a
  * flood of long unique paths holds at most KEPT_MATCHES × MAX_KEPT_PATH characters).
  */
