@@ -8,9 +8,9 @@ import { TrieRouter } from "hono/router/trie-router";
  *
  * Why: the RegExpRouter refuses a route whose static segment sits beside a param at the same depth
  * (`POST /v1/threads/runs` beside `/v1/threads/:thread_id/...`, `POST /v1/responses/:response_id/cancel` beside
- * `/v1/responses/compact`), and Hono's SmartRouter then takes the TrieRouter for every request. Matching a path it
- * has not seen (a new run's, with its new ids) in the TrieRouter was 4.2 % of a run (BENCHMARKS.md, "Routes: the
- * RegExpRouter wherever it can decide").
+ * `POST /v1/responses/input_tokens` and `/compact`), and Hono's SmartRouter then takes the TrieRouter for every
+ * request. Matching a path it has not seen (a new run's, with its new ids) in the TrieRouter was 4.2 % of a run
+ * (BENCHMARKS.md, "Routes: the RegExpRouter wherever it can decide").
  *
  * Here only a path that one of the refused routes could match goes to the TrieRouter. The RegExpRouter holds every
  * other route, so for any other path it finds exactly what the TrieRouter would, in the same order.
