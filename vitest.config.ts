@@ -10,5 +10,7 @@ export default defineConfig({
     // Two cores on CI: keep parallelism modest so timing-sensitive tests (cancel, expiry) stay reliable.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     pool: "forks",
+    // Every temporary directory a test file makes is removed when it ends (test/helpers/temp-root.ts).
+    setupFiles: ["test/helpers/temp-root.ts"],
   },
 });

@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Every temporary directory a test file makes is removed when it ends (test/helpers/temp-root.ts).
+    setupFiles: ["test/helpers/temp-root.ts"],
     poolOptions: { forks: { maxForks: 1, minForks: 1 } },
   },
 });
