@@ -41,7 +41,7 @@ process.once("exit", removeRoot);
  */
 function sweepOrphans(dir: string): void {
   for (const name of fs.readdirSync(dir)) {
-    const pid = Number(/^la-tests-(\d+)-/.exec(name)?.[1]);
+    const pid = name.startsWith(PREFIX) ? Number(/^(\d+)-/.exec(name.slice(PREFIX.length))?.[1]) : 0;
     if (!pid || pid === process.pid || alive(pid)) continue;
     fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   }
