@@ -7,6 +7,7 @@ import { allProjects, inProject, projectsIsolated } from "../store/project-scope
 import type { RunsRepo } from "../store/runs-repo.js";
 import type { RunExecutor } from "./executor.js";
 import type { RunRecorder } from "./recorder.js";
+import type { FreshRun } from "./request-plan.js";
 import { isTerminal, ServerShutdown } from "./state.js";
 import { guarded, log } from "../log.js";
 import type { MetricsSink } from "../metrics.js";
@@ -131,9 +132,9 @@ export class RunEngine {
   }
 
   /** Executes an admitted run its creation already stored in_progress (see startsAtOnce). */
-  startNow(run: Run): void {
+  startNow(run: Run, fresh?: FreshRun): void {
     this.deps.metrics?.runQueueSeconds.observe(0);
-    this.launch(run.id, (signal) => this.deps.executor.executeStarted(run, signal));
+    this.launch(run.id, (signal) => this.deps.executor.executeStarted(run, signal, fresh));
   }
 
   /**

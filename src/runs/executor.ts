@@ -9,7 +9,7 @@ import type { ToolScope } from "../tools/builtin-tool.js";
 import { annotateFiles, cite } from "./citations.js";
 import { streamModelTurn } from "./model-turn.js";
 import type { RunRecorder } from "./recorder.js";
-import { loadRunContext, planRequest, type RequestPlan } from "./request-plan.js";
+import { loadRunContext, planRequest, type FreshRun, type RequestPlan } from "./request-plan.js";
 import { ServerShutdown } from "./state.js";
 import { runToolScope } from "./tool-scope.js";
 import { log } from "../log.js";
@@ -49,26 +49,30 @@ export class RunExecutor {
     await this.guarded(runId, signal, () => this.deps.recorder.setStatus(runId, "in_progress", {}, run));
   }
 
-  /** Executes a run already stored in_progress (by its creation, in the same commit: RunEngine.startsAtOnce). */
-  async executeStarted(run: Run, signal: AbortSignal): Promise<void> {
-    await this.guarded(run.id, signal, () => run);
+  /**
+   * Executes a run already stored in_progress (by its creation, in the same commit: RunEngine.startsAtOnce).
+   * `fresh`: what its creation just wrote, when it was created now (not resumed by tool outputs).
+   */
+  async executeStarted(run: Run, signal: AbortSignal, fresh?: FreshRun): Promise<void> {
+    await this.guarded(run.id, signal, () => run, fresh);
   }
 
-  private async guarded(runId: string, signal: AbortSignal, start: () => Run): Promise<void> {
+  private async guarded(runId: string, signal: AbortSignal, start: () => Run, fresh?: FreshRun): Promise<void> {
     try {
-      await this.loop(start(), signal);
+      await this.loop(start(), signal, fresh);
     } catch (err) {
       this.fail(runId, err, signal);
     }
   }
 
-  private async loop(run: Run, signal: AbortSignal): Promise<void> {
+  private async loop(run: Run, signal: AbortSignal, fresh?: FreshRun): Promise<void> {
     const { recorder } = this.deps;
     const usage: Usage = { ...(run.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }) };
-    const context = await loadRunContext(run, this.deps);
+    const context = await loadRunContext(run, this.deps, fresh?.options);
     let scope: ToolScope | undefined; // what built-in calls work on, resolved at the first one
     for (let call = 0; call < MAX_MODEL_CALLS; call++) {
-      const plan = planRequest(run, usage, context, this.deps);
+      // A run created just now has no steps before its first model call.
+      const plan = planRequest(run, usage, context, this.deps, fresh && call === 0 ? [] : undefined);
       if (!plan.ok) return this.endForPrompt(run, plan, usage);
       const annotate = plan.sources.length + plan.files.length > 0 ? (text: string) => annotateFiles(cite(text, plan.sources), plan.files) : undefined;
       const turn = await streamModelTurn(run, plan.request, { ...this.deps, annotate }, signal);

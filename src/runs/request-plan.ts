@@ -5,6 +5,7 @@ import { thinkFor } from "../llm/thinking.js";
 import { tokenCounter } from "../llm/token-count.js";
 import type { ModelCatalog } from "../llm/model-catalog.js";
 import type { Repos } from "../store/repos.js";
+import type { RunOptions } from "../store/runs-repo.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import type { NumberedSource } from "./citations.js";
 import { loadImages } from "./images.js";
@@ -46,13 +47,18 @@ export type RequestPlan =
   | { ok: true; request: ChatRequest; sources: NumberedSource[]; files: { file_id: string; name: string }[] }
   | { ok: false; end: "max_prompt_tokens" | "max_completion_tokens" | "too_long"; tokens: number };
 
-export async function loadRunContext(run: Run, deps: PlanDeps): Promise<RunContext> {
+/** What a run's creation just wrote, handed to its first execution so that it is not read back. */
+export interface FreshRun {
+  options: RunOptions;
+}
+
+/** `options`: the run's, when the caller has them (a run created just now); else read from the store. */
+export async function loadRunContext(run: Run, deps: PlanDeps, options: RunOptions = deps.repos.runs.options(run.id)): Promise<RunContext> {
   const { tag, numCtx, details } = await resolveModel(run.model, deps);
   const history = deps.repos.messages.all({ thread_id: run.thread_id }).filter((m) => !(m.run_id === run.id && m.role === "assistant"));
   // A vision model (Ollama reports the capability) gets the images themselves; others get them named.
   const readFile = deps.readFile;
   const images = readFile && details.capabilities.includes("vision") ? await loadImages(history, readFile) : undefined;
-  const options = deps.repos.runs.options(run.id);
   const think = thinkFor(options.reasoning_effort, details);
   const additionalInstructions = options.additional_instructions;
   return { tag, numCtx, history, count: tokenCounter(details), additionalInstructions, ...(images ? { images } : {}), ...(think !== undefined ? { think } : {}) };
@@ -79,8 +85,11 @@ export async function resolveModel(
   return { tag: resolved.tag, numCtx, details };
 }
 
-/** The next model request of a run, sized so Ollama never truncates the prompt itself. */
-export function planRequest(run: Run, usage: Usage, context: RunContext, deps: PlanDeps): RequestPlan {
+/**
+ * The next model request of a run, sized so Ollama never truncates the prompt itself. `steps`: the run's steps,
+ * when the caller knows them (none, for a run created just now); else read from the store.
+ */
+export function planRequest(run: Run, usage: Usage, context: RunContext, deps: PlanDeps, steps: RunStep[] = deps.repos.steps.all({ run_id: run.id })): RequestPlan {
   const { repos, tools } = deps;
   const { numCtx } = context;
   const completionLeft = run.max_completion_tokens === null ? null : run.max_completion_tokens - usage.completion_tokens;
@@ -88,7 +97,6 @@ export function planRequest(run: Run, usage: Usage, context: RunContext, deps: P
   const reserve = completionLeft ?? Math.min(1024, Math.floor(numCtx / 4));
   const budget = Math.min(numCtx - reserve, run.max_prompt_tokens ?? Number.POSITIVE_INFINITY);
 
-  const steps = repos.steps.all({ run_id: run.id });
   // tool_choice "required"/named applies to the run's first model call only; later calls are "auto".
   const choice = steps.some((s) => s.type === "tool_calls") && run.tool_choice !== "none" ? "auto" : run.tool_choice;
   const offered = tools.offered(run.tools, choice);

@@ -9,12 +9,14 @@ import type { ConversationHolds } from "../objects/conversation-holds.js";
 import type { ThreadService } from "../objects/thread-service.js";
 import type { Page, PageQuery } from "../store/document-table.js";
 import type { Repos } from "../store/repos.js";
+import type { RunOptions } from "../store/runs-repo.js";
 import type { RunEngine } from "./engine.js";
 import type { RunEvents } from "./events.js";
 import type { Outbox } from "./outbox.js";
 import type { RunRecorder } from "./recorder.js";
 import { RunStream } from "./run-stream.js";
 import { isTerminal } from "./state.js";
+import type { FreshRun } from "./request-plan.js";
 import { presentEvent } from "./step-view.js";
 
 type RunSettings = Omit<RunCreateParams, "additional_instructions" | "additional_messages">;
@@ -71,17 +73,19 @@ export class RunService {
     this.deps.holds.refuseIfHeld(threadId);
     const run = this.buildRun(threadId, assistant, p);
     let started: Run | null = null;
+    const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
+    const options: RunOptions = { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include };
     const taken = this.admitted(run.id, stream !== null, (taking) => this.commitFirstRun(threadId, run.id, stream, () => {
       for (const [i, m] of (p.additional_messages ?? []).entries()) {
         this.deps.threads.insertMessage(threadId, m, `additional_messages[${i}].attachments`);
       }
-      const reasoning_effort = p.reasoning_effort ?? assistant.reasoning_effort ?? null;
-      repos.runs.createOptions(run.id, { additional_instructions: p.additional_instructions ?? null, reasoning_effort, include });
+      repos.runs.createOptions(run.id, options);
       const startsNow = taking && this.deps.engine.startsAtOnce;
       const stored = recorder.announceRun(run, startsNow);
       if (startsNow) started = stored;
     }));
-    this.launch(run.id, taken, started);
+    // Just created: the executor needs not read back the options it was given, nor look for steps it has none of.
+    this.launch(run.id, taken, started, { options });
     return run;
   }
 
@@ -123,8 +127,8 @@ export class RunService {
   }
 
   /** After that commit: a run it started executes now; one it only queued waits its turn (if this node took it). */
-  private launch(runId: string, taken: boolean, started: Run | null): void {
-    if (started) this.deps.engine.startNow(started);
+  private launch(runId: string, taken: boolean, started: Run | null, fresh?: FreshRun): void {
+    if (started) this.deps.engine.startNow(started, fresh);
     else if (taken) this.deps.engine.enqueue(runId);
   }
 

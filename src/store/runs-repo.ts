@@ -16,6 +16,9 @@ export interface RunOptions {
   generated_files?: { file_id: string; name: string }[];
 }
 
+/** How many runs' thread ids `bodyInThread` remembers (about 100 bytes each). */
+const THREADS_OF_RUNS_KEPT = 4096;
+
 export class RunsRepo extends DocumentTable<Run> {
   private readonly activeStmt;
   private readonly unfinishedStmt;
@@ -23,6 +26,8 @@ export class RunsRepo extends DocumentTable<Run> {
   private readonly setOptionsStmt;
   private readonly getOptionsStmt;
   private readonly deleteOptionsStmt;
+  /** Run id → its thread id, for `bodyInThread` (both never change). */
+  private readonly threadOfRun = new Map<string, string>();
 
   constructor(db: Db) {
     super(db, "runs", [
@@ -45,7 +50,16 @@ export class RunsRepo extends DocumentTable<Run> {
   /** The same as its stored JSON text (what a GET sends as it is). */
   bodyInThread(threadId: string, runId: string): string | null {
     const body = this.getBody(runId);
-    return body !== null && (JSON.parse(body) as Run).thread_id === threadId ? body : null;
+    if (body === null) return null;
+    // A run's thread never changes: parsing a whole run body to read it again on every poll was a tenth of a
+    // cached GET of a run (a CPU profile of 60,000: 2.9 of 30 µs).
+    let thread = this.threadOfRun.get(runId);
+    if (thread === undefined) {
+      thread = (JSON.parse(body) as Run).thread_id;
+      if (this.threadOfRun.size >= THREADS_OF_RUNS_KEPT) this.threadOfRun.clear();
+      this.threadOfRun.set(runId, thread);
+    }
+    return thread === threadId ? body : null;
   }
 
   /** The run that currently holds the thread (at most one does). */

@@ -125,4 +125,68 @@ describe("DocumentTable body cache (SQLite)", () => {
     expect(inProject("p2", () => repo.get("asst_p"))).toBeNull();
     expect(inProject("p2", () => repo.getBody("asst_p"))).toBeNull();
   });
+
+  /** Changes the stored row behind the table's back: a read that still shows the old name was served from the cache. */
+  const overwrite = (db: ReturnType<typeof openDb>, id: string, name: string) =>
+    db.prepare("UPDATE assistants SET body = json_set(body, '$.name', ?) WHERE id = ?").run(name, id);
+
+  it("keeps what a committed transaction wrote, so the next read needs no SQLite read", async () => {
+    const { atomically } = await import("../../src/store/db.js");
+    const db = openDb(":memory:");
+    const repo = new AssistantsRepo(db);
+    atomically(db, () => repo.insert(assistant("asst_a", "a")));
+    overwrite(db, "asst_a", "behind the cache");
+    expect(repo.get("asst_a")!.name).toBe("a");
+    atomically(db, () => repo.update(assistant("asst_a", "a2")));
+    overwrite(db, "asst_a", "behind the cache");
+    expect(repo.get("asst_a")!.name).toBe("a2");
+    // Outside a transaction a write is committed at once: kept at once.
+    repo.update(assistant("asst_a", "a3"));
+    overwrite(db, "asst_a", "behind the cache");
+    expect(repo.get("asst_a")!.name).toBe("a3");
+  });
+
+  it("keeps nothing of a write rolled back: a transaction, a savepoint inside a committed one, or one begun without atomically", async () => {
+    const { atomically } = await import("../../src/store/db.js");
+    const db = openDb(":memory:");
+    const repo = new AssistantsRepo(db);
+    repo.insert(assistant("asst_a", "a"));
+    expect(() => atomically(db, () => { repo.update(assistant("asst_a", "rolled back")); throw new Error("roll back"); })).toThrow("roll back");
+    expect(repo.get("asst_a")!.name).toBe("a");
+    atomically(db, () => {
+      repo.insert(assistant("asst_b", "b"));
+      try {
+        atomically(db, () => { repo.insert(assistant("asst_c", "c")); throw new Error("savepoint"); });
+      } catch {} // the outer transaction goes on and commits
+    });
+    expect(repo.get("asst_c")).toBeNull();
+    expect(repo.get("asst_b")!.name).toBe("b");
+    // better-sqlite3's own transaction: its rollback is reported to nobody, so its write must not wait to be kept.
+    expect(() => db.transaction(() => { repo.update(assistant("asst_a", "direct")); throw new Error("roll back"); })()).toThrow("roll back");
+    atomically(db, () => repo.insert(assistant("asst_d", "d"))); // a later commit must not bring it back
+    expect(repo.get("asst_a")!.name).toBe("a");
+    // Written and deleted in one transaction: gone.
+    atomically(db, () => { repo.insert(assistant("asst_e", "e")); repo.delete("asst_e"); });
+    expect(repo.get("asst_e")).toBeNull();
+    atomically(db, () => { repo.insert(assistant("asst_f", "f")); repo.deleteWhere({}); });
+    expect(repo.get("asst_f")).toBeNull();
+  });
+
+  it("keeps a written body for its row's project: another project gets nothing, a read outside any scope sees it", async () => {
+    const { isolateProjects, inProject, allProjects } = await import("../../src/store/project-scope.js");
+    const { atomically } = await import("../../src/store/db.js");
+    isolateProjects();
+    const db = openDb(":memory:");
+    const repo = new AssistantsRepo(db);
+    inProject("p1", () => atomically(db, () => repo.insert(assistant("asst_w", "p1's"))));
+    overwrite(db, "asst_w", "behind the cache");
+    expect(inProject("p2", () => repo.get("asst_w"))).toBeNull();
+    expect(allProjects(() => repo.get("asst_w")?.name)).toBe("p1's");
+    expect(inProject("p1", () => repo.get("asst_w")?.name)).toBe("p1's");
+    // An update outside any scope keeps the project the cache knew the row by.
+    allProjects(() => atomically(db, () => repo.update(assistant("asst_w", "updated"))));
+    expect(inProject("p2", () => repo.get("asst_w"))).toBeNull();
+    overwrite(db, "asst_w", "behind the cache");
+    expect(inProject("p1", () => repo.get("asst_w")?.name)).toBe("updated");
+  });
 });
