@@ -10,6 +10,7 @@ import type { HostGuard } from "./host-guard.js";
 import type { RequestObserver } from "./observe.js";
 import { markCrossOrigin, type OriginGuard } from "./origin-guard.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
+import { takeOverSocket } from "./sse.js";
 import { UNMATCHED } from "./route-recorder.js";
 
 export interface EdgeDeps {
@@ -93,13 +94,22 @@ function edge(request: Request, bindings: EdgeBindings, deps: EdgeDeps, route: (
     if (crossOrigin !== null) markCrossOrigin(res, crossOrigin);
     const answered = onSocket ? res : withHeader(res, REQUEST_ID_HEADER, requestId);
     deps.observer.answered(request.method, routeName, answered.status, requestId, started);
+    // An event stream writes itself to the socket, now that its headers are final (sse.ts).
+    const out = (): Response => (onSocket && takeOverSocket(answered, outgoing) ? ALREADY_SENT : answered);
     const draining = drainUnreadBody(request, deps.maxJsonBodyBytes);
-    return draining === undefined ? answered : draining.then(() => answered);
+    return draining === undefined ? out() : draining.then(out);
   };
   const present = bindings.present;
   const finish = present === undefined ? done : (res: Response) => deps.api!.version.present(res, present).then(done);
   return isPromise(answer) ? answer.then(finish) : finish(answer);
 }
+
+/**
+ * What the node adapter is given for an answer already being written to its socket: it writes nothing for a
+ * body-less answer carrying this header. A plain object rather than a `Response`: the adapter's own lightweight
+ * Response class (global once a server is listening) would be written out as an empty answer instead.
+ */
+const ALREADY_SENT = { status: 200, headers: new Headers({ "x-hono-already-sent": "true" }), body: null } as unknown as Response;
 
 /** /v1 and everything under it. */
 function isApiPath(path: string): boolean {

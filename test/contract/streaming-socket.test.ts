@@ -88,7 +88,55 @@ describe("streaming over a real socket", () => {
     const events = await readSse(res);
     expect(names(events).slice(-2)).toEqual(["run.completed", "done"]);
   });
+
+  it("a raw stream over the socket carries the request id, CORS marks for an allowed page, and the v1 format when asked", async () => {
+    const t = app();
+    const { assistant, thread } = await seed(t);
+    t.ollama.script({ text: "v1 over the wire" });
+    const origin = "http://localhost:3000"; // loopback pages are allowed by default
+    const { headers, text } = await rawPost(`${server.baseURL}/threads/${thread.id}/runs`, { assistant_id: assistant.id, stream: true }, { origin, "openai-beta": "assistants=v1" });
+    expect(headers["content-type"]).toBe("text/event-stream");
+    expect(headers["x-request-id"]).toMatch(/^[\w-]{8,}$/);
+    expect(headers["access-control-allow-origin"]).toBe(origin);
+    expect(headers["access-control-expose-headers"]).toMatch(/x-request-id/);
+    const events = parseSse(text);
+    expect(names(events).slice(-2)).toEqual(["run.completed", "done"]);
+    expect(events.find((e) => e.event === "thread.run.created")!.data.file_ids).toEqual([]); // v1's run field
+    expect(text.endsWith("event: done\ndata: [DONE]\n\n")).toBe(true);
+  });
+
+  it("the Responses API's stream over the socket: its events in order, ending with a bare [DONE]", async () => {
+    const t = app();
+    t.ollama.script({ chunks: ["Straight", " to", " the", " socket."] });
+    const { headers, text } = await rawPost(`${server.baseURL}/responses`, { model: "gpt-4o", input: "hi", stream: true });
+    expect(headers["content-type"]).toBe("text/event-stream");
+    // Each event is named by its type; the stream ends with a bare `data: [DONE]` (no `event:` line).
+    const blocks = text.split("\n\n").filter((b) => b !== "");
+    expect(blocks.at(-1)).toBe("data: [DONE]");
+    const events = parseSse(blocks.slice(0, -1).join("\n\n"));
+    for (const e of events) expect(e.event).toBe(e.data.type);
+    const types = events.map((e) => e.data.type as string);
+    expect(types[0]).toBe("response.created");
+    expect(types.at(-1)).toBe("response.completed");
+    expect(events.map((e) => e.data.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.filter((e) => e.data.type === "response.output_text.delta").map((e) => e.data.delta).join("")).toBe("Straight to the socket.");
+  });
 });
+
+/** A POST over a one-off connection, read to its end: the answer's headers and its body as text. */
+function rawPost(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent: false, headers: { "content-type": "application/json", ...headers } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ headers: res.headers, text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
 
 /**
  * POSTs over a one-off connection (node:http, no pooled keep-alive socket to outlive the test), reads events
