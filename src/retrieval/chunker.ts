@@ -5,8 +5,9 @@
  * so "800 tokens" means what an OpenAI client expects. It also counts more tokens than o200k on non-English
  * text (German lecture notes: 66k vs 62k), which keeps chunks safely inside small embedding-model contexts.
  *
- * Speed: the text is tokenised once, in small pieces (sentences), and each emitted chunk once more to report
- * an exact count, instead of re-tokenising growing candidate strings.
+ * Speed: each page is tokenised once, in segments that every slice of it counts the same way (PageCounter); a
+ * sentence's count, and an emitted chunk's exact count, are then sums of those plus the few words at their
+ * edges, instead of tokenising every sentence and every chunk again (each text sits in two chunks).
  */
 import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
 
@@ -75,6 +76,7 @@ export function chunkPages(pages: PageText[], options: ChunkOptions = {}): Chunk
  */
 export class Chunker {
   private readonly pages: PageText[] = [];
+  private readonly counters: PageCounter[] = [];
   private readonly units: Unit[] = [];
   private readonly maxTokens: number;
   private readonly overlapTokens: number;
@@ -99,8 +101,10 @@ export class Chunker {
     const before = cut ? this.emit(true) : [];
     if (cut) this.start = this.covered = this.units.length;
     this.pages.push(page);
+    const counter = new PageCounter(page.text);
+    this.counters.push(counter);
     // A loop, not push(...units): one "page" of a large text file has more units than a call may take arguments.
-    for (const unit of segmentPage(page.text, this.pages.length - 1, this.cap)) this.units.push(unit);
+    for (const unit of segmentPage(page.text, this.pages.length - 1, this.cap, counter)) this.units.push(unit);
     return before.length ? [...before, ...this.emit(false)] : this.emit(false);
   }
 
@@ -110,22 +114,20 @@ export class Chunker {
   }
 
   private emit(final: boolean): Chunk[] {
-    const { pages, units, maxTokens } = this;
+    const { pages, units, maxTokens, counters } = this;
     const out: Chunk[] = [];
     let { start, covered } = this;
     while (covered < units.length) {
       let end = chooseEnd(units, start, covered, maxTokens);
       // Everything left fits in this chunk: the next page may still extend it, or move its best cut.
       if (end === units.length && !final) break;
-      let text = render(pages, units, start, end);
-      let tokens = tokensOf(text);
+      let tokens = countRendered(counters, units, start, end);
       // Summed piece counts can differ from the joined text's count by a few tokens; fix an overshoot exactly.
       while (tokens > maxTokens && (end - 1 > Math.max(covered, start) || start < covered)) {
         [start, end] = shrink(units, start, end, covered, tokens - maxTokens);
-        text = render(pages, units, start, end);
-        tokens = tokensOf(text);
+        tokens = countRendered(counters, units, start, end);
       }
-      out.push(makeChunk(this.emitted++, text, tokens, pages, units, start, end));
+      out.push(makeChunk(this.emitted++, render(pages, units, start, end), tokens, pages, units, start, end));
       covered = end;
       start = overlapStart(units, start, end, this.overlapTokens);
     }
@@ -174,18 +176,109 @@ function overlapStart(units: Unit[], start: number, end: number, overlapTokens: 
   return next;
 }
 
-function render(pages: PageText[], units: Unit[], start: number, end: number): string {
-  const parts: string[] = [];
+/** The slices a chunk of units `[start, end)` is made of: one per page, as `render` joins them. */
+function* slices(units: Unit[], start: number, end: number): Generator<{ pageIdx: number; from: number; to: number }> {
   let i = start;
   while (i < end) {
     const first = units[i]!;
     let last = first;
     // Consecutive units of one page are a single slice: the original whitespace and line breaks survive.
     while (i + 1 < end && units[i + 1]!.pageIdx === first.pageIdx) last = units[++i]!;
-    parts.push(pages[first.pageIdx]!.text.slice(first.start, last.end));
+    yield { pageIdx: first.pageIdx, from: first.start, to: last.end };
     i += 1;
   }
-  return parts.join("\n\n");
+}
+
+const PAGE_JOIN = "\n\n";
+
+function render(pages: PageText[], units: Unit[], start: number, end: number): string {
+  const parts: string[] = [];
+  for (const { pageIdx, from, to } of slices(units, start, end)) parts.push(pages[pageIdx]!.text.slice(from, to));
+  return parts.join(PAGE_JOIN);
+}
+
+/** The exact token count of `render(pages, units, start, end)`, from the pages' counters. */
+function countRendered(counters: PageCounter[], units: Unit[], start: number, end: number): number {
+  let tokens = 0;
+  // Text not yet counted, since the last boundary every segmentation shares: the words around a page join.
+  let pending = "";
+  let first = true;
+  for (const { pageIdx, from, to } of slices(units, start, end)) {
+    const counter = counters[pageIdx]!;
+    if (!first) pending += PAGE_JOIN;
+    first = false;
+    const inner = counter.boundsWithin(from, to);
+    if (inner === null) {
+      pending += counter.text.slice(from, to);
+      continue;
+    }
+    tokens += tokensOf(pending + counter.text.slice(from, inner.first)) + counter.between(inner.firstIdx, inner.lastIdx);
+    pending = counter.text.slice(inner.last, to);
+  }
+  return tokens + tokensOf(pending);
+}
+
+/** Segments of about this many characters at least: longer means fewer counts per page, more text at each edge. */
+const SEGMENT_CHARS = 32;
+const LETTER = /\p{L}/u;
+
+/**
+ * A page's token counts by segment, so that any slice of it is counted without tokenising it whole, and exactly.
+ *
+ * Why exact: cl100k splits text into pieces with one regex before its byte-pair encoding, which works inside a
+ * piece. A piece holding a letter ends where that letter's run of letters ends (a run of letters is one piece,
+ * with at most one character before it, or a contraction's letters), so a space right after a letter ends a
+ * piece however far before it the text began. Counted on their own, the text between two such places, or from
+ * a slice's start to the first and from the last to its end, split into the same pieces as in the slice: the
+ * slice's count is the sum of theirs. Such places are kept SEGMENT_CHARS apart at least.
+ */
+class PageCounter {
+  /** Positions of a space right after a letter, ascending. */
+  private readonly bounds: number[] = [];
+  /** `prefix[j]`: tokens of the text from bounds[0] to bounds[j]. */
+  private readonly prefix: number[] = [0];
+
+  constructor(readonly text: string) {
+    for (let p = text.indexOf(" ", SEGMENT_CHARS); p !== -1; ) {
+      if (LETTER.test(text[p - 1]!)) {
+        this.bounds.push(p);
+        p = text.indexOf(" ", p + SEGMENT_CHARS);
+      } else p = text.indexOf(" ", p + 1);
+    }
+    for (let j = 1; j < this.bounds.length; j++) this.prefix.push(this.prefix[j - 1]! + tokensOf(text.slice(this.bounds[j - 1], this.bounds[j])));
+  }
+
+  /** Exact token count of `text.slice(from, to)`. */
+  count(from: number, to: number): number {
+    const inner = this.boundsWithin(from, to);
+    if (inner === null) return tokensOf(this.text.slice(from, to));
+    return tokensOf(this.text.slice(from, inner.first)) + this.between(inner.firstIdx, inner.lastIdx) + tokensOf(this.text.slice(inner.last, to));
+  }
+
+  /** The first and last kept boundary in `[from, to]`, by position and index; null: none. */
+  boundsWithin(from: number, to: number): { first: number; last: number; firstIdx: number; lastIdx: number } | null {
+    const firstIdx = lowerBound(this.bounds, from);
+    const lastIdx = lowerBound(this.bounds, to + 1) - 1;
+    if (firstIdx > lastIdx) return null;
+    return { first: this.bounds[firstIdx]!, last: this.bounds[lastIdx]!, firstIdx, lastIdx };
+  }
+
+  /** Tokens of the text between the kept boundaries of index `i` and `j` (i ≤ j). */
+  between(i: number, j: number): number {
+    return this.prefix[j]! - this.prefix[i]!;
+  }
+}
+
+/** The first index whose value is ≥ `x` in ascending `values` (values.length when none is). */
+function lowerBound(values: number[], x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function makeChunk(index: number, text: string, tokens: number, pages: PageText[], units: Unit[], start: number, end: number): Chunk {
@@ -210,14 +303,14 @@ const FINER: Array<[RegExp, Break]> = [
 ];
 
 /** Cuts one page into units of at most `cap` tokens, each tagged with the boundary that follows it. */
-function segmentPage(text: string, pageIdx: number, cap: number): Unit[] {
+function segmentPage(text: string, pageIdx: number, cap: number, counter: PageCounter): Unit[] {
   const units: Unit[] = [];
   const paragraphs = pieces(text, 0, text.length, PARAGRAPH_SEP);
   for (const [pStart, pEnd] of paragraphs) {
     const sentences = pieces(text, pStart, pEnd, SENTENCE_SEP);
     sentences.forEach(([sStart, sEnd], i) => {
       const brk = i === sentences.length - 1 ? Break.Paragraph : Break.Sentence;
-      splitToFit(text, pageIdx, sStart, sEnd, brk, cap, 0, units);
+      splitToFit(counter, pageIdx, sStart, sEnd, brk, cap, 0, units);
     });
   }
   // A page end is no paragraph break: PDF sentences run on across pages. Rate it by how the page ends.
@@ -227,12 +320,13 @@ function segmentPage(text: string, pageIdx: number, cap: number): Unit[] {
 }
 
 /** Adds `[start, end)` as one unit if it fits in `cap` tokens, else splits it at the next finer separator. */
-function splitToFit(text: string, pageIdx: number, start: number, end: number, brk: Break, cap: number, level: number, out: Unit[]): void {
+function splitToFit(counter: PageCounter, pageIdx: number, start: number, end: number, brk: Break, cap: number, level: number, out: Unit[]): void {
+  const text = counter.text;
   // Count the piece with the whitespace before it (tabs and newlines are tokens too), so that summing
   // unit counts matches the count of the joined text closely.
   const prev = out[out.length - 1];
   const from = prev && prev.pageIdx === pageIdx ? prev.end : start;
-  const tokens = tokensOf(text.slice(from, end));
+  const tokens = counter.count(from, end);
   if (tokens <= cap) {
     out.push({ pageIdx, start, end, tokens, brk });
     return;
@@ -244,10 +338,10 @@ function splitToFit(text: string, pageIdx: number, start: number, end: number, b
   }
   const parts = pieces(text, start, end, finer[0]);
   if (parts.length === 1) {
-    splitToFit(text, pageIdx, start, end, brk, cap, level + 1, out);
+    splitToFit(counter, pageIdx, start, end, brk, cap, level + 1, out);
     return;
   }
-  parts.forEach(([s, e], i) => splitToFit(text, pageIdx, s, e, i === parts.length - 1 ? brk : finer[1], cap, level + 1, out));
+  parts.forEach(([s, e], i) => splitToFit(counter, pageIdx, s, e, i === parts.length - 1 ? brk : finer[1], cap, level + 1, out));
 }
 
 /** Last resort for a "word" longer than `cap` tokens (base64, long URLs): cut by characters. */

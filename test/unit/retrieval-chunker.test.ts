@@ -105,6 +105,21 @@ describe("chunkPages", () => {
     expect(chunk!.text).toBe("before <|endoftext|> after");
   });
 
+  it("counts tokens exactly whatever the text's spacing: runs of spaces, tabs, punctuation before line breaks, digits, contractions", () => {
+    // Chunk counts are sums over segments of each page (chunker.ts PageCounter); these are the places where
+    // cl100k's pieces run across a space or line break, so a wrong segment boundary would show here.
+    const token = fc.constantFrom("word", "Wörter", "it's", "we'll", "1234", "3.14", "(x)", "—", "...", ".", ",", "?!", "日本語", "😀", "a", "Z");
+    const gap = fc.constantFrom(" ", "  ", "   ", "\t", " \t ", "\n", ".\n", "\n\n", " \n", "\n ", "\r\n", ",  ", ". ", "");
+    const text = fc.array(fc.tuple(token, gap), { minLength: 1, maxLength: 300 }).map((parts) => parts.map(([t, g]) => t + g).join(""));
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), fc.integer({ min: 100, max: 300 }), (texts, maxTokens) => {
+        const pages = texts.map((t, i) => ({ page: i + 1, text: t }));
+        expectValid(chunkPages(pages, { maxTokens, overlapTokens: Math.floor(maxTokens / 3) }), maxTokens);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("chunks the 117-page PDF into valid, page-ordered chunks", async () => {
     const bytes = new Uint8Array(readFileSync(new URL("../fixtures/pdfs/GeoTopo-komprimiert.pdf", import.meta.url)));
     const doc = await extractText(bytes, "GeoTopo-komprimiert.pdf");
