@@ -6,4 +6,6 @@ export class AssistantsRepo extends DocumentTable<Assistant> {
   constructor(db: Db) {
     super(db, "assistants");
   }
+
+  protected override keepsWrites = true; // every run on an assistant reads it
 }

@@ -92,6 +92,13 @@ export class DocumentTable<T extends { id: string; created_at: number }> impleme
   private readonly bodies: BodyCache | null;
   private readonly cachedStmts = new Map<string, SqlStatement>();
   private readonly conditionalUpdates = new Map<string, ScopedStatement>();
+  /**
+   * Whether what this table writes is kept for reads (see `remember`): set by the tables whose objects are read
+   * back by id right after being written (a thread by the run created on it, a run by its own completion and its
+   * client's polls). A run's messages and steps are read by thread or run, not by id: kept, their text would only
+   * fill the heap.
+   */
+  protected keepsWrites = false;
   /** Bodies written in the transaction in progress, for the body cache once it commits (see `remember`). */
   private readonly written = new Map<string, { project: string | undefined; body: string }>();
 
@@ -230,7 +237,7 @@ export class DocumentTable<T extends { id: string; created_at: number }> impleme
    * Measured, the first read of a row after the write that made it was a cold SQLite read of 8-18 µs.
    */
   private remember(key: string, project: string | undefined, body: string): void {
-    if (this.bodies === null || process.env.NOKEEP) return;
+    if (this.bodies === null || !this.keepsWrites) return;
     if (!this.db.inTransaction) {
       this.bodies.keep(key, project, body);
       return;

@@ -26,6 +26,7 @@ export class RunsRepo extends DocumentTable<Run> {
   private readonly setOptionsStmt;
   private readonly getOptionsStmt;
   private readonly deleteOptionsStmt;
+  protected override keepsWrites = true; // read back by its completion, and polled by its client
   /** Run id → its thread id, for `bodyInThread` (both never change). */
   private readonly threadOfRun = new Map<string, string>();
 

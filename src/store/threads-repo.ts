@@ -6,4 +6,6 @@ export class ThreadsRepo extends DocumentTable<Thread> {
   constructor(db: Db) {
     super(db, "threads");
   }
+
+  protected override keepsWrites = true; // a run created on a thread reads it
 }
