@@ -62,14 +62,18 @@ export function atomically<T>(db: Db, fn: () => T): T {
   let runner = runners.get(db);
   if (!runner) runners.set(db, (runner = db.transaction((f: () => unknown) => f()) as unknown as (fn: () => unknown) => unknown));
   let result: T;
-  depths.set(db, (depths.get(db) ?? 0) + 1);
+  // Counted only within a transaction this function began: inside one begun some other way, a commit of ours
+  // is a savepoint's, and how the outer one ends nobody would report.
+  const depth = depths.get(db) ?? 0;
+  const counted = depth > 0 || !db.inTransaction;
+  if (counted) depths.set(db, depth + 1);
   try {
     result = runner(fn) as T;
   } catch (err) {
     tell(db, "rolledBack");
     throw err;
   } finally {
-    depths.set(db, depths.get(db)! - 1);
+    if (counted) depths.set(db, depths.get(db)! - 1);
   }
   if (!db.inTransaction) tell(db, "committed");
   return result;

@@ -165,6 +165,10 @@ describe("DocumentTable body cache (SQLite)", () => {
     expect(() => db.transaction(() => { repo.update(assistant("asst_a", "direct")); throw new Error("roll back"); })()).toThrow("roll back");
     atomically(db, () => repo.insert(assistant("asst_d", "d"))); // a later commit must not bring it back
     expect(repo.get("asst_a")!.name).toBe("a");
+    // Nor `atomically` inside such a transaction: its commit is a savepoint's, the outer one rolls back.
+    expect(() => db.transaction(() => { atomically(db, () => repo.update(assistant("asst_a", "inner"))); throw new Error("roll back"); })()).toThrow("roll back");
+    atomically(db, () => repo.insert(assistant("asst_g", "g")));
+    expect(repo.get("asst_a")!.name).toBe("a");
     // Written and deleted in one transaction: gone.
     atomically(db, () => { repo.insert(assistant("asst_e", "e")); repo.delete("asst_e"); });
     expect(repo.get("asst_e")).toBeNull();
