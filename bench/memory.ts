@@ -20,10 +20,12 @@ const SETTLE_MS = 3000;
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-mem-"));
   const bare = await startBareHono();
-  const throughTsx = await startServer({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-mem-")), OLLAMA_HOST: "http://127.0.0.1:9" });
+  const tsxDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "la-bench-mem-"));
+  const throughTsx = await startServer({ DATA_DIR: tsxDataDir, OLLAMA_HOST: "http://127.0.0.1:9" });
   await sleep(SETTLE_MS);
   const tsxKb = throughTsx.rssKb();
   await throughTsx.stop();
+  fs.rmSync(tsxDataDir, { recursive: true, force: true });
   const server = await startBuiltServer({ DATA_DIR: dataDir, OLLAMA_HOST: "http://127.0.0.1:9" });
   try {
     await sleep(SETTLE_MS);

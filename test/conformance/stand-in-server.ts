@@ -4,6 +4,7 @@
  * get_weather tool), so the stand-in answers them plausibly: a user turn with tools offered calls the first
  * tool, a tool result gets an answer, anything else a short greeting. Prints `BASE <url>` once listening.
  */
+import fs from "node:fs";
 import { startOllamaFake, type ChatBody } from "../fakes/ollama-fake.js";
 import { listen, makeTestApp } from "../helpers/test-app.js";
 
@@ -21,6 +22,7 @@ console.log(`BASE ${server.baseURL}`);
 const stop = async () => {
   await server.close();
   await t.close();
+  fs.rmSync(t.dataDir, { recursive: true, force: true }); // made by makeTestApp for this run only
   await fake.close();
   process.exit(0);
 };
