@@ -58,8 +58,7 @@ export class ResponseWriter {
     if (delta === "") return;
     const item = this.reasoningItem ?? this.openReasoning();
     item.content[0]!.text += delta;
-    if (this.unread) this.sequence++; // as emit would, without building the event first
-    else this.emit("response.reasoning_text.delta", { ...this.at(item), content_index: 0, delta });
+    this.emitDelta("response.reasoning_text.delta", () => ({ ...this.at(item), content_index: 0, delta }));
   }
 
   /** Ends the open reasoning item (the model moved on to its reply or a call, or stopped). */
@@ -81,8 +80,7 @@ export class ResponseWriter {
     const message = this.message ?? this.openMessage();
     this.sentText += delta;
     (message.content[0] as OutputText).text = this.sentText;
-    if (this.unread) this.sequence++; // as emit would, without building the event first
-    else this.emit("response.output_text.delta", { ...this.at(message), content_index: 0, delta, logprobs: [] });
+    this.emitDelta("response.output_text.delta", () => ({ ...this.at(message), content_index: 0, delta, logprobs: [] }));
   }
 
   /**
@@ -234,6 +232,12 @@ export class ResponseWriter {
   private emit(type: string, fields: Record<string, unknown>): void {
     const sequence_number = this.sequence++;
     if (!this.unread) this.sink({ type, sequence_number, ...fields });
+  }
+
+  /** A delta event, one per token: its fields are built only when someone can read it (numbered either way). */
+  private emitDelta(type: string, fields: () => Record<string, unknown>): void {
+    if (this.unread) this.sequence++;
+    else this.emit(type, fields());
   }
 }
 
