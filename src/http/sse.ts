@@ -185,6 +185,7 @@ class SseSession {
   async writeTo(outgoing: ServerResponse, answer: Response): Promise<void> {
     const gone = () => this.leave();
     outgoing.once("close", gone);
+    if (outgoing.destroyed) return this.leave(); // gone before its answer began: its "close" has passed already
     try {
       outgoing.writeHead(answer.status, Object.fromEntries(answer.headers));
       outgoing.flushHeaders();
