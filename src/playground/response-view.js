@@ -195,7 +195,7 @@ export class ResponseView extends TranscriptBlock {
    */
   async streamEnded(ended) {
     const status = this.response?.status;
-    if (status && TERMINAL_RESPONSE_STATUSES.has(status)) return finishActive();
+    if (status && TERMINAL_RESPONSE_STATUSES.has(status)) return this.finish();
     if (this.response) return this.pollUntilSettled();
     this.setProgress("");
     this.showStatus(errorBox("No answer came", ended ? "The server ended the stream before the response started." : "The connection closed before the response started. Send the message again."));
@@ -206,10 +206,19 @@ export class ResponseView extends TranscriptBlock {
   async cancel() {
     if (!this.response) return;
     try {
-      this.settled(await api("POST", `/responses/${this.response.id}/cancel`));
+      const cancelled = await api("POST", `/responses/${this.response.id}/cancel`);
+      this.settled(cancelled);
+      // Over once the server says so: the composer must not wait for the stream to close as well (it may close
+      // before or after this answer comes).
+      if (TERMINAL_RESPONSE_STATUSES.has(cancelled.status)) this.finish();
     } catch (err) {
       toast(`Could not cancel the response: ${messageOf(err)}`, "error");
     }
+  }
+
+  /** This response is over: the composer is free again, unless another run or response has taken it meanwhile. */
+  finish() {
+    if (state.active === this) finishActive();
   }
 
   /** Follows the response until it ends; one that ended well is shown from the conversation's items. */

@@ -11,7 +11,7 @@ import S3rver from "s3rver";
 import { makeTestApp, type TestApp } from "../helpers/test-app.js";
 
 describe("BLOB_STORE on S3-compatible storage", () => {
-  let server: { close(): Promise<void> };
+  let server: { close(): Promise<void>; httpServer?: import("node:http").Server };
   let endpoint: string;
   let bucketDir: string;
   const apps: TestApp[] = [];
@@ -28,6 +28,9 @@ describe("BLOB_STORE on S3-compatible storage", () => {
       await t.close();
       fs.rmSync(t.dataDir, { recursive: true, force: true });
     }
+    // LanceDB's S3 client keeps its connections open after the app closed: close() would wait for them (it hung
+    // past the 20 s hook timeout on a loaded CI machine).
+    server.httpServer?.closeAllConnections();
     await server.close();
     fs.rmSync(bucketDir, { recursive: true, force: true });
   });
