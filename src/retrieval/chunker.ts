@@ -104,7 +104,7 @@ export class Chunker {
     const counter = new PageCounter(page.text);
     this.counters.push(counter);
     // A loop, not push(...units): one "page" of a large text file has more units than a call may take arguments.
-    for (const unit of segmentPage(page.text, this.pages.length - 1, this.cap, counter)) this.units.push(unit);
+    for (const unit of segmentPage(counter, this.pages.length - 1, this.cap)) this.units.push(unit);
     return before.length ? [...before, ...this.emit(false)] : this.emit(false);
   }
 
@@ -199,12 +199,25 @@ function render(pages: PageText[], units: Unit[], start: number, end: number): s
 
 /** The exact token count of `render(pages, units, start, end)`, from the pages' counters. */
 function countRendered(counters: PageCounter[], units: Unit[], start: number, end: number): number {
+  const parts: CountedSlice[] = [];
+  for (const { pageIdx, from, to } of slices(units, start, end)) parts.push({ counter: counters[pageIdx]!, from, to });
+  return countJoined(parts);
+}
+
+interface CountedSlice {
+  counter: PageCounter;
+  from: number;
+  to: number;
+}
+
+/** The exact token count of slices of pages joined by PAGE_JOIN (one slice: just that slice). */
+function countJoined(parts: CountedSlice[]): number {
   let tokens = 0;
-  // Text not yet counted, since the last boundary every segmentation shares: the words around a page join.
+  // Text not yet counted, since the last boundary every segmentation shares: a slice's edges, and the words
+  // around a page join.
   let pending = "";
   let first = true;
-  for (const { pageIdx, from, to } of slices(units, start, end)) {
-    const counter = counters[pageIdx]!;
+  for (const { counter, from, to } of parts) {
     if (!first) pending += PAGE_JOIN;
     first = false;
     const inner = counter.boundsWithin(from, to);
@@ -250,9 +263,7 @@ class PageCounter {
 
   /** Exact token count of `text.slice(from, to)`. */
   count(from: number, to: number): number {
-    const inner = this.boundsWithin(from, to);
-    if (inner === null) return tokensOf(this.text.slice(from, to));
-    return tokensOf(this.text.slice(from, inner.first)) + this.between(inner.firstIdx, inner.lastIdx) + tokensOf(this.text.slice(inner.last, to));
+    return countJoined([{ counter: this, from, to }]);
   }
 
   /** The first and last kept boundary in `[from, to]`, by position and index; null: none. */
@@ -303,7 +314,8 @@ const FINER: Array<[RegExp, Break]> = [
 ];
 
 /** Cuts one page into units of at most `cap` tokens, each tagged with the boundary that follows it. */
-function segmentPage(text: string, pageIdx: number, cap: number, counter: PageCounter): Unit[] {
+function segmentPage(counter: PageCounter, pageIdx: number, cap: number): Unit[] {
+  const text = counter.text;
   const units: Unit[] = [];
   const paragraphs = pieces(text, 0, text.length, PARAGRAPH_SEP);
   for (const [pStart, pEnd] of paragraphs) {
