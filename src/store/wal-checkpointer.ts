@@ -14,8 +14,7 @@ import { log } from "../log.js";
  * The server's connection checkpoints itself only while no checkpointer thread is up: `wal_autocheckpoint` is
  * set to 0 when the thread says it is ready, and back to SQLite's default when it stops (idle, crashed, closed).
  * The thread is started by the first change to the log (read off the -wal file's size and time, never by a
- * query), so an idle server pays no thread. While the log keeps changing, the next look comes soon after each
- * checkpoint, not at the next interval. A thread that cannot start is not tried again: SQLite goes on
+ * query), so an idle server pays no thread. A thread that cannot start is not tried again: SQLite goes on
  * checkpointing as it always did.
  *
  * A log that keeps growing (writes that never pause long enough for a passive checkpoint to catch up, which it
@@ -44,8 +43,6 @@ type ToCheckpointer = { type: "checkpoint" };
 const WORKER_ENTRY = new URL("./wal-checkpoint-worker.mjs", import.meta.url);
 /** SQLite's own default, restored whenever no thread checkpoints. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
-/** While the log keeps changing, the next look comes this long after a checkpoint (see onMessage). */
-const SOON_AFTER_CHECKPOINT_MS = 20;
 /** 64 MiB of 4 KiB pages. */
 const MAX_LOG_PAGES = 16_384;
 
@@ -59,8 +56,6 @@ export class WalCheckpointer {
   private brokenStart = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | null = null;
-  /** The look due soon after the last checkpoint. */
-  private soon: NodeJS.Timeout | null = null;
   /** Checkpoints the thread has run (what tests read to see it at work). */
   checkpoints = 0;
 
@@ -94,14 +89,13 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    if (this.soon) clearTimeout(this.soon);
     await this.stopThread();
   }
 
   private look(): void {
     if (this.asked || this.brokenStart || this.closed) return;
     fs.stat(this.wal, (err, stat) => {
-      if (err || this.closed || this.asked) return; // asked meanwhile by another look
+      if (err || this.closed) return;
       const seen = `${stat.size}:${stat.mtimeMs}`;
       const first = this.seen === "";
       if (seen === this.seen) return;
@@ -132,16 +126,6 @@ export class WalCheckpointer {
     const runaway = m.log > (this.options.maxLogPages ?? MAX_LOG_PAGES);
     this.autocheckpoint(runaway ? SQLITE_AUTOCHECKPOINT_PAGES : 0);
     this.armIdle();
-    // Again soon if the log changed meanwhile, not at the next interval: the server's commits are slower beside
-    // a checkpoint's long sync of ~2,000 pages (every 100 ms under bench/run-overhead.ts's load) than beside
-    // short ones. Back to back, commits took 50-52 µs against 59-64 µs, but a lone run's latency rose by half
-    // (a sync beside nearly every commit); 20 ms apart, runs/s rose 8 % with latency unchanged (BENCHMARKS.md,
-    // eleventh session).
-    this.soon ??= setTimeout(() => {
-      this.soon = null;
-      this.look();
-    }, SOON_AFTER_CHECKPOINT_MS);
-    this.soon.unref();
   }
 
   private onCrash(err: WorkerCrashed): void {

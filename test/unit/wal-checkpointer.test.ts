@@ -84,34 +84,6 @@ describe("WAL checkpoints on a thread", () => {
     expect(autocheckpoint()).toBe(0);
   });
 
-  it("while the log keeps changing, the thread checkpoints again soon after its last checkpoint, not at the next look", async () => {
-    // Looks every 400 ms: the first records the log, the second starts the thread.
-    const { checkpointer, write } = open({ intervalMs: 400 });
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    let writing = true;
-    const writer = (async () => {
-      while (writing) {
-        write(2);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    })();
-    try {
-      await until("a checkpoint by the thread", () => checkpointer.checkpoints > 0, 3000);
-      const first = checkpointer.checkpoints;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      // Within less than one interval: at one checkpoint a look, none more would have run.
-      expect(checkpointer.checkpoints - first).toBeGreaterThanOrEqual(3);
-    } finally {
-      writing = false;
-      await writer;
-    }
-    // Once the writes stop, so do the checkpoints.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const settled = checkpointer.checkpoints;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(checkpointer.checkpoints).toBe(settled);
-  });
-
   it("a log that never catches up (writes without a pause) is handed back to SQLite past maxLogPages, and its file kept to that size", async () => {
     const { db, file, checkpointer, write, autocheckpoint } = open({ maxLogPages: 50 });
     await new Promise((resolve) => setTimeout(resolve, 30));
