@@ -62,10 +62,14 @@ export function sseResponse(c: Context, events: EventSource, options: SseOptions
     hangUp,
   });
   const encoder = new TextEncoder();
+  let sink: Sink;
   const body = new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        sink = { write: (text) => controller.enqueue(encoder.encode(text)), close: () => controller.close() };
+      },
       async pull(controller) {
-        session.begin({ write: (text) => controller.enqueue(encoder.encode(text)), close: () => controller.close() });
+        session.begin(sink); // the first read starts the session here (unless the socket path took it over)
         const chunk = await session.nextChunk();
         if (chunk === null) return;
         if (chunk.last) session.end(chunk.text);
@@ -146,11 +150,12 @@ class SseSession {
       if (step.done) return { text: frame(this.options.doneEvent, "[DONE]"), last: true };
       // Events emitted together (a run's created/queued/in_progress, a message's created/in_progress and its
       // first delta) go out as one chunk: one socket write, and one read for the client, instead of one each.
-      let text = eventFrame(step.value, this.options.present);
+      const frames = new ChunkFrames(this.options.present);
+      let text = frames.of(step.value);
       while (text.length < MAX_CHUNK_CHARS) {
         const more = this.events.ready?.();
         if (more === undefined) break;
-        text += eventFrame(more, this.options.present);
+        text += frames.of(more);
       }
       return { text, last: false };
     } catch (err) {
@@ -225,8 +230,24 @@ function drained(outgoing: ServerResponse): Promise<void> {
   });
 }
 
-function eventFrame(event: RunEvent, present: Presenter): string {
-  return frame(event.event, JSON.stringify(present(event.data)));
+/**
+ * The frames of one chunk's events. An object announced twice in a row (a run created then queued, a step or a
+ * message created then in_progress) is presented and serialized once: they are the same object, emitted
+ * together, unchanged in between.
+ */
+class ChunkFrames {
+  private lastData: unknown = undefined;
+  private lastJson = "";
+
+  constructor(private readonly present: Presenter) {}
+
+  of(event: RunEvent): string {
+    if (event.data !== this.lastData || this.lastJson === "") {
+      this.lastData = event.data;
+      this.lastJson = JSON.stringify(this.present(event.data));
+    }
+    return frame(event.event, this.lastJson);
+  }
 }
 
 /** One server-sent event; `data` is one line (JSON never holds a raw line break). An empty name writes no `event:`. */
