@@ -231,10 +231,7 @@ function countJoined(parts: CountedSlice[]): number {
   return tokens + tokensOf(pending);
 }
 
-/**
- * Segments of about this many characters at least: longer means fewer counts per page, more text at each edge.
- * 16 chunked GeoTopo 6 % faster than 32 in 5 of 5 pairs, 8 no faster (BENCHMARKS.md, eleventh session).
- */
+/** Segments of at least this many characters: longer, fewer counts a page, more text at each edge (16: BENCHMARKS.md). */
 const SEGMENT_CHARS = 16;
 const LETTER = /\p{L}/u;
 
