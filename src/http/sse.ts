@@ -230,19 +230,21 @@ function drained(outgoing: ServerResponse): Promise<void> {
   });
 }
 
+const NOTHING_FRAMED = Symbol("nothing framed yet");
+
 /**
  * The frames of one chunk's events. An object announced twice in a row (a run created then queued, a step or a
  * message created then in_progress) is presented and serialized once: they are the same object, emitted
  * together, unchanged in between.
  */
 class ChunkFrames {
-  private lastData: unknown = undefined;
+  private lastData: unknown = NOTHING_FRAMED;
   private lastJson = "";
 
   constructor(private readonly present: Presenter) {}
 
   of(event: RunEvent): string {
-    if (event.data !== this.lastData || this.lastJson === "") {
+    if (event.data !== this.lastData) {
       this.lastData = event.data;
       this.lastJson = JSON.stringify(this.present(event.data));
     }

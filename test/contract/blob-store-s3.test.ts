@@ -28,8 +28,8 @@ describe("BLOB_STORE on S3-compatible storage", () => {
       await t.close();
       fs.rmSync(t.dataDir, { recursive: true, force: true });
     }
-    // LanceDB's S3 client keeps its connections open after the app closed: close() would wait for them (it hung
-    // past the 20 s hook timeout on a loaded CI machine).
+    // Connections still open after the app closed (likely LanceDB's S3 client's) would keep close() waiting: it
+    // hung past the 20 s hook timeout once on a loaded CI machine.
     server.httpServer?.closeAllConnections();
     await server.close();
     fs.rmSync(bucketDir, { recursive: true, force: true });
